@@ -1,0 +1,52 @@
+# Sentinelle: `make run` serves the demo on SQLite; `make test` runs the whole suite.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+DEV_ENV := DJANGO_DEBUG=true
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install messages lint format check vendor clean-db
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+install: $(STAMP)
+
+messages: $(STAMP)
+	@$(DEV_ENV) $(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
+
+run: install messages
+	@mkdir -p var
+	@$(DEV_ENV) $(PY) manage.py field_keys_init --if-missing
+	@$(DEV_ENV) $(PY) manage.py migrate --no-input -v 0
+	@$(DEV_ENV) $(PY) manage.py seed_demo
+	@echo "Sentinelle: http://$(HOST):$(PORT)/"
+	@$(DEV_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install messages
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(DEV_ENV) $(PY) manage.py makemigrations --check --dry-run
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+# Re-copy the pinned front-end libraries from npm into static/vendor (needs npm; run when package.json changes).
+vendor:
+	npm ci --no-audit --no-fund
+	rm -rf static/vendor/htmx.org-*
+	mkdir -p static/vendor/htmx.org-$$(node -p "require('htmx.org/package.json').version")
+	cp node_modules/htmx.org/dist/htmx.min.js node_modules/htmx.org/LICENSE static/vendor/htmx.org-$$(node -p "require('htmx.org/package.json').version")/
+
+clean-db:
+	rm -f var/sentinelle.sqlite3 var/sentinelle.sqlite3-wal var/sentinelle.sqlite3-shm

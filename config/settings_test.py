@@ -1,0 +1,32 @@
+"""Test settings: the real settings with fast hashing and fixed throwaway keys."""
+
+import json
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production")
+os.environ.setdefault(
+    "SENTINELLE_FIELD_KEYS",
+    json.dumps(
+        {
+            "active": "test-1",
+            "keys": {"test-1": "dGVzdC1rZXktb25lLTMyLWJ5dGVzLWxvbmctLS0tLS0="},
+            "hash_key": "dGVzdC1oYXNoLWtleS0zMi1ieXRlcy1sb25nLS0tLS0=",
+        }
+    ),
+)
+
+from config.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+SECURE_HSTS_SECONDS = 0
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+
+# The test database must be emptied between transactional tests: open the audit trigger's maintenance
+# switch for it (tests that prove the trigger close it again on their own connection).
+SENTINELLE = {**SENTINELLE, "AUDIT_MAINTENANCE": True}  # noqa: F405
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c sentinelle.audit_maintenance=on"  # noqa: F405

@@ -1,0 +1,16 @@
+"""Every view is declared @public or @require_perm(...): tests walk this URLconf to prove it."""
+
+from django.urls import include, path
+
+from sentinelle.core import views as core_views
+
+urlpatterns = [
+    path("", include("sentinelle.core.urls")),
+    path("compte/", include("sentinelle.accounts.urls")),
+    path("geographie/", include("sentinelle.geography.urls")),
+    path("i18n/langue/", core_views.set_language, name="set_language"),
+]
+
+handler403 = "sentinelle.core.errors.forbidden"
+handler404 = "sentinelle.core.errors.not_found"
+handler500 = "sentinelle.core.errors.server_error"

@@ -1,0 +1,173 @@
+"""Named actors shared by every app's tests.
+
+Two organisations (alpha, beta) and two regions (Mopti, Ségou) built with small factories:
+  admin, imo                  cluster staff (global)
+  manager                     manager of alpha
+  caseworker_in_area          case worker of alpha, limited to Mopti
+  caseworker_other_area       case worker of alpha, limited to Ségou
+  monitor, focal_point        alpha's monitor, beta's service focal point
+  reader                      a reader of beta
+  outsider                    manager of beta: signed in, powerful, but not alpha's
+  nobody                      an account with no role at all
+"""
+
+import os
+
+import pytest
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from sentinelle.geography.tests.factories import AdminAreaFactory, CodVersionFactory
+
+from sentinelle.accounts.tests.factories import TEST_PASSWORD, OrganisationFactory, make_member
+from sentinelle.core.models import Role
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests skip where Chromium is missing, except in CI where its absence is a failure."""
+    if os.path.exists("/usr/bin/chromium") or os.environ.get("SENTINELLE_REQUIRE_BROWSER"):
+        return
+    skip = pytest.mark.skip(reason="Debian's chromium is not installed (apt-get install chromium)")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def cod_version(db):
+    return CodVersionFactory(code="test-cod", is_default=True)
+
+
+@pytest.fixture
+def mopti(cod_version):
+    country = AdminAreaFactory(version=cod_version, level=0, pcode="ML", parent=None, name_fr="Mali")
+    return AdminAreaFactory(version=cod_version, level=1, pcode="ML05", parent=country, name_fr="Mopti")
+
+
+@pytest.fixture
+def segou(mopti):
+    return AdminAreaFactory(
+        version=mopti.version, level=1, pcode="ML04", parent=mopti.parent, name_fr="Ségou"
+    )
+
+
+@pytest.fixture
+def alpha(db):
+    return OrganisationFactory(acronym="ALPHA")
+
+
+@pytest.fixture
+def beta(db):
+    return OrganisationFactory(acronym="BETA")
+
+
+@pytest.fixture
+def cluster(db):
+    return OrganisationFactory(acronym="CLUSTER")
+
+
+@pytest.fixture
+def admin(cluster):
+    return make_member(Role.ADMIN, cluster, username="admin")
+
+
+@pytest.fixture
+def imo(cluster):
+    return make_member(Role.IMO, cluster, username="imo")
+
+
+@pytest.fixture
+def manager(alpha):
+    return make_member(Role.MANAGER, alpha, username="manager")
+
+
+@pytest.fixture
+def caseworker_in_area(alpha, mopti):
+    return make_member(Role.CASEWORKER, alpha, areas=[mopti], username="cw_mopti")
+
+
+@pytest.fixture
+def caseworker_other_area(alpha, segou):
+    return make_member(Role.CASEWORKER, alpha, areas=[segou], username="cw_segou")
+
+
+@pytest.fixture
+def monitor(alpha, mopti):
+    return make_member(Role.MONITOR, alpha, areas=[mopti], username="monitor")
+
+
+@pytest.fixture
+def focal_point(beta):
+    return make_member(Role.FOCAL_POINT, beta, username="focal")
+
+
+@pytest.fixture
+def reader(beta):
+    return make_member(Role.READER, beta, username="reader")
+
+
+@pytest.fixture
+def outsider(beta):
+    return make_member(Role.MANAGER, beta, username="outsider")
+
+
+@pytest.fixture
+def nobody(db):
+    from sentinelle.accounts.tests.factories import UserFactory
+
+    return UserFactory(username="nobody")
+
+
+def sign_in(client, user, *, verified: bool = True):
+    """Log a test client in; with two-factor passed when the role needs it."""
+    client.force_login(user)
+    if verified:
+        device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+        session = client.session
+        session["otp_device_id"] = device.persistent_id
+        session.save()
+    return client
+
+
+@pytest.fixture
+def signed_in(client):
+    """signed_in(user) -> a client logged in as user, two-factor passed."""
+
+    def _sign_in(user, *, verified: bool = True):
+        return sign_in(client, user, verified=verified)
+
+    return _sign_in
+
+
+@pytest.fixture
+def password():
+    return TEST_PASSWORD
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def browser_page(live_server, monkeypatch):
+    """A Playwright page in Debian's Chromium (never a downloaded browser), French by default."""
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop; the test's own ORM calls stay synchronous.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(locale="fr-FR", base_url=live_server.url)
+        context.set_default_timeout(15000)
+        page = context.new_page()
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()

@@ -1,0 +1,26 @@
+from django.apps import AppConfig
+from django.db.backends.signals import connection_created
+from django.utils.translation import gettext_lazy as _
+
+
+def _register_sqlite_functions(sender, connection, **kwargs):
+    """SQLite has no session settings: the audit trigger asks this function instead."""
+    if connection.vendor != "sqlite":
+        return
+    from django.conf import settings
+
+    def audit_maintenance() -> int:
+        return int(bool(settings.SENTINELLE.get("AUDIT_MAINTENANCE", False)))
+
+    connection.connection.create_function("sentinelle_audit_maintenance", 0, audit_maintenance)
+
+
+class CoreConfig(AppConfig):
+    name = "sentinelle.core"
+    label = "core"
+    verbose_name = _("Core")
+
+    def ready(self):
+        from sentinelle.core import checks  # noqa: F401  (registers system checks)
+
+        connection_created.connect(_register_sqlite_functions, dispatch_uid="sentinelle-sqlite-functions")

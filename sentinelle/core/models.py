@@ -1,0 +1,123 @@
+"""The base model every protected record inherits, and the append-only audit log."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class BaseModel(models.Model):
+    """Public UUID for URLs and exports; who and when; archived instead of deleted."""
+
+    public_id = models.UUIDField(_("public identifier"), default=uuid.uuid4, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("updated by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    is_archived = models.BooleanField(_("archived"), default=False, db_index=True)
+
+    class Meta:
+        abstract = True
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Protection records are archived, never deleted.")
+
+
+class Role(models.TextChoices):
+    """The roles of design §6; what each may do is the matrix in core/permissions.py."""
+
+    ADMIN = "admin", _("Administrator")
+    IMO = "imo", _("Cluster information manager")
+    MANAGER = "manager", _("Organisation manager")
+    CASEWORKER = "caseworker", _("Case worker")
+    MONITOR = "monitor", _("Protection monitor")
+    FOCAL_POINT = "focal_point", _("Service focal point")
+    READER = "reader", _("Reader")
+
+
+class AuditAction(models.TextChoices):
+    LOGIN = "login", _("Log-in")
+    LOGIN_FAILED = "login_failed", _("Failed log-in")
+    LOCKED_OUT = "locked_out", _("Account locked")
+    LOGOUT = "logout", _("Log-out")
+    OTP_SETUP = "otp_setup", _("Two-factor set-up")
+    OTP_FAILED = "otp_failed", _("Two-factor failure")
+    PASSWORD_CHANGE = "password_change", _("Password change")
+    READ = "read", _("Read")
+    CREATE = "create", _("Creation")
+    UPDATE = "update", _("Change")
+    ARCHIVE = "archive", _("Archiving")
+    EXPORT = "export", _("Export")
+    IMPORT = "import", _("Import")
+    DENIED = "denied", _("Refusal")
+    BREAK_GLASS = "break_glass", _("Break-the-glass access")
+    KEY_ROTATION = "key_rotation", _("Key rotation")
+
+
+class AuditOutcome(models.TextChoices):
+    OK = "ok", _("Success")
+    DENIED = "denied", _("Refused")
+    FAILED = "failed", _("Failed")
+
+
+class AuditEntry(models.Model):
+    """One link of the hash chain. Rows are never updated or deleted (a database trigger refuses it)."""
+
+    at = models.DateTimeField(_("time"), db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    username = models.CharField(_("username"), max_length=150, blank=True)
+    organisation = models.ForeignKey(
+        "accounts.Organisation",
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    action = models.CharField(_("action"), max_length=32, choices=AuditAction.choices)
+    object_type = models.CharField(_("object type"), max_length=64, blank=True)
+    object_id = models.CharField(_("object identifier"), max_length=64, blank=True, db_index=True)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=AuditOutcome.choices)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    entry_hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        indexes = [models.Index(fields=["organisation", "-id"]), models.Index(fields=["user", "-id"])]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.object_type}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("Audit entries are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Audit entries are append-only.")
