@@ -30,3 +30,7 @@ ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 SENTINELLE = {**SENTINELLE, "AUDIT_MAINTENANCE": True}  # noqa: F405
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c sentinelle.audit_maintenance=on"  # noqa: F405
+# Static files come from the finders in tests (no collectstatic).
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

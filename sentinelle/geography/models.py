@@ -116,8 +116,8 @@ class AreaName(BaseModel):
         verbose_name = _("area name")
         verbose_name_plural = _("area names")
         constraints = [
-            # One row per distinct key: "Ségou" and "Segou" share a key and are stored once.
-            models.UniqueConstraint(fields=["area", "key"], name="geography_areaname_unique_key"),
+            # "Ségou" and "Segou" share a key but are both kept: the page lists every spelling.
+            models.UniqueConstraint(fields=["area", "name"], name="geography_areaname_unique_name"),
         ]
 
     def __str__(self):

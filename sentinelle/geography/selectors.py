@@ -183,7 +183,8 @@ class AreaResolver:
         self.by_id = {area.pk: area for area in areas}
         self.by_pcode = {area.pcode: area for area in self.by_id.values()}
         self.by_key: dict[str, list[AdminArea]] = defaultdict(list)
-        for area_id, key in AreaName.objects.filter(area__version=self.version).values_list("area_id", "key"):
+        names = AreaName.objects.filter(area__version=self.version).values_list("area_id", "key").order_by().distinct()
+        for area_id, key in names:
             self.by_key[key].append(self.by_id[area_id])
         for matches in self.by_key.values():
             matches.sort(key=lambda area: (area.level, area.pcode))

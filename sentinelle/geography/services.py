@@ -191,12 +191,14 @@ def _validate_settlements(rows: list[SourceSettlement], commune_pcodes: set[str]
 
 
 def _name_rows(area: AdminArea, spellings: Iterable[tuple[str, str]], user) -> list[AreaName]:
-    rows, keys = [], set()
+    """One row per distinct spelling; the first kind given wins (official before ASCII)."""
+    rows, seen = [], set()
     for name, kind in spellings:
+        name = name[:200]
         key = normalise_text(name)
-        if key and key not in keys:
-            keys.add(key)
-            rows.append(AreaName(area=area, key=key[:200], name=name[:200], kind=kind, created_by=user))
+        if key and name not in seen:
+            seen.add(name)
+            rows.append(AreaName(area=area, key=key[:200], name=name, kind=kind, created_by=user))
     return rows
 
 
@@ -237,7 +239,11 @@ def _write_areas(
         for area in AdminArea.objects.bulk_create(batch, batch_size=BATCH_SIZE):
             by_pcode[area.pcode] = area
         for area, row in zip(batch, rows_by_level[level], strict=True):
-            spellings = [(area.name_fr, NameKind.OFFICIAL), (row.name, NameKind.ASCII)]
+            spellings = [
+                (area.name_fr, NameKind.OFFICIAL),
+                (row.name, NameKind.ASCII),
+                (area.name_ascii, NameKind.ASCII),
+            ]
             spellings += [(alias, NameKind.ALIAS) for alias in (*row.alt_names, *aliases.get(row.pcode, []))]
             names.extend(_name_rows(area, spellings, user))
     AreaName.objects.bulk_create(names, batch_size=BATCH_SIZE)

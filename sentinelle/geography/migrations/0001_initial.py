@@ -131,7 +131,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'area name',
                 'verbose_name_plural': 'area names',
                 'ordering': ['area', 'kind', 'name'],
-                'constraints': [models.UniqueConstraint(fields=('area', 'key'), name='geography_areaname_unique_key')],
+                'constraints': [models.UniqueConstraint(fields=('area', 'name'), name='geography_areaname_unique_name')],
             },
         ),
         migrations.AddConstraint(

@@ -37,6 +37,7 @@ class AdminAreaFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = AdminArea
+        skip_postgeneration_save = True
 
     parent = None
     version = factory.LazyAttribute(_version_of)
@@ -58,10 +59,9 @@ class AdminAreaFactory(factory.django.DjangoModelFactory):
         spellings += [(alias, NameKind.ALIAS) for alias in extracted or []]
         seen = set()
         for name, kind in spellings:
-            key = normalise_text(name)
-            if key and key not in seen:
-                seen.add(key)
-                AreaName.objects.create(area=self, key=key, name=name, kind=kind)
+            if name not in seen:
+                seen.add(name)
+                AreaName.objects.create(area=self, key=normalise_text(name), name=name, kind=kind)
 
 
 def square(lon: float, lat: float, half: float) -> dict:
