@@ -206,7 +206,7 @@ def test_area_list_is_empty_without_permission(nobody, mopti):
 
 
 def test_version_list_counts(reader, shipped_geography, django_assert_max_num_queries):
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):
         versions = {version.code: version for version in version_list(user=reader)}
 
     shipped = versions[shipped_geography.code]
