@@ -32,6 +32,7 @@ test: install messages
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: install
+	@mkdir -p var
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports

@@ -127,9 +127,10 @@ def rule_for(model) -> ScopeRule:
 
 
 def _area_q(path: str, areas) -> Q:
+    """Rows located in one of the areas' subtrees, in the same COD version (codes differ between versions)."""
     q = Q()
     for area in areas:
-        q |= Q(**{f"{path}__path__startswith": area.path})
+        q |= Q(**{f"{path}__path__startswith": area.path, f"{path}__version_id": area.version_id})
     return q
 
 

@@ -106,7 +106,9 @@ class NameKind(models.TextChoices):
 class AreaName(BaseModel):
     """Every spelling an area can be found by; `key` is the normalised form that look-ups use."""
 
-    area = models.ForeignKey(AdminArea, verbose_name=_("area"), on_delete=models.CASCADE, related_name="names")
+    area = models.ForeignKey(
+        AdminArea, verbose_name=_("area"), on_delete=models.CASCADE, related_name="names"
+    )
     key = models.CharField(_("look-up key"), max_length=200, db_index=True)
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=16, choices=NameKind.choices)

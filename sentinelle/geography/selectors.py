@@ -70,11 +70,17 @@ def version_list(*, user) -> list[CodVersion]:
     ids = [version.pk for version in versions]
     level_counts = defaultdict(dict)
     for version_id, level, count in (
-        AdminArea.objects.filter(version_id__in=ids).values_list("version_id", "level").annotate(n=Count("id")).order_by()
+        AdminArea.objects.filter(version_id__in=ids)
+        .values_list("version_id", "level")
+        .annotate(n=Count("id"))
+        .order_by()
     ):
         level_counts[version_id][level] = count
     settlement_counts = dict(
-        Settlement.objects.filter(version_id__in=ids).values_list("version_id").annotate(n=Count("id")).order_by()
+        Settlement.objects.filter(version_id__in=ids)
+        .values_list("version_id")
+        .annotate(n=Count("id"))
+        .order_by()
     )
     for version in versions:
         version.level_counts = [(level, level_counts[version.pk].get(level.value, 0)) for level in AdminLevel]
@@ -112,7 +118,12 @@ def area_find_by_name(name: str, *, level=None, parent: AdminArea | None = None,
         areas = areas.filter(level=level)
     if parent is not None:
         areas = areas.filter(path__startswith=parent.path).exclude(pk=parent.pk)
-    return areas.select_related("version", "parent").order_by("level", "pcode")
+    # Look-ups feed imports: the display geometry is not needed there.
+    return (
+        areas.select_related("version", "parent")
+        .defer("geometry", "parent__geometry")
+        .order_by("level", "pcode")
+    )
 
 
 def _describe(area: AdminArea, parents: dict[int, AdminArea] | None = None) -> str:
@@ -132,15 +143,23 @@ def _choose(value: str, candidates: list[AdminArea], *, level, parent, parents=N
     within = ""
     if parent is not None:
         within = _(" in %(parent)s (%(pcode)s)") % {"parent": parent.name_fr, "pcode": parent.pcode}
-    kind = _level_label(level) if level is not None else _("area")
     if not candidates:
+        # The level is quoted rather than used as a noun: French would need its gender.
+        if level is None:
+            message = _("No area named or coded “%(value)s”%(within)s.")
+        else:
+            message = _("No area of level “%(level)s” named or coded “%(value)s”%(within)s.")
         raise AreaLookupError(
-            _("No %(kind)s named or coded “%(value)s”%(within)s.") % {"kind": kind, "value": value, "within": within},
+            message
+            % {"level": _level_label(level) if level is not None else "", "value": value, "within": within},
             value=value,
         )
     listed = ", ".join(_describe(area, parents) for area in candidates[:MAX_CANDIDATES])
     raise AreaLookupError(
-        _("“%(value)s” is ambiguous%(within)s: %(count)s areas match (%(candidates)s); give the P-code or the parent.")
+        _(
+            "“%(value)s” is ambiguous%(within)s: %(count)s areas match (%(candidates)s); "
+            "give the P-code or the parent."
+        )
         % {"value": value, "within": within, "count": len(candidates), "candidates": listed},
         value=value,
         candidates=candidates,
@@ -162,8 +181,10 @@ def area_resolve(value, *, level=None, parent: AdminArea | None = None, version=
     pcode = as_pcode(text)
     if pcode is not None:
         area = AdminArea.objects.filter(version=resolved, pcode=pcode).select_related("parent").first()
-        return _choose(text, [area] if area and _fits(area, level=level, parent=parent) else [], level=level, parent=parent)
-    candidates = list(area_find_by_name(text, level=level, parent=parent, version=resolved)[: MAX_CANDIDATES + 1])
+        if area is not None and _fits(area, level=level, parent=parent):
+            return area
+    # Not a P-code of this version: a name, which may look like one ("Sy" is a commune of San).
+    candidates = list(area_find_by_name(text, level=level, parent=parent, version=resolved))
     return _choose(text, candidates, level=level, parent=parent)
 
 
@@ -183,7 +204,12 @@ class AreaResolver:
         self.by_id = {area.pk: area for area in areas}
         self.by_pcode = {area.pcode: area for area in self.by_id.values()}
         self.by_key: dict[str, list[AdminArea]] = defaultdict(list)
-        names = AreaName.objects.filter(area__version=self.version).values_list("area_id", "key").order_by().distinct()
+        names = (
+            AreaName.objects.filter(area__version=self.version)
+            .values_list("area_id", "key")
+            .order_by()
+            .distinct()
+        )
         for area_id, key in names:
             self.by_key[key].append(self.by_id[area_id])
         for matches in self.by_key.values():
@@ -197,14 +223,14 @@ class AreaResolver:
         text = str(value or "").strip()
         if not text:
             raise AreaLookupError(_("No area given."), value=text)
-        pcode = as_pcode(text)
-        if pcode is not None:
-            area = self.by_pcode.get(pcode)
-            candidates = [area] if area and _fits(area, level=level, parent=parent) else []
-        else:
-            candidates = [
-                area for area in self.by_key.get(normalise_text(text), []) if _fits(area, level=level, parent=parent)
-            ]
+        area = self.get(text)
+        if area is not None and _fits(area, level=level, parent=parent):
+            return area
+        candidates = [
+            area
+            for area in self.by_key.get(normalise_text(text), [])
+            if _fits(area, level=level, parent=parent)
+        ]
         return _choose(text, candidates, level=level, parent=parent, parents=self.by_id)
 
 
@@ -230,7 +256,9 @@ def settlement_get_by_pcode(pcode: str, *, version=None) -> Settlement | None:
 
 def area_descendants(area: AdminArea, *, level=None) -> QuerySet:
     """Every area below `area` (not itself), through the materialised path."""
-    areas = AdminArea.objects.filter(version_id=area.version_id, path__startswith=area.path).exclude(pk=area.pk)
+    areas = AdminArea.objects.filter(version_id=area.version_id, path__startswith=area.path).exclude(
+        pk=area.pk
+    )
     if level is not None:
         areas = areas.filter(level=level)
     return areas.order_by("level", "pcode")
@@ -307,7 +335,11 @@ def area_list(*, user, parent: AdminArea | None = None, level=None, query: str |
 def area_get(*, user, public_id, request=None) -> AdminArea:
     """One area the user may see, or Http404."""
     return get_object_for_user(
-        user, AdminArea.objects.select_related("version", "parent"), public_id, Perm.GEOGRAPHY_VIEW, request=request
+        user,
+        AdminArea.objects.select_related("version", "parent"),
+        public_id,
+        Perm.GEOGRAPHY_VIEW,
+        request=request,
     )
 
 

@@ -159,7 +159,10 @@ def _validate_areas(rows_by_level: dict[int, list[SourceArea]]) -> None:
                 continue
             if seen.get(row.parent_pcode) != level - 1:
                 problems.append(
-                    _("Level %(level)s, %(pcode)s: parent P-code %(parent)s is missing from level %(parent_level)s.")
+                    _(
+                        "Level %(level)s, %(pcode)s: parent P-code %(parent)s is missing "
+                        "from level %(parent_level)s."
+                    )
                     % {
                         "level": level,
                         "pcode": row.pcode,
@@ -329,7 +332,9 @@ def _load_version(
             is_default=make_default,
             created_by=user,
         )
-        by_pcode = _write_areas(version, rows_by_level, names_fr=names_fr or {}, aliases=aliases or {}, user=user)
+        by_pcode = _write_areas(
+            version, rows_by_level, names_fr=names_fr or {}, aliases=aliases or {}, user=user
+        )
         _write_settlements(version, settlements, by_pcode, user)
         counts = version_counts(version)
         audit_record(
@@ -425,7 +430,8 @@ def _share(value, line: int, problems: list[str]) -> float | None:
         share = None
     if share is None or not 0 <= share <= 1:
         problems.append(
-            _("Line %(line)s: share %(value)s must be a number between 0 and 1.") % {"line": line, "value": text}
+            _("Line %(line)s: share %(value)s must be a number between 0 and 1.")
+            % {"line": line, "value": text}
         )
         return None
     return share
@@ -435,16 +441,16 @@ def _write_crosswalk(from_version, to_version, links: list[tuple[int, int, str, 
     """Create or update links (from_id, to_id, relation, share); counts of each outcome."""
     existing = {
         (link.from_area_id, link.to_area_id): link
-        for link in Crosswalk.objects.filter(
-            from_area__version=from_version, to_area__version=to_version
-        )
+        for link in Crosswalk.objects.filter(from_area__version=from_version, to_area__version=to_version)
     }
     to_create, to_update = [], []
     for from_id, to_id, relation, share in links:
         link = existing.get((from_id, to_id))
         if link is None:
             to_create.append(
-                Crosswalk(from_area_id=from_id, to_area_id=to_id, relation=relation, share=share, created_by=user)
+                Crosswalk(
+                    from_area_id=from_id, to_area_id=to_id, relation=relation, share=share, created_by=user
+                )
             )
         elif (link.relation, link.share) != (relation, share):
             link.relation, link.share, link.updated_by = relation, share, user
@@ -482,7 +488,9 @@ def crosswalk_load(*, from_version, to_version, rows: Iterable[Mapping], user=No
     from_ids = dict(
         AdminArea.objects.filter(version=from_version, pcode__in=pcodes_from).values_list("pcode", "id")
     )
-    to_ids = dict(AdminArea.objects.filter(version=to_version, pcode__in=pcodes_to).values_list("pcode", "id"))
+    to_ids = dict(
+        AdminArea.objects.filter(version=to_version, pcode__in=pcodes_to).values_list("pcode", "id")
+    )
     problems: list[str] = []
     links, seen = [], set()
     for line, row in enumerate(rows, start=2):
@@ -538,7 +546,9 @@ def crosswalk_build_by_pcode(*, from_version, to_version, user=None, commit: boo
     from_keys, to_keys = keys_by_area(from_version), keys_by_area(to_version)
     targets = {
         (pcode, level): area_id
-        for area_id, pcode, level in AdminArea.objects.filter(version=to_version).values_list("id", "pcode", "level")
+        for area_id, pcode, level in AdminArea.objects.filter(version=to_version).values_list(
+            "id", "pcode", "level"
+        )
     }
     linked = set(
         Crosswalk.objects.filter(from_area__version=from_version, to_area__version=to_version).values_list(
@@ -558,4 +568,3 @@ def crosswalk_build_by_pcode(*, from_version, to_version, user=None, commit: boo
     if commit and proposals:
         crosswalk_load(from_version=from_version, to_version=to_version, rows=proposals, user=user)
     return proposals
-

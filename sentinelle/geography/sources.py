@@ -16,10 +16,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import shapefile
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-
-import shapefile
 
 PCODE_FIELDS = ("ADM{n}_PCODE", "admin{n}Pcod", "admin{n}Pcode", "ADM{n}_CODE", "adm{n}_pcode")
 NAME_FIELDS = ("ADM{n}_FR", "admin{n}Name", "ADM{n}_NAME", "adm{n}_name", "ADM{n}_EN")
@@ -105,10 +104,7 @@ def detect_fields(available: Iterable[str], level: int, *, parent_level: int | N
         missing.append(" / ".join(t.format(n=parent_level) for t in PCODE_FIELDS[:2]))
     if missing:
         raise ValidationError(
-            _(
-                "%(source)s: unknown field names for level %(level)s; expected %(expected)s, "
-                "found %(found)s."
-            )
+            _("%(source)s: unknown field names for level %(level)s; expected %(expected)s, found %(found)s.")
             % {
                 "source": source,
                 "level": level,
@@ -138,8 +134,7 @@ def _read_geojson(path: Path) -> list[tuple[dict, dict | None]]:
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
         raise ValidationError(_("%(source)s is not a GeoJSON FeatureCollection.") % {"source": path.name})
     return [
-        (feature.get("properties") or {}, feature.get("geometry"))
-        for feature in data.get("features") or []
+        (feature.get("properties") or {}, feature.get("geometry")) for feature in data.get("features") or []
     ]
 
 
@@ -193,8 +188,7 @@ def _read_zipped_shapefile(path: Path) -> list[tuple[dict, dict | None]]:
             ]
     except (shapefile.ShapefileException, LookupError, UnicodeDecodeError, ValueError) as error:
         raise ValidationError(
-            _("%(source)s could not be read as a shapefile (%(error)s).")
-            % {"source": source, "error": error}
+            _("%(source)s could not be read as a shapefile (%(error)s).") % {"source": source, "error": error}
         ) from error
 
 
@@ -229,7 +223,9 @@ def read_level(path, level: int, *, parent_level: int | None) -> list[SourceArea
                 level=level,
                 pcode=clean_pcode(properties.get(fields.pcode)),
                 name=clean(properties.get(fields.name)),
-                parent_pcode=clean_pcode(properties.get(fields.parent_pcode)) if fields.parent_pcode else None,
+                parent_pcode=clean_pcode(properties.get(fields.parent_pcode))
+                if fields.parent_pcode
+                else None,
                 alt_names=alt_names,
                 geometry=geometry,
             )

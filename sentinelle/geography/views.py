@@ -23,7 +23,9 @@ def _public_id(value: str | None):
 @require_perm(Perm.GEOGRAPHY_VIEW)
 def area_list(request):
     parent_id = _public_id(request.GET.get("parent"))
-    parent = selectors.area_get(user=request.user, public_id=parent_id, request=request) if parent_id else None
+    parent = (
+        selectors.area_get(user=request.user, public_id=parent_id, request=request) if parent_id else None
+    )
     query = request.GET.get("q", "").strip()[:100]
     areas = selectors.area_list(user=request.user, parent=parent, query=query)
     page = Paginator(areas, PAGE_SIZE).get_page(request.GET.get("page"))

@@ -103,9 +103,12 @@ def test_missing_or_malformed_keys_are_refused(settings):
     settings.SENTINELLE = {**settings.SENTINELLE, "FIELD_KEYS": "", "FIELD_KEYS_FILE": "/nonexistent"}
     with pytest.raises(ImproperlyConfigured):
         crypto.encrypt("x", context="y")
-    with override_settings(
-        SENTINELLE={"FIELD_KEYS": '{"active": "a", "keys": {"a": "c2hvcnQ="}, "hash_key": ""}'}
-    ), pytest.raises(ImproperlyConfigured, match="32 bytes"):
+    with (
+        override_settings(
+            SENTINELLE={"FIELD_KEYS": '{"active": "a", "keys": {"a": "c2hvcnQ="}, "hash_key": ""}'}
+        ),
+        pytest.raises(ImproperlyConfigured, match="32 bytes"),
+    ):
         crypto.get_keyring()
 
 

@@ -78,6 +78,9 @@ def test_area_resolve_by_pcode_or_name(shipped_geography):
     assert area_resolve("ML0602", version=shipped_geography).name_fr == "Diré"
     assert area_resolve("Niafunke", level=AdminLevel.CERCLE, version=shipped_geography).pcode == "ML0605"
     assert area_resolve("Tenenkou", level=2, version=shipped_geography).name_fr == "Ténenkou"
+    # Shaped like a P-code (two letters), but a commune of San cercle.
+    assert area_resolve("Sy", version=shipped_geography).pcode == "ML040421"
+    assert AreaResolver(shipped_geography).resolve("sy").pcode == "ML040421"
 
 
 def test_area_resolve_ambiguous_name_lists_candidates_and_parent_disambiguates(shipped_geography):
@@ -85,7 +88,12 @@ def test_area_resolve_ambiguous_name_lists_candidates_and_parent_disambiguates(s
     with pytest.raises(AreaLookupError) as caught:
         area_resolve("Diedougou", level=AdminLevel.COMMUNE, version=shipped_geography)
 
-    assert sorted(area.pcode for area in caught.value.candidates) == ["ML020306", "ML020509", "ML030501", "ML040205"]
+    assert sorted(area.pcode for area in caught.value.candidates) == [
+        "ML020306",
+        "ML020509",
+        "ML030501",
+        "ML040205",
+    ]
     assert "ML040205" in str(caught.value)
     segou_cercle = area_resolve("Ségou", level=AdminLevel.CERCLE, version=shipped_geography)
     assert area_resolve("Diedougou", level=AdminLevel.COMMUNE, parent=segou_cercle).pcode == "ML040205"
@@ -210,5 +218,11 @@ def test_version_list_counts(reader, shipped_geography, django_assert_max_num_qu
         versions = {version.code: version for version in version_list(user=reader)}
 
     shipped = versions[shipped_geography.code]
-    assert dict((level.value, count) for level, count in shipped.level_counts) == {0: 1, 1: 9, 2: 50, 3: 701, 4: 71}
+    assert {level.value: count for level, count in shipped.level_counts} == {
+        0: 1,
+        1: 9,
+        2: 50,
+        3: 701,
+        4: 71,
+    }
     assert shipped.settlement_count == 18769

@@ -5,6 +5,7 @@ import zipfile
 import pytest
 import shapefile
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from sentinelle.core.models import AuditAction, AuditEntry
 from sentinelle.geography.models import (
@@ -86,13 +87,19 @@ def test_shipped_hierarchy_is_consistent(shipped_geography):
         assert parent.level == area.level - 1
         assert area.pcode.startswith(parent.pcode)
         assert area.path == f"{parent.path}{area.pcode}/"
-    quartier_parents = {areas[a.parent_id].pcode[:6] for a in areas.values() if a.level == AdminLevel.QUARTIER}
+    quartier_parents = {
+        areas[a.parent_id].pcode[:6] for a in areas.values() if a.level == AdminLevel.QUARTIER
+    }
     assert quartier_parents == {"ML0901"}
-    assert not Settlement.objects.filter(version=shipped_geography).exclude(admin3__level=AdminLevel.COMMUNE).exists()
+    assert (
+        not Settlement.objects.filter(version=shipped_geography)
+        .exclude(admin3__level=AdminLevel.COMMUNE)
+        .exists()
+    )
 
 
 def test_shipped_geometry_is_simplified_and_inside_mali(shipped_geography):
-    sizes = {level: 0 for level in AdminLevel}
+    sizes = dict.fromkeys(AdminLevel, 0)
     for level, geometry, bbox, lon, lat in AdminArea.objects.filter(version=shipped_geography).values_list(
         "level", "geometry", "bbox", "lon", "lat"
     ):
@@ -146,8 +153,14 @@ def hdx_files(tmp_path):
     adm1 = write_geojson(
         tmp_path / "adm1.geojson",
         [
-            ({"ADM1_FR": "Ségou", "ADM1_PCODE": "ML04", "ADM1_REF": "Segou", "ADM0_PCODE": "ML"}, square(-6, 13, 2)),
-            ({"ADM1_FR": "Ménaka", "ADM1_PCODE": "ML10", "ADM1_REF": "Menaka", "ADM0_PCODE": "ML"}, square(2, 15, 2)),
+            (
+                {"ADM1_FR": "Ségou", "ADM1_PCODE": "ML04", "ADM1_REF": "Segou", "ADM0_PCODE": "ML"},
+                square(-6, 13, 2),
+            ),
+            (
+                {"ADM1_FR": "Ménaka", "ADM1_PCODE": "ML10", "ADM1_REF": "Menaka", "ADM0_PCODE": "ML"},
+                square(2, 15, 2),
+            ),
         ],
     )
     adm2 = write_geojson(
@@ -172,7 +185,14 @@ def test_load_geojson_version(hdx_files):
 
     version = result.version
     assert result.created is True
-    assert result.counts == {"country": 0, "region": 2, "cercle": 3, "commune": 0, "quartier": 0, "settlements": 0}
+    assert result.counts == {
+        "country": 0,
+        "region": 2,
+        "cercle": 3,
+        "commune": 0,
+        "quartier": 0,
+        "settlements": 0,
+    }
     assert version.is_default is False
     segou_cercle = AdminArea.objects.get(version=version, pcode="ML0405")
     assert (segou_cercle.name_fr, segou_cercle.name_ascii) == ("Ségou", "Segou")
@@ -181,7 +201,9 @@ def test_load_geojson_version(hdx_files):
     assert segou_cercle.geometry["type"] == "Polygon"
     assert (segou_cercle.lon, segou_cercle.lat) == (-4.5, 13.5)
     assert segou_cercle.bbox == [-5.0, 13.0, -4.0, 14.0]
-    assert set(AreaName.objects.filter(area__pcode="ML10", area__version=version).values_list("name", "kind")) == {
+    assert set(
+        AreaName.objects.filter(area__pcode="ML10", area__version=version).values_list("name", "kind")
+    ) == {
         ("Ménaka", NameKind.OFFICIAL),
         ("Menaka", NameKind.ASCII),
     }
@@ -229,7 +251,11 @@ def test_load_zipped_shapefile_version_with_2015_field_names(tmp_path):
     )
 
     result = cod_version_load(
-        code="shp-test", title="Shapefile", valid_on="2015-04-08", files_by_level={1: adm1, 2: adm2}, source=""
+        code="shp-test",
+        title="Shapefile",
+        valid_on="2015-04-08",
+        files_by_level={1: adm1, 2: adm2},
+        source="",
     )
 
     areas = AdminArea.objects.filter(version=result.version)
@@ -238,14 +264,20 @@ def test_load_zipped_shapefile_version_with_2015_field_names(tmp_path):
         ("ML0602", "ML06"),
         ("ML0605", "ML06"),
     ]
-    assert AreaName.objects.get(area__pcode="ML06", area__version=result.version, kind=NameKind.ALIAS).key == "timbuktu"
+    assert (
+        AreaName.objects.get(area__pcode="ML06", area__version=result.version, kind=NameKind.ALIAS).key
+        == "timbuktu"
+    )
     assert areas.get(pcode="ML0602").geometry["type"] == "Polygon"
 
 
 def test_load_version_with_settlements(tmp_path):
-    adm1 = write_geojson(tmp_path / "a1.geojson", [({"ADM1_FR": "Mopti", "ADM1_PCODE": "ML05"}, square(-4, 14))])
+    adm1 = write_geojson(
+        tmp_path / "a1.geojson", [({"ADM1_FR": "Mopti", "ADM1_PCODE": "ML05"}, square(-4, 14))]
+    )
     adm2 = write_geojson(
-        tmp_path / "a2.geojson", [({"ADM2_FR": "Djenné", "ADM2_PCODE": "ML0505", "ADM1_PCODE": "ML05"}, square(-4, 14))]
+        tmp_path / "a2.geojson",
+        [({"ADM2_FR": "Djenné", "ADM2_PCODE": "ML0505", "ADM1_PCODE": "ML05"}, square(-4, 14))],
     )
     adm3 = write_geojson(
         tmp_path / "a3.geojson",
@@ -269,7 +301,9 @@ def test_load_version_with_settlements(tmp_path):
 
 
 def _refused_inputs(tmp_path):
-    good1 = write_geojson(tmp_path / "r1.geojson", [({"ADM1_FR": "Gao", "ADM1_PCODE": "ML07"}, square(0, 16))])
+    good1 = write_geojson(
+        tmp_path / "r1.geojson", [({"ADM1_FR": "Gao", "ADM1_PCODE": "ML07"}, square(0, 16))]
+    )
     return {
         "missing_file": ({1: tmp_path / "absent.geojson"}, "absent.geojson"),
         "unknown_fields": (
@@ -280,7 +314,8 @@ def _refused_inputs(tmp_path):
             {
                 1: good1,
                 2: write_geojson(
-                    tmp_path / "r2.geojson", [({"ADM2_FR": "Ansongo", "ADM2_PCODE": "ML0702", "ADM1_PCODE": "ML08"}, None)]
+                    tmp_path / "r2.geojson",
+                    [({"ADM2_FR": "Ansongo", "ADM2_PCODE": "ML0702", "ADM1_PCODE": "ML08"}, None)],
                 ),
             },
             "ML08",
@@ -289,27 +324,39 @@ def _refused_inputs(tmp_path):
             {
                 1: write_geojson(
                     tmp_path / "dup.geojson",
-                    [({"ADM1_FR": "Gao", "ADM1_PCODE": "ML07"}, None), ({"ADM1_FR": "Kidal", "ADM1_PCODE": "ML07"}, None)],
+                    [
+                        ({"ADM1_FR": "Gao", "ADM1_PCODE": "ML07"}, None),
+                        ({"ADM1_FR": "Kidal", "ADM1_PCODE": "ML07"}, None),
+                    ],
                 )
             },
             "ML07",
         ),
-        "level_without_parent_file": ({2: good1}, "1"),
+        "level_without_parent_file": ({2: good1}, "level 1"),
         "unsupported_type": ({1: tmp_path / "r1.kml"}, "r1.kml"),
     }
 
 
 @pytest.mark.parametrize(
     "case",
-    ["missing_file", "unknown_fields", "missing_parent", "duplicate_pcode", "level_without_parent_file", "unsupported_type"],
+    [
+        "missing_file",
+        "unknown_fields",
+        "missing_parent",
+        "duplicate_pcode",
+        "level_without_parent_file",
+        "unsupported_type",
+    ],
 )
 def test_refused_input_writes_nothing(tmp_path, case):
     (tmp_path / "r1.kml").write_text("<kml/>")
     files, expected_in_message = _refused_inputs(tmp_path)[case]
     audit_before = AuditEntry.objects.count()
 
-    with pytest.raises(ValidationError) as caught:
-        cod_version_load(code="refused", title="Refused", valid_on="2021-12-20", files_by_level=files, source="")
+    with translation.override("en"), pytest.raises(ValidationError) as caught:
+        cod_version_load(
+            code="refused", title="Refused", valid_on="2021-12-20", files_by_level=files, source=""
+        )
 
     assert expected_in_message in " ".join(caught.value.messages)
     assert not CodVersion.objects.filter(code="refused").exists()
@@ -359,15 +406,23 @@ def test_crosswalk_load_creates_then_changes_nothing(two_versions):
         ("ML0205", "split", 0.8),
         ("ML02", "split", 0.2),
     ]
-    assert AuditEntry.objects.filter(action=AuditAction.IMPORT, object_type="geography.crosswalk").count() == 2
+    assert (
+        AuditEntry.objects.filter(action=AuditAction.IMPORT, object_type="geography.crosswalk").count() == 2
+    )
 
 
 def test_crosswalk_load_updates_a_changed_share(two_versions):
     old, new = two_versions
-    crosswalk_load(from_version=old, to_version=new, rows=[{"from_pcode": "ML0205", "to_pcode": "ML0205", "relation": "split", "share": "0.7"}])
+    crosswalk_load(
+        from_version=old,
+        to_version=new,
+        rows=[{"from_pcode": "ML0205", "to_pcode": "ML0205", "relation": "split", "share": "0.7"}],
+    )
 
     counts = crosswalk_load(
-        from_version=old, to_version=new, rows=[{"from_pcode": "ML0205", "to_pcode": "ML0205", "relation": "split", "share": "0.75"}]
+        from_version=old,
+        to_version=new,
+        rows=[{"from_pcode": "ML0205", "to_pcode": "ML0205", "relation": "split", "share": "0.75"}],
     )
 
     assert counts == {"created": 0, "updated": 1, "unchanged": 0}
@@ -416,9 +471,30 @@ def test_crosswalk_build_by_pcode_links_same_code_and_name_only(two_versions):
 
 def test_crosswalk_build_keeps_an_administrators_split(two_versions):
     old, new = two_versions
-    crosswalk_load(from_version=old, to_version=new, rows=[{"from_pcode": "ML0205", "to_pcode": "ML02", "relation": "merged"}])
+    crosswalk_load(
+        from_version=old,
+        to_version=new,
+        rows=[{"from_pcode": "ML0205", "to_pcode": "ML02", "relation": "merged"}],
+    )
 
     proposals = crosswalk_build_by_pcode(from_version=old, to_version=new, commit=False)
 
     assert [p["from_pcode"] for p in proposals] == ["ML02"]
     assert Crosswalk.objects.count() == 1
+
+
+def test_refusal_is_explained_in_french(tmp_path):
+    duplicate = write_geojson(
+        tmp_path / "dup.geojson",
+        [
+            ({"ADM1_FR": "Gao", "ADM1_PCODE": "ML07"}, None),
+            ({"ADM1_FR": "Kidal", "ADM1_PCODE": "ML07"}, None),
+        ],
+    )
+
+    with translation.override("fr"), pytest.raises(ValidationError) as caught:
+        cod_version_load(
+            code="fr", title="fr", valid_on="2021-12-20", files_by_level={1: duplicate}, source=""
+        )
+
+    assert caught.value.messages == ["P-code en double : ML07 (niveaux 1 et 1)."]

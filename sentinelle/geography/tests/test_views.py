@@ -61,7 +61,9 @@ def test_area_detail_shows_names_breadcrumbs_and_map(signed_in, reader, shipped_
     assert [child.pcode for child in response.context["children"]][:2] == ["ML050501", "ML050502"]
 
 
-@pytest.mark.parametrize("path", ["/geographie/zones/{}/", "/geographie/?parent={}", "/geographie/?parent=not-a-uuid"])
+@pytest.mark.parametrize(
+    "path", ["/geographie/zones/{}/", "/geographie/?parent={}", "/geographie/?parent=not-a-uuid"]
+)
 def test_unknown_area_is_404(signed_in, reader, mopti, path):
     response = signed_in(reader).get(path.format(uuid.uuid4()))
 
@@ -76,7 +78,9 @@ def test_version_list(signed_in, reader, shipped_geography):
     assert "18769" in response.content.decode() or "18 769" in response.content.decode()
 
 
-def test_area_list_queries_do_not_grow_with_rows(signed_in, reader, shipped_geography, django_assert_max_num_queries):
+def test_area_list_queries_do_not_grow_with_rows(
+    signed_in, reader, shipped_geography, django_assert_max_num_queries
+):
     kita = AdminArea.objects.get(version=shipped_geography, pcode="ML0105")
     client = signed_in(reader)
     url = reverse("geography:area-list")

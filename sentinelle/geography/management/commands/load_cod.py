@@ -31,7 +31,9 @@ class Command(BaseCommand):
         parser.add_argument("--title", required=True)
         parser.add_argument("--valid-on", required=True, help="the COD's validOn date, YYYY-MM-DD")
         parser.add_argument("--source", default="", help="where the files come from (URL, date fetched)")
-        parser.add_argument("--settlements", default=None, help="CSV of settlements with their commune P-code")
+        parser.add_argument(
+            "--settlements", default=None, help="CSV of settlements with their commune P-code"
+        )
         parser.add_argument("--default", action="store_true", help="make it the default version")
 
     def handle(self, *args, **options):
