@@ -82,7 +82,7 @@ def seed(*, stdout, style) -> None:
             created += 1
     stdout.write(style.SUCCESS(f"Demo accounts: {created} created, {len(ACCOUNTS) - created} already there."))
     stdout.write(f"\nDemo sign-ins (password for all: {DEMO_PASSWORD})")
-    stdout.write(f"{'username':<16} {'role':<32} {'organisation':<14} two-factor secret (TOTP, base32)")
+    stdout.write(f"{'username':<16} {'role':<42} {'organisation':<14} two-factor secret (TOTP, base32)")
     for username, acronym, role, _name, _pcodes in ACCOUNTS:
         needs_otp = role in ROLES_REQUIRING_2FA
         secret = demo_totp_base32(username) if needs_otp else "(not required)"

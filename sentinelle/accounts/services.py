@@ -136,9 +136,7 @@ def otp_session_verify(*, request, token: str) -> bool:
         for device in TOTPDevice.objects.filter(user=user, confirmed=True):
             if device.verify_token(token):
                 otp_login(request, device)
-                audit_record(
-                    action=AuditAction.LOGIN, user=user, obj=user, request=request, detail={"otp": True}
-                )
+                audit_record(action=AuditAction.OTP_VERIFIED, user=user, obj=user, request=request)
                 return True
         audit_record(action=AuditAction.OTP_FAILED, outcome=AuditOutcome.FAILED, user=user, request=request)
     return False

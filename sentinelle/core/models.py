@@ -56,6 +56,7 @@ class AuditAction(models.TextChoices):
     LOCKED_OUT = "locked_out", _("Account locked")
     LOGOUT = "logout", _("Log-out")
     OTP_SETUP = "otp_setup", _("Two-factor set-up")
+    OTP_VERIFIED = "otp_verified", _("Two-factor check passed")
     OTP_FAILED = "otp_failed", _("Two-factor failure")
     PASSWORD_CHANGE = "password_change", _("Password change")
     READ = "read", _("Read")
