@@ -15,10 +15,10 @@ import os
 
 import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from sentinelle.geography.tests.factories import AdminAreaFactory, CodVersionFactory
 
 from sentinelle.accounts.tests.factories import TEST_PASSWORD, OrganisationFactory, make_member
 from sentinelle.core.models import Role
+from sentinelle.geography.tests.factories import AdminAreaFactory, CodVersionFactory
 
 
 def pytest_collection_modifyitems(config, items):
