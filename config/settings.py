@@ -37,6 +37,10 @@ INSTALLED_APPS = [
     "sentinelle.core",
     "sentinelle.accounts",
     "sentinelle.geography",
+    "sentinelle.directory",
+    "sentinelle.monitoring",
+    "sentinelle.cases",
+    "sentinelle.ingest",
 ]
 
 MIDDLEWARE = [
@@ -187,6 +191,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
+    # WeasyPrint narrates every PDF at INFO; keep the log for what matters.
+    "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }
 
 # Sentinelle's own settings.
@@ -200,4 +206,24 @@ SENTINELLE = {
     "LOCKOUT_MINUTES": env_int("SENTINELLE_LOCKOUT_MINUTES", 15),
     "DISCLOSURE_THRESHOLD": env_int("SENTINELLE_DISCLOSURE_THRESHOLD", 5),
     "GEOMETRY_TOLERANCE": float(env_str("SENTINELLE_GEOMETRY_TOLERANCE", "0.01")),
+    # Absolute address of the site, for links in e-mails (no personal data ever goes in them).
+    "SITE_URL": env_str("SENTINELLE_SITE_URL", "http://127.0.0.1:8000"),
+    # Case management deadlines in days, by risk level (agreed with the CP/GBV AoR; configurable).
+    "RESPONSE_DEADLINES": {"high": 1, "medium": 3, "low": 7},
+    "CASE_PLAN_DEADLINES": {"high": 3, "medium": 7, "low": 14},
+    "FOLLOW_UP_DEADLINES": {"high": 7, "medium": 14, "low": 30},
+    "REFERRAL_RESPONSE_HOURS": {"emergency": 12, "urgent": 72, "routine": 168},
+    "BREAK_GLASS_HOURS": env_int("SENTINELLE_BREAK_GLASS_HOURS", 4),
+    "BREAK_GLASS_MAX_HOURS": 24,
+    # Alerts: an optional webhook for other tools; old incidents (re-imports) count but raise no alert.
+    "ALERT_WEBHOOK_URL": env_str("SENTINELLE_ALERT_WEBHOOK_URL", ""),
+    "ALERT_WEBHOOK_TIMEOUT": env_int("SENTINELLE_ALERT_WEBHOOK_TIMEOUT", 5),
+    "ALERT_MAX_AGE_DAYS": env_int("SENTINELLE_ALERT_MAX_AGE_DAYS", 90),
+    # Imports: files up to this many rows run in the request, larger ones in the worker (run_jobs).
+    "IMPORT_INLINE_MAX_ROWS": env_int("SENTINELLE_IMPORT_INLINE_MAX_ROWS", 5000),
+    "IMPORT_JOB_TIMEOUT_SECONDS": env_int("SENTINELLE_IMPORT_JOB_TIMEOUT_SECONDS", 600),
+    "IMPORT_MAX_BYTES": env_int("SENTINELLE_IMPORT_MAX_BYTES", 20 * 1024 * 1024),
+    "IMPORT_KEEP_DAYS": env_int("SENTINELLE_IMPORT_KEEP_DAYS", 30),
+    # Devices (ODK Collect / KoboCollect): largest submission accepted.
+    "OPENROSA_MAX_BYTES": env_int("SENTINELLE_OPENROSA_MAX_BYTES", 10 * 1024 * 1024),
 }

@@ -8,6 +8,11 @@ urlpatterns = [
     path("", include("sentinelle.core.urls")),
     path("compte/", include("sentinelle.accounts.urls")),
     path("geographie/", include("sentinelle.geography.urls")),
+    path("services/", include("sentinelle.directory.urls")),
+    path("cas/", include("sentinelle.cases.urls")),
+    path("surveillance/", include("sentinelle.monitoring.urls")),
+    path("imports/", include("sentinelle.ingest.urls")),
+    path("openrosa/", include("sentinelle.ingest.openrosa.urls")),
     path("i18n/langue/", core_views.set_language, name="set_language"),
 ]
 

@@ -127,3 +127,29 @@ class Membership(BaseModel):
 
     def __str__(self):
         return f"{self.user} · {self.organisation} · {self.get_role_display()}"
+
+
+class DeviceCredential(BaseModel):
+    """A secret for one phone or tablet (ODK Collect, KoboCollect), used instead of the account password.
+
+    Devices authenticate with HTTP Basic over HTTPS; a separate, revocable secret per device means a lost
+    phone never exposes the web password, and two-factor accounts can still collect offline.
+    """
+
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.PROTECT, related_name="devices")
+    label = models.CharField(_("device"), max_length=100)
+    secret_hash = models.CharField(max_length=255)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("collection device")
+        verbose_name_plural = _("collection devices")
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -20,4 +20,6 @@ urlpatterns = [
     path("utilisateurs/<uuid:public_id>/roles/", views.membership_add, name="membership-add"),
     path("utilisateurs/<uuid:public_id>/<slug:action>/", views.user_action, name="user-action"),
     path("roles/<uuid:public_id>/retirer/", views.membership_archive, name="membership-archive"),
+    path("appareils/", views.device_list, name="device-list"),
+    path("appareils/<uuid:public_id>/revoquer/", views.device_revoke, name="device-revoke"),
 ]

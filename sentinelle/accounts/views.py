@@ -9,7 +9,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from sentinelle.accounts import selectors, services
+from sentinelle.accounts import devices, selectors, services
 from sentinelle.accounts.forms import (
     MembershipForm,
     OrganisationForm,
@@ -308,3 +308,33 @@ def membership_archive(request, public_id):
     services.membership_archive(actor=request.user, membership=membership)
     messages.success(request, _("Role removed."))
     return redirect("accounts:user-detail", public_id=membership.user.public_id)
+
+
+# --- Collection devices (ODK Collect / KoboCollect) ------------------------------------------
+
+
+@require_perm(Perm.INCIDENT_CREATE)
+@require_http_methods(["GET", "POST"])
+def device_list(request):
+    new_secret = None
+    if request.method == "POST":
+        _credential, new_secret = devices.device_credential_create(
+            actor=request.user, label=request.POST.get("label", ""), request=request
+        )
+    context = {
+        "credentials": devices.device_credentials_of(user=request.user),
+        "new_secret": new_secret,
+        "server_url": request.build_absolute_uri("/openrosa"),
+    }
+    response = render(request, "accounts/device_list.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_perm(Perm.INCIDENT_CREATE)
+@require_POST
+def device_revoke(request, public_id):
+    credential = devices.device_credential_get(user=request.user, public_id=public_id, request=request)
+    devices.device_credential_revoke(actor=request.user, credential=credential, request=request)
+    messages.success(request, _("The device can no longer send data."))
+    return redirect("accounts:device-list")

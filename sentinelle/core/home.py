@@ -18,6 +18,12 @@ class Entry:
 
 NAVIGATION: list[Entry] = [
     Entry(Perm.HOME_VIEW, "core:home", _("Home")),
+    Entry(Perm.CASE_VIEW, "cases:my-cases", _("Cases")),
+    Entry(Perm.REFERRAL_RECEIVE, "cases:referral-queue", _("Referrals received")),
+    Entry(Perm.INCIDENT_VIEW, "monitoring:incident-list", _("Incidents")),
+    Entry(Perm.ALERT_VIEW, "monitoring:alert-list", _("Alerts")),
+    Entry(Perm.SERVICE_VIEW, "directory:service-list", _("Services")),
+    Entry(Perm.IMPORT_RUN, "ingest:job-list", _("Imports")),
     Entry(Perm.GEOGRAPHY_VIEW, "geography:area-list", _("Geography")),
     Entry(Perm.ORGANISATION_VIEW, "accounts:organisation-list", _("Organisations")),
     Entry(Perm.USER_VIEW, "accounts:user-list", _("Users")),
@@ -25,6 +31,102 @@ NAVIGATION: list[Entry] = [
 ]
 
 HOME_SECTIONS: list[Entry] = [
+    Entry(
+        Perm.CASE_VIEW,
+        "cases:my-cases",
+        _("My cases"),
+        _("Your cases by risk, overdue tasks and the answers to your referrals."),
+    ),
+    Entry(
+        Perm.PERSON_CREATE,
+        "cases:person-find",
+        _("Register a person"),
+        _("Search first, so that nobody is registered twice; then open a case."),
+    ),
+    Entry(
+        Perm.REFERRAL_RECEIVE,
+        "cases:referral-queue",
+        _("Referrals received"),
+        _("Accept or decline referrals to your services and record the service given."),
+    ),
+    Entry(
+        Perm.CASE_APPROVE,
+        "cases:dashboard",
+        _("Organisation dashboard"),
+        _("Case load by risk, overdue tasks and referrals; approvals waiting for you."),
+    ),
+    Entry(
+        Perm.TRACING_VIEW,
+        "cases:tracing-list",
+        _("Family tracing"),
+        _("Tracing requests and proposed matches with registered children."),
+    ),
+    Entry(
+        Perm.CASE_STATS,
+        "cases:referral-statistics",
+        _("Referral statistics"),
+        _("Referred, accepted, declined and completed, by service type, organisation and area."),
+    ),
+    Entry(
+        Perm.INCIDENT_CREATE,
+        "monitoring:incident-create",
+        _("Record an incident"),
+        _("Record a protection incident: victims, GBV, grave violations, explosive ordnance."),
+    ),
+    Entry(
+        Perm.INCIDENT_VIEW,
+        "monitoring:incident-list",
+        _("Incidents"),
+        _("Find, review and verify incidents; link reports of the same event."),
+    ),
+    Entry(
+        Perm.DUPLICATE_REVIEW,
+        "monitoring:duplicate-list",
+        _("Possible duplicates"),
+        _("Incidents reported by several sources that may be the same event."),
+    ),
+    Entry(
+        Perm.ALERT_VIEW,
+        "monitoring:alert-list",
+        _("Alerts"),
+        _("Alerts raised by the rules, and flash reports to edit and publish."),
+    ),
+    Entry(
+        Perm.ALERT_RULE_MANAGE,
+        "monitoring:alert-rule-list",
+        _("Alert rules"),
+        _("What raises an alert: categories, areas, thresholds and time windows."),
+    ),
+    Entry(
+        Perm.AREA_FOLLOW,
+        "monitoring:area-follow-list",
+        _("Followed areas"),
+        _("Receive an e-mail when an alert is raised in the areas you follow."),
+    ),
+    Entry(
+        Perm.IMPORT_RUN,
+        "ingest:job-list",
+        _("Imports"),
+        _("Import incidents from the Sentinelle template, an HXL file or a Kobo export."),
+    ),
+    Entry(
+        Perm.INCIDENT_CREATE,
+        "openrosa:help",
+        _("Mobile collection"),
+        _("Send incidents from ODK Collect or KoboCollect, even offline."),
+    ),
+    Entry(
+        Perm.SERVICE_VIEW,
+        "directory:service-list",
+        _("Service directory"),
+        _("Find health, psychosocial, legal, civil documentation and other services by commune and type."),
+    ),
+    Entry(
+        Perm.SERVICE_MANAGE,
+        "directory:service-create",
+        _("Add a service"),
+        _("Keep your organisation's services, hours and contacts up to date."),
+    ),
     Entry(
         Perm.GEOGRAPHY_VIEW,
         "geography:area-list",
@@ -48,6 +150,12 @@ HOME_SECTIONS: list[Entry] = [
         "accounts:user-list",
         _("Manage accounts"),
         _("Create accounts, give roles and areas, unlock or deactivate users."),
+    ),
+    Entry(
+        Perm.INCIDENT_CREATE,
+        "accounts:device-list",
+        _("Collection devices"),
+        _("Device passwords for ODK Collect and KoboCollect."),
     ),
     Entry(
         Perm.AUDIT_VIEW,

@@ -9,8 +9,11 @@ How a row comes into a user's scope: each active membership that grants the perm
   - every row, if the role is global for that permission (an administrator; the IMO for incidents);
   - otherwise the rows of the membership's organisation (`ScopeRule.organisation`), further limited to
     the membership's areas when it has some and the model has an area (`ScopeRule.area`);
-  - for "personal" roles (a case worker on cases), only the rows that are the user's own.
-The union over memberships is the scope. A model without a rule is out of everyone's scope.
+  - for a role with a row filter in the rule (`ScopeRule.role_rows`, a function of the user and the
+    membership), exactly the rows that filter keeps: a monitor edits only their own drafts; a case worker
+    sees their own and assigned cases; the IMO reads an account only where its sharing level allows.
+A rule may differ by permission (`MODEL_SCOPES[label]` is then a dict keyed by Perm, with None as the
+default). The union over memberships is the scope. A model without a rule is out of everyone's scope.
 """
 
 from collections.abc import Callable
@@ -36,22 +39,103 @@ class Perm(StrEnum):
     USER_VIEW = "user.view"
     USER_MANAGE = "user.manage"
     AUDIT_VIEW = "audit.view"
+    # Protection monitoring
+    INCIDENT_VIEW = "incident.view"
+    INCIDENT_CREATE = "incident.create"
+    INCIDENT_EDIT = "incident.edit"
+    INCIDENT_REVIEW = "incident.review"
+    INCIDENT_CONFIDENTIAL = "incident.confidential"
+    DUPLICATE_REVIEW = "duplicate.review"
+    ALERT_VIEW = "alert.view"
+    ALERT_RULE_MANAGE = "alert_rule.manage"
+    FLASH_REPORT_EDIT = "flash_report.edit"
+    AREA_FOLLOW = "area.follow"
+    IMPORT_RUN = "import.run"
+    # Service directory
+    SERVICE_VIEW = "service.view"
+    SERVICE_MANAGE = "service.manage"
+    # Case management (identities: strictest rules)
+    PERSON_VIEW = "person.view"
+    PERSON_CREATE = "person.create"
+    PERSON_MERGE = "person.merge"
+    CASE_VIEW = "case.view"
+    CASE_CREATE = "case.create"
+    CASE_EDIT = "case.edit"
+    CASE_APPROVE = "case.approve"
+    CASE_EXPORT = "case.export"
+    CASE_STATS = "case.stats"
+    BREAK_GLASS = "case.break_glass"
+    REFERRAL_VIEW = "referral.view"
+    REFERRAL_CREATE = "referral.create"
+    REFERRAL_RECEIVE = "referral.receive"
+    TRACING_VIEW = "tracing.view"
+    TRACING_EDIT = "tracing.edit"
 
 
-_EVERYONE = {Perm.HOME_VIEW, Perm.GEOGRAPHY_VIEW, Perm.ORGANISATION_VIEW}
+_EVERYONE = {Perm.HOME_VIEW, Perm.GEOGRAPHY_VIEW, Perm.ORGANISATION_VIEW, Perm.SERVICE_VIEW}
+_MANAGES_CASES = {
+    Perm.PERSON_VIEW,
+    Perm.PERSON_CREATE,
+    Perm.CASE_VIEW,
+    Perm.CASE_CREATE,
+    Perm.CASE_EDIT,
+    Perm.REFERRAL_VIEW,
+    Perm.REFERRAL_CREATE,
+    Perm.TRACING_VIEW,
+    Perm.TRACING_EDIT,
+}
+_RECORDS_INCIDENTS = {
+    Perm.INCIDENT_VIEW,
+    Perm.INCIDENT_CREATE,
+    Perm.INCIDENT_EDIT,
+    Perm.INCIDENT_CONFIDENTIAL,
+    Perm.AREA_FOLLOW,
+    Perm.IMPORT_RUN,
+}
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.ADMIN: frozenset(Perm),
-    Role.IMO: frozenset(_EVERYONE),
-    Role.MANAGER: frozenset(_EVERYONE | {Perm.USER_VIEW, Perm.USER_MANAGE, Perm.AUDIT_VIEW}),
-    Role.CASEWORKER: frozenset(_EVERYONE),
-    Role.MONITOR: frozenset(_EVERYONE),
-    Role.FOCAL_POINT: frozenset(_EVERYONE),
+    Role.IMO: frozenset(
+        _EVERYONE
+        | {
+            Perm.INCIDENT_VIEW,
+            Perm.INCIDENT_REVIEW,
+            Perm.INCIDENT_CONFIDENTIAL,
+            Perm.DUPLICATE_REVIEW,
+            Perm.ALERT_VIEW,
+            Perm.FLASH_REPORT_EDIT,
+            Perm.AREA_FOLLOW,
+            Perm.IMPORT_RUN,
+            Perm.CASE_STATS,
+            Perm.SERVICE_MANAGE,
+        }
+    ),
+    Role.MANAGER: frozenset(
+        _EVERYONE
+        | _RECORDS_INCIDENTS
+        | _MANAGES_CASES
+        | {Perm.USER_VIEW, Perm.USER_MANAGE, Perm.AUDIT_VIEW, Perm.INCIDENT_REVIEW, Perm.ALERT_VIEW}
+        | {Perm.SERVICE_MANAGE, Perm.PERSON_MERGE, Perm.CASE_APPROVE, Perm.CASE_EXPORT, Perm.CASE_STATS}
+        | {Perm.BREAK_GLASS, Perm.REFERRAL_RECEIVE}
+    ),
+    Role.CASEWORKER: frozenset(_EVERYONE | _RECORDS_INCIDENTS | _MANAGES_CASES),
+    Role.MONITOR: frozenset(_EVERYONE | _RECORDS_INCIDENTS | {Perm.ALERT_VIEW}),
+    Role.FOCAL_POINT: frozenset(_EVERYONE | {Perm.REFERRAL_RECEIVE, Perm.SERVICE_MANAGE}),
     Role.READER: frozenset(_EVERYONE),
 }
 
 # Roles whose grant of a permission covers every organisation and area.
-GLOBAL_ROLES: dict[Perm, frozenset[str]] = {}
+_IMO = frozenset({Role.IMO})
+GLOBAL_ROLES: dict[Perm, frozenset[str]] = {
+    Perm.INCIDENT_VIEW: _IMO,
+    Perm.INCIDENT_REVIEW: _IMO,
+    Perm.DUPLICATE_REVIEW: _IMO,
+    Perm.ALERT_VIEW: _IMO,
+    Perm.FLASH_REPORT_EDIT: _IMO,
+    Perm.IMPORT_RUN: _IMO,
+    Perm.CASE_STATS: _IMO,
+    Perm.SERVICE_MANAGE: _IMO,
+}
 ALWAYS_GLOBAL = frozenset({Role.ADMIN})
 
 # Which roles each role may give, and where: everywhere for an administrator, in the manager's own
@@ -69,8 +153,8 @@ ROLES_REQUIRING_2FA = frozenset({Role.ADMIN, Role.MANAGER, Role.CASEWORKER})
 class ScopeRule:
     organisation: str | None = None
     area: str | None = None
-    personal: Callable | None = None
-    personal_roles: frozenset[str] = field(default_factory=frozenset)
+    # role -> function(user, membership) -> Q: the only rows that role reaches through this rule.
+    role_rows: dict[str, Callable[..., Q]] = field(default_factory=dict)
     # True when `organisation` crosses a to-many relation (rows would repeat without DISTINCT).
     distinct: bool = False
     # Reference data every permitted user sees whole.
@@ -79,7 +163,77 @@ class ScopeRule:
     audit_reads: bool = False
 
 
-MODEL_SCOPES: dict[str, ScopeRule] = {
+def _own_drafts(user, membership) -> Q:
+    return Q(created_by=user, status="draft", organisation_id=membership.organisation_id)
+
+
+def _own_rows(user, membership) -> Q:
+    return Q(user=user)
+
+
+def _case_rows(prefix: str, *, break_glass: bool = False):
+    """Case-level rows: a case worker's own and assigned cases; a manager's organisation (within their
+    areas), plus, for reading only, the cases they opened by break-the-glass while that access lasts."""
+
+    def caseworker(user, membership) -> Q:
+        return Q(**{f"{prefix}owner": user}) | Q(**{f"{prefix}collaborators": user})
+
+    def manager(user, membership) -> Q:
+        q = membership_q(membership, organisation=f"{prefix}organisation", area=f"{prefix}area")
+        if break_glass:
+            from django.utils import timezone
+
+            q |= Q(
+                **{f"{prefix}break_glass__user": user, f"{prefix}break_glass__expires_at__gt": timezone.now()}
+            )
+        return q
+
+    return {Role.CASEWORKER: caseworker, Role.MANAGER: manager}
+
+
+def _case_rule(prefix: str = "", *, break_glass: bool = False, **extra) -> ScopeRule:
+    return ScopeRule(
+        organisation=f"{prefix}organisation",
+        area=f"{prefix}area",
+        role_rows=_case_rows(prefix, break_glass=break_glass),
+        **extra,
+    )
+
+
+def _case_scopes(prefix: str = "", *, read_perm: "Perm" = None, **extra) -> dict:
+    """Writing follows the case; reading (`read_perm`) also reaches break-the-glass cases."""
+    return {
+        None: _case_rule(prefix, **extra),
+        (read_perm or Perm.CASE_VIEW): _case_rule(prefix, break_glass=True, **extra),
+    }
+
+
+def _person_rows(*, break_glass: bool):
+    def caseworker(user, membership) -> Q:
+        return Q(cases__owner=user) | Q(cases__collaborators=user) | Q(created_by=user)
+
+    def manager(user, membership) -> Q:
+        return membership_q(membership, organisation="organisation", area="area") | _case_rows(
+            "cases__", break_glass=break_glass
+        )[Role.MANAGER](user, membership)
+
+    return {Role.CASEWORKER: caseworker, Role.MANAGER: manager}
+
+
+def _transfer_rows():
+    """Transfers follow their case; the receiving user (or their manager) sees what is offered."""
+    case_rows = _case_rows("case__")
+
+    def caseworker(user, membership) -> Q:
+        return case_rows[Role.CASEWORKER](user, membership) | Q(to_user=user)
+
+    def manager(user, membership) -> Q:
+        return case_rows[Role.MANAGER](user, membership) | Q(to_organisation_id=membership.organisation_id)
+
+    return {Role.CASEWORKER: caseworker, Role.MANAGER: manager}
+
+
+MODEL_SCOPES: dict[str, ScopeRule | dict] = {
     "geography.codversion": ScopeRule(public=True),
     "geography.adminarea": ScopeRule(public=True),
     "geography.settlement": ScopeRule(public=True),
@@ -87,7 +241,77 @@ MODEL_SCOPES: dict[str, ScopeRule] = {
     "accounts.organisation": ScopeRule(public=True),
     "accounts.user": ScopeRule(organisation="memberships__organisation", distinct=True, audit_reads=True),
     "accounts.membership": ScopeRule(organisation="organisation"),
+    "accounts.devicecredential": ScopeRule(role_rows=dict.fromkeys(Role.values, _own_rows)),
     "core.auditentry": ScopeRule(organisation="organisation"),
+    "monitoring.incident": {
+        # The IMO sees every organisation's incidents once submitted; drafts stay with their organisation.
+        None: ScopeRule(
+            organisation="organisation",
+            area="area",
+            audit_reads=True,
+            role_rows={Role.IMO: lambda user, membership: ~Q(status="draft")},
+        ),
+        # Monitors and case workers change only their own drafts; managers their organisation's incidents.
+        Perm.INCIDENT_EDIT: ScopeRule(
+            organisation="organisation",
+            area="area",
+            role_rows={Role.MONITOR: _own_drafts, Role.CASEWORKER: _own_drafts},
+        ),
+        # The IMO reads the confidential account and coordinates only where the reporting organisation
+        # shared them with the cluster.
+        Perm.INCIDENT_CONFIDENTIAL: ScopeRule(
+            organisation="organisation",
+            area="area",
+            role_rows={Role.IMO: lambda user, membership: Q(sharing_level="cluster")},
+        ),
+    },
+    "monitoring.alertrule": ScopeRule(public=True),
+    "monitoring.alert": ScopeRule(public=True),
+    "monitoring.flashreport": ScopeRule(public=True),
+    "monitoring.duplicatecandidate": ScopeRule(public=True),
+    # Service directory: everyone finds services; providers (and the IMO) keep their own up to date.
+    "directory.service": {
+        None: ScopeRule(public=True),
+        Perm.SERVICE_MANAGE: ScopeRule(organisation="provider"),
+    },
+    # Case management. Reaching a case (owner, collaborator, organisation manager, break-the-glass)
+    # reaches its person and everything recorded on it.
+    "cases.case": _case_scopes(distinct=True, audit_reads=True),
+    "cases.person": {
+        None: ScopeRule(
+            organisation="organisation", area="area", distinct=True, role_rows=_person_rows(break_glass=False)
+        ),
+        Perm.PERSON_VIEW: ScopeRule(
+            organisation="organisation",
+            area="area",
+            distinct=True,
+            audit_reads=True,
+            role_rows=_person_rows(break_glass=True),
+        ),
+    },
+    "cases.assessment": _case_scopes("case__", distinct=True),
+    "cases.caseplan": _case_scopes("case__", distinct=True),
+    "cases.followup": _case_scopes("case__", distinct=True),
+    "cases.task": _case_scopes("case__", distinct=True),
+    "cases.casenote": _case_scopes("case__", distinct=True),
+    "cases.transfer": ScopeRule(
+        organisation="case__organisation", area="case__area", distinct=True, role_rows=_transfer_rows()
+    ),
+    "cases.approval": _case_scopes("case__", distinct=True),
+    "cases.consent": _case_scopes("case__", distinct=True),
+    "cases.assistance": _case_scopes("case__", distinct=True),
+    "cases.reunification": _case_scopes("case__", distinct=True),
+    "cases.tracingmatch": _case_scopes("case__", distinct=True),
+    "cases.referral": {
+        # The referring side sees its referrals like its cases.
+        None: _case_rule("case__", distinct=True),
+        Perm.REFERRAL_VIEW: _case_rule("case__", break_glass=True, distinct=True),
+        # The receiving side (service focal points, the provider's managers) sees what was sent to its
+        # services, and only through the referral (minimum necessary): never the case itself.
+        Perm.REFERRAL_RECEIVE: ScopeRule(organisation="service__provider", distinct=True),
+    },
+    "cases.tracingrequest": ScopeRule(organisation="organisation", audit_reads=True),
+    "ingest.importjob": ScopeRule(organisation="organisation"),
 }
 
 
@@ -118,15 +342,18 @@ def requires_two_factor(user) -> bool:
     return bool(roles_of(user) & ROLES_REQUIRING_2FA)
 
 
-def rule_for(model) -> ScopeRule:
+def rule_for(model, perm: Perm | None = None) -> ScopeRule:
     label = model._meta.label_lower
     try:
-        return MODEL_SCOPES[label]
+        rule = MODEL_SCOPES[label]
     except KeyError:
         raise ImproperlyConfigured(f"No scope rule for {label}: add one to MODEL_SCOPES.") from None
+    if isinstance(rule, dict):
+        return rule.get(perm, rule[None])
+    return rule
 
 
-def _area_q(path: str, areas) -> Q:
+def area_q(path: str, areas) -> Q:
     """Rows located in one of the areas' subtrees, in the same COD version (codes differ between versions)."""
     q = Q()
     for area in areas:
@@ -134,20 +361,26 @@ def _area_q(path: str, areas) -> Q:
     return q
 
 
+def membership_q(membership, *, organisation: str, area: str | None = None) -> Q:
+    """The rows of the membership's organisation, within its areas when it has some."""
+    q = Q(**{organisation: membership.organisation_id})
+    areas = list(membership.areas.all())
+    if areas and area:
+        q &= area_q(area, areas)
+    return q
+
+
 def _membership_q(user, membership, rule: ScopeRule, perm: Perm) -> Q | None:
     """The rows one membership opens; None when it opens everything."""
+    if membership.role in rule.role_rows:
+        # A role's own filter is the whole answer: it applies organisation and areas itself if it needs them.
+        return rule.role_rows[membership.role](user, membership)
     areas = list(membership.areas.all())
     if is_global(membership.role, perm):
-        return _area_q(rule.area, areas) if (areas and rule.area) else None
-    if rule.personal is not None and membership.role in rule.personal_roles:
-        q = rule.personal(user)
-    elif rule.organisation:
-        q = Q(**{rule.organisation: membership.organisation_id})
-    else:
-        return Q(pk__in=[])
-    if areas and rule.area:
-        q &= _area_q(rule.area, areas)
-    return q
+        return area_q(rule.area, areas) if (areas and rule.area) else None
+    if rule.organisation:
+        return membership_q(membership, organisation=rule.organisation, area=rule.area)
+    return Q(pk__in=[])
 
 
 def has_perm(user, perm: Perm, obj: Model | None = None) -> bool:
@@ -191,7 +424,7 @@ def assignable_roles(user) -> list[str]:
 
 def scope_queryset(user, queryset: QuerySet, perm: Perm) -> QuerySet:
     """The rows of `queryset` the user may see or act on with `perm`; none by default."""
-    rule = rule_for(queryset.model)
+    rule = rule_for(queryset.model, perm)
     granting = [m for m in memberships_of(user) if perm in ROLE_PERMISSIONS[m.role]]
     if not granting:
         return queryset.none()
@@ -212,7 +445,7 @@ def get_object_for_user(user, queryset, public_id, perm: Perm, *, request=None):
     if isinstance(queryset, type) and issubclass(queryset, Model):
         queryset = queryset._default_manager.all()
     model = queryset.model
-    rule = rule_for(model)
+    rule = rule_for(model, perm)
     obj = scope_queryset(user, queryset, perm).filter(public_id=public_id).first()
     if obj is None:
         audit_record(

@@ -18,8 +18,13 @@ def test_catalogue_has_entries():
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=[e.msgid[:40] for e in ENTRIES])
 def test_every_message_is_translated_with_the_same_placeholders(entry):
-    assert entry.msgstr, f"untranslated: {entry.msgid!r}"
     assert "fuzzy" not in entry.flags, f"fuzzy: {entry.msgid!r}"
+    if entry.msgid_plural:
+        forms = [entry.msgstr_plural[index] for index in sorted(entry.msgstr_plural)]
+        assert len(forms) == 2 and all(forms), f"untranslated plural: {entry.msgid!r}"
+        assert PLACEHOLDER.findall(entry.msgid_plural) == PLACEHOLDER.findall(forms[1])
+        return
+    assert entry.msgstr, f"untranslated: {entry.msgid!r}"
     assert sorted(PLACEHOLDER.findall(entry.msgid)) == sorted(PLACEHOLDER.findall(entry.msgstr))
 
 

@@ -1,0 +1,79 @@
+"""Device credentials for offline collection apps: create, revoke, authenticate (services and selectors)."""
+
+import secrets
+
+from django.contrib.auth.hashers import check_password, make_password
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from sentinelle.accounts.backends import user_by_identifier
+from sentinelle.accounts.models import DeviceCredential, User
+from sentinelle.core.audit import audit_record
+from sentinelle.core.models import AuditAction, AuditOutcome
+from sentinelle.core.permissions import Perm, get_object_for_user, has_perm, scope_queryset
+
+# Easy to type on a phone keyboard: lower-case letters and digits, in groups of four.
+_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+def _new_secret() -> str:
+    raw = "".join(secrets.choice(_ALPHABET) for _ in range(20))
+    return "-".join(raw[i : i + 4] for i in range(0, 20, 4))
+
+
+def device_credential_create(*, actor: User, label: str, request=None) -> tuple[DeviceCredential, str]:
+    """A new device secret for the actor's own account; the plaintext is returned once and never stored."""
+    if not has_perm(actor, Perm.INCIDENT_CREATE):
+        raise PermissionDenied
+    secret = _new_secret()
+    with transaction.atomic():
+        credential = DeviceCredential.objects.create(
+            user=actor,
+            label=label.strip()[:100] or "ODK Collect",
+            secret_hash=make_password(secret),
+            created_by=actor,
+            updated_by=actor,
+        )
+        audit_record(action=AuditAction.CREATE, user=actor, obj=credential, request=request)
+    return credential, secret
+
+
+def device_credential_revoke(*, actor: User, credential: DeviceCredential, request=None) -> DeviceCredential:
+    if credential.user_id != actor.pk:
+        raise PermissionDenied
+    with transaction.atomic():
+        credential.revoked_at = timezone.now()
+        credential.updated_by = actor
+        credential.save(update_fields=["revoked_at", "updated_by", "updated_at"])
+        audit_record(action=AuditAction.ARCHIVE, user=actor, obj=credential, request=request)
+    return credential
+
+
+def device_credentials_of(*, user: User):
+    return scope_queryset(user, DeviceCredential.objects.all(), Perm.INCIDENT_CREATE).order_by("-created_at")
+
+
+def device_credential_get(*, user: User, public_id, request=None) -> DeviceCredential:
+    return get_object_for_user(
+        user, DeviceCredential.objects.all(), public_id, Perm.INCIDENT_CREATE, request=request
+    )
+
+
+def device_authenticate(*, identifier: str, secret: str, request=None) -> User | None:
+    """The active user owning an active credential with this secret, or None (and an audited failure)."""
+    user = user_by_identifier(identifier)
+    if user is not None and user.is_active and not user.is_locked():
+        for credential in DeviceCredential.objects.filter(user=user, revoked_at__isnull=True):
+            if check_password(secret, credential.secret_hash):
+                DeviceCredential.objects.filter(pk=credential.pk).update(last_used_at=timezone.now())
+                return user
+    audit_record(
+        action=AuditAction.LOGIN_FAILED,
+        outcome=AuditOutcome.FAILED,
+        object_type="accounts.user" if user else "",
+        object_id=str(user.public_id) if user else "",
+        request=request,
+        detail={"channel": "device"},
+    )
+    return None

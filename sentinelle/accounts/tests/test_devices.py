@@ -1,0 +1,63 @@
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+
+from sentinelle.accounts import devices
+from sentinelle.accounts.models import DeviceCredential
+from sentinelle.core.models import AuditAction, AuditEntry
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_device_secret_is_shown_once_and_stored_hashed(monitor):
+    credential, secret = devices.device_credential_create(actor=monitor, label="Tablette Sévaré")
+    stored = DeviceCredential.objects.get(pk=credential.pk).secret_hash
+    assert secret not in stored and stored.startswith(("argon2", "md5"))
+    assert devices.device_authenticate(identifier="monitor", secret=secret) == monitor
+    assert DeviceCredential.objects.get(pk=credential.pk).last_used_at is not None
+
+
+def test_wrong_or_revoked_secret_is_refused_and_audited(monitor):
+    credential, secret = devices.device_credential_create(actor=monitor, label="A")
+    assert devices.device_authenticate(identifier="monitor", secret="nope") is None
+    devices.device_credential_revoke(actor=monitor, credential=credential)
+    assert devices.device_authenticate(identifier="monitor", secret=secret) is None
+    assert AuditEntry.objects.filter(action=AuditAction.LOGIN_FAILED, detail__channel="device").count() == 2
+
+
+def test_the_account_password_is_not_a_device_secret(monitor, password):
+    assert devices.device_authenticate(identifier="monitor", secret=password) is None
+
+
+def test_roles_that_do_not_record_incidents_get_no_device(reader, focal_point):
+    for user in (reader, focal_point):
+        with pytest.raises(PermissionDenied):
+            devices.device_credential_create(actor=user, label="x")
+    assert not DeviceCredential.objects.exists()
+
+
+def test_nobody_revokes_someone_elses_device(monitor, caseworker_in_area, signed_in):
+    credential, _secret = devices.device_credential_create(actor=monitor, label="A")
+    with pytest.raises(PermissionDenied):
+        devices.device_credential_revoke(actor=caseworker_in_area, credential=credential)
+    client = signed_in(caseworker_in_area)
+    response = client.post(reverse("accounts:device-revoke", args=[credential.public_id]))
+    assert response.status_code == 404
+    assert DeviceCredential.objects.get(pk=credential.pk).is_active
+
+
+def test_device_page_creates_and_lists_own_devices_only(signed_in, monitor, caseworker_in_area):
+    devices.device_credential_create(actor=caseworker_in_area, label="Other person's phone")
+    client = signed_in(monitor)
+    response = client.post(reverse("accounts:device-list"), {"label": "Téléphone Mopti"})
+    page = response.content.decode()
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+    assert 'data-testid="device-secret"' in page
+    assert "Téléphone Mopti" in page and "Other person" not in page
+    assert (
+        client.get(reverse("accounts:device-list")).content.decode().count('data-testid="device-secret"') == 0
+    )
+
+
+def test_reader_has_no_device_page(signed_in, reader):
+    assert signed_in(reader).get(reverse("accounts:device-list")).status_code == 403

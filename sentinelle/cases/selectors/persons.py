@@ -1,0 +1,416 @@
+"""Finding persons: search before create, the out-of-scope duplicate count, and one person's record.
+
+Search never scans identities. It gathers candidates through indexed keyed hashes (the exact full name
+in either order, the phone number, and the PersonNameKey blocking keys of names.py), ranks them first on
+non-identifying columns (how many keys they share, sex, age, commune), and decrypts only the best few
+dozen to score them with `name_similarity`. Candidates are limited to the user's scope (Perm.PERSON_VIEW);
+`person_duplicate_check` counts probable matches outside it without showing them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Case as SqlCase
+from django.db.models import IntegerField, Q, QuerySet, Sum, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+
+from sentinelle.cases.models import Person, PersonMerge, PersonNameKey
+from sentinelle.cases.names import DUPLICATE_THRESHOLD, name_keys, name_similarity
+from sentinelle.core.audit import audit_record
+from sentinelle.core.crypto import keyed_hash
+from sentinelle.core.models import AuditAction
+from sentinelle.core.permissions import Perm, get_object_for_user, has_perm, scope_queryset
+
+__all__ = [
+    "Candidate",
+    "PersonQuery",
+    "area_relation",
+    "blocked_person_ids",
+    "current_age",
+    "duplicate_hint",
+    "key_weight_expression",
+    "person_duplicate_check",
+    "person_get",
+    "person_merges",
+    "person_search",
+    "weighted_name_keys",
+]
+
+# Blocking: how many persons sharing keys are considered (heaviest first), how many of those left by
+# the scope are ranked on non-identifying columns, and how many are then decrypted and scored. They bound
+# the cost of a search whatever the size of the register.
+BLOCK_LIMIT = 1000
+CONTEXT_LIMIT = 200
+DECRYPT_LIMIT = 40
+# Below this score a candidate is not shown at all.
+MIN_SCORE = 0.6
+# Weight of a shared blocking key by kind (p: both names, t: one name, s: consonant skeleton) and of
+# the exact look-ups.
+KEY_WEIGHTS = {"p": 4, "t": 2, "s": 1}
+EXACT_NAME_WEIGHT = 10
+PHONE_WEIGHT = 6
+
+
+@dataclass
+class PersonQuery:
+    given_name: str = ""
+    family_name: str = ""
+    phone: str = ""
+    age: int | None = None
+    sex: str | None = None
+    area: object | None = None  # geography.AdminArea
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}".strip()
+
+    def is_empty(self) -> bool:
+        return not (self.full_name or self.phone.strip())
+
+
+@dataclass
+class Candidate:
+    person: Person
+    score: float
+    reasons: list[str] = field(default_factory=list)
+    exact: bool = False
+    # The score before it is capped to [0, 1]: orders candidates that all score 1.0 (same age first).
+    rank: float = 0.0
+
+    @property
+    def probable_duplicate(self) -> bool:
+        return self.score >= DUPLICATE_THRESHOLD
+
+
+# --- Non-identifying comparisons (shared with tracing) -------------------------------------------
+
+
+def area_relation(path_a: str | None, path_b: str | None) -> str | None:
+    """ "commune", "cercle" or "region" when two areas share that level; None otherwise."""
+    if not path_a or not path_b:
+        return None
+    parts_a = [p for p in path_a.split("/") if p]
+    parts_b = [p for p in path_b.split("/") if p]
+    if parts_a == parts_b and len(parts_a) >= 4:
+        return "commune"
+    if len(parts_a) >= 3 and len(parts_b) >= 3 and parts_a[:3] == parts_b[:3]:
+        return "cercle"
+    if len(parts_a) >= 2 and len(parts_b) >= 2 and parts_a[:2] == parts_b[:2]:
+        return "region"
+    return None
+
+
+def age_now(age: int | None, recorded_at, today: date | None = None) -> int | None:
+    """An age recorded at `recorded_at` (date or datetime), as it is today."""
+    if age is None:
+        return None
+    today = today or timezone.localdate()
+    if recorded_at is None:
+        return age
+    recorded_on = recorded_at.date() if hasattr(recorded_at, "date") else recorded_at
+    return age + max(0, (today - recorded_on).days) // 365
+
+
+def current_age(person: Person, today: date | None = None) -> int | None:
+    """The person's age today: from the date of birth when known (decrypted), else the registered age
+    plus the years since registration."""
+    today = today or timezone.localdate()
+    born = getattr(person, "date_of_birth", "")
+    if born:
+        try:
+            birth = date.fromisoformat(born)
+        except ValueError:
+            birth = None
+        if birth is not None:
+            return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+    return age_now(person.age, person.created_at, today)
+
+
+def _sex_known(sex: str | None) -> bool:
+    return bool(sex) and sex != "unknown"
+
+
+# --- Blocking --------------------------------------------------------------------------------------
+
+
+def weighted_name_keys(*names: str) -> dict[str, int]:
+    """Keyed hashes of the names' blocking keys, with the weight of each kind."""
+    return {keyed_hash(key): KEY_WEIGHTS[key[0]] for key in name_keys(*names)}
+
+
+def key_weight_expression(keys: dict[str, int]):
+    """SQL: the weight of the key of a row (0 if not one of `keys`)."""
+    whens = []
+    for weight in sorted(set(keys.values()), reverse=True):
+        chosen = [key for key, w in keys.items() if w == weight]
+        whens.append(When(key__in=chosen, then=Value(weight)))
+    return SqlCase(*whens, default=Value(0), output_field=IntegerField())
+
+
+def blocked_person_ids(keys: dict[str, int], *, limit: int = BLOCK_LIMIT) -> dict[int, int]:
+    """Ids of the persons sharing blocking keys, with the summed weight of the keys they share, heaviest
+    first. One indexed scan of the key table, no join: scoping comes after, on these ids only."""
+    if not keys:
+        return {}
+    rows = (
+        PersonNameKey.objects.filter(key__in=list(keys))
+        .values("person_id")
+        .annotate(weight=Sum(key_weight_expression(keys)))
+        .order_by("-weight", "-person_id")
+        .values_list("person_id", "weight")[:limit]
+    )
+    return dict(rows)
+
+
+def _exact_ids(query: PersonQuery) -> tuple[dict[int, int], set[int], set[int]]:
+    """Persons found by keyed hash: the full name in either order, the phone number."""
+    name_hashes = {
+        h
+        for h in (
+            keyed_hash(query.full_name),
+            keyed_hash(f"{query.family_name} {query.given_name}".strip()),
+        )
+        if h
+    }
+    phone_hash = keyed_hash(query.phone, kind="phone")
+    if not (name_hashes or phone_hash):
+        return {}, set(), set()
+    condition = Q(full_name_hash__in=name_hashes) if name_hashes else Q(pk__in=[])
+    if phone_hash:
+        condition |= Q(phone_hash=phone_hash)
+    weights: dict[int, int] = {}
+    by_name: set[int] = set()
+    by_phone: set[int] = set()
+    rows = Person.objects.filter(condition).order_by().values_list("id", "full_name_hash", "phone_hash")
+    for pk, name_hash, phone in rows[:BLOCK_LIMIT]:
+        if name_hash in name_hashes:
+            by_name.add(pk)
+            weights[pk] = weights.get(pk, 0) + EXACT_NAME_WEIGHT
+        if phone_hash and phone == phone_hash:
+            by_phone.add(pk)
+            weights[pk] = weights.get(pk, 0) + PHONE_WEIGHT
+    return weights, by_name, by_phone
+
+
+def _context_bonus(query: PersonQuery, sex: str, age: int | None, path: str | None) -> int:
+    """Ranking on non-identifying columns before anything is decrypted (same units as key weights)."""
+    bonus = 0
+    if _sex_known(query.sex) and _sex_known(sex):
+        bonus += 1 if sex == query.sex else -4
+    if query.age is not None and age is not None:
+        difference = abs(query.age - age)
+        bonus += 2 if difference <= 2 else 1 if difference <= 5 else -2
+    relation = area_relation(getattr(query.area, "path", None), path)
+    bonus += {"commune": 2, "cercle": 1}.get(relation, 0)
+    return bonus
+
+
+def _shortlist(allowed: Callable[[QuerySet], QuerySet], query: PersonQuery, limit: int):
+    """The `limit` most promising persons `allowed` keeps, decrypted; and who matched by name, phone.
+
+    `allowed(queryset)` narrows a queryset of persons to those the caller may consider (the user's
+    scope, or what lies outside it); it only ever sees the blocked ids, so the policy's joins run on a
+    few thousand rows at most, never on the whole register.
+    """
+    weights, by_name, by_phone = _exact_ids(query)
+    names = [n for n in (query.given_name, query.family_name) if n.strip()]
+    for pk, weight in blocked_person_ids(weighted_name_keys(*names) if names else {}).items():
+        weights[pk] = weights.get(pk, 0) + weight
+    if not weights:
+        return [], by_name, by_phone
+    # The policy's filter on the blocked ids only; then context columns for the heaviest few hundred.
+    active = Person.objects.filter(pk__in=list(weights), merged_into__isnull=True, is_archived=False)
+    allowed_ids = allowed(active).order_by().values_list("id", flat=True)
+    heaviest = sorted(allowed_ids, key=lambda pk: -weights[pk])[:CONTEXT_LIMIT]
+    today = timezone.localdate()
+    ranked = []
+    for pk, sex, age, created_at, path in Person.objects.filter(pk__in=heaviest).values_list(
+        "id", "sex", "age", "created_at", "area__path"
+    ):
+        bonus = _context_bonus(query, sex, age_now(age, created_at, today), path)
+        ranked.append((weights[pk] + bonus, pk))
+    ranked.sort(reverse=True)
+    chosen = [pk for _weight, pk in ranked[:limit]]
+    persons = list(Person.objects.filter(pk__in=chosen).select_related("area", "organisation"))
+    return persons, by_name, by_phone
+
+
+# --- Scoring ---------------------------------------------------------------------------------------
+
+
+def _name_reason(similarity: float, exact: bool) -> str:
+    if exact:
+        return gettext("Same name")
+    if similarity >= 0.95:
+        return gettext("Very similar name (%(score)s %%)") % {"score": round(similarity * 100)}
+    if similarity >= DUPLICATE_THRESHOLD:
+        return gettext("Similar name (%(score)s %%)") % {"score": round(similarity * 100)}
+    return gettext("Partly similar name (%(score)s %%)") % {"score": round(similarity * 100)}
+
+
+def score_person(
+    query: PersonQuery, person: Person, *, exact_name: bool = False, same_phone: bool = False
+) -> tuple[float, list[str]]:
+    """A score in [0, 1] and its reasons (French once translated; no names in them)."""
+    raw, reasons = _raw_score(query, person, exact_name=exact_name, same_phone=same_phone)
+    return round(min(1.0, max(0.0, raw)), 3), reasons
+
+
+def _raw_score(
+    query: PersonQuery, person: Person, *, exact_name: bool, same_phone: bool
+) -> tuple[float, list]:
+    reasons: list[str] = []
+    if query.full_name:
+        variants = [f"{person.given_name} {person.family_name}"]
+        if person.other_names:
+            variants.append(f"{person.other_names} {person.family_name}")
+        similarity = 1.0 if exact_name else max(name_similarity(query.full_name, v) for v in variants)
+        score = similarity
+        reasons.append(_name_reason(similarity, exact_name))
+    else:
+        score = 0.5
+    if same_phone:
+        score += 0.1 if query.full_name else 0.3
+        reasons.append(gettext("Same phone number"))
+    if _sex_known(query.sex) and _sex_known(person.sex):
+        if query.sex == person.sex:
+            reasons.append(gettext("Same sex"))
+        else:
+            score -= 0.3
+            reasons.append(gettext("Different sex"))
+    age = current_age(person)
+    if query.age is not None and age is not None:
+        difference = abs(query.age - age)
+        score -= 0.01 * min(difference, 3)  # orders the close ones: the same age first
+        if difference <= 1:
+            score += 0.03
+            reasons.append(gettext("Same age (about %(age)s years)") % {"age": age})
+        elif difference <= 3:
+            reasons.append(gettext("Close age (%(age)s years)") % {"age": age})
+        else:
+            score -= 0.1 if difference <= 6 else 0.25
+            reasons.append(gettext("Age differs by %(years)s years") % {"years": difference})
+    relation = area_relation(getattr(query.area, "path", None), person.area.path)
+    if relation == "commune":
+        score += 0.04
+        reasons.append(gettext("Same commune"))
+    elif relation == "cercle":
+        score += 0.02
+        reasons.append(gettext("Same cercle"))
+    elif relation == "region":
+        reasons.append(gettext("Same region"))
+    return score, reasons
+
+
+def _candidates(allowed, query: PersonQuery, decrypt_limit: int) -> list[Candidate]:
+    persons, by_name, by_phone = _shortlist(allowed, query, decrypt_limit)
+    found = []
+    for person in persons:
+        exact = person.pk in by_name
+        raw, reasons = _raw_score(query, person, exact_name=exact, same_phone=person.pk in by_phone)
+        score = round(min(1.0, max(0.0, raw)), 3)
+        if score >= MIN_SCORE:
+            found.append(Candidate(person=person, score=score, reasons=reasons, exact=exact, rank=raw))
+    found.sort(key=lambda c: (-c.score, -c.rank, c.person.person_code))
+    return found
+
+
+# --- Public selectors -----------------------------------------------------------------------------
+
+
+def person_search(
+    *,
+    user,
+    given_name: str = "",
+    family_name: str = "",
+    phone: str = "",
+    age: int | None = None,
+    sex: str | None = None,
+    area=None,
+    limit: int = 20,
+    request=None,
+) -> list[Candidate]:
+    """Persons in the user's scope who may be the one described, best first (search before create).
+
+    The search is audited with the public ids of the candidates shown (never the terms searched).
+    """
+    query = PersonQuery(given_name.strip(), family_name.strip(), phone.strip(), age, sex, area)
+    if query.is_empty() or not has_perm(user, Perm.PERSON_VIEW):
+        return []
+    found = _candidates(
+        lambda persons: scope_queryset(user, persons, Perm.PERSON_VIEW), query, max(DECRYPT_LIMIT, limit)
+    )[:limit]
+    audit_record(
+        action=AuditAction.READ,
+        user=user,
+        object_type="cases.person",
+        request=request,
+        detail={"search": True, "candidates": [str(c.person.public_id) for c in found]},
+    )
+    return found
+
+
+def person_duplicate_check(
+    *,
+    user,
+    organisation=None,
+    given_name: str = "",
+    family_name: str = "",
+    phone: str = "",
+    age: int | None = None,
+    sex: str | None = None,
+    area=None,
+    request=None,
+) -> int:
+    """How many probable matches exist among persons the user cannot see (another organisation, another
+    case worker's cases): a count only, so that a duplicate is not created unknowingly; the IMO or a
+    manager can then look. Audited (the count, never the terms)."""
+    query = PersonQuery(given_name.strip(), family_name.strip(), phone.strip(), age, sex, area)
+    if query.is_empty() or not has_perm(user, Perm.PERSON_CREATE):
+        return 0
+
+    def outside_scope(persons: QuerySet) -> QuerySet:
+        return persons.exclude(pk__in=scope_queryset(user, persons, Perm.PERSON_VIEW).values("pk"))
+
+    count = sum(c.probable_duplicate for c in _candidates(outside_scope, query, DECRYPT_LIMIT))
+    audit_record(
+        action=AuditAction.READ,
+        user=user,
+        organisation=organisation,
+        object_type="cases.person",
+        request=request,
+        detail={"duplicate_check": True, "outside_scope": count},
+    )
+    return count
+
+
+def duplicate_hint(count: int) -> str:
+    """What to tell the case worker when `person_duplicate_check` found something."""
+    if not count:
+        return ""
+    return ngettext(
+        "%(count)s probable match of this person is registered in records you cannot see (another "
+        "organisation or another case worker). Before registering, ask your manager or the cluster "
+        "information manager to check it.",
+        "%(count)s probable matches of this person are registered in records you cannot see (another "
+        "organisation or another case worker). Before registering, ask your manager or the cluster "
+        "information manager to check them.",
+        count,
+    ) % {"count": count}
+
+
+def person_get(*, user, public_id, request=None) -> Person:
+    """One person the user may see (404 otherwise, alike); the read is audited."""
+    queryset = Person.objects.select_related("area", "organisation", "merged_into")
+    return get_object_for_user(user, queryset, public_id, Perm.PERSON_VIEW, request=request)
+
+
+def person_merges(*, user, person: Person) -> QuerySet:
+    """The merges into this person (newest first), for a user who may merge it; none otherwise."""
+    if not has_perm(user, Perm.PERSON_MERGE, person):
+        return PersonMerge.objects.none()
+    return PersonMerge.objects.filter(kept=person).select_related("merged").order_by("-merged_at")

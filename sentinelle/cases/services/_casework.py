@@ -1,0 +1,199 @@
+"""Helpers shared by the case management services: policy checks, references, deadlines, mail.
+
+Refusals are audited before they raise, outside the transaction that would roll back, so that the
+refusal stays on record while nothing else is written. Mail goes out after commit and never carries a
+name: references, codes and a link only.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from datetime import date
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+
+from sentinelle.core.audit import audit_record
+from sentinelle.core.models import AuditAction, AuditOutcome
+from sentinelle.core.permissions import ROLE_PERMISSIONS, Perm, has_perm, is_global, memberships_of
+
+logger = logging.getLogger(__name__)
+
+# Days allowed per risk level; SENTINELLE[...] overrides them (standards §4: deployment configuration,
+# to be agreed with the Mali CP AoR). "unknown" applies before the risk is assessed.
+DEFAULT_DEADLINES = {
+    "RESPONSE_DEADLINES": {"high": 1, "medium": 3, "low": 7, "unknown": 3},
+    "CASE_PLAN_DEADLINES": {"high": 3, "medium": 7, "low": 14, "unknown": 7},
+    "FOLLOW_UP_DEADLINES": {"high": 7, "medium": 14, "low": 30, "unknown": 14},
+}
+# Hours a receiving service has to accept or decline, per urgency.
+DEFAULT_REFERRAL_RESPONSE_HOURS = {"emergency": 12, "urgent": 72, "routine": 168}
+DEFAULT_BREAK_GLASS_HOURS = 4
+MAX_BREAK_GLASS_HOURS = 24
+
+# No 0/O or 1/I: references are read out over the phone.
+_REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+def setting(name: str, default):
+    return getattr(settings, "SENTINELLE", {}).get(name, default)
+
+
+def deadline_days(kind: str, risk_level: str) -> int:
+    """Days allowed for `kind` (RESPONSE_, CASE_PLAN_ or FOLLOW_UP_DEADLINES) at a risk level."""
+    table = {**DEFAULT_DEADLINES[kind], **setting(kind, {})}
+    return int(table.get(risk_level or "unknown", table.get("medium", 3)))
+
+
+def referral_response_hours(urgency: str) -> int:
+    table = {**DEFAULT_REFERRAL_RESPONSE_HOURS, **setting("REFERRAL_RESPONSE_HOURS", {})}
+    return int(table.get(urgency, table["routine"]))
+
+
+def new_reference(model, field: str, prefix: str) -> str:
+    """A random reference such as CAS-2026-7K3M9Q: unguessable, and it does not reveal case volumes."""
+    year = timezone.localdate().year
+    for _attempt in range(20):
+        code = "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(6))
+        candidate = f"{prefix}-{year}-{code}"
+        if not model._default_manager.filter(**{field: candidate}).exists():
+            return candidate
+    raise RuntimeError("Could not draw a free reference.")  # 32^6 codes a year: never in practice
+
+
+# --- Policy --------------------------------------------------------------------------------------
+
+
+def deny(actor, perm: Perm, *, obj=None, object_type: str = "", request=None, message: str = ""):
+    """Audit the refusal and raise PermissionDenied (the message names no record)."""
+    audit_record(
+        action=AuditAction.DENIED,
+        outcome=AuditOutcome.DENIED,
+        user=actor,
+        obj=obj,
+        object_type=object_type if obj is None else "",
+        request=request,
+        detail={"perm": str(perm)},
+    )
+    raise PermissionDenied(message or gettext("You are not allowed to do this on this case."))
+
+
+def require(actor, perm: Perm, obj, *, request=None) -> None:
+    """The actor may `perm` this object (through the policy's scope), or the refusal is audited and raised."""
+    if not has_perm(actor, perm, obj):
+        deny(actor, perm, obj=obj, request=request)
+
+
+def granting(actor, perm: Perm, organisation) -> list:
+    """The actor's memberships that grant `perm` for `organisation` (global ones included)."""
+    return [
+        m
+        for m in memberships_of(actor)
+        if perm in ROLE_PERMISSIONS[m.role]
+        and (is_global(m.role, perm) or m.organisation_id == organisation.pk)
+    ]
+
+
+def area_allowed(memberships, area) -> bool:
+    """Is `area` within the areas of one of the memberships (a membership without areas: anywhere)?"""
+    for membership in memberships:
+        areas = list(membership.areas.all())
+        if not areas:
+            return True
+        if any(area.version_id == a.version_id and area.path.startswith(a.path) for a in areas):
+            return True
+    return False
+
+
+def works_in(user, organisation, perm: Perm = Perm.CASE_CREATE) -> bool:
+    """Does `user` hold a role in `organisation` that grants `perm` (a case worker or a manager there)?"""
+    return any(
+        m.organisation_id == organisation.pk and perm in ROLE_PERMISSIONS[m.role]
+        for m in memberships_of(user)
+    )
+
+
+# --- Validation ----------------------------------------------------------------------------------
+
+
+def invalid(message: str, field: str | None = None):
+    raise ValidationError({field: [message]} if field else message)
+
+
+def check_date(value: date | None, *, field: str, not_before: date | None = None) -> date:
+    """A date that is set, not in the future and not before `not_before`."""
+    if value is None:
+        invalid(gettext("Enter a date."), field)
+    if value > timezone.localdate():
+        invalid(gettext("This date is in the future."), field)
+    if not_before is not None and value < not_before:
+        invalid(gettext("This date is before the case was opened."), field)
+    return value
+
+
+def required_text(value: str, *, field: str, min_length: int = 1) -> str:
+    value = (value or "").strip()
+    if len(value) < min_length:
+        if min_length > 1:
+            invalid(
+                gettext("Write at least %(count)s characters.") % {"count": min_length},
+                field,
+            )
+        invalid(gettext("This field is required."), field)
+    return value
+
+
+def check_choice(value: str, choices, *, field: str, allow_blank: bool = False) -> str:
+    if allow_blank and not value:
+        return ""
+    if value not in choices.values:
+        invalid(gettext("Unknown value: %(value)s.") % {"value": value}, field)
+    return value
+
+
+# --- Links and mail ------------------------------------------------------------------------------
+
+
+def absolute_url(url_name: str, *args) -> str:
+    """The page's address for a message; the site root when the page does not exist (yet)."""
+    try:
+        path = reverse(url_name, args=args)
+    except NoReverseMatch:
+        path = "/"
+    return setting("SITE_URL", "").rstrip("/") + path
+
+
+def mail_after_commit(users: Iterable, compose: Callable[[object], tuple[str, str]]) -> None:
+    """After commit, e-mail each user (one message each, in their language) what `compose(user)` returns.
+
+    `compose` must not put a name in the subject or body. Failures are logged without the addresses and
+    swallowed: the record exists regardless.
+    """
+    recipients = [u for u in dict.fromkeys(users) if u is not None and u.is_active and u.email]
+    if not recipients:
+        return
+
+    def send():
+        by_language = defaultdict(list)
+        for user in recipients:
+            by_language[user.language or settings.LANGUAGE_CODE].append(user)
+        messages = []
+        for language, users_ in by_language.items():
+            with translation.override(language):
+                for user in users_:
+                    subject, body = compose(user)
+                    messages.append(EmailMessage(subject, body, to=[user.email]))
+        try:
+            get_connection().send_messages(messages)
+        except Exception:
+            logger.exception("Case management notification: e-mail failed (%s messages).", len(messages))
+
+    transaction.on_commit(send)

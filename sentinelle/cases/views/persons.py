@@ -1,0 +1,72 @@
+"""Persons: search before create (POST: names never travel in URLs), registration, one person's record."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from sentinelle.cases.forms import CaseOpenForm, PersonForm, attach_errors
+from sentinelle.cases.selectors.cases import scoped_cases
+from sentinelle.cases.selectors.persons import (
+    duplicate_hint,
+    person_duplicate_check,
+    person_get,
+    person_search,
+)
+from sentinelle.cases.services.cases import case_open as open_case
+from sentinelle.cases.services.persons import person_register
+from sentinelle.core.permissions import Perm, has_perm, require_perm
+
+
+@require_perm(Perm.PERSON_CREATE)
+def person_find(request):
+    """Search first; the same data, completed, registers a new person only after a search was shown."""
+    form = PersonForm(request.POST or None)
+    context = {"form": form, "searched": False}
+    if request.method == "POST" and form.is_valid():
+        if "register" in request.POST:
+            try:
+                person = person_register(actor=request.user, request=request, **form.registration())
+            except ValidationError as error:
+                attach_errors(form, error)
+            else:
+                messages.success(request, _("Person %(code)s registered.") % {"code": person.person_code})
+                return redirect("cases:person-detail", public_id=person.public_id)
+        query = form.query()
+        context.update(
+            searched=True,
+            candidates=person_search(user=request.user, request=request, **query),
+            hint=duplicate_hint(person_duplicate_check(user=request.user, request=request, **query)),
+        )
+    return render(request, "cases/person_find.html", context)
+
+
+@require_perm(Perm.PERSON_VIEW)
+def person_detail(request, public_id):
+    person = person_get(user=request.user, public_id=public_id, request=request)
+    cases = scoped_cases(request.user).filter(person=person).select_related("organisation", "owner")
+    context = {
+        "person": person,
+        "cases": cases.order_by("-opened_on"),
+        "open_form": CaseOpenForm() if has_perm(request.user, Perm.CASE_CREATE) else None,
+    }
+    return render(request, "cases/person_detail.html", context)
+
+
+@require_perm(Perm.CASE_CREATE)
+@require_POST
+def case_open(request, public_id):
+    person = person_get(user=request.user, public_id=public_id, request=request)
+    form = CaseOpenForm(request.POST)
+    if form.is_valid():
+        try:
+            case = open_case(actor=request.user, person=person, request=request, **form.cleaned_data)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Case %(number)s opened.") % {"number": case.case_number})
+            return redirect("cases:case-detail", public_id=case.public_id)
+    else:
+        messages.error(request, _("Choose the type of case."))
+    return redirect("cases:person-detail", public_id=person.public_id)

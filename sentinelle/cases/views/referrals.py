@@ -1,0 +1,186 @@
+"""Referrals: the referring side (choose a type, a service serving the person's commune, the harmonised
+form; print for a service outside Sentinelle) and the receiving side (the focal point's queue, accept,
+decline with a reason, complete with the service given), which never sees the case."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from sentinelle.cases import printing
+from sentinelle.cases.forms import ReasonForm, ReferralForm, ServiceGivenForm, ServiceTypeForm, attach_errors
+from sentinelle.cases.models import Referral, ReferralStatus
+from sentinelle.cases.selectors.cases import case_get
+from sentinelle.cases.selectors.referrals import (
+    referral_get,
+    referral_received_get,
+)
+from sentinelle.cases.selectors.referrals import (
+    referral_queue as queue_of,
+)
+from sentinelle.cases.services import referrals as services
+from sentinelle.core.permissions import Perm, get_object_for_user, require_perm
+from sentinelle.directory.models import ServiceType
+from sentinelle.directory.selectors import referral_pathway
+
+QUEUE_STATUSES = ("pending", "open", "accepted", "declined", "completed", "cancelled", "all")
+
+
+@require_perm(Perm.REFERRAL_CREATE)
+def referral_create(request, public_id):
+    """GET ?type=<service type> (a code, never a name) chooses the form; POST sends the referral."""
+    case = case_get(user=request.user, public_id=public_id, request=request)
+    type_form = ServiceTypeForm(request.GET or None)
+    service_type = type_form.cleaned_data["type"] if type_form.is_valid() else None
+    context = {"case": case, "type_form": type_form, "form": None}
+    if service_type:
+        # The referral pathway of the case's commune: active services serving it, nearest first.
+        groups = referral_pathway(user=request.user, area=case.area, service_types=[service_type])
+        form = ReferralForm(
+            request.POST if request.method == "POST" else None,
+            service_type=service_type,
+            entries=groups[0].entries if groups else [],
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                referral = services.referral_create(
+                    actor=request.user, case=case, request=request, **form.arguments()
+                )
+            except ValidationError as error:
+                attach_errors(form, error, prefix="")
+            else:
+                messages.success(
+                    request, _("Referral %(reference)s sent.") % {"reference": referral.reference}
+                )
+                if referral.service_id is None:
+                    return redirect("cases:referral-print", public_id=referral.public_id)
+                return redirect("cases:case-detail", public_id=case.public_id)
+        context.update(form=form, service_type_label=ServiceType(service_type).label)
+    return render(request, "cases/referral_form.html", context)
+
+
+@require_perm(Perm.REFERRAL_VIEW)
+def referral_print(request, public_id):
+    """The referral form to print and hand over (services outside Sentinelle): the minimum, no name."""
+    context = printing.referral_print_context(user=request.user, public_id=public_id, request=request)
+    return render(request, "cases/referral_print.html", context)
+
+
+@require_perm(Perm.REFERRAL_VIEW)
+def referral_pdf(request, public_id):
+    context = printing.referral_print_context(user=request.user, public_id=public_id, request=request)
+    response = HttpResponse(printing.referral_pdf(context), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="reference-{context["referral"].reference}.pdf"'
+    return response
+
+
+@require_perm(Perm.REFERRAL_VIEW)
+@require_POST
+def referral_cancel(request, public_id):
+    referral = referral_get(user=request.user, public_id=public_id, request=request)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Write the reason for cancelling."))
+    else:
+        try:
+            services.referral_cancel(
+                actor=request.user, referral=referral, reason=form.cleaned_data["reason"], request=request
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Referral cancelled."))
+    return redirect("cases:case-detail", public_id=referral.case.public_id)
+
+
+# --- The receiving side ----------------------------------------------------------------------------
+
+
+@require_perm(Perm.REFERRAL_RECEIVE)
+def referral_queue(request):
+    status = request.GET.get("status", "open")
+    status = status if status in QUEUE_STATUSES else "open"
+    context = {
+        "referrals": queue_of(user=request.user, status=status),
+        "status": status,
+        "statuses": [
+            ("open", _("To handle")),
+            ("pending", ReferralStatus.PENDING.label),
+            ("accepted", ReferralStatus.ACCEPTED.label),
+            ("completed", ReferralStatus.COMPLETED.label),
+            ("declined", ReferralStatus.DECLINED.label),
+            ("all", _("All")),
+        ],
+    }
+    return render(request, "cases/referral_queue.html", context)
+
+
+@require_perm(Perm.REFERRAL_RECEIVE)
+def referral_received(request, public_id, decline_form=None, complete_form=None):
+    referral = referral_received_get(user=request.user, public_id=public_id, request=request)
+    context = {
+        "referral": referral,
+        "decline_form": decline_form or ReasonForm(),
+        "complete_form": complete_form or ServiceGivenForm(),
+    }
+    return render(request, "cases/referral_received.html", context)
+
+
+def _received_object(request, public_id) -> Referral:
+    """The model row for a receiving-side action (404 alike); the service re-checks the policy."""
+    return get_object_for_user(
+        request.user, Referral.objects.select_related("service"), public_id, Perm.REFERRAL_RECEIVE
+    )
+
+
+def _decide(request, public_id, form_class, form_name, call, done):
+    referral = _received_object(request, public_id)
+    form = form_class(request.POST) if form_class else None
+    if form is not None and not form.is_valid():
+        response = referral_received(request, public_id, **{form_name: form})
+        response.status_code = 400
+        return response
+    try:
+        call(referral, form.cleaned_data if form else {})
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, done % {"reference": referral.reference})
+    return redirect("cases:referral-received", public_id=referral.public_id)
+
+
+@require_perm(Perm.REFERRAL_RECEIVE)
+@require_POST
+def referral_accept(request, public_id):
+    def call(referral, data):
+        services.referral_accept(actor=request.user, referral=referral, request=request)
+
+    return _decide(request, public_id, None, "", call, _("Referral %(reference)s accepted."))
+
+
+@require_perm(Perm.REFERRAL_RECEIVE)
+@require_POST
+def referral_decline(request, public_id):
+    def call(referral, data):
+        services.referral_decline(
+            actor=request.user, referral=referral, reason=data["reason"], request=request
+        )
+
+    return _decide(
+        request, public_id, ReasonForm, "decline_form", call, _("Referral %(reference)s declined.")
+    )
+
+
+@require_perm(Perm.REFERRAL_RECEIVE)
+@require_POST
+def referral_complete(request, public_id):
+    def call(referral, data):
+        services.referral_complete(
+            actor=request.user, referral=referral, service_given=data["service_given"], request=request
+        )
+
+    return _decide(
+        request, public_id, ServiceGivenForm, "complete_form", call, _("Referral %(reference)s completed.")
+    )

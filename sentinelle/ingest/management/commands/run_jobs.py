@@ -1,0 +1,46 @@
+"""The import worker: claims waiting jobs (row locks, skip locked) and runs them.
+
+    python manage.py run_jobs            # run the jobs waiting now, then exit (cron)
+    python manage.py run_jobs --once     # the same, said explicitly
+    python manage.py run_jobs --loop     # keep running, polling every --sleep seconds
+
+Any number of workers may run on any number of machines: each job is claimed by one, and a claim not
+renewed within SENTINELLE["IMPORT_JOB_TIMEOUT_SECONDS"] (a dead worker) is taken over by another.
+When idle, the worker also removes uploaded files that no job needs any more (services.files_purge).
+"""
+
+import signal
+import time
+
+from django.core.management.base import BaseCommand
+
+from sentinelle.ingest.services import files_purge, jobs_run_pending, worker_name
+
+
+class Command(BaseCommand):
+    help = "Run the import jobs waiting for the background worker."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--loop", action="store_true", help="keep running until stopped")
+        parser.add_argument("--once", action="store_true", help="run the waiting jobs, then exit (default)")
+        parser.add_argument("--sleep", type=float, default=2.0, help="seconds between polls with --loop")
+
+    def handle(self, *args, **options):
+        worker = worker_name()
+        if not options["loop"]:
+            done = jobs_run_pending(worker=worker)
+            purged = files_purge()
+            self.stdout.write(f"{worker}: {done} job(s), {purged} file(s) no longer needed removed")
+            return
+        stopping = []
+        signal.signal(signal.SIGTERM, lambda *_args: stopping.append(True))
+        self.stdout.write(f"{worker}: waiting for jobs (Ctrl-C to stop)")
+        try:
+            while not stopping:
+                # One job at a time, so that a stop request is honoured between jobs.
+                if not jobs_run_pending(worker=worker, limit=1):
+                    files_purge()
+                    time.sleep(options["sleep"])
+        except KeyboardInterrupt:
+            pass
+        self.stdout.write(f"{worker}: stopped")

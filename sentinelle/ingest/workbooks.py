@@ -1,0 +1,216 @@
+"""Files Sentinelle writes for imports: the templates (XLSX, CSV) and the list of a job's errors (CSV).
+
+A template is the kind's French headers, then the HXL hashtag row, then nothing: the data starts on row 3.
+The XLSX template adds an Instructions sheet (every column explained, every code list with its French
+labels), drop-down lists where a column takes one code, and a marker in the document properties that
+lets an import recognise a file made for another kind.
+
+Text coming from users (an error quotes the cell it is about) is neutralised before it goes into a
+spreadsheet: a cell that starts with = + - @ would otherwise be run as a formula by Excel.
+"""
+
+import csv
+import io
+
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from sentinelle.ingest.kinds.base import BOOL, CODE, CODES, COUNT, DATE, NUMBER, ImportColumn, ImportKind
+from sentinelle.ingest.matching import TEMPLATE_MARKER
+
+# Rows that carry drop-down lists and number checks in the XLSX template.
+VALIDATED_ROWS = 5000
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+
+
+def neutralise(value):
+    """A cell value safe to open in a spreadsheet: text that looks like a formula gets a leading '."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _type_label(column: ImportColumn) -> str:
+    return {
+        DATE: _("date (2024-03-31 or 31/03/2024)"),
+        COUNT: _("whole number, 0 or more"),
+        NUMBER: _("number"),
+        BOOL: _("yes or no (oui / non)"),
+        CODE: _("one code of the list"),
+        CODES: _("one or more codes of the list, separated by ;"),
+    }.get(column.type, _("text"))
+
+
+def _sheet_title(text: str) -> str:
+    for character in "[]:*?/\\":
+        text = text.replace(character, " ")
+    return text[:31]
+
+
+def template_rows(kind: ImportKind) -> tuple[list[str], list[str]]:
+    columns = kind.template_columns()
+    return [column.french_label() for column in columns], [column.hxl for column in columns]
+
+
+def template_csv(kind: ImportKind, rows: list[dict] | None = None) -> bytes:
+    """The CSV template (UTF-8 with BOM and ";", as French Excel expects), optionally with data rows."""
+    with translation.override("fr"):
+        headers, tags = template_rows(kind)
+    keys = [column.key for column in kind.template_columns()]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(headers)
+    writer.writerow(tags)
+    for row in rows or []:
+        writer.writerow([_csv_cell(row.get(key)) for key in keys])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _csv_cell(value) -> str:
+    if value is None:
+        return ""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def template_xlsx(kind: ImportKind, rows: list[dict] | None = None) -> bytes:
+    """The XLSX template; with `rows`, a filled file (samples) written in streaming mode."""
+    from openpyxl import Workbook
+
+    with translation.override("fr"):
+        if rows is not None:
+            workbook = Workbook(write_only=True)
+            sheet = workbook.create_sheet(_sheet_title(str(kind.label)))
+            headers, tags = template_rows(kind)
+            sheet.append(headers)
+            sheet.append(tags)
+            keys = [column.key for column in kind.template_columns()]
+            for row in rows:
+                sheet.append([row.get(key) for key in keys])
+        else:
+            workbook = Workbook()
+            _data_sheet(workbook, kind)
+            _instructions_sheet(workbook, kind)
+        workbook.properties.title = f"Sentinelle – {kind.label}"
+        workbook.properties.subject = f"Sentinelle: {kind.code}"
+        workbook.properties.keywords = f"{TEMPLATE_MARKER}{kind.code}"
+        workbook.properties.creator = "Sentinelle"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _data_sheet(workbook, kind: ImportKind) -> None:
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    sheet = workbook.active
+    sheet.title = _sheet_title(str(kind.label))
+    headers, tags = template_rows(kind)
+    sheet.append(headers)
+    sheet.append(tags)
+    bold, fill = Font(bold=True), PatternFill("solid", fgColor="DCE6F1")
+    for cell in sheet[1]:
+        cell.font, cell.fill = bold, fill
+    for cell in sheet[2]:
+        cell.font = Font(italic=True, color="666666")
+    sheet.freeze_panes = "A3"
+    lists = workbook.create_sheet(_("Lists"))
+    lists.sheet_state = "hidden"
+    list_column = 0
+    last = VALIDATED_ROWS + 2
+    for index, column in enumerate(kind.template_columns(), start=1):
+        letter = get_column_letter(index)
+        sheet.column_dimensions[letter].width = max(12, min(40, len(column.french_label()) + 2))
+        target = f"{letter}3:{letter}{last}"
+        validation = None
+        if column.type == CODE and column.codes is not None:
+            list_column += 1
+            list_letter = get_column_letter(list_column)
+            codes = column.codes.codes
+            lists.cell(row=1, column=list_column, value=column.french_label())
+            for row, code in enumerate(codes, start=2):
+                lists.cell(row=row, column=list_column, value=code)
+            validation = DataValidation(
+                type="list", formula1=f"'{lists.title}'!${list_letter}$2:${list_letter}${len(codes) + 1}"
+            )
+        elif column.type == BOOL:
+            validation = DataValidation(type="list", formula1='"oui,non"')
+        elif column.type == COUNT:
+            validation = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0")
+            validation.error = _("A whole number, 0 or more.")
+        if validation is not None:
+            validation.allow_blank = True
+            validation.showErrorMessage = True
+            validation.errorTitle = column.french_label()
+            validation.error = validation.error or _(
+                "Choose a value of the list (see the Instructions sheet)."
+            )
+            sheet.add_data_validation(validation)
+            validation.add(target)
+
+
+def _instructions_sheet(workbook, kind: ImportKind) -> None:
+    from openpyxl.styles import Font
+
+    sheet = workbook.create_sheet(_("Instructions"))
+    bold = Font(bold=True)
+    sheet.append([_("How to fill in this template")])
+    sheet["A1"].font = Font(bold=True, size=13)
+    for line in (
+        _("One row per record, from row 3 of the first sheet. Keep rows 1 (headers) and 2 (HXL hashtags)."),
+        _("Dates: 2024-03-31 or 31/03/2024. Places: P-code or name (accents and case do not matter)."),
+        _("Codes: the code or its French label, as listed below. Several codes in one cell: separate with ;"),
+        _("Imported again, the same rows change nothing (same identifier, or same content)."),
+        _("Never write a name, a telephone number or an address in a file meant to be shared."),
+    ):
+        sheet.append([line])
+    sheet.append([])
+    sheet.append([_("Column"), _("HXL hashtag"), _("Required"), _("Type"), _("Help")])
+    for cell in sheet[sheet.max_row]:
+        cell.font = bold
+    required_any = {key for group in kind.required_any for key in group}
+    for column in kind.template_columns():
+        if column.required:
+            required = _("yes")
+        elif column.key in required_any:
+            required = _("one of the place columns")
+        else:
+            required = _("no")
+        sheet.append([column.french_label(), column.hxl, required, _type_label(column), str(column.help)])
+    sheet.append([])
+    sheet.append([_("Code lists")])
+    sheet[sheet.max_row][0].font = Font(bold=True, size=12)
+    shown = set()
+    for column in kind.template_columns():
+        if column.codes is None or column.choices in shown:
+            continue
+        shown.add(column.choices)
+        sheet.append([])
+        sheet.append([column.french_label()])
+        sheet[sheet.max_row][0].font = bold
+        sheet.append([_("Code"), _("Label")])
+        for code, label in column.codes.describe():
+            sheet.append([code, label])
+    for letter, width in (("A", 42), ("B", 34), ("C", 22), ("D", 34), ("E", 60)):
+        sheet.column_dimensions[letter].width = width
+
+
+def errors_csv(job) -> bytes:
+    """The job's errors as CSV (row, column, message), neutralised against formula injection."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow([_("Row"), _("Column"), _("Message")])
+    for error in job.errors:
+        writer.writerow(
+            [
+                error.get("row") or "",
+                neutralise(error.get("column") or ""),
+                neutralise(error.get("message") or ""),
+            ]
+        )
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")

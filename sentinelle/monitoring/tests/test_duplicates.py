@@ -1,0 +1,190 @@
+"""Probable duplicates between sources: detection on a window, link and dismiss by the IMO."""
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import translation
+
+from sentinelle.accounts.tests.factories import make_member
+from sentinelle.core.models import Role
+from sentinelle.monitoring.models import DuplicateCandidate, Incident
+from sentinelle.monitoring.selectors import duplicate_candidates
+from sentinelle.monitoring.services.duplicates import duplicate_dismiss, duplicate_link, duplicates_detect
+from sentinelle.monitoring.services.incidents import incident_import_many
+from sentinelle.monitoring.tests.factories import (
+    cercle_of,
+    commune_of,
+    days_ago,
+    incident_input,
+    make_incident,
+    victim,
+)
+
+
+@pytest.fixture(autouse=True)
+def english():
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def area(mopti):
+    return cercle_of(mopti)
+
+
+@pytest.fixture
+def beta_monitor(beta, mopti):
+    return make_member(Role.MONITOR, beta, areas=[mopti], username="beta_monitor")
+
+
+def _report(actor, area, *, status="submitted", **overrides):
+    values = {"date_start": days_ago(10), "date_reported": days_ago(9)}
+    values.update(overrides)
+    return make_incident(actor=actor, area=area, status=status, **values)
+
+
+def test_same_event_from_two_organisations_is_proposed_with_reasons(monitor, beta_monitor, area):
+    first = _report(monitor, area)
+    second = _report(beta_monitor, commune_of(area), date_start=days_ago(9), reliability="c")
+    [candidate] = duplicates_detect(incident_ids=[second.pk])
+    assert (candidate.first_id, candidate.second_id) == (first.pk, second.pk)
+    assert candidate.score >= 0.8
+    text = " ".join(candidate.reasons)
+    assert "contient l'autre" in text
+    assert "1 jour d'écart" in text
+    assert "deux organisations différentes" in text
+
+
+def test_same_organisation_and_same_source_is_not_a_duplicate(monitor, area):
+    _report(monitor, area)
+    second = _report(monitor, area)
+    assert duplicates_detect(incident_ids=[second.pk]) == []
+
+
+def test_same_organisation_but_other_source_is_proposed(monitor, area):
+    _report(monitor, area, source_mechanism="media")
+    second = _report(monitor, area)
+    [candidate] = duplicates_detect(incident_ids=[second.pk])
+    assert "deux sources différentes" in " ".join(candidate.reasons)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"date_start": days_ago(20), "date_reported": days_ago(19)},  # ten days apart
+        {"categories": ["property"], "victims": []},  # nothing in common
+        {"victims": [victim("killed", "m", "18_59", 40)]},  # 2 killed vs 40
+    ],
+)
+def test_different_events_are_not_proposed(monitor, beta_monitor, area, overrides):
+    _report(monitor, area)
+    second = _report(beta_monitor, area, **overrides)
+    assert duplicates_detect(incident_ids=[second.pk]) == []
+
+
+def test_other_cercle_and_drafts_are_not_compared(monitor, beta_monitor, area, mopti):
+    _report(monitor, cercle_of(mopti, pcode="ML0502"))
+    _report(monitor, area, status="draft")
+    second = _report(beta_monitor, area)
+    assert duplicates_detect(incident_ids=[second.pk]) == []
+
+
+def test_detection_reads_a_window_in_a_constant_number_of_queries(monitor, beta_monitor, alpha, beta, area):
+    rows = [incident_input(area, date_start=days_ago(10 + i * 20), source_id=f"a{i}") for i in range(15)]
+    incident_import_many(actor=monitor, organisation=alpha, rows=rows)
+    theirs = incident_import_many(
+        actor=beta_monitor,
+        organisation=beta,
+        rows=[*rows[:5], incident_input(area, date_start=days_ago(400))],
+    )
+    ids = [incident.pk for incident in theirs.incidents]
+    with CaptureQueriesContext(connection) as queries:
+        found = duplicates_detect(incident_ids=ids)
+    assert len(found) == 5
+    # Two reads per cluster of dates in a cercle (incidents, their categories), whatever the table size.
+    assert len(queries) <= 20
+    # Only the dates around the new incidents are read, never the whole table.
+    window_queries = [q["sql"] for q in queries if "date_start" in q["sql"] and "BETWEEN" in q["sql"]]
+    assert window_queries
+
+
+def test_detection_is_idempotent_and_respects_decisions(monitor, beta_monitor, imo, area):
+    first = _report(monitor, area)
+    second = _report(beta_monitor, area)
+    duplicates_detect(incident_ids=[second.pk])
+    duplicates_detect(incident_ids=[first.pk, second.pk])
+    candidate = DuplicateCandidate.objects.get()
+    duplicate_dismiss(actor=imo, candidate=candidate)
+    duplicates_detect(incident_ids=[first.pk, second.pk])
+    assert DuplicateCandidate.objects.get().status == "dismissed"
+    for incident in (first, second):
+        incident.refresh_from_db()
+        assert incident.duplicate_of is None
+
+
+def test_link_keeps_the_more_reliable_report_and_records_both_timelines(monitor, beta_monitor, imo, area):
+    weaker = _report(monitor, area, reliability="d")
+    stronger = _report(beta_monitor, area, reliability="a")
+    [candidate] = duplicates_detect(incident_ids=[stronger.pk])
+    kept = duplicate_link(actor=imo, candidate=candidate)
+    assert kept == stronger
+    weaker.refresh_from_db()
+    assert weaker.duplicate_of == stronger
+    assert not weaker.counts_in_statistics
+    assert weaker.events.filter(kind="linked").get().changes == {"duplicate_of": [None, stronger.reference]}
+    assert stronger.events.filter(kind="linked").exists()
+    candidate.refresh_from_db()
+    assert candidate.status == "linked" and candidate.reviewed_by == imo
+    with pytest.raises(ValidationError):
+        duplicate_link(actor=imo, candidate=candidate)
+
+
+def test_link_follows_earlier_links_to_one_canonical(monitor, beta_monitor, imo, outsider, area):
+    third_org_monitor = make_member(Role.MONITOR, outsider.memberships.get().organisation, username="x")
+    a = _report(monitor, area, reliability="a")
+    b = _report(beta_monitor, area, reliability="b", source_mechanism="media")
+    c = _report(third_org_monitor, area, reliability="c", source_mechanism="rrm")
+    duplicates_detect(incident_ids=[a.pk, b.pk, c.pk])
+    ab = DuplicateCandidate.objects.get(first=a, second=b)
+    bc = DuplicateCandidate.objects.get(first=b, second=c)
+    duplicate_link(actor=imo, candidate=ab)
+    duplicate_link(actor=imo, candidate=bc)
+    assert set(Incident.objects.filter(duplicate_of=a).values_list("pk", flat=True)) == {b.pk, c.pk}
+
+
+def test_imo_may_choose_the_canonical_report(monitor, beta_monitor, imo, area):
+    weaker = _report(monitor, area, reliability="d")
+    stronger = _report(beta_monitor, area, reliability="a")
+    [candidate] = duplicates_detect(incident_ids=[stronger.pk])
+    assert duplicate_link(actor=imo, candidate=candidate, canonical=weaker) == weaker
+    stronger.refresh_from_db()
+    assert stronger.duplicate_of == weaker
+
+
+def test_only_the_imo_reviews_and_refusals_change_nothing(monitor, beta_monitor, manager, reader, area):
+    _report(monitor, area)
+    second = _report(beta_monitor, area)
+    [candidate] = duplicates_detect(incident_ids=[second.pk])
+    for user in (monitor, manager, reader):
+        with pytest.raises(PermissionDenied):
+            duplicate_link(actor=user, candidate=candidate)
+        with pytest.raises(PermissionDenied):
+            duplicate_dismiss(actor=user, candidate=candidate)
+        assert not duplicate_candidates(user=user).exists()
+    candidate.refresh_from_db()
+    assert candidate.status == "pending"
+    assert not Incident.objects.filter(duplicate_of__isnull=False).exists()
+
+
+def test_candidates_list_for_the_imo(monitor, beta_monitor, imo, area, django_assert_max_num_queries):
+    for days in (10, 30, 50):
+        _report(monitor, area, date_start=days_ago(days), date_reported=days_ago(days - 1))
+        second = _report(beta_monitor, area, date_start=days_ago(days), date_reported=days_ago(days - 1))
+        duplicates_detect(incident_ids=[second.pk])
+    with django_assert_max_num_queries(3):
+        rows = [
+            (c.first.reference, c.second.area.name_fr, c.first.organisation.acronym)
+            for c in duplicate_candidates(user=imo)
+        ]
+    assert len(rows) == 3

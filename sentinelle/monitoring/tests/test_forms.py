@@ -1,0 +1,245 @@
+"""The incident form shapes input into an IncidentInput and puts the services' messages back on fields."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.http import QueryDict
+
+from sentinelle.monitoring.classification import QUESTIONS
+from sentinelle.monitoring.forms import IncidentEntry, IncidentFilterForm, initial_from_incident
+from sentinelle.monitoring.tests.factories import (
+    cercle_of,
+    commune_of,
+    days_ago,
+    explosive_incident_input,
+    gbv_incident_input,
+    record_incident,
+    violation_incident_input,
+)
+from sentinelle.monitoring.validation import incident_errors
+
+pytestmark = pytest.mark.django_db
+
+TYPE_QUESTIONS = [key for key, _type in QUESTIONS]
+
+
+@pytest.fixture
+def cercle(mopti):
+    return cercle_of(mopti, pcode="ML0501", name_fr="Mopti cercle")
+
+
+@pytest.fixture
+def commune(cercle):
+    return commune_of(cercle, pcode="ML050101", name_fr="Socoura")
+
+
+def posted(cercle, **values) -> QueryDict:
+    data = QueryDict(mutable=True)
+    base = {
+        "date_start": days_ago(5).isoformat(),
+        "date_reported": days_ago(2).isoformat(),
+        "region": cercle.parent.pcode,
+        "cercle": cercle.pcode,
+        "categories": "life",
+        "perpetrator_category": "nsag",
+        "source_mechanism": "media",
+        "reliability": "c",
+        "sharing_level": "cluster",
+    }
+    for key, value in {**base, **values}.items():
+        data.setlist(key, value if isinstance(value, list) else [value])
+    return data
+
+
+def test_a_simple_incident_becomes_an_input(cercle, commune):
+    entry = IncidentEntry(
+        posted(
+            cercle, commune=commune.pcode, v_injured_f_6_11="3", v_killed_m_18_59="0", coordinates="14.5,-4.2"
+        )
+    )
+    assert entry.should_save and entry.is_valid(), entry.main.errors
+    data = entry.to_input()
+    assert data.area == commune and data.categories == ["life"]
+    assert [(v.outcome, v.sex, v.age_group, v.count) for v in data.victims] == [("injured", "f", "6_11", 3)]
+    assert data.coordinates == "14.50000,-4.20000"
+    assert (data.gbv, data.violations, data.explosive) == (None, [], None)
+    assert incident_errors(data) == {}
+
+
+def test_the_cercle_alone_is_enough_and_a_commune_elsewhere_is_refused(cercle, commune, segou):
+    assert IncidentEntry(posted(cercle)).is_valid()
+    other = commune_of(cercle_of(segou, pcode="ML0401"), pcode="ML040101")
+    entry = IncidentEntry(posted(cercle, commune=other.pcode))
+    assert not entry.is_valid() and "commune" in entry.main.errors
+
+
+def test_the_selects_are_chained(cercle, commune, segou):
+    cercle_of(segou, pcode="ML0401", name_fr="Barouéli")
+    form = IncidentEntry(posted(cercle)).main
+    assert [code for code, _label in form.fields["cercle"].choices] == ["", "ML0501"]
+    assert [code for code, _label in form.fields["commune"].choices] == ["", "ML050101"]
+    unchosen = IncidentEntry(QueryDict()).main
+    # Without a region every cercle is offered, grouped by region (usable without JavaScript).
+    groups = [label for label, _options in unchosen.fields["cercle"].choices[1:]]
+    assert groups == ["Mopti", "Ségou"]
+    assert unchosen.fields["commune"].choices == [("", "—")]
+
+
+def test_badly_written_coordinates_are_explained(cercle):
+    entry = IncidentEntry(posted(cercle, coordinates="quatorze"))
+    assert not entry.is_valid()
+    assert entry.main.errors["coordinates"]
+
+
+def test_a_ticked_section_not_yet_shown_is_shown_before_saving(cercle):
+    entry = IncidentEntry(posted(cercle, categories=["gbv", "explosive"]))
+    assert entry.sections == {"gbv", "explosive"}
+    assert entry.missing_sections and not entry.should_save
+    assert not entry.gbv.is_bound  # the section starts from its initial values
+
+
+def test_refresh_buttons_add_rows_and_save_nothing(cercle):
+    entry = IncidentEntry(
+        posted(
+            cercle,
+            categories="child_rights",
+            sections="violations",
+            add_violation="1",
+            **{"violations-TOTAL_FORMS": "1", "violations-INITIAL_FORMS": "0"},
+        )
+    )
+    assert entry.refresh and not entry.should_save
+    assert len(entry.violations.forms) == 2
+
+
+def gbv_form(answers: dict) -> IncidentEntry:
+    data = QueryDict(mutable=True)
+    data.update({"sections": "gbv", **{f"gbv-q_{key}": value for key, value in answers.items()}})
+    return IncidentEntry(data)
+
+
+@pytest.mark.parametrize(
+    ("answers", "shown", "gbv_type"),
+    [
+        ({}, 1, None),
+        ({"penetration": "yes", "sexual_contact": "yes"}, 1, "rape"),
+        ({"penetration": "no"}, 2, None),
+        (
+            {"penetration": "no", "sexual_contact": "no", "physical_assault": "no", "forced_marriage": "yes"},
+            4,
+            "forced_marriage",
+        ),
+        (dict.fromkeys(TYPE_QUESTIONS, "no"), 7, None),
+        ({**dict.fromkeys(TYPE_QUESTIONS, "no"), "is_gbv": "no"}, 7, "non_gbv"),
+    ],
+)
+def test_the_classification_tool_asks_in_order_and_stops_at_the_first_yes(answers, shown, gbv_type):
+    tool = gbv_form(answers).gbv.tool()
+    assert len(tool["questions"]) == shown
+    assert (tool["result"].gbv_type if tool["result"] else None) == gbv_type
+
+
+def test_gbv_answered_yes_after_all_no_asks_to_start_again():
+    answers = {**dict.fromkeys(TYPE_QUESTIONS, "no"), "is_gbv": "yes"}
+    tool = gbv_form(answers).gbv.tool()
+    assert tool["result"] is None and tool["problem"]
+
+
+def test_answers_after_the_first_yes_are_not_kept():
+    form = gbv_form({"penetration": "no", "sexual_contact": "yes", "physical_assault": "no"}).gbv
+    assert form.raw_answers() == {"penetration": False, "sexual_contact": True}
+
+
+def test_service_messages_go_back_to_their_fields(cercle):
+    entry = IncidentEntry(
+        posted(
+            cercle,
+            categories=["gbv", "child_rights", "explosive"],
+            sections=["gbv", "violations", "explosive"],
+        )
+    )
+    entry.is_valid()
+    entry.add_service_errors(
+        ValidationError(
+            {
+                "date_reported": ["Avant l'incident."],
+                "area": ["Hors de vos zones."],
+                "victims": ["Un seul survivant."],
+                "gbv.survivor_age": ["Âge invalide."],
+                "gbv.answers": ["Répondez à la question."],
+                "violations": ["Violation 1 : victimes manquantes."],
+                "explosive.device_type": ["Engin inconnu."],
+                "explosive.casualties": ["Trop de blessés."],
+                "mystery": ["Autre problème."],
+            }
+        )
+    )
+    assert "Avant l'incident." in entry.main.errors["date_reported"]
+    assert "Hors de vos zones." in entry.main.errors["cercle"]
+    assert "Autre problème." in entry.main.non_field_errors()
+    assert "Âge invalide." in entry.gbv.errors["survivor_age"]
+    assert "Engin inconnu." in entry.explosive.errors["device_type"]
+    assert entry.section_errors == {
+        "victims": ["Un seul survivant."],
+        "gbv_tool": ["Répondez à la question."],
+        "violations": ["Violation 1 : victimes manquantes."],
+        "casualties": ["Trop de blessés."],
+    }
+
+
+def test_a_message_without_fields_is_shown_on_top(cercle):
+    entry = IncidentEntry(posted(cercle))
+    entry.is_valid()
+    entry.add_service_errors(ValidationError("Impossible."))
+    assert entry.main.non_field_errors() == ["Impossible."]
+
+
+@pytest.mark.parametrize(
+    "build",
+    [gbv_incident_input, violation_incident_input, explosive_incident_input],
+    ids=["gbv", "mrm", "eo"],
+)
+def test_editing_starts_from_the_recorded_incident_and_gives_it_back(monitor, cercle, build):
+    """initial_from_incident -> the form as the browser posts it -> the same input again."""
+    incident = record_incident(monitor, cercle, data=build(cercle))
+    entry = IncidentEntry(initial=initial_from_incident(incident, {"account": "Récit.", "coordinates": ""}))
+    assert entry.main["account"].value() == "Récit."
+    data = QueryDict(mutable=True)
+    for form in (entry.main, entry.gbv, entry.explosive):
+        for field in form:
+            value = field.value()
+            if isinstance(value, list):
+                data.setlist(field.html_name, value)
+            elif value is True:
+                data[field.html_name] = "on"
+            elif value not in (None, False):
+                data[field.html_name] = str(value)
+    for formset in (entry.violations, entry.casualties):
+        data.update({f.html_name: f.value() for f in formset.management_form})
+        for form in formset:
+            for field in form:
+                value = field.value()
+                if value is True:
+                    data[field.html_name] = "on"
+                elif value not in (None, False, ""):
+                    data[field.html_name] = str(value)
+    data.setlist("sections", sorted(entry.sections))
+    again = IncidentEntry(data, version=cercle.version)
+    assert again.should_save and again.is_valid(), (again.main.errors, again.gbv.errors, again.section_errors)
+    original = build(cercle)
+    rebuilt = again.to_input()
+    assert sorted(rebuilt.categories) == sorted(original.categories)
+    assert sorted(map(repr, rebuilt.victims)) == sorted(map(repr, original.victims))
+    assert incident_errors(rebuilt) == {}
+    if original.gbv:
+        assert rebuilt.gbv.answers == original.gbv.answers and rebuilt.gbv.referrals == original.gbv.referrals
+    assert [v.type for v in rebuilt.violations] == [v.type for v in original.violations]
+    if original.explosive:
+        assert len(rebuilt.explosive.casualties) == len(original.explosive.casualties)
+
+
+def test_filter_form_resolves_areas_and_reports_unknown_ones(cercle):
+    form = IncidentFilterForm({"area": "ml0501", "status": "submitted"})
+    assert form.filters() == {"area": cercle, "status": "submitted"}
+    unknown = IncidentFilterForm({"area": "Atlantide", "status": "draft"})
+    assert unknown.filters() == {"status": "draft"}
+    assert "Atlantide" in unknown.errors["area"][0]

@@ -1,0 +1,74 @@
+"""Possible duplicates between sources: the IMO sees pairs side by side and links or dismisses them."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from sentinelle.core.permissions import Perm, require_perm
+from sentinelle.monitoring import selectors
+from sentinelle.monitoring.models import DuplicateCandidate
+from sentinelle.monitoring.services import duplicates as services
+
+PAGE_SIZE = 20
+
+
+@require_perm(Perm.DUPLICATE_REVIEW)
+def duplicate_list(request):
+    status = request.GET.get("status", DuplicateCandidate.Status.PENDING)
+    if status not in DuplicateCandidate.Status.values:
+        status = DuplicateCandidate.Status.PENDING
+    candidates = selectors.duplicate_candidates(user=request.user, status=status)
+    page = Paginator(candidates, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "monitoring/duplicate_list.html",
+        {"page": page, "status": status, "statuses": DuplicateCandidate.Status.choices},
+    )
+
+
+def _pending_candidate(request, first, second):
+    """The pending pair of these two incidents within the user's scope; 404 alike otherwise."""
+    candidate = (
+        selectors.duplicate_candidates(user=request.user, status=DuplicateCandidate.Status.PENDING)
+        .filter(first__public_id=first, second__public_id=second)
+        .first()
+    )
+    if candidate is None:
+        raise Http404
+    return candidate
+
+
+def _decide(request, action, done: str):
+    try:
+        action()
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, done)
+    return redirect("monitoring:duplicate-list")
+
+
+@require_perm(Perm.DUPLICATE_REVIEW)
+@require_POST
+def duplicate_link(request, first, second):
+    candidate = _pending_candidate(request, first, second)
+    return _decide(
+        request,
+        lambda: services.duplicate_link(actor=request.user, candidate=candidate, request=request),
+        _("Linked: the two reports now count as one event."),
+    )
+
+
+@require_perm(Perm.DUPLICATE_REVIEW)
+@require_POST
+def duplicate_dismiss(request, first, second):
+    candidate = _pending_candidate(request, first, second)
+    return _decide(
+        request,
+        lambda: services.duplicate_dismiss(actor=request.user, candidate=candidate, request=request),
+        _("Dismissed: the two reports stay separate events."),
+    )

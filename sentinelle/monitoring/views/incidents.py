@@ -1,0 +1,389 @@
+"""Incident pages: the filtered list with its map, one incident with its timeline, the record and edit
+form (with its HTMX parts), and the workflow actions (submit, verify, reject).
+
+Views parse, authorise (the decorators, then the selectors' scoped fetches, 404 alike) and call the
+selectors and services; every rule is in the services.
+"""
+
+import math
+from collections import Counter
+
+from django.contrib import messages
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+from shapely.geometry import mapping, shape
+
+from sentinelle.accounts.models import Organisation
+from sentinelle.core.permissions import Perm, has_perm, organisations_in_scope, require_perm
+from sentinelle.geography.geometry import geometry_bounds, polygons_of, svg_frame
+from sentinelle.geography.models import AdminArea
+from sentinelle.geography.selectors import cod_version_default, cod_version_get
+from sentinelle.monitoring import classification, mrm, selectors
+from sentinelle.monitoring.forms import (
+    IncidentEntry,
+    IncidentFilterForm,
+    RejectForm,
+    default_initial,
+    initial_from_incident,
+)
+from sentinelle.monitoring.models import (
+    AgeGroup,
+    ExplosiveAccident,
+    GBVIncident,
+    Incident,
+    IncidentStatus,
+    Outcome,
+    Sex,
+)
+from sentinelle.monitoring.models.gbv_codes import IRService, ReferralStatus
+from sentinelle.monitoring.services import incidents as services
+
+PAGE_SIZE = 50
+# The workflow's states from which the services accept each action (buttons shown accordingly).
+SUBMITTABLE = (IncidentStatus.DRAFT, IncidentStatus.REJECTED)
+REVIEWABLE = (IncidentStatus.SUBMITTED, IncidentStatus.VERIFIED)
+FORM_PARTS = {
+    "location": "monitoring/partials/_incident_location.html",
+    "sections": "monitoring/partials/_incident_sections.html",
+    "gbv_tool": "monitoring/partials/_gbv_tool.html",
+}
+
+
+def _organisations(user, perm) -> list:
+    ids = organisations_in_scope(user, perm)
+    organisations = Organisation.objects.filter(is_archived=False).only("pk", "public_id", "acronym")
+    if ids is not None:
+        organisations = organisations.filter(pk__in=ids)
+    return list(organisations.order_by("acronym"))
+
+
+@require_perm(Perm.INCIDENT_VIEW)
+def incident_list(request):
+    form = IncidentFilterForm(
+        request.GET or None, organisations=_organisations(request.user, Perm.INCIDENT_VIEW)
+    )
+    incidents = selectors.incident_list(user=request.user, filters=form.filters() if form.is_bound else {})
+    page = Paginator(incidents, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    version = cod_version_default()
+    context = {
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "map": incidents_map(incidents, version),
+    }
+    if request.htmx:
+        return render(request, "monitoring/partials/_incident_results.html", context)
+    context["area_names"] = _area_names(version)
+    context["can_create"] = has_perm(request.user, Perm.INCIDENT_CREATE)
+    return render(request, "monitoring/incident_list.html", context)
+
+
+@require_perm(Perm.INCIDENT_VIEW)
+def incident_detail(request, public_id):
+    user = request.user
+    incident = selectors.incident_get(user=user, public_id=public_id, request=request)
+    gbv = getattr(incident, "gbv", None)  # a missing one-to-one raises an AttributeError subclass
+    editable = has_perm(user, Perm.INCIDENT_EDIT, incident)
+    reviewable = incident.status in REVIEWABLE and has_perm(user, Perm.INCIDENT_REVIEW, incident)
+    context = {
+        "incident": incident,
+        "confidential": selectors.incident_confidential(user=user, incident=incident, request=request),
+        "categories": [link.get_category_display() for link in incident.category_links.all()],
+        "victims": victim_table(incident.victim_counts.all()),
+        "timeline": timeline_entries(selectors.incident_timeline(incident=incident)),
+        "gbv": gbv,
+        **(gbv_display(gbv) if gbv else {}),
+        "violations": [
+            (v, mrm.violation_count(v.type, sum(c.count for c in v.victims.all())))
+            for v in incident.violations.all()
+        ],
+        "explosive": getattr(incident, "explosive", None),
+        "can_edit": editable,
+        "can_submit": editable and incident.status in SUBMITTABLE,
+        "can_review": reviewable,
+        "reject_form": RejectForm(),
+    }
+    return render(request, "monitoring/incident_detail.html", context)
+
+
+def _entry_response(request, entry, *, incident=None):
+    return render(request, "monitoring/incident_form.html", {"entry": entry, "incident": incident})
+
+
+@require_perm(Perm.INCIDENT_CREATE)
+def incident_create(request):
+    organisations = _organisations(request.user, Perm.INCIDENT_CREATE)
+    data = request.POST if request.method == "POST" else None
+    entry = IncidentEntry(data, initial=default_initial(), organisations=organisations)
+    if not entry.should_save:
+        entry.quiet()  # first display, or a refresh (more rows, next question): no error shown yet
+    elif entry.is_valid():
+        try:
+            incident = services.incident_record(
+                actor=request.user,
+                data=entry.to_input(),
+                organisation=entry.organisation,
+                submit="save_submit" in request.POST,
+                request=request,
+            )
+        except ValidationError as error:
+            entry.add_service_errors(error)
+        else:
+            messages.success(
+                request, _("Incident %(reference)s recorded.") % {"reference": incident.reference}
+            )
+            return redirect("monitoring:incident-detail", public_id=incident.public_id)
+    return _entry_response(request, entry)
+
+
+@require_perm(Perm.INCIDENT_EDIT)
+def incident_edit(request, public_id):
+    user = request.user
+    incident = selectors.incident_get(
+        user=user, public_id=public_id, perm=Perm.INCIDENT_EDIT, request=request
+    )
+    confidential = selectors.incident_confidential(user=user, incident=incident, request=request)
+    data = request.POST if request.method == "POST" else None
+    entry = IncidentEntry(
+        data, initial=initial_from_incident(incident, confidential), version=incident.area.version
+    )
+    if not entry.should_save:
+        entry.quiet()
+    elif entry.is_valid():
+        try:
+            incident = services.incident_update(
+                actor=user, incident=incident, data=entry.to_input(), request=request
+            )
+            if "save_submit" in request.POST and incident.is_draft:
+                incident = services.incident_submit(actor=user, incident=incident, request=request)
+        except ValidationError as error:
+            entry.add_service_errors(error)
+        else:
+            messages.success(request, _("Incident %(reference)s saved.") % {"reference": incident.reference})
+            return redirect("monitoring:incident-detail", public_id=incident.public_id)
+    return _entry_response(request, entry, incident=incident)
+
+
+@require_perm(Perm.INCIDENT_CREATE)
+@require_POST
+def incident_form_part(request):
+    """One part of the form re-drawn from what is typed so far (HTMX); nothing is saved."""
+    template = FORM_PARTS.get(request.GET.get("part", ""))
+    version = cod_version_get(request.POST.get("cod_version") or None)
+    if template is None or version is None:
+        raise Http404
+    return render(request, template, {"entry": IncidentEntry(request.POST, version=version).quiet()})
+
+
+def _transition(request, incident, action, done: str):
+    """Run a workflow service; a refused state change is explained, a refused user gets 403."""
+    try:
+        incident = action()
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, done % {"reference": incident.reference})
+    return redirect("monitoring:incident-detail", public_id=incident.public_id)
+
+
+@require_perm(Perm.INCIDENT_EDIT)
+@require_POST
+def incident_submit(request, public_id):
+    incident = selectors.incident_get(user=request.user, public_id=public_id, request=request)
+    return _transition(
+        request,
+        incident,
+        lambda: services.incident_submit(actor=request.user, incident=incident, request=request),
+        _("Incident %(reference)s submitted for review."),
+    )
+
+
+@require_perm(Perm.INCIDENT_REVIEW)
+@require_POST
+def incident_verify(request, public_id):
+    incident = selectors.incident_get(user=request.user, public_id=public_id, request=request)
+    return _transition(
+        request,
+        incident,
+        lambda: services.incident_verify(actor=request.user, incident=incident, request=request),
+        _("Incident %(reference)s verified."),
+    )
+
+
+@require_perm(Perm.INCIDENT_REVIEW)
+@require_POST
+def incident_reject(request, public_id):
+    incident = selectors.incident_get(user=request.user, public_id=public_id, request=request)
+    form = RejectForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the reason for the rejection."))
+        return redirect("monitoring:incident-detail", public_id=incident.public_id)
+    reason = form.cleaned_data["reason"]
+    return _transition(
+        request,
+        incident,
+        lambda: services.incident_reject(
+            actor=request.user, incident=incident, reason=reason, request=request
+        ),
+        _("Incident %(reference)s rejected."),
+    )
+
+
+# --- Display helpers -------------------------------------------------------------------------------
+
+
+def victim_table(cells) -> list[dict]:
+    """Victim counts as rows (outcome, age group) x columns (sex), only the rows that have someone."""
+    counts = {(c.outcome, c.sex, c.age_group): c.count for c in cells}
+    rows = []
+    for outcome, outcome_label in Outcome.choices:
+        for age, age_label in AgeGroup.choices:
+            values = [counts.get((outcome, sex, age), 0) for sex in Sex.values]
+            if any(values):
+                rows.append(
+                    {"outcome": outcome_label, "age": age_label, "counts": values, "total": sum(values)}
+                )
+    return rows
+
+
+def gbv_display(gbv) -> dict:
+    """The GBV block: the derivation in words, the case-context terms, the referrals with labels."""
+    flags = [label for name, label in classification.CASE_CONTEXT_LABELS.items() if getattr(gbv, name)]
+    services_labels, statuses = dict(IRService.choices), dict(ReferralStatus.choices)
+    referrals = [
+        (services_labels.get(service, service), statuses.get(status, status))
+        for service, status in (gbv.referrals or {}).items()
+    ]
+    return {
+        "gbv_explanation": classification.derivation_explanation(gbv),
+        "gbv_flags": flags,
+        "gbv_referrals": referrals,
+    }
+
+
+DETAIL_MODELS = {"gbv": GBVIncident, "explosive": ExplosiveAccident}
+TIMELINE_LABELS = {
+    "categories": gettext_lazy("categories"),
+    "victims": gettext_lazy("victims"),
+    "violations": gettext_lazy("grave violations"),
+    "explosive.casualties": gettext_lazy("casualties"),
+}
+
+
+def _field_label(key: str) -> str:
+    """A changed field's name as the timeline shows it ("gbv.survivor_age" -> "survivor's age...")."""
+    if key in TIMELINE_LABELS:
+        return str(TIMELINE_LABELS[key])
+    prefix, _dot, name = key.rpartition(".")
+    model = DETAIL_MODELS.get(prefix, Incident)
+    try:
+        return str(model._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return key
+
+
+def timeline_entries(events) -> list[dict]:
+    return [
+        {"event": event, "fields": [_field_label(key) for key in event.changes or {}]} for event in events
+    ]
+
+
+def _area_names(version) -> list[str]:
+    """Region and cercle names offered while typing the area filter (a datalist, no JavaScript)."""
+    if version is None:
+        return []
+    return list(
+        AdminArea.objects.filter(version=version, level__in=(1, 2))
+        .order_by("level", "name_fr")
+        .values_list("name_fr", flat=True)
+    )
+
+
+def _outline(geometry: dict | None, frame) -> str:
+    """An SVG path drawn on a whole-unit grid (about a pixel): a third of the bytes of the stored outline.
+
+    Points that round to the one before are dropped; rings that shrink below a triangle vanish.
+    """
+    parts = []
+    if geometry:
+        # Simplify to the grid first (one unit = 1/300 of the map): most stored vertices are closer.
+        tolerance = 1 / frame.scale_y
+        geometry = mapping(shape(geometry).simplify(tolerance, preserve_topology=False))
+    for polygon in polygons_of(geometry):
+        for ring in polygon:
+            points: list[tuple[int, int]] = []
+            for lon, lat, *_rest in ring:
+                point = (
+                    round((lon - frame.min_x) * frame.scale_x),
+                    round((frame.max_y - lat) * frame.scale_y),
+                )
+                if not points or point != points[-1]:
+                    points.append(point)
+            if len(points) > 3:
+                parts.append("M" + " ".join(f"{x} {y}" for x, y in points) + "Z")
+    return "".join(parts)
+
+
+def _overlaps(a, b) -> bool:
+    return a is not None and a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
+
+
+def incidents_map(incidents, version) -> dict | None:
+    """A light SVG of the filtered incidents: regions outlined, one circle per cercle sized by count.
+
+    Two grouped queries whatever the number of incidents: counts by area path (at most one row per
+    area), then the regions' simplified outlines and the cercles' centres.
+    """
+    if version is None:
+        return None
+    by_cercle: Counter[str] = Counter()
+    for path, count in incidents.order_by().values_list("area__path").annotate(n=Count("id")):
+        codes = [code for code in (path or "").split("/") if code]
+        if len(codes) > 2:
+            by_cercle[codes[2]] += count
+    areas = AdminArea.objects.filter(version=version).filter(level=1) | AdminArea.objects.filter(
+        version=version, level=2, pcode__in=list(by_cercle)
+    )
+    areas = list(areas.only("pcode", "name_fr", "level", "parent_id", "geometry", "lon", "lat"))
+    regions = [a for a in areas if a.level == 1]
+    # Framed on the regions that have incidents (a monitor's region fills the map); the others are
+    # still drawn, and the SVG viewBox crops what falls outside.
+    concerned = {a.parent_id for a in areas if a.level == 2}
+    bounds = geometry_bounds(
+        [a.geometry for a in regions if a.pk in concerned] or [a.geometry for a in regions]
+    )
+    if bounds is None:
+        return None
+    frame = svg_frame(bounds)
+    biggest = max(by_cercle.values(), default=1)
+    points = []
+    for area in areas:
+        if area.level == 2 and area.lon is not None:
+            x = (area.lon - frame.min_x) * frame.scale_x
+            y = (frame.max_y - area.lat) * frame.scale_y
+            radius = 2 + 10 * math.sqrt(by_cercle[area.pcode] / biggest)
+            points.append(
+                {
+                    "x": f"{x:.1f}",
+                    "y": f"{y:.1f}",
+                    "r": f"{radius:.1f}",
+                    "name": area.name_fr,
+                    "count": by_cercle[area.pcode],
+                }
+            )
+    return {
+        "view_box": frame.view_box,
+        "regions": [
+            _outline(r.geometry, frame) for r in regions if _overlaps(geometry_bounds([r.geometry]), bounds)
+        ],
+        "points": sorted(points, key=lambda p: -p["count"]),
+        "total": sum(by_cercle.values()),
+    }
