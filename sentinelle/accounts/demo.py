@@ -81,13 +81,18 @@ def seed(*, stdout, style) -> None:
             )
             created += 1
     stdout.write(style.SUCCESS(f"Demo accounts: {created} created, {len(ACCOUNTS) - created} already there."))
+
+
+def summary(*, stdout, style) -> None:
+    """The demo sign-ins, printed last by seed_demo so that they are the first thing a newcomer reads."""
     stdout.write(f"\nDemo sign-ins (password for all: {DEMO_PASSWORD})")
     stdout.write(f"{'username':<16} {'role':<42} {'organisation':<14} two-factor secret (TOTP, base32)")
     for username, acronym, role, _name, _pcodes in ACCOUNTS:
         needs_otp = role in ROLES_REQUIRING_2FA
         secret = demo_totp_base32(username) if needs_otp else "(not required)"
-        stdout.write(f"{username:<16} {Role(role).label!s:<32} {acronym:<14} {secret}")
+        stdout.write(f"{username:<16} {Role(role).label!s:<42} {acronym:<14} {secret}")
     stdout.write(
-        "\nTwo-factor code of a demo account right now: python manage.py demo_totp USERNAME "
+        "\nTwo-factor code of a demo account right now: "
+        "DJANGO_DEBUG=true .venv/bin/python manage.py demo_totp USERNAME "
         "(development only), or add the secret to any authenticator app.\n"
     )

@@ -56,6 +56,10 @@ def _as_uuid(value):
         return None
 
 
+# Stands for an area that does not exist: no incident is in it (a version id no row can have).
+UNKNOWN_AREA = AdminArea(pk=-1, path="/", version_id=-1)
+
+
 def _resolve_area(value) -> AdminArea | None:
     if value is None or value == "":
         return None
@@ -64,7 +68,7 @@ def _resolve_area(value) -> AdminArea | None:
     public_id = _as_uuid(value)
     area = AdminArea.objects.filter(public_id=public_id).first() if public_id else None
     # An unknown area filters everything out rather than silently showing the whole country.
-    return area if area is not None else AdminArea(pk=-1, path="\x00", version_id=-1)
+    return area if area is not None else UNKNOWN_AREA
 
 
 def _organisation_q(value) -> dict:

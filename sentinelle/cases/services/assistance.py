@@ -42,7 +42,11 @@ def _audit(actor, assistance: Assistance, event: str, request=None, **detail) ->
 
 
 def _transition(assistance: Assistance, allowed: tuple[str, ...]) -> Assistance:
-    locked = Assistance.objects.select_for_update().select_related("case__organisation").get(pk=assistance.pk)
+    locked = (
+        Assistance.objects.select_for_update(of=("self",))
+        .select_related("case__organisation")
+        .get(pk=assistance.pk)
+    )
     if locked.status not in allowed:
         invalid(
             gettext("This assistance is %(status)s: this step is not possible.")

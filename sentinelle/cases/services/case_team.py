@@ -107,7 +107,7 @@ def transfer_request(
             "to_organisation",
         )
     with transaction.atomic():
-        case = Case.objects.select_for_update().select_related("organisation").get(pk=case.pk)
+        case = Case.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=case.pk)
         if case.status != CaseStatus.OPEN:
             invalid(gettext("This case is closed: reopen it first."))
         if Transfer.objects.filter(case=case, status=Transfer.Status.PENDING).exists():
@@ -159,7 +159,11 @@ def transfer_accept(*, actor, transfer: Transfer, request=None) -> Transfer:
         transfer = _decide_transfer(actor, transfer, request)
         if not works_in(actor, transfer.to_organisation):
             invalid(gettext("This person cannot receive cases in that organisation."), "to_user")
-        case = Case.objects.select_for_update().select_related("organisation").get(pk=transfer.case_id)
+        case = (
+            Case.objects.select_for_update(of=("self",))
+            .select_related("organisation")
+            .get(pk=transfer.case_id)
+        )
         if case.status != CaseStatus.OPEN:
             invalid(gettext("This case is closed: reopen it first."))
         previous_owner_id = case.owner_id

@@ -430,10 +430,10 @@ def approval_decide(*, actor, approval: Approval, approve: bool, note: str = "",
         note = required_text(note, field="note")
     today = timezone.localdate()
     with transaction.atomic():
-        approval = Approval.objects.select_for_update().select_related("plan").get(pk=approval.pk)
+        approval = Approval.objects.select_for_update(of=("self",)).select_related("plan").get(pk=approval.pk)
         if approval.status != ApprovalStatus.REQUESTED:
             invalid(gettext("This request was already decided."))
-        case = Case.objects.select_for_update().select_related("organisation").get(pk=case.pk)
+        case = Case.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=case.pk)
         approval.status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
         approval.decided_by = actor
         approval.decided_at = timezone.now()
@@ -605,7 +605,7 @@ def case_reopen(*, actor, case: Case, reason: str, request=None) -> Case:
     require(actor, Perm.CASE_EDIT, case, request=request)
     reason = required_text(reason, field="reason")
     with transaction.atomic():
-        case = Case.objects.select_for_update().select_related("organisation").get(pk=case.pk)
+        case = Case.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=case.pk)
         if case.status != CaseStatus.CLOSED:
             invalid(gettext("Only a closed case can be reopened."))
         case.status = CaseStatus.OPEN

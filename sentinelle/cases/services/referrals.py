@@ -517,7 +517,9 @@ def _require_receiving_side(actor, referral: Referral, request) -> None:
 
 
 def _lock(referral: Referral, allowed: tuple[str, ...]) -> Referral:
-    locked = Referral.objects.select_for_update().select_related("case", "service").get(pk=referral.pk)
+    locked = (
+        Referral.objects.select_for_update(of=("self",)).select_related("case", "service").get(pk=referral.pk)
+    )
     if locked.status not in allowed:
         invalid(
             gettext("This referral is %(status)s: this step is not possible.")

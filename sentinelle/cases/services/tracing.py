@@ -438,7 +438,11 @@ def _audit_case(actor, case: Case, event: str, request=None, **detail) -> None:
 def _decide(actor, match: TracingMatch, status: str, request) -> TracingMatch:
     require(actor, Perm.TRACING_EDIT, match, request=request)
     with transaction.atomic():
-        locked = TracingMatch.objects.select_for_update().select_related("request", "case").get(pk=match.pk)
+        locked = (
+            TracingMatch.objects.select_for_update(of=("self",))
+            .select_related("request", "case")
+            .get(pk=match.pk)
+        )
         if locked.status != TracingMatch.Status.PROPOSED:
             invalid(gettext("This match was already decided."))
         tracing_request = locked.request

@@ -249,7 +249,11 @@ def incident_update(*, actor, incident: Incident, data: IncidentInput, request=N
         raise ValidationError(errors)
     now = timezone.now()
     with transaction.atomic():
-        locked = Incident.objects.select_for_update().select_related("area", "settlement").get(pk=incident.pk)
+        locked = (
+            Incident.objects.select_for_update(of=("self",))
+            .select_related("area", "settlement")
+            .get(pk=incident.pk)
+        )
         before = snapshot(locked, load_children(locked))
         updated = build_incident(
             data,
