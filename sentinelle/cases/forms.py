@@ -396,3 +396,14 @@ class StatisticsForm(forms.Form):
     area_level = forms.ChoiceField(
         label=_("Areas"), choices=[("1", _("Regions")), ("2", _("Cercles"))], required=False
     )
+
+
+class CollaboratorsForm(forms.Form):
+    collaborators = forms.ModelMultipleChoiceField(
+        label=_("Collaborators"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, users=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["collaborators"].queryset = users
+        self.fields["collaborators"].label_from_instance = lambda user: user.username

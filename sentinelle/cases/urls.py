@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from sentinelle.cases.views import cases, casework, home, persons, referrals, tracing
+from sentinelle.cases.views import cases, casework, home, more, persons, referrals, tracing
 
 app_name = "cases"
 
@@ -50,5 +50,18 @@ urlpatterns = [
     path("recherche-familiale/<uuid:public_id>/cloturer/", tracing.tracing_close, name="tracing-close"),
     path("correspondances/<str:match_id>/decision/", tracing.match_decide, name="match-decide"),
     path("dossiers/<uuid:public_id>/reunification/", tracing.reunification_add, name="reunification-add"),
+    path("personnes/<uuid:public_id>/fusionner/", more.person_merge, name="person-merge"),
+    path(
+        "personnes/<uuid:public_id>/fusions/<int:merge_id>/annuler/",
+        more.person_merge_cancel,
+        name="person-merge-undo",
+    ),
+    path(
+        "dossiers/<uuid:public_id>/consentements/<uuid:consent_id>/retirer/",
+        more.consent_withdraw,
+        name="consent-withdraw",
+    ),
+    path("dossiers/<uuid:public_id>/collaborateurs/", more.case_collaborators, name="case-collaborators"),
+    path("dossiers/<uuid:public_id>/rouvrir/", more.case_reopen, name="case-reopen"),
     path("statistiques/references/", tracing.referral_stats, name="referral-statistics"),
 ]

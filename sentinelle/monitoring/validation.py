@@ -61,6 +61,7 @@ GBV_CODES = {
     "abduction_type": g.AbductionType,
     "reported_elsewhere": g.ReportedElsewhere,
     "previous_incidents": g.YesNoUnknown,
+    "perpetrator_sex": g.PerpetratorSex,
     "perpetrator_age_group": g.PerpetratorAgeGroup,
     "perpetrator_relationship": g.PerpetratorRelationship,
     "previous_incident_with_perpetrator": g.YesNoUnknown,

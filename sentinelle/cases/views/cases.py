@@ -24,6 +24,7 @@ from sentinelle.cases.selectors.cases import case_file, case_get
 from sentinelle.cases.selectors.tracing import reasons_text, reunifications_for_case, tracing_matches_for_case
 from sentinelle.cases.services import cases as services
 from sentinelle.cases.services.consent import consent_record
+from sentinelle.cases.views.more import case_more_context
 from sentinelle.core.permissions import Perm, get_object_for_user, has_perm, require_perm
 
 
@@ -43,6 +44,7 @@ def case_context(request, case, **forms) -> dict:
         close_form=forms.get("close_form") or CloseForm(),
         assistance_form=AssistanceForm(),
         **_tracing(user, case),
+        **case_more_context(user, case),
     )
     return context
 

@@ -1,6 +1,7 @@
 """More of a case: the case plan and its approval, IPA, transfers, break the glass, who saw the case,
 and the exports (downloads, audited by the export functions)."""
 
+from django.apps import apps
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -16,7 +17,7 @@ from sentinelle.cases.selectors.cases import case_get, case_who_saw, transfers_r
 from sentinelle.cases.services import assistance as ipa
 from sentinelle.cases.services import case_team
 from sentinelle.cases.services import cases as services
-from sentinelle.core.models import Role
+from sentinelle.core.models import AuditAction, Role
 from sentinelle.core.permissions import Perm, get_object_for_user, organisations_in_scope, require_perm
 
 
@@ -28,10 +29,21 @@ def _back(case):
     return redirect("cases:case-detail", public_id=case.public_id)
 
 
+def _object_label(object_type: str) -> str:
+    """"cases.person" -> "person" (the model's translated name), for the who-saw page."""
+    try:
+        return apps.get_model(object_type)._meta.verbose_name
+    except (LookupError, ValueError):
+        return object_type
+
+
 @require_perm(Perm.CASE_VIEW)
 def who_saw(request, public_id):
     case = case_get(user=request.user, public_id=public_id, request=request)
     entries = case_who_saw(user=request.user, case=case)
+    for entry in entries:
+        entry["action_label"] = AuditAction(entry["action"]).label
+        entry["object_label"] = _object_label(entry["object_type"])
     return render(request, "cases/who_saw.html", {"case": case, "entries": entries})
 
 

@@ -7,7 +7,6 @@ Columns that only a Kobo export of the GBV form carries are declared but left ou
 
 import re
 
-from django.db import models
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy
 
@@ -29,16 +28,10 @@ from sentinelle.monitoring.models import (
 )
 from sentinelle.monitoring.models import gbv_codes as g
 from sentinelle.monitoring.models.mrm_eo_codes import ActivityAtTime, PerpetratorParty
+from sentinelle.monitoring.validation import GBV_CODES
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 SQLITE_IN_LIMIT = 900
-
-
-class PerpetratorSex(models.TextChoices):
-    MALE = "m", gettext_lazy("Male")
-    FEMALE = "f", gettext_lazy("Female")
-    BOTH = "mf", gettext_lazy("Male and female")
-    UNKNOWN = "unknown", gettext_lazy("Unknown")
 
 
 # --- Victim columns: outcome x sex x age group ---------------------------------------------------
@@ -271,26 +264,7 @@ DETAIL_COLUMNS = [
 ]
 
 # GBV fields that a Kobo export of the GBV form carries (not in the template: GBVIMS partners use it).
-GBV_CODE_FIELDS = {
-    "displacement_status": g.DisplacementStatus,
-    "disability": g.Disability,
-    "marital_status": g.MaritalStatus,
-    "separation_status": g.SeparationStatus,
-    "displacement_stage": g.DisplacementStage,
-    "time_of_day": g.TimeOfDay,
-    "location_type": g.LocationType,
-    "harmful_practice": g.HarmfulPractice,
-    "goods_exchanged": g.YesNoUnknown,
-    "abduction_type": g.AbductionType,
-    "reported_elsewhere": g.ReportedElsewhere,
-    "previous_incidents": g.YesNoUnknown,
-    "perpetrator_sex": PerpetratorSex,
-    "perpetrator_age_group": g.PerpetratorAgeGroup,
-    "perpetrator_relationship": g.PerpetratorRelationship,
-    "previous_incident_with_perpetrator": g.YesNoUnknown,
-    "referred_from": g.ReferredFrom,
-    "wants_legal_action": g.LegalAction,
-}
+GBV_CODE_FIELDS = {name: codes for name, codes in GBV_CODES.items() if name != "survivor_sex"}
 KOBO_COLUMNS = [
     # A Kobo export's row number, to which the repeat sheets point (_parent_index).
     ImportColumn("kobo_index", "_index", "#meta+kobo+index", kobo=("_index",), in_template=False),

@@ -34,6 +34,7 @@ from sentinelle.monitoring.inputs import (
 )
 from sentinelle.monitoring.models import Category, Channel
 from sentinelle.monitoring.models.gbv_codes import IRService
+from sentinelle.monitoring.validation import GBV_CODES
 
 from .surveys import GBV_FORM, INCIDENT_FORM, REPEATS
 
@@ -273,27 +274,7 @@ def _incident(reader: _Reader, submission: Submission) -> IncidentInput:
 
 
 # GBVInput fields answered by a question of the same name, with the dataclass default when empty.
-_GBV_CODES = (
-    "survivor_sex",
-    "displacement_status",
-    "disability",
-    "marital_status",
-    "separation_status",
-    "displacement_stage",
-    "time_of_day",
-    "location_type",
-    "harmful_practice",
-    "goods_exchanged",
-    "abduction_type",
-    "reported_elsewhere",
-    "previous_incidents",
-    "perpetrator_sex",
-    "perpetrator_age_group",
-    "perpetrator_relationship",
-    "previous_incident_with_perpetrator",
-    "referred_from",
-    "wants_legal_action",
-)
+_GBV_CODES = tuple(GBV_CODES)
 
 
 def _gbv(reader: _Reader, submission: Submission) -> IncidentInput:

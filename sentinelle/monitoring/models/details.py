@@ -17,6 +17,7 @@ from .gbv_codes import (
     MaritalStatus,
     PerpetratorAgeGroup,
     PerpetratorRelationship,
+    PerpetratorSex,
     ReferredFrom,
     ReportedElsewhere,
     ReportingDelay,
@@ -85,14 +86,7 @@ class GBVIncident(models.Model):
         _("number of alleged primary perpetrators"), default=1
     )
     perpetrator_sex = models.CharField(
-        _("alleged perpetrator sex"),
-        max_length=8,
-        choices=[
-            ("m", _("Male")),
-            ("f", _("Female")),
-            ("mf", _("Male and female")),
-            ("unknown", _("Unknown")),
-        ],
+        _("alleged perpetrator sex"), max_length=8, choices=PerpetratorSex.choices
     )
     perpetrator_age_group = models.CharField(
         _("alleged perpetrator age group"), max_length=8, choices=PerpetratorAgeGroup.choices

@@ -120,6 +120,13 @@ class PerpetratorRelationship(models.TextChoices):
     UNKNOWN = "unknown", _("Unknown")
 
 
+class PerpetratorSex(models.TextChoices):
+    MALE = "m", _("Male")
+    FEMALE = "f", _("Female")
+    BOTH = "mf", _("Male and female")
+    UNKNOWN = "unknown", _("Unknown")
+
+
 class PerpetratorAgeGroup(models.TextChoices):
     AGE_0_11 = "0_11", "0-11"
     AGE_12_17 = "12_17", "12-17"

@@ -1,0 +1,213 @@
+"""Corrections on persons and cases: merge duplicate persons (and undo), withdraw a consent, set a case's
+collaborators, reopen a closed case. Each is a POST calling one service, which checks and audits."""
+
+import uuid
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from sentinelle.accounts.models import User
+from sentinelle.cases.forms import CollaboratorsForm, ReasonForm
+from sentinelle.cases.models import CaseStatus, Consent, Person
+from sentinelle.cases.selectors.cases import case_get
+from sentinelle.cases.selectors.persons import person_get, person_merges, person_search
+from sentinelle.cases.services import case_team
+from sentinelle.cases.services.cases import case_reopen as reopen
+from sentinelle.cases.services.consent import consent_withdraw as withdraw
+from sentinelle.cases.services.persons import person_merge as merge_persons
+from sentinelle.cases.services.persons import person_merge_undo
+from sentinelle.core.permissions import ROLE_PERMISSIONS, Perm, get_object_for_user, has_perm, require_perm
+
+
+def _explain(request, error: ValidationError) -> None:
+    messages.error(request, " ".join(error.messages))
+
+
+def _back(case):
+    return redirect("cases:case-detail", public_id=case.public_id)
+
+
+# --- Persons: merge and undo ---------------------------------------------------------------------
+
+
+def _person_to_merge(request, public_id) -> Person:
+    """A person the user may merge (404 alike otherwise)."""
+    return get_object_for_user(
+        request.user, Person.objects.select_related("area"), public_id, Perm.PERSON_MERGE, request=request
+    )
+
+
+def merge_candidates(request, person: Person) -> list:
+    """The probable duplicates of this person that the user may merge: the search uses the person's own
+    names, server-side (no names in the address or the logs)."""
+    found = person_search(
+        user=request.user,
+        given_name=person.given_name,
+        family_name=person.family_name,
+        phone=person.phone,
+        age=person.age,
+        sex=person.sex,
+        area=person.area,
+        request=request,
+    )
+    return [
+        candidate
+        for candidate in found
+        if candidate.person.pk != person.pk
+        and candidate.person.merged_into_id is None
+        and has_perm(request.user, Perm.PERSON_MERGE, candidate.person)
+    ]
+
+
+@require_perm(Perm.PERSON_MERGE)
+def person_merge(request, public_id):
+    """GET: the probable duplicates of this person; POST: merge the chosen one into it."""
+    person = _person_to_merge(request, public_id)
+    if person.merged_into_id is not None:
+        messages.error(request, _("This record was merged into another one: merge into that one."))
+        return redirect("cases:person-detail", public_id=person.public_id)
+    if request.method == "POST":
+        try:
+            chosen_id = uuid.UUID(request.POST.get("merged", ""))
+        except ValueError as error:
+            raise Http404 from error
+        chosen = _person_to_merge(request, chosen_id)
+        try:
+            merge_persons(actor=request.user, kept=person, merged=chosen, request=request)
+        except ValidationError as error:
+            _explain(request, error)
+        else:
+            messages.success(
+                request, _("Record %(code)s merged into this one.") % {"code": chosen.person_code}
+            )
+            return redirect("cases:person-detail", public_id=person.public_id)
+    context = {"person": person, "candidates": merge_candidates(request, person)}
+    return render(request, "cases/person_merge.html", context)
+
+
+@require_perm(Perm.PERSON_MERGE)
+@require_POST
+def person_merge_cancel(request, public_id, merge_id):
+    """Undo one merge into this person (merges are listed on the person page)."""
+    person = _person_to_merge(request, public_id)
+    merge = person_merges(user=request.user, person=person).filter(pk=merge_id).first()
+    if merge is None:
+        raise Http404
+    try:
+        person_merge_undo(actor=request.user, merge=merge, request=request)
+    except ValidationError as error:
+        _explain(request, error)
+    else:
+        messages.success(request, _("Merge undone: %(code)s is a record of its own again.") % {
+            "code": merge.merged.person_code
+        })
+    return redirect("cases:person-detail", public_id=person.public_id)
+
+
+# --- Case: consent, collaborators, reopening ------------------------------------------------------
+
+
+def case_consents(case):
+    """The consents shown on the case page: the case's own and the person's general ones."""
+    return Consent.objects.filter(
+        Q(case=case) | Q(case__isnull=True, person_id=case.person_id), is_archived=False
+    )
+
+
+@require_perm(Perm.CASE_EDIT)
+@require_POST
+def consent_withdraw(request, public_id, consent_id):
+    case = case_get(user=request.user, public_id=public_id, request=request)
+    consent = case_consents(case).select_related("case", "person").filter(public_id=consent_id).first()
+    if consent is None:
+        raise Http404
+    if not has_perm(request.user, Perm.CASE_EDIT, case):
+        raise PermissionDenied
+    try:
+        withdraw(actor=request.user, consent=consent, request=request)
+    except ValidationError as error:
+        _explain(request, error)
+    else:
+        messages.success(request, _("Consent withdrawn; the referrals relying on it were cancelled."))
+    return _back(case)
+
+
+def case_workers_of(organisation):
+    """Active users of the organisation who may hold cases (case workers, managers)."""
+    roles = [role for role, perms in ROLE_PERMISSIONS.items() if Perm.CASE_CREATE in perms]
+    return (
+        User.objects.filter(
+            is_active=True,
+            memberships__organisation=organisation,
+            memberships__role__in=roles,
+            memberships__is_archived=False,
+        )
+        .distinct()
+        .order_by("username")
+    )
+
+
+def can_assign(user, case) -> bool:
+    """The case worker who owns the case, or a manager of it."""
+    return has_perm(user, Perm.CASE_EDIT, case) and (
+        case.owner_id == user.pk or has_perm(user, Perm.CASE_APPROVE, case)
+    )
+
+
+def collaborators_form(case, data=None) -> CollaboratorsForm:
+    users = case_workers_of(case.organisation).exclude(pk=case.owner_id)
+    return CollaboratorsForm(data, users=users, initial={"collaborators": list(case.collaborators.all())})
+
+
+def case_more_context(user, case) -> dict:
+    """What the case page needs for these actions."""
+    allowed = can_assign(user, case)
+    return {
+        "can_assign": allowed,
+        "collaborators_form": collaborators_form(case) if allowed else None,
+        "can_reopen": case.status == CaseStatus.CLOSED and has_perm(user, Perm.CASE_EDIT, case),
+        "reopen_form": ReasonForm(),
+    }
+
+
+@require_perm(Perm.CASE_EDIT)
+@require_POST
+def case_collaborators(request, public_id):
+    case = case_get(user=request.user, public_id=public_id, request=request)
+    if not can_assign(request.user, case):
+        raise PermissionDenied
+    form = collaborators_form(case, request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose collaborators among the case workers of the organisation."))
+        return _back(case)
+    try:
+        case_team.case_assign(
+            actor=request.user, case=case, collaborators=form.cleaned_data["collaborators"], request=request
+        )
+    except ValidationError as error:
+        _explain(request, error)
+    else:
+        messages.success(request, _("Collaborators saved."))
+    return _back(case)
+
+
+@require_perm(Perm.CASE_EDIT)
+@require_POST
+def case_reopen(request, public_id):
+    case = case_get(user=request.user, public_id=public_id, request=request)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say why the case is reopened."))
+        return _back(case)
+    try:
+        reopen(actor=request.user, case=case, reason=form.cleaned_data["reason"], request=request)
+    except ValidationError as error:
+        _explain(request, error)
+    else:
+        messages.success(request, _("Case reopened."))
+    return _back(case)
