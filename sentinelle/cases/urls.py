@@ -52,7 +52,7 @@ urlpatterns = [
     path("dossiers/<uuid:public_id>/reunification/", tracing.reunification_add, name="reunification-add"),
     path("personnes/<uuid:public_id>/fusionner/", more.person_merge, name="person-merge"),
     path(
-        "personnes/<uuid:public_id>/fusions/<int:merge_id>/annuler/",
+        "personnes/<uuid:public_id>/fusions/<str:merge_id>/annuler/",
         more.person_merge_cancel,
         name="person-merge-undo",
     ),

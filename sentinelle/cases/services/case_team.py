@@ -52,8 +52,14 @@ def _audit(actor, case: Case, event: str, request=None, action=AuditAction.UPDAT
 
 
 def case_assign(*, actor, case: Case, collaborators, request=None) -> Case:
-    """Set the users who work on the case with its case worker (they must work in the case's organisation)."""
+    """Set the users who work on the case with its case worker (they must work in the case's organisation).
+
+    Only the case worker who owns the case or a manager of it decides who else reads it: a collaborator
+    cannot widen the team.
+    """
     require(actor, Perm.CASE_EDIT, case, request=request)
+    if case.owner_id != actor.pk and not has_perm(actor, Perm.CASE_APPROVE, case):
+        deny(actor, Perm.CASE_APPROVE, obj=case, request=request)
     users = [u for u in dict.fromkeys(collaborators) if u.pk != case.owner_id]
     for user in users:
         if not user.is_active or not works_in(user, case.organisation, Perm.CASE_VIEW):

@@ -274,6 +274,14 @@ def test_collaborators_see_the_case(caseworker_in_area, caseworker_other_area, c
     assert list(case_list(user=caseworker_other_area)) == [case]
 
 
+def test_a_collaborator_cannot_widen_the_team(caseworker_in_area, caseworker_other_area, alpha, case):
+    case_assign(actor=caseworker_in_area, case=case, collaborators=[caseworker_other_area])
+    third = make_member(Role.CASEWORKER, alpha, username="cw_third")
+    with pytest.raises(PermissionDenied):
+        case_assign(actor=caseworker_other_area, case=case, collaborators=[caseworker_other_area, third])
+    assert list(case.collaborators.all()) == [caseworker_other_area]
+
+
 def test_collaborators_must_work_in_the_organisation(caseworker_in_area, focal_point, case):
     with pytest.raises(ValidationError):
         case_assign(actor=caseworker_in_area, case=case, collaborators=[focal_point])

@@ -30,7 +30,7 @@ def _back(case):
 
 
 def _object_label(object_type: str) -> str:
-    """"cases.person" -> "person" (the model's translated name), for the who-saw page."""
+    """The translated name of a model label ("cases.person" -> "person"), for the who-saw page."""
     try:
         return apps.get_model(object_type)._meta.verbose_name
     except (LookupError, ValueError):

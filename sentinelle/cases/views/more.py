@@ -36,10 +36,22 @@ def _back(case):
 
 
 def _person_to_merge(request, public_id) -> Person:
-    """A person the user may merge (404 alike otherwise)."""
-    return get_object_for_user(
-        request.user, Person.objects.select_related("area"), public_id, Perm.PERSON_MERGE, request=request
-    )
+    """The person whose page this is: read through the selector (audited, 404 alike), then the user must
+    be allowed to merge it (403)."""
+    person = person_get(user=request.user, public_id=public_id, request=request)
+    if not has_perm(request.user, Perm.PERSON_MERGE, person):
+        raise PermissionDenied
+    return person
+
+
+def _duplicate(request, value) -> Person:
+    """The record chosen to be merged, among those the user may merge (404 alike otherwise)."""
+    try:
+        public_id = uuid.UUID(str(value))
+    except ValueError as error:
+        raise Http404 from error
+    queryset = Person.objects.select_related("area")
+    return get_object_for_user(request.user, queryset, public_id, Perm.PERSON_MERGE, request=request)
 
 
 def merge_candidates(request, person: Person) -> list:
@@ -72,11 +84,7 @@ def person_merge(request, public_id):
         messages.error(request, _("This record was merged into another one: merge into that one."))
         return redirect("cases:person-detail", public_id=person.public_id)
     if request.method == "POST":
-        try:
-            chosen_id = uuid.UUID(request.POST.get("merged", ""))
-        except ValueError as error:
-            raise Http404 from error
-        chosen = _person_to_merge(request, chosen_id)
+        chosen = _duplicate(request, request.POST.get("merged", ""))
         try:
             merge_persons(actor=request.user, kept=person, merged=chosen, request=request)
         except ValidationError as error:
@@ -95,7 +103,9 @@ def person_merge(request, public_id):
 def person_merge_cancel(request, public_id, merge_id):
     """Undo one merge into this person (merges are listed on the person page)."""
     person = _person_to_merge(request, public_id)
-    merge = person_merges(user=request.user, person=person).filter(pk=merge_id).first()
+    if not merge_id.isdigit():
+        raise Http404
+    merge = person_merges(user=request.user, person=person).filter(pk=int(merge_id)).first()
     if merge is None:
         raise Http404
     try:
@@ -103,9 +113,10 @@ def person_merge_cancel(request, public_id, merge_id):
     except ValidationError as error:
         _explain(request, error)
     else:
-        messages.success(request, _("Merge undone: %(code)s is a record of its own again.") % {
-            "code": merge.merged.person_code
-        })
+        messages.success(
+            request,
+            _("Merge undone: %(code)s is a record of its own again.") % {"code": merge.merged.person_code},
+        )
     return redirect("cases:person-detail", public_id=person.public_id)
 
 

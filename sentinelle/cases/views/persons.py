@@ -12,6 +12,7 @@ from sentinelle.cases.selectors.persons import (
     duplicate_hint,
     person_duplicate_check,
     person_get,
+    person_merges,
     person_search,
 )
 from sentinelle.cases.services.cases import case_open as open_case
@@ -50,6 +51,8 @@ def person_detail(request, public_id):
         "person": person,
         "cases": cases.order_by("-opened_on"),
         "open_form": CaseOpenForm() if has_perm(request.user, Perm.CASE_CREATE) else None,
+        "can_merge": person.merged_into_id is None and has_perm(request.user, Perm.PERSON_MERGE, person),
+        "merges": list(person_merges(user=request.user, person=person)),
     }
     return render(request, "cases/person_detail.html", context)
 
