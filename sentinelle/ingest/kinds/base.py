@@ -5,6 +5,7 @@ by declared type, collecting French errors by row and column, previews, progress
 A kind only maps typed values to the domain's input dataclass and calls the domain's bulk service.
 """
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -157,7 +158,7 @@ class Row:
         self.errors.append((key, message))
 
 
-class ImportKind:
+class ImportKind(ABC):
     """Base of every kind of import; subclasses set the attributes and implement the methods."""
 
     code: str = ""
@@ -187,9 +188,9 @@ class ImportKind:
         """Per-job context (look-up tables) built once before the rows; `table` is the file read."""
         return None
 
+    @abstractmethod
     def build(self, row: Row, context) -> object:
         """The domain input for a row; record problems with row.error / row.get and raise RowError."""
-        raise NotImplementedError
 
     def validate(self, item, context) -> list[tuple[str, str]]:
         """Domain validation: [(domain key, message)]."""
@@ -202,9 +203,9 @@ class ImportKind:
         """The source ids among `source_ids` already recorded for the organisation."""
         return set()
 
+    @abstractmethod
     def commit(self, *, actor, organisation, items: list) -> tuple[int, int]:
         """Write the items in one transaction; (created, unchanged)."""
-        raise NotImplementedError
 
     def preview(self, item) -> list[str]:
         return []

@@ -11,30 +11,19 @@ import re
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.forms import formset_factory
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from sentinelle.geography.models import AdminArea, Settlement
-from sentinelle.geography.selectors import AreaLookupError, area_resolve, cod_version_default
-from sentinelle.monitoring import classification
+from sentinelle.geography.selectors import cod_version_default
 from sentinelle.monitoring.inputs import (
-    CasualtyInput,
     ExplosiveInput,
-    GBVInput,
     IncidentInput,
     VictimCell,
-    ViolationInput,
-    ViolationVictimCell,
 )
 from sentinelle.monitoring.models import (
     AgeGroup,
-    Casualty,
     Category,
-    ExplosiveAccident,
-    GBVIncident,
-    GraveViolation,
-    IncidentStatus,
     Outcome,
     PerpetratorCategory,
     Reliability,
@@ -42,57 +31,39 @@ from sentinelle.monitoring.models import (
     SharingLevel,
     SourceMechanism,
 )
-from sentinelle.monitoring.models import gbv_codes as gbv
 
-BLANK = [("", "—")]
-YES_NO = [("yes", _("Yes")), ("no", _("No"))]
-# Categories whose typed details have a section of their own in the form.
-SECTION_OF_CATEGORY = {
-    Category.GBV: "gbv",
-    Category.CHILD_RIGHTS: "violations",
-    Category.EXPLOSIVE: "explosive",
-}
-CHILD_CELLS = ("0_5", "6_11", "12_17", "unknown")
-COORDINATES = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*[,;\s]\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
-
-
-def _choice(choices, *, label, blank=False, **kwargs):
-    kwargs.setdefault("required", True)
-    return forms.ChoiceField(label=label, choices=(BLANK if blank else []) + list(choices), **kwargs)
-
-
-def _count(label, *, cell=False):
-    """A count; a cell of a grid has no visible label of its own, so it carries it for screen readers."""
-    attrs = {"inputmode": "numeric", "min": 0}
-    if cell:
-        attrs["aria-label"] = label
-    return forms.IntegerField(label=label, required=False, min_value=0, widget=forms.NumberInput(attrs=attrs))
-
-
-def _date(label, **kwargs):
-    return forms.DateField(label=label, widget=forms.DateInput(attrs={"type": "date"}), **kwargs)
-
-
-# IncidentForm fields handed as they are to IncidentInput (and read back from an Incident to edit it).
-MAIN_PLAIN_FIELDS = [
-    *("date_start", "date_end", "date_reported", "coordinates", "perpetrator_category", "source_mechanism"),
-    *("summary", "account", "displaced_households", "displaced_individuals", "reliability", "sharing_level"),
-]
-CONFIDENTIAL = ("account", "coordinates")
-
-
-def victim_field_name(outcome: str, sex: str, age_group: str) -> str:
-    return f"v_{outcome}_{sex}_{age_group}"
+from .details import (
+    GBV_DEFAULTS,
+    CasualtyForm,
+    CasualtyFormSet,
+    ExplosiveForm,
+    GBVForm,
+    ViolationForm,
+    ViolationFormSet,
+)
+from .fields import (
+    BLANK,
+    CONFIDENTIAL,
+    COORDINATES,
+    MAIN_PLAIN_FIELDS,
+    SECTION_OF_CATEGORY,
+    choice_field,
+    count_field,
+    date_field,
+    victim_field_name,
+)
 
 
 class IncidentForm(forms.Form):
     """The incident itself: when, where, what, who was affected, where the information comes from."""
 
     organisation = forms.ChoiceField(label=_("Reporting organisation"), required=False)
-    date_start = _date(_("Date of the incident (or start of the period)"))
-    date_end = _date(_("End of the period"), required=False, help_text=_("Only if it lasted several days."))
+    date_start = date_field(_("Date of the incident (or start of the period)"))
+    date_end = date_field(
+        _("End of the period"), required=False, help_text=_("Only if it lasted several days.")
+    )
     date_estimated = forms.BooleanField(label=_("The date is estimated"), required=False)
-    date_reported = _date(_("Date reported"))
+    date_reported = date_field(_("Date reported"))
     region = forms.ChoiceField(label=_("Region"), required=False)
     cercle = forms.ChoiceField(label=_("Cercle"), required=False)
     commune = forms.ChoiceField(label=_("Commune"), required=False, help_text=_("If known."))
@@ -107,7 +78,9 @@ class IncidentForm(forms.Form):
     categories = forms.MultipleChoiceField(
         label=_("Categories"), required=False, choices=Category.choices, widget=forms.CheckboxSelectMultiple
     )
-    perpetrator_category = _choice(PerpetratorCategory.choices, label=_("Alleged perpetrator"), blank=True)
+    perpetrator_category = choice_field(
+        PerpetratorCategory.choices, label=_("Alleged perpetrator"), blank=True
+    )
     summary = forms.CharField(
         label=_("Summary (non-identifying)"),
         required=False,
@@ -120,13 +93,13 @@ class IncidentForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 5, "autocomplete": "off"}),
         help_text=_("Kept encrypted. Never write names, phone numbers or addresses of victims or witnesses."),
     )
-    displaced_households = _count(_("Households displaced"))
-    displaced_individuals = _count(_("Individuals displaced"))
-    source_mechanism = _choice(SourceMechanism.choices, label=_("Source of the information"), blank=True)
-    reliability = _choice(
+    displaced_households = count_field(_("Households displaced"))
+    displaced_individuals = count_field(_("Individuals displaced"))
+    source_mechanism = choice_field(SourceMechanism.choices, label=_("Source of the information"), blank=True)
+    reliability = choice_field(
         Reliability.choices, label=_("Source reliability"), initial=Reliability.CANNOT_BE_JUDGED
     )
-    sharing_level = _choice(
+    sharing_level = choice_field(
         SharingLevel.choices,
         label=_("Who may read the account and coordinates"),
         initial=SharingLevel.ORGANISATION,
@@ -139,7 +112,7 @@ class IncidentForm(forms.Form):
         for outcome, outcome_label in Outcome.choices:
             for sex, sex_label in Sex.choices:
                 for age, age_label in AgeGroup.choices:
-                    self.fields[victim_field_name(outcome, sex, age)] = _count(
+                    self.fields[victim_field_name(outcome, sex, age)] = count_field(
                         f"{outcome_label}, {sex_label}, {age_label}", cell=True
                     )
         if len(organisations) > 1:
@@ -242,164 +215,8 @@ class IncidentForm(forms.Form):
 
 
 # The GBV fields the form takes straight from the model (labels and code lists defined once, there).
-GBV_PLAIN_FIELDS = [
-    *("survivor_code", "survivor_sex", "survivor_age", "survivor_age_estimated", "displacement_status"),
-    *("disability", "marital_status", "separation_status", "displacement_stage", "time_of_day"),
-    *("location_type", "harmful_practice", "goods_exchanged", "abduction_type", "reported_elsewhere"),
-    *("previous_incidents", "perpetrator_count", "perpetrator_sex", "perpetrator_age_group"),
-    *("perpetrator_relationship", "perpetrator_occupation", "previous_incident_with_perpetrator"),
-    *("referred_from", "wants_legal_action", "consent_to_report"),
-]
-# What a new GBV section shows preselected: the defaults every channel uses (inputs.GBVInput).
-GBV_DEFAULTS = {
-    name: value
-    for name, value in vars(GBVInput(survivor_sex="")).items()
-    if name in GBV_PLAIN_FIELDS and name != "survivor_sex"
-}
-NUMBER = forms.NumberInput(attrs={"inputmode": "numeric", "min": 0})
 
 
-class GBVForm(forms.ModelForm):
-    """One survivor (never an identity), the classification tool, consent and referrals (GBVIMS IR).
-
-    A ModelForm only for its fields: nothing is saved from it; `to_input` hands a GBVInput to the service.
-    """
-
-    class Meta:
-        model = GBVIncident
-        fields = GBV_PLAIN_FIELDS
-        widgets = {"survivor_age": NUMBER, "perpetrator_count": NUMBER}
-        help_texts = {
-            "survivor_code": _("A code, never a name."),
-            "consent_to_report": _("Without this consent the incident is not counted in GBV statistics."),
-        }
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for key in self.question_keys():
-            self.fields[f"q_{key}"] = forms.ChoiceField(
-                label=classification.QUESTION_TEXTS[key],
-                choices=YES_NO,
-                required=False,
-                widget=forms.RadioSelect,
-            )
-        for service, label in gbv.IRService.choices:
-            self.fields[f"ref_{service}"] = _choice(
-                gbv.ReferralStatus.choices, label=label, blank=True, required=False
-            )
-
-    @staticmethod
-    def question_keys() -> list[str]:
-        return list(classification.QUESTION_KEYS)
-
-    def raw_answers(self) -> dict[str, bool]:
-        """The tool's answers in order, up to the first "yes" (later answers are not part of the tool)."""
-        answers = {}
-        for key in self.question_keys():
-            value = self[f"q_{key}"].value()
-            if value not in ("yes", "no"):
-                break
-            answers[key] = value == "yes"
-            if answers[key]:
-                break
-        return answers
-
-    def tool(self) -> dict:
-        """What the page shows of the tool: the questions reached so far and, once decided, the type.
-
-        The tool asks one question at a time and stops at the first "yes"; a question is shown once
-        every question before it was answered "no".
-        """
-        answers = self.raw_answers()
-        keys = self.question_keys()
-        decided = any(answers.values()) or len(answers) == len(keys)
-        shown = keys[: len(answers) + (0 if decided else 1)]
-        result, problem, label = None, "", ""
-        if decided:
-            try:
-                result = classification.classify(answers)
-            except ValidationError as error:
-                problem = " ".join(error.messages)
-            else:
-                label = gbv.GBVType(result.gbv_type).label
-        questions = [self[f"q_{key}"] for key in shown]
-        return {"questions": questions, "result": result, "type_label": label, "problem": problem}
-
-    def referral_fields(self):
-        return [self[f"ref_{service}"] for service in gbv.IRService.values]
-
-    def to_input(self) -> GBVInput:
-        data = self.cleaned_data
-        return GBVInput(
-            **{name: data[name] for name in GBV_PLAIN_FIELDS},
-            answers=self.raw_answers(),
-            referrals={s: data[f"ref_{s}"] for s in gbv.IRService.values if data.get(f"ref_{s}")},
-        )
-
-
-class ViolationForm(forms.ModelForm):
-    """One grave violation against children, with its child victims by sex and age group."""
-
-    class Meta:
-        model = GraveViolation
-        fields = ["type", "perpetrator_party", "verification", "facility"]
-        help_texts = {"facility": _("For attacks on schools or hospitals and denial of access.")}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        ages = dict(AgeGroup.choices)
-        for sex, sex_label in Sex.choices:
-            for age in CHILD_CELLS:
-                self.fields[f"c_{sex}_{age}"] = _count(f"{sex_label}, {ages[age]}", cell=True)
-
-    def victim_rows(self):
-        ages = dict(AgeGroup.choices)
-        return [(ages[age], [self[f"c_{sex}_{age}"] for sex in Sex.values]) for age in CHILD_CELLS]
-
-    def to_input(self) -> ViolationInput | None:
-        data = self.cleaned_data
-        if not data.get("type"):  # an extra row left empty
-            return None
-        cells = [(sex, age) for sex in Sex.values for age in CHILD_CELLS if data.get(f"c_{sex}_{age}")]
-        return ViolationInput(
-            type=data["type"],
-            perpetrator_party=data["perpetrator_party"],
-            verification=data["verification"],
-            facility=data["facility"],
-            victims=[ViolationVictimCell(sex=s, age_group=a, count=data[f"c_{s}_{a}"]) for s, a in cells],
-        )
-
-
-class ExplosiveForm(forms.ModelForm):
-    class Meta:
-        model = ExplosiveAccident
-        fields = ["device_type", "activity"]
-
-
-class CasualtyForm(forms.ModelForm):
-    """One casualty of an explosive ordnance accident: sex, age, outcome; never a name."""
-
-    class Meta:
-        model = Casualty
-        fields = ["outcome", "sex", "age", "civilian", "displacement_status"]
-        widgets = {"age": NUMBER}
-
-    def to_input(self) -> CasualtyInput | None:
-        data = self.cleaned_data
-        if not data.get("outcome"):  # an extra row left empty
-            return None
-        return CasualtyInput(
-            sex=data["sex"],
-            outcome=data["outcome"],
-            age=data.get("age"),
-            civilian=bool(data.get("civilian")),
-            displacement_status=data.get("displacement_status") or "",
-        )
-
-
-ViolationFormSet = formset_factory(ViolationForm, extra=1, max_num=20, absolute_max=20)
-CasualtyFormSet = formset_factory(CasualtyForm, extra=2, max_num=50, absolute_max=50)
-# Buttons that re-render the form (more rows, next question, sections) without saving anything.
 REFRESH_BUTTONS = {"refresh": None, "add_violation": "violations", "add_casualty": "casualties"}
 
 
@@ -595,53 +412,3 @@ def initial_from_incident(incident, confidential: dict | None) -> dict:
 
 def default_initial() -> dict:
     return {"main": {"date_reported": timezone.localdate()}}
-
-
-class IncidentFilterForm(forms.Form):
-    """The list's filters; the selector applies them within the user's scope."""
-
-    area = forms.CharField(
-        label=_("Area (name or P-code, any level)"),
-        required=False,
-        max_length=100,
-        widget=forms.TextInput(attrs={"list": "area-names", "autocomplete": "off"}),
-    )
-    date_from = _date(_("From"), required=False)
-    date_to = _date(_("To"), required=False)
-    category = _choice(Category.choices, label=_("Category"), blank=True, required=False)
-    organisation = forms.ChoiceField(label=_("Organisation"), required=False)
-    status = _choice(IncidentStatus.choices, label=_("Status"), blank=True, required=False)
-    source_mechanism = _choice(SourceMechanism.choices, label=_("Source"), blank=True, required=False)
-    q = forms.CharField(label=_("Reference"), required=False, max_length=32)
-
-    def __init__(self, *args, organisations=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.organisations = {str(o.public_id): o for o in organisations}
-        self.fields["organisation"].choices = BLANK + [
-            (key, o.acronym) for key, o in self.organisations.items()
-        ]
-
-    def clean_area(self):
-        value = self.cleaned_data["area"].strip()
-        if not value:
-            return None
-        try:
-            return area_resolve(value)
-        except AreaLookupError as error:
-            raise ValidationError(error.message) from None
-
-    def filters(self) -> dict:
-        """The valid filters (an invalid one is reported next to its field and left out)."""
-        self.is_valid()
-        data = dict(self.cleaned_data)
-        data["organisation"] = self.organisations.get(data.get("organisation") or "")
-        return {key: value for key, value in data.items() if value not in (None, "", [])}
-
-
-class RejectForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Reason for the rejection"),
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("The reporting organisation sees it. No names."),
-    )
