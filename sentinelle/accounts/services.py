@@ -17,7 +17,7 @@ from sentinelle.accounts.backends import user_by_identifier
 from sentinelle.accounts.models import Membership, Organisation, User
 from sentinelle.core.audit import audit_record
 from sentinelle.core.models import AuditAction, AuditOutcome
-from sentinelle.core.permissions import Perm, can_assign_role, has_perm
+from sentinelle.core.permissions import Perm, can_assign_role, ensure
 
 # --- Sign-in ---------------------------------------------------------------------------------
 
@@ -145,20 +145,8 @@ def otp_session_verify(*, request, token: str) -> bool:
 # --- Organisations ---------------------------------------------------------------------------
 
 
-def _require(actor, perm: Perm, obj=None) -> None:
-    if not has_perm(actor, perm, obj):
-        audit_record(
-            action=AuditAction.DENIED,
-            outcome=AuditOutcome.DENIED,
-            user=actor,
-            obj=obj,
-            detail={"perm": str(perm)},
-        )
-        raise PermissionDenied
-
-
 def organisation_create(*, actor, name: str, acronym: str, type: str, email: str = "") -> Organisation:
-    _require(actor, Perm.ORGANISATION_MANAGE)
+    ensure(actor, Perm.ORGANISATION_MANAGE)
     with transaction.atomic():
         organisation = Organisation(
             name=name, acronym=acronym, type=type, email=email, created_by=actor, updated_by=actor
@@ -170,7 +158,7 @@ def organisation_create(*, actor, name: str, acronym: str, type: str, email: str
 
 
 def organisation_update(*, actor, organisation: Organisation, **changes) -> Organisation:
-    _require(actor, Perm.ORGANISATION_MANAGE, organisation)
+    ensure(actor, Perm.ORGANISATION_MANAGE, organisation)
     allowed = {"name", "acronym", "type", "email", "requires_supervisor_approval", "is_archived"}
     unknown = set(changes) - allowed
     if unknown:
@@ -215,7 +203,7 @@ def user_create(
     areas=(),
 ) -> User:
     """Create an account with its first membership; managers only within their organisation."""
-    _require(actor, Perm.USER_MANAGE)
+    ensure(actor, Perm.USER_MANAGE)
     _require_role_grant(actor, organisation, role)
     with transaction.atomic():
         user = User(
@@ -244,7 +232,7 @@ def user_create(
 
 
 def user_update(*, actor, user: User, **changes) -> User:
-    _require(actor, Perm.USER_MANAGE, user)
+    ensure(actor, Perm.USER_MANAGE, user)
     allowed = {"email", "full_name", "phone", "language"}
     unknown = set(changes) - allowed
     if unknown:
@@ -261,7 +249,7 @@ def user_update(*, actor, user: User, **changes) -> User:
 
 
 def user_set_active(*, actor, user: User, active: bool) -> User:
-    _require(actor, Perm.USER_MANAGE, user)
+    ensure(actor, Perm.USER_MANAGE, user)
     if user.pk == actor.pk and not active:
         raise ValidationError(_("You cannot deactivate your own account."))
     with transaction.atomic():
@@ -273,7 +261,7 @@ def user_set_active(*, actor, user: User, active: bool) -> User:
 
 
 def user_unlock(*, actor, user: User) -> User:
-    _require(actor, Perm.USER_MANAGE, user)
+    ensure(actor, Perm.USER_MANAGE, user)
     with transaction.atomic():
         user.failed_logins = 0
         user.locked_until = None
@@ -284,14 +272,14 @@ def user_unlock(*, actor, user: User) -> User:
 
 def user_reset_two_factor(*, actor, user: User) -> None:
     """Remove a lost authenticator: the user enrols a new one at the next sign-in."""
-    _require(actor, Perm.USER_MANAGE, user)
+    ensure(actor, Perm.USER_MANAGE, user)
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
         audit_record(action=AuditAction.UPDATE, user=actor, obj=user, detail={"otp_reset": True})
 
 
 def membership_add(*, actor, user: User, organisation: Organisation, role: str, areas=()) -> Membership:
-    _require(actor, Perm.USER_MANAGE)
+    ensure(actor, Perm.USER_MANAGE)
     _require_role_grant(actor, organisation, role)
     with transaction.atomic():
         membership = Membership(
@@ -310,7 +298,7 @@ def membership_add(*, actor, user: User, organisation: Organisation, role: str, 
 
 
 def membership_archive(*, actor, membership: Membership) -> Membership:
-    _require(actor, Perm.USER_MANAGE, membership.user)
+    ensure(actor, Perm.USER_MANAGE, membership.user)
     _require_role_grant(actor, membership.organisation, membership.role)
     with transaction.atomic():
         membership.is_archived = True

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import wraps
 
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -392,6 +392,21 @@ def has_perm(user, perm: Perm, obj: Model | None = None) -> bool:
 
 
 can = has_perm
+
+
+def ensure(user, perm: Perm, obj: Model | None = None, *, request=None) -> None:
+    """For services: the user may `perm` (on `obj`), or the refusal is audited and PermissionDenied raised."""
+    if has_perm(user, perm, obj):
+        return
+    audit_record(
+        action=AuditAction.DENIED,
+        outcome=AuditOutcome.DENIED,
+        user=user,
+        obj=obj,
+        request=request,
+        detail={"perm": str(perm)},
+    )
+    raise PermissionDenied
 
 
 def can_assign_role(user, organisation, role: str) -> bool:

@@ -18,9 +18,8 @@ from sentinelle.monitoring.services.alerts import (
     alert_rule_create,
     alerts_evaluate,
     area_follow,
-    flash_report_publish,
-    flash_report_update,
 )
+from sentinelle.monitoring.services.flash_reports import flash_report_publish, flash_report_update
 
 RULES = [
     {

@@ -43,7 +43,8 @@ from sentinelle.cases.models import (
     Task,
     Transfer,
 )
-from sentinelle.core.models import AuditAction, AuditEntry
+from sentinelle.core.audit import audit_record
+from sentinelle.core.models import AuditAction, AuditEntry, AuditOutcome
 from sentinelle.core.permissions import (
     Perm,
     get_object_for_user,
@@ -510,3 +511,32 @@ def persons_visible(user, person_ids) -> set[int]:
         return set()
     scoped = scope_queryset(user, Person.objects.filter(pk__in=list(person_ids)), Perm.PERSON_VIEW)
     return set(scoped.values_list("pk", flat=True))
+
+
+def case_consents(case: Case) -> QuerySet:
+    """The consents shown on a case (already authorised): the case's own and the person's general ones."""
+    return Consent.objects.filter(
+        Q(case=case) | Q(case__isnull=True, person_id=case.person_id), is_archived=False
+    )
+
+
+def case_for_break_glass(*, user, case_number: str, request=None) -> Case | None:
+    """The case a manager asks to open by break-the-glass, found by its (random) number.
+
+    Deliberately outside the user's scope: that is what breaking the glass is for. Only holders of
+    Perm.BREAK_GLASS look it up; the access itself is granted, audited and notified by
+    services.case_team.break_glass_open. An unknown number is audited as a refusal, so that guessing is seen.
+    """
+    if not has_perm(user, Perm.BREAK_GLASS):
+        return None
+    case = Case.objects.select_related("organisation").filter(case_number=case_number.strip().upper()).first()
+    if case is None:
+        audit_record(
+            action=AuditAction.DENIED,
+            outcome=AuditOutcome.DENIED,
+            user=user,
+            object_type="cases.case",
+            request=request,
+            detail={"perm": str(Perm.BREAK_GLASS), "reason": "unknown_case_number"},
+        )
+    return case

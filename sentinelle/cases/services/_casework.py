@@ -21,6 +21,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
+from sentinelle.cases.models import Case, CaseStatus, Task, TaskKind
 from sentinelle.core.audit import audit_record
 from sentinelle.core.models import AuditAction, AuditOutcome
 from sentinelle.core.permissions import ROLE_PERMISSIONS, Perm, has_perm, is_global, memberships_of
@@ -197,3 +198,62 @@ def mail_after_commit(users: Iterable, compose: Callable[[object], tuple[str, st
             logger.exception("Case management notification: e-mail failed (%s messages).", len(messages))
 
     transaction.on_commit(send)
+
+
+# --- Case-level helpers shared by cases.py and case_plans.py -------------------------------------
+
+
+def audit_case(actor, case: Case, event: str, request=None, **detail) -> None:
+    audit_record(
+        action=AuditAction.UPDATE,
+        user=actor,
+        obj=case,
+        organisation=case.organisation,
+        request=request,
+        detail={"event": event, "case_number": case.case_number, **detail},
+    )
+
+
+def lock_open(case: Case) -> Case:
+    """Re-read the case under lock; a closed (or transferred) case takes no new step."""
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    if locked.status != CaseStatus.OPEN:
+        invalid(gettext("This case is closed: reopen it first."))
+    return locked
+
+
+def touch(case: Case, actor, *fields: str) -> None:
+    case.updated_by = actor
+    case.save(update_fields=[*fields, "updated_by", "updated_at"])
+
+
+def close_tasks(case: Case, kind: str, today: date) -> None:
+    Task.objects.filter(case=case, kind=kind, done_on__isnull=True).update(done_on=today)
+
+
+def ensure_task(case: Case, kind: str, due_on: date, title: str) -> None:
+    """One pending task of this kind: created, or brought forward when the new deadline is earlier."""
+    pending = Task.objects.filter(case=case, kind=kind, done_on__isnull=True).order_by("due_on").first()
+    if pending is None:
+        Task.objects.create(
+            case=case, kind=kind, title=title, due_on=due_on, assigned_to=case.owner, created_by=case.owner
+        )
+    elif due_on < pending.due_on:
+        pending.due_on = due_on
+        pending.save(update_fields=["due_on", "updated_at"])
+
+
+def task_title(kind: str) -> str:
+    return str(TaskKind(kind).label)
+
+
+def requires_approval(case: Case) -> bool:
+    return bool(case.organisation.requires_supervisor_approval)
+
+
+def apply_closure(case: Case, actor, reason: str, note: str, today: date) -> None:
+    case.status = CaseStatus.CLOSED
+    case.closed_on = today
+    case.closure_reason = reason
+    case.closure_note = note
+    touch(case, actor, "status", "closed_on", "closure_reason", "closure_note")

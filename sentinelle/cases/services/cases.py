@@ -8,7 +8,7 @@ found by its public id), and sends mail after commit. Audit details hold codes a
 free text: a note or a reason may name someone.
 
 Collaborators, transfers and break-the-glass access live in case_team.py, individual protection
-assistance in assistance.py; both are re-exported here.
+assistance in assistance.py, case plans and approvals in case_plans.py; all are re-exported here.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from sentinelle.cases.models import (
     Case,
     CaseNote,
     CasePlan,
-    CasePlanAction,
     CaseStatus,
     CaseType,
     ClosureReason,
@@ -48,18 +47,33 @@ from sentinelle.core.permissions import (
 from sentinelle.directory.models import ServiceType
 
 from ._casework import (
+    apply_closure,
     area_allowed,
+    audit_case,
     check_choice,
     check_date,
+    close_tasks,
     deadline_days,
     deny,
+    ensure_task,
     granting,
     invalid,
+    lock_open,
     new_reference,
     require,
     required_text,
+    requires_approval,
+    task_title,
+    touch,
 )
 from .assistance import assistance_approve, assistance_cancel, assistance_disburse, assistance_request
+from .case_plans import (
+    approval_decide,
+    case_plan_save,
+    case_plan_submit_for_approval,
+    plan_action_complete,
+    plan_in_force,
+)
 from .case_team import break_glass_open, case_assign, transfer_accept, transfer_decline, transfer_request
 
 __all__ = [
@@ -87,54 +101,6 @@ __all__ = [
 ]
 
 PlanStatus = CasePlan.Status
-
-
-def _audit_case(actor, case: Case, event: str, request=None, **detail) -> None:
-    audit_record(
-        action=AuditAction.UPDATE,
-        user=actor,
-        obj=case,
-        organisation=case.organisation,
-        request=request,
-        detail={"event": event, "case_number": case.case_number, **detail},
-    )
-
-
-def _lock_open(case: Case) -> Case:
-    """Re-read the case under lock; a closed (or transferred) case takes no new step."""
-    locked = Case.objects.select_for_update().get(pk=case.pk)
-    if locked.status != CaseStatus.OPEN:
-        invalid(gettext("This case is closed: reopen it first."))
-    return locked
-
-
-def _touch(case: Case, actor, *fields: str) -> None:
-    case.updated_by = actor
-    case.save(update_fields=[*fields, "updated_by", "updated_at"])
-
-
-def _close_tasks(case: Case, kind: str, today: date) -> None:
-    Task.objects.filter(case=case, kind=kind, done_on__isnull=True).update(done_on=today)
-
-
-def _ensure_task(case: Case, kind: str, due_on: date, title: str) -> None:
-    """One pending task of this kind: created, or brought forward when the new deadline is earlier."""
-    pending = Task.objects.filter(case=case, kind=kind, done_on__isnull=True).order_by("due_on").first()
-    if pending is None:
-        Task.objects.create(
-            case=case, kind=kind, title=title, due_on=due_on, assigned_to=case.owner, created_by=case.owner
-        )
-    elif due_on < pending.due_on:
-        pending.due_on = due_on
-        pending.save(update_fields=["due_on", "updated_at"])
-
-
-def _task_title(kind: str) -> str:
-    return str(TaskKind(kind).label)
-
-
-def _requires_approval(case: Case) -> bool:
-    return bool(case.organisation.requires_supervisor_approval)
 
 
 # --- Step 1: registration -------------------------------------------------------------------------
@@ -218,7 +184,7 @@ def case_open(
             updated_by=actor,
         )
         due = opened_on + timedelta(days=deadline_days("RESPONSE_DEADLINES", risk_level))
-        _ensure_task(case, TaskKind.ASSESSMENT, due, _task_title(TaskKind.ASSESSMENT))
+        ensure_task(case, TaskKind.ASSESSMENT, due, task_title(TaskKind.ASSESSMENT))
         audit_record(
             action=AuditAction.CREATE,
             user=actor,
@@ -266,7 +232,7 @@ def assessment_record(
     needs = _check_needs(needs)
     today = timezone.localdate()
     with transaction.atomic():
-        case = _lock_open(case)
+        case = lock_open(case)
         assessment = Assessment.objects.create(
             case=case,
             assessed_on=assessed_on,
@@ -277,12 +243,12 @@ def assessment_record(
             updated_by=actor,
         )
         case.risk_level = risk_level
-        _touch(case, actor, "risk_level")
-        _close_tasks(case, TaskKind.ASSESSMENT, today)
+        touch(case, actor, "risk_level")
+        close_tasks(case, TaskKind.ASSESSMENT, today)
         if not CasePlan.objects.filter(case=case, is_archived=False).exists():
             due = assessed_on + timedelta(days=deadline_days("CASE_PLAN_DEADLINES", risk_level))
-            _ensure_task(case, TaskKind.CASE_PLAN, due, _task_title(TaskKind.CASE_PLAN))
-        _audit_case(
+            ensure_task(case, TaskKind.CASE_PLAN, due, task_title(TaskKind.CASE_PLAN))
+        audit_case(
             actor,
             case,
             "assessment_recorded",
@@ -292,183 +258,6 @@ def assessment_record(
             needs=needs,
         )
     return assessment
-
-
-# --- Step 3: case plan ----------------------------------------------------------------------------
-
-
-def _clean_actions(actions) -> list[dict]:
-    cleaned = []
-    for index, action in enumerate(actions, start=1):
-        field = f"actions.{index}"
-        need = action.get("need", "")
-        check_choice(need, ServiceType, field=f"{field}.need")
-        due_on = action.get("due_on")
-        if not isinstance(due_on, date):
-            invalid(gettext("Enter a date."), f"{field}.due_on")
-        cleaned.append(
-            {
-                "id": action.get("id"),
-                "need": need,
-                "description": required_text(action.get("description", ""), field=f"{field}.description"),
-                "responsible": required_text(action.get("responsible", ""), field=f"{field}.responsible")[
-                    :200
-                ],
-                "due_on": due_on,
-            }
-        )
-    return cleaned
-
-
-def _plan_in_force(case: Case) -> CasePlan | None:
-    """The plan the case follows: the latest approved one, or, when no approval is required, the latest
-    saved one (draft or approved)."""
-    statuses = [PlanStatus.APPROVED]
-    if not _requires_approval(case):
-        statuses.append(PlanStatus.DRAFT)
-    return (
-        CasePlan.objects.filter(case=case, is_archived=False, status__in=statuses)
-        .order_by("-created_at")
-        .first()
-    )
-
-
-def _plan_takes_effect(case: Case, plan: CasePlan, today: date) -> None:
-    _close_tasks(case, TaskKind.CASE_PLAN, today)
-    due = plan.review_on or today + timedelta(days=deadline_days("FOLLOW_UP_DEADLINES", case.risk_level))
-    _ensure_task(case, TaskKind.FOLLOW_UP, due, _task_title(TaskKind.FOLLOW_UP))
-
-
-def case_plan_save(
-    *, actor, case: Case, goals: str = "", review_on: date | None = None, actions=(), request=None
-) -> CasePlan:
-    """Save the case plan (step 3): its goals and actions (need, description, who, by when; pass an
-    action's "id" to keep it, with its done date and referral). A draft or returned plan is edited in
-    place; a plan awaiting approval cannot change; an approved plan that needs approval is followed by a
-    new draft while it stays in force. Without an approval requirement the saved plan is in force."""
-    require(actor, Perm.CASE_EDIT, case, request=request)
-    cleaned = _clean_actions(actions)
-    if not cleaned:
-        invalid(gettext("A case plan needs at least one action."), "actions")
-    today = timezone.localdate()
-    with transaction.atomic():
-        case = _lock_open(case)
-        latest = CasePlan.objects.filter(case=case, is_archived=False).order_by("-created_at").first()
-        if latest is not None and latest.status == PlanStatus.PENDING_APPROVAL:
-            invalid(gettext("The case plan is awaiting approval: it cannot be changed now."))
-        previous = latest
-        if latest is None or (latest.status == PlanStatus.APPROVED and _requires_approval(case)):
-            plan = CasePlan(case=case, created_by=actor)
-        else:
-            plan = latest
-        plan.status = PlanStatus.APPROVED if plan.status == PlanStatus.APPROVED else PlanStatus.DRAFT
-        plan.goals = goals.strip()
-        plan.review_on = review_on
-        plan.updated_by = actor
-        plan.save()
-        _write_actions(plan, previous, cleaned)
-        if not _requires_approval(case):
-            _plan_takes_effect(case, plan, today)
-        _touch(case, actor)
-        _audit_case(actor, case, "case_plan_saved", request, plan=str(plan.public_id), actions=len(cleaned))
-    return plan
-
-
-def _write_actions(plan: CasePlan, previous: CasePlan | None, cleaned: list[dict]) -> None:
-    """Replace the plan's actions; kept ids carry their done date and referral (also into a new version)."""
-    sources = [plan] + ([previous] if previous is not None and previous.pk != plan.pk else [])
-    known = {a.pk: a for a in CasePlanAction.objects.filter(plan__in=sources)}
-    saved_ids = set()
-    for item in cleaned:
-        old = known.get(item["id"]) if item["id"] is not None else None
-        if old is not None and old.plan_id == plan.pk:
-            action = old
-        else:
-            action = CasePlanAction(plan=plan)
-            if old is not None:
-                action.done_on, action.referral_id = old.done_on, old.referral_id
-        action.need = item["need"]
-        action.description = item["description"]
-        action.responsible = item["responsible"]
-        action.due_on = item["due_on"]
-        action.save()
-        saved_ids.add(action.pk)
-    removed = CasePlanAction.objects.filter(plan=plan).exclude(pk__in=saved_ids)
-    if removed.filter(referral__isnull=False).exists():
-        invalid(gettext("An action with a referral cannot be removed from the plan."), "actions")
-    removed.delete()
-
-
-def case_plan_submit_for_approval(*, actor, plan: CasePlan, request=None) -> Approval:
-    """Ask a manager to approve the case plan (organisations with requires_supervisor_approval)."""
-    case = plan.case
-    require(actor, Perm.CASE_EDIT, case, request=request)
-    with transaction.atomic():
-        case = _lock_open(case)
-        plan = CasePlan.objects.select_for_update().get(pk=plan.pk)
-        if plan.status not in (PlanStatus.DRAFT, PlanStatus.REJECTED):
-            invalid(gettext("Only a draft or returned case plan can be submitted for approval."))
-        if not plan.actions.exists():
-            invalid(gettext("A case plan needs at least one action."), "actions")
-        plan.status = PlanStatus.PENDING_APPROVAL
-        plan.updated_by = actor
-        plan.save(update_fields=["status", "updated_by", "updated_at"])
-        approval = Approval.objects.create(
-            case=case, kind=ApprovalKind.CASE_PLAN, plan=plan, created_by=actor, updated_by=actor
-        )
-        _audit_case(actor, case, "approval_requested", request, kind=ApprovalKind.CASE_PLAN)
-    return approval
-
-
-def approval_decide(*, actor, approval: Approval, approve: bool, note: str = "", request=None) -> Approval:
-    """A manager approves or returns a case plan or a closure (Perm.CASE_APPROVE; never their own request)."""
-    case = approval.case
-    require(actor, Perm.CASE_APPROVE, case, request=request)
-    if approval.created_by_id == actor.pk:
-        invalid(gettext("Another manager must decide on a request you made yourself."))
-    if not approve:
-        note = required_text(note, field="note")
-    today = timezone.localdate()
-    with transaction.atomic():
-        approval = Approval.objects.select_for_update(of=("self",)).select_related("plan").get(pk=approval.pk)
-        if approval.status != ApprovalStatus.REQUESTED:
-            invalid(gettext("This request was already decided."))
-        case = Case.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=case.pk)
-        approval.status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
-        approval.decided_by = actor
-        approval.decided_at = timezone.now()
-        approval.note = note.strip()
-        approval.updated_by = actor
-        approval.save()
-        if approval.kind == ApprovalKind.CASE_PLAN and approval.plan is not None:
-            approval.plan.status = PlanStatus.APPROVED if approve else PlanStatus.REJECTED
-            approval.plan.updated_by = actor
-            approval.plan.save(update_fields=["status", "updated_by", "updated_at"])
-            if approve:
-                _plan_takes_effect(case, approval.plan, today)
-        elif approval.kind == ApprovalKind.CLOSURE:
-            if approve and case.status == CaseStatus.OPEN:
-                _apply_closure(case, actor, approval.closure_reason, case.closure_note, today)
-            elif not approve:
-                case.closure_note = ""
-                _touch(case, actor, "closure_note")
-        _audit_case(actor, case, "approval_decided", request, kind=approval.kind, status=approval.status)
-    return approval
-
-
-def plan_action_complete(*, actor, action: CasePlanAction, done_on: date | None = None, request=None):
-    """Mark a case plan action done (a referral's completion does it by itself)."""
-    case = action.plan.case
-    require(actor, Perm.CASE_EDIT, case, request=request)
-    done_on = check_date(done_on or timezone.localdate(), field="done_on")
-    with transaction.atomic():
-        case = _lock_open(case)
-        if action.done_on is not None:
-            invalid(gettext("This action is already done."))
-        action.done_on = done_on
-        action.save(update_fields=["done_on"])
-        _audit_case(actor, case, "plan_action_done", request, action=action.pk)
-    return action
 
 
 # --- Steps 4-5: implementation and follow-up ------------------------------------------------------
@@ -494,7 +283,7 @@ def follow_up_record(
         invalid(gettext("The next follow-up must come after this one."), "next_follow_up_on")
     today = timezone.localdate()
     with transaction.atomic():
-        case = _lock_open(case)
+        case = lock_open(case)
         follow_up = FollowUp.objects.create(
             case=case,
             date=date,
@@ -504,13 +293,13 @@ def follow_up_record(
             created_by=actor,
             updated_by=actor,
         )
-        _close_tasks(case, TaskKind.FOLLOW_UP, today)
-        if next_follow_up_on is None and _plan_in_force(case) is not None:
+        close_tasks(case, TaskKind.FOLLOW_UP, today)
+        if next_follow_up_on is None and plan_in_force(case) is not None:
             next_follow_up_on = date + timedelta(days=deadline_days("FOLLOW_UP_DEADLINES", case.risk_level))
         if next_follow_up_on is not None:
-            _ensure_task(case, TaskKind.FOLLOW_UP, next_follow_up_on, _task_title(TaskKind.FOLLOW_UP))
-        _touch(case, actor)
-        _audit_case(actor, case, "follow_up_recorded", request, follow_up=str(follow_up.public_id))
+            ensure_task(case, TaskKind.FOLLOW_UP, next_follow_up_on, task_title(TaskKind.FOLLOW_UP))
+        touch(case, actor)
+        audit_case(actor, case, "follow_up_recorded", request, follow_up=str(follow_up.public_id))
     return follow_up
 
 
@@ -527,11 +316,11 @@ def task_add(
             gettext("A task is assigned to the case worker or someone assigned to the case."), "assigned_to"
         )
     with transaction.atomic():
-        case = _lock_open(case)
+        case = lock_open(case)
         task = Task.objects.create(
             case=case, kind=kind, title=title, due_on=due_on, assigned_to=assigned_to, created_by=actor
         )
-        _audit_case(actor, case, "task_added", request, task=str(task.public_id), kind=kind)
+        audit_case(actor, case, "task_added", request, task=str(task.public_id), kind=kind)
     return task
 
 
@@ -545,7 +334,7 @@ def task_complete(*, actor, task: Task, done_on: date | None = None, request=Non
         task.done_on = done_on
         task.updated_by = actor
         task.save(update_fields=["done_on", "updated_by", "updated_at"])
-        _audit_case(actor, task.case, "task_done", request, task=str(task.public_id), kind=task.kind)
+        audit_case(actor, task.case, "task_done", request, task=str(task.public_id), kind=task.kind)
     return task
 
 
@@ -555,19 +344,11 @@ def note_add(*, actor, case: Case, text: str, request=None) -> CaseNote:
     text = required_text(text, field="text")
     with transaction.atomic():
         note = CaseNote.objects.create(case=case, text=text, created_by=actor, updated_by=actor)
-        _audit_case(actor, case, "note_added", request, note=str(note.public_id))
+        audit_case(actor, case, "note_added", request, note=str(note.public_id))
     return note
 
 
 # --- Step 6: closure --------------------------------------------------------------------------------
-
-
-def _apply_closure(case: Case, actor, reason: str, note: str, today: date) -> None:
-    case.status = CaseStatus.CLOSED
-    case.closed_on = today
-    case.closure_reason = reason
-    case.closure_note = note
-    _touch(case, actor, "status", "closed_on", "closure_reason", "closure_note")
 
 
 def case_close(*, actor, case: Case, reason: str, note: str = "", request=None) -> Case:
@@ -577,8 +358,8 @@ def case_close(*, actor, case: Case, reason: str, note: str = "", request=None) 
     check_choice(reason, ClosureReason, field="reason")
     today = timezone.localdate()
     with transaction.atomic():
-        case = _lock_open(case)
-        if _requires_approval(case):
+        case = lock_open(case)
+        if requires_approval(case):
             if Approval.objects.filter(
                 case=case, kind=ApprovalKind.CLOSURE, status=ApprovalStatus.REQUESTED
             ).exists():
@@ -592,11 +373,11 @@ def case_close(*, actor, case: Case, reason: str, note: str = "", request=None) 
             )
             # The note waits on the case (encrypted) until the closure is decided.
             case.closure_note = note.strip()
-            _touch(case, actor, "closure_note")
-            _audit_case(actor, case, "approval_requested", request, kind=ApprovalKind.CLOSURE, reason=reason)
+            touch(case, actor, "closure_note")
+            audit_case(actor, case, "approval_requested", request, kind=ApprovalKind.CLOSURE, reason=reason)
         else:
-            _apply_closure(case, actor, reason, note.strip(), today)
-            _audit_case(actor, case, "closed", request, reason=reason)
+            apply_closure(case, actor, reason, note.strip(), today)
+            audit_case(actor, case, "closed", request, reason=reason)
     return case
 
 
@@ -611,12 +392,12 @@ def case_reopen(*, actor, case: Case, reason: str, request=None) -> Case:
         case.status = CaseStatus.OPEN
         case.closed_on = None
         case.closure_reason = ""
-        _touch(case, actor, "status", "closed_on", "closure_reason")
+        touch(case, actor, "status", "closed_on", "closure_reason")
         CaseNote.objects.create(
             case=case,
             text=gettext("Case reopened: %(reason)s") % {"reason": reason},
             created_by=actor,
             updated_by=actor,
         )
-        _audit_case(actor, case, "reopened", request)
+        audit_case(actor, case, "reopened", request)
     return case

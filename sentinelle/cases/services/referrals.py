@@ -1,26 +1,23 @@
 """Referrals from a case to a service: the harmonised referral form, consent check, and the loop
 pending -> accepted -> completed (or declined, or cancelled by the referring side).
 
-The referral form holds only what each type of service needs (REFERRAL_FORMS below, data with French
-labels once translated). A referral is refused, and nothing written, unless a current consent of the
-person covers the receiving organisation and the service type (services/consent.py). The receiving
-service's focal points are told in the app (their queue) and by e-mail, which carries the reference, the
-service type, the urgency and a link, never a name. The provider side (Perm.REFERRAL_RECEIVE on the
-referral) accepts, declines with a reason and records the service given; a referral to a service outside
-Sentinelle is answered by the referring side, who prints its form. Every status change writes a
-ReferralEvent and an audit entry; completing a referral marks its case plan action done.
+The referral form holds only what each type of service needs (referral_forms.py). A referral is refused,
+and nothing written, unless a current consent of the person covers the receiving organisation and the
+service type (services/consent.py). The receiving service's focal points are told in the app (their
+queue) and by e-mail, which carries the reference, the service type, the urgency and a link, never a
+name. The provider side (Perm.REFERRAL_RECEIVE on the referral) accepts, declines with a reason and
+records the service given; a referral to a service outside Sentinelle is answered by the referring side,
+who prints its form. Every status change writes a ReferralEvent and an audit entry; completing a referral
+marks its case plan action done.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import formats, timezone
-from django.utils.translation import gettext, pgettext_lazy
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext
 
 from sentinelle.accounts.models import User
 from sentinelle.cases.models import (
@@ -47,6 +44,13 @@ from ._casework import (
     required_text,
 )
 from .consent import consent_covering
+from .referral_forms import (
+    REFERRAL_FORMS,
+    FormField,
+    referral_form_clean,
+    referral_form_display,
+    referral_form_fields,
+)
 
 __all__ = [
     "REFERRAL_FORMS",
@@ -60,273 +64,6 @@ __all__ = [
     "referral_form_display",
     "referral_form_fields",
 ]
-
-# --- The harmonised referral form --------------------------------------------------------------------
-
-YES_NO_UNKNOWN = (("yes", _("Yes")), ("no", _("No")), ("unknown", _("Unknown")))
-YES_NO_UNDECIDED = (("yes", _("Yes")), ("no", _("No")), ("undecided", _("Undecided")))
-
-
-@dataclass(frozen=True)
-class FormField:
-    key: str
-    label: str
-    # choice | text | number | date
-    kind: str = "choice"
-    choices: tuple = ()
-    required: bool = True
-    help_text: str = ""
-
-
-LANGUAGE = FormField(
-    "language",
-    _("Language the person prefers"),
-    "text",
-    required=False,
-    help_text=_("e.g. Bambara, Fulfulde, Songhai, Tamasheq, French"),
-)
-
-# Per service type, the minimum the receiving service needs to act, in the order it is asked.
-REFERRAL_FORMS: dict[str, list[FormField]] = {
-    ServiceType.HEALTH: [
-        FormField(
-            "time_since_incident",
-            _("Time since the incident"),
-            choices=(
-                ("under_72h", _("Less than 72 hours (post-exposure prophylaxis still possible)")),
-                ("72_120h", _("72 to 120 hours (emergency contraception still possible)")),
-                ("over_120h", _("More than 120 hours")),
-                ("not_applicable", _("Not applicable (no sexual violence)")),
-            ),
-            help_text=_("For sexual violence, care within 72 hours prevents HIV infection: refer at once."),
-        ),
-        FormField(
-            "health_need",
-            _("Care needed"),
-            choices=(
-                ("clinical_management_of_rape", _("Clinical management of rape")),
-                ("injury", _("Care of injuries")),
-                ("reproductive_health", _("Sexual and reproductive health")),
-                ("mental_health", _("Mental health")),
-                ("chronic_illness", _("Chronic illness or disability")),
-                ("other", pgettext_lazy("care needed", "Other")),
-            ),
-        ),
-        FormField("known_allergies", _("Known allergies?"), choices=YES_NO_UNKNOWN),
-        FormField("injuries", _("Injuries or pain needing care now?"), choices=YES_NO_UNKNOWN),
-        LANGUAGE,
-    ],
-    ServiceType.PSS: [
-        FormField(
-            "distress_level",
-            _("Level of distress observed"),
-            choices=(("mild", _("Mild")), ("moderate", _("Moderate")), ("severe", _("Severe"))),
-        ),
-        FormField("risk_of_self_harm", _("Thoughts of self-harm or suicide?"), choices=YES_NO_UNKNOWN),
-        FormField(
-            "preferred_staff_sex",
-            _("Prefers to be received by"),
-            choices=(("female", _("A woman")), ("male", _("A man")), ("no_preference", _("No preference"))),
-            required=False,
-        ),
-        LANGUAGE,
-    ],
-    ServiceType.LEGAL: [
-        FormField(
-            "legal_need",
-            _("Legal need"),
-            choices=(
-                ("criminal_complaint", _("Criminal complaint")),
-                ("family", _("Family matter (marriage, divorce, custody, inheritance)")),
-                ("land_property", _("Land or property")),
-                ("detention", _("Arrest or detention")),
-                ("documentation", _("Civil documentation")),
-                ("other", pgettext_lazy("legal need", "Other")),
-            ),
-        ),
-        FormField("wants_legal_action", _("Does the person want legal action?"), choices=YES_NO_UNDECIDED),
-        FormField("deadline", _("Hearing date or legal deadline, if any"), "date", required=False),
-        LANGUAGE,
-    ],
-    ServiceType.CIVIL_DOCUMENTATION: [
-        FormField(
-            "document_needed",
-            _("Document needed"),
-            choices=(
-                ("birth_certificate", _("Birth certificate (or supplementary judgement)")),
-                ("national_id", _("National identity card / NINA")),
-                ("nationality_certificate", _("Certificate of nationality")),
-                ("marriage_certificate", _("Marriage certificate")),
-                ("death_certificate", _("Death certificate")),
-                ("other", pgettext_lazy("document needed", "Other")),
-            ),
-        ),
-        FormField(
-            "supporting_documents",
-            _("Supporting documents or witnesses available?"),
-            choices=YES_NO_UNKNOWN,
-        ),
-        LANGUAGE,
-    ],
-    ServiceType.SECURITY: [
-        FormField("immediate_danger", _("Is the person in immediate danger?"), choices=YES_NO_UNKNOWN),
-        FormField(
-            "wants_complaint", _("Does the person want to file a complaint?"), choices=YES_NO_UNDECIDED
-        ),
-        LANGUAGE,
-    ],
-    ServiceType.SHELTER: [
-        FormField("immediate_danger", _("Is the person in immediate danger?"), choices=YES_NO_UNKNOWN),
-        FormField(
-            "duration_needed",
-            _("Stay needed"),
-            choices=(
-                ("few_nights", _("A few nights")),
-                ("weeks", _("Several weeks")),
-                ("unknown", _("Unknown")),
-            ),
-        ),
-        FormField("accompanying_children", _("Children coming with the person"), "number", required=False),
-        LANGUAGE,
-    ],
-    ServiceType.LIVELIHOOD: [
-        FormField(
-            "livelihood_need",
-            _("Support needed"),
-            choices=(
-                ("income_activity", _("Income-generating activity")),
-                ("vocational_training", _("Vocational training")),
-                ("cash_for_work", _("Cash for work")),
-                ("other", pgettext_lazy("support needed", "Other")),
-            ),
-        ),
-        FormField("household_size", _("People in the household"), "number", required=False),
-        LANGUAGE,
-    ],
-    ServiceType.EDUCATION: [
-        FormField(
-            "schooling_level",
-            _("Last level of schooling"),
-            choices=(
-                ("none", _("Never went to school")),
-                ("primary", _("Primary (fondamental 1)")),
-                ("lower_secondary", _("Lower secondary (fondamental 2)")),
-                ("secondary", _("Secondary")),
-                ("koranic", _("Koranic school only")),
-            ),
-        ),
-        FormField("months_out_of_school", _("Months out of school"), "number", required=False),
-        LANGUAGE,
-    ],
-    ServiceType.CHILD_PROTECTION: [
-        FormField(
-            "care_situation",
-            _("Care situation of the child"),
-            choices=(
-                ("with_parents", _("With one or both parents")),
-                ("with_relatives", _("With relatives")),
-                ("unaccompanied", _("Unaccompanied")),
-                ("separated", _("Separated, with another adult")),
-                ("alternative_care", _("In alternative care")),
-            ),
-        ),
-        FormField(
-            "caregiver_informed", _("Is the caregiver informed of the referral?"), choices=YES_NO_UNKNOWN
-        ),
-        LANGUAGE,
-    ],
-    ServiceType.CASH_IPA: [
-        FormField("assistance_need", _("Need the assistance would cover"), "text"),
-        FormField("household_size", _("People in the household"), "number", required=False),
-    ],
-    ServiceType.REHABILITATION: [
-        FormField(
-            "rehabilitation_need",
-            _("Rehabilitation needed"),
-            choices=(
-                ("prosthesis_orthosis", _("Prosthesis or orthosis")),
-                ("mobility_aid", _("Wheelchair or walking aid")),
-                ("physiotherapy", _("Physiotherapy")),
-                ("other", pgettext_lazy("rehabilitation needed", "Other")),
-            ),
-        ),
-        FormField("explosive_injury", _("Injury caused by an explosive device?"), choices=YES_NO_UNKNOWN),
-        LANGUAGE,
-    ],
-    ServiceType.OTHER: [FormField("need", _("What is needed"), "text"), LANGUAGE],
-}
-
-TEXT_MAX_LENGTH = 300
-
-
-def referral_form_fields(service_type: str) -> list[FormField]:
-    return REFERRAL_FORMS.get(service_type, REFERRAL_FORMS[ServiceType.OTHER])
-
-
-def _clean_value(spec: FormField, value):
-    """The stored value (codes, ISO dates, ints, short text); raises ValueError with a French message."""
-    if spec.kind == "choice":
-        if value not in {code for code, _label in spec.choices}:
-            raise ValueError(gettext("Choose one of the proposed answers."))
-        return value
-    if spec.kind == "number":
-        try:
-            number = int(value)
-        except (TypeError, ValueError):
-            raise ValueError(gettext("Enter a whole number.")) from None
-        if number < 0:
-            raise ValueError(gettext("Enter a whole number.")) from None
-        return number
-    if spec.kind == "date":
-        if isinstance(value, date):
-            return value.isoformat()
-        try:
-            return date.fromisoformat(str(value)).isoformat()
-        except ValueError:
-            raise ValueError(gettext("Enter a date.")) from None
-    text = str(value).strip()
-    if len(text) > TEXT_MAX_LENGTH:
-        raise ValueError(gettext("Write at most %(count)s characters.") % {"count": TEXT_MAX_LENGTH})
-    return text
-
-
-def referral_form_clean(service_type: str, form: dict) -> dict:
-    """Check the referral form of a service type; errors by "form.<field>" (French once translated)."""
-    specs = {spec.key: spec for spec in referral_form_fields(service_type)}
-    errors: dict[str, list[str]] = {}
-    cleaned = {}
-    for key in form or {}:
-        if key not in specs:
-            errors[f"form.{key}"] = [gettext("This question is not part of this referral form.")]
-    for key, spec in specs.items():
-        value = (form or {}).get(key)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            if spec.required:
-                errors[f"form.{key}"] = [gettext("This field is required.")]
-            continue
-        try:
-            cleaned[key] = _clean_value(spec, value)
-        except ValueError as error:
-            errors[f"form.{key}"] = [str(error)]
-    if errors:
-        raise ValidationError(errors)
-    return cleaned
-
-
-def referral_form_display(service_type: str, form: dict) -> list[tuple[str, str]]:
-    """(question, answer) pairs in the form's order, answers as labels, for pages and the printed form."""
-    pairs = []
-    for spec in referral_form_fields(service_type):
-        if spec.key not in form:
-            continue
-        value = form[spec.key]
-        if spec.kind == "choice":
-            value = dict(spec.choices).get(value, value)
-        elif spec.kind == "date":
-            value = formats.date_format(date.fromisoformat(value), "SHORT_DATE_FORMAT")
-        pairs.append((str(spec.label), str(value)))
-    return pairs
-
 
 # --- Notifications --------------------------------------------------------------------------------
 

@@ -83,3 +83,14 @@ def test_no_glass_to_break_on_a_case_already_within_reach(manager, case):
     with pytest.raises(ValidationError):
         break_glass_open(actor=manager, case=case, reason=REASON)
     assert not BreakGlassAccess.objects.exists()
+
+
+def test_the_case_is_found_by_number_only_for_break_glass_holders(outsider, caseworker_other_area, case):
+    from sentinelle.cases.selectors.cases import case_for_break_glass
+
+    assert case_for_break_glass(user=outsider, case_number=f" {case.case_number.lower()} ") == case
+    # Without the permission, nothing is looked up at all.
+    assert case_for_break_glass(user=caseworker_other_area, case_number=case.case_number) is None
+    denied_before = AuditEntry.objects.filter(action=AuditAction.DENIED).count()
+    assert case_for_break_glass(user=outsider, case_number="CAS-0000-XXXXXX") is None
+    assert AuditEntry.objects.filter(action=AuditAction.DENIED).count() == denied_before + 1

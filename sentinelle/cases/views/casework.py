@@ -12,8 +12,8 @@ from django.views.decorators.http import require_POST
 from sentinelle.accounts.models import Organisation, User
 from sentinelle.cases import exports
 from sentinelle.cases.forms import AssistanceForm, BreakGlassForm, PlanForm, TransferForm, attach_errors
-from sentinelle.cases.models import Assistance, Case, CasePlan
-from sentinelle.cases.selectors.cases import case_get, case_who_saw, transfers_received
+from sentinelle.cases.models import Assistance, CasePlan
+from sentinelle.cases.selectors.cases import case_for_break_glass, case_get, case_who_saw, transfers_received
 from sentinelle.cases.services import assistance as ipa
 from sentinelle.cases.services import case_team
 from sentinelle.cases.services import cases as services
@@ -188,9 +188,9 @@ def transfer_answer(request, public_id):
 def break_glass(request):
     form = BreakGlassForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        # A case outside the manager's scope cannot come through the scoped selectors: looked up by its
-        # number (random, not a name); the service checks the permission and audits.
-        case = Case.objects.filter(case_number=form.cleaned_data["case_number"].strip().upper()).first()
+        case = case_for_break_glass(
+            user=request.user, case_number=form.cleaned_data["case_number"], request=request
+        )
         if case is None:
             form.add_error("case_number", _("No case has this number."))
         else:

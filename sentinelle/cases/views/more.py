@@ -5,7 +5,6 @@ import uuid
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -13,8 +12,8 @@ from django.views.decorators.http import require_POST
 
 from sentinelle.accounts.models import User
 from sentinelle.cases.forms import CollaboratorsForm, ReasonForm
-from sentinelle.cases.models import CaseStatus, Consent, Person
-from sentinelle.cases.selectors.cases import case_get
+from sentinelle.cases.models import CaseStatus, Person
+from sentinelle.cases.selectors.cases import case_consents, case_get
 from sentinelle.cases.selectors.persons import person_get, person_merges, person_search
 from sentinelle.cases.services import case_team
 from sentinelle.cases.services.cases import case_reopen as reopen
@@ -121,13 +120,6 @@ def person_merge_cancel(request, public_id, merge_id):
 
 
 # --- Case: consent, collaborators, reopening ------------------------------------------------------
-
-
-def case_consents(case):
-    """The consents shown on the case page: the case's own and the person's general ones."""
-    return Consent.objects.filter(
-        Q(case=case) | Q(case__isnull=True, person_id=case.person_id), is_archived=False
-    )
 
 
 @require_perm(Perm.CASE_EDIT)

@@ -1,4 +1,5 @@
-"""Alert rules, the alerts they raise on incidents, flash reports, and who follows which area.
+"""Alert rules, the alerts they raise on incidents, and who follows which area (flash reports:
+flash_reports.py).
 
 `alerts_evaluate` runs after the incidents' transaction has committed (services.hooks). Every query it
 makes is an aggregate over indexed columns (status, date_start, area) limited to the areas and days the
@@ -16,15 +17,15 @@ from functools import partial
 from itertools import accumulate
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sentinelle.core.audit import audit_record
-from sentinelle.core.models import AuditAction, AuditOutcome
-from sentinelle.core.permissions import Perm, has_perm
+from sentinelle.core.models import AuditAction
+from sentinelle.core.permissions import Perm, ensure
 from sentinelle.geography.models import AdminArea
 from sentinelle.monitoring.models import (
     Alert,
@@ -53,19 +54,6 @@ DEFAULT_ALERT_MAX_AGE_DAYS = 90
 
 def _setting(name: str, default):
     return getattr(settings, "SENTINELLE", {}).get(name, default)
-
-
-def _require(actor, perm: Perm, obj=None, request=None) -> None:
-    if not has_perm(actor, perm, obj):
-        audit_record(
-            action=AuditAction.DENIED,
-            outcome=AuditOutcome.DENIED,
-            user=actor,
-            obj=obj,
-            request=request,
-            detail={"perm": str(perm)},
-        )
-        raise PermissionDenied
 
 
 def _chunks(values: list, size: int = ID_CHUNK):
@@ -425,7 +413,7 @@ def _rule_assign(rule: AlertRule, fields: dict) -> None:
 
 
 def alert_rule_create(*, actor, request=None, **fields) -> AlertRule:
-    _require(actor, Perm.ALERT_RULE_MANAGE, request=request)
+    ensure(actor, Perm.ALERT_RULE_MANAGE, request=request)
     rule = AlertRule(created_by=actor, updated_by=actor)
     _rule_assign(rule, fields)
     _rule_clean(rule)
@@ -436,7 +424,7 @@ def alert_rule_create(*, actor, request=None, **fields) -> AlertRule:
 
 
 def alert_rule_update(*, actor, rule: AlertRule, request=None, **fields) -> AlertRule:
-    _require(actor, Perm.ALERT_RULE_MANAGE, rule, request=request)
+    ensure(actor, Perm.ALERT_RULE_MANAGE, rule, request=request)
     _rule_assign(rule, fields)
     rule.updated_by = actor
     _rule_clean(rule)
@@ -454,7 +442,7 @@ def alert_rule_update(*, actor, rule: AlertRule, request=None, **fields) -> Aler
 
 def alert_rule_archive(*, actor, rule: AlertRule, request=None) -> AlertRule:
     """Archived rules stop firing; their alerts stay."""
-    _require(actor, Perm.ALERT_RULE_MANAGE, rule, request=request)
+    ensure(actor, Perm.ALERT_RULE_MANAGE, rule, request=request)
     with transaction.atomic():
         rule.is_archived = True
         rule.is_active = False
@@ -468,7 +456,7 @@ def alert_rule_archive(*, actor, rule: AlertRule, request=None) -> AlertRule:
 
 
 def _alert_set_status(*, actor, alert: Alert, status: str, allowed_from: tuple, request=None) -> Alert:
-    _require(actor, Perm.ALERT_VIEW, alert, request=request)
+    ensure(actor, Perm.ALERT_VIEW, alert, request=request)
     if alert.status not in allowed_from:
         raise ValidationError(
             _("This alert is already “%(status)s”.") % {"status": Alert.Status(alert.status).label}
@@ -503,88 +491,11 @@ def alert_close(*, actor, alert: Alert, request=None) -> Alert:
     )
 
 
-# --- Flash reports -------------------------------------------------------------------------------
-
-FLASH_REPORT_FIELDS = {
-    "title",
-    "what",
-    "where",
-    "when",
-    "victims",
-    "displacement",
-    "perpetrators",
-    "immediate_needs",
-    "response",
-}
-
-
-def flash_report_update(*, actor, report: FlashReport, request=None, **fields) -> FlashReport:
-    """Edit the text; editing a published report starts its next version (a draft until published)."""
-    _require(actor, Perm.FLASH_REPORT_EDIT, report, request=request)
-    unknown = set(fields) - FLASH_REPORT_FIELDS
-    if unknown:
-        raise ValueError(f"Cannot change {sorted(unknown)} on a flash report.")
-    if not str(fields.get("title", report.title)).strip():
-        raise ValidationError({"title": [_("A flash report needs a title.")]})
-    changed = {
-        name: (value or "").strip()
-        for name, value in fields.items()
-        if (value or "").strip() != getattr(report, name)
-    }
-    if not changed:
-        return report
-    revised = report.status == FlashReport.Status.PUBLISHED
-    with transaction.atomic():
-        for name, value in changed.items():
-            setattr(report, name, value)
-        if revised:
-            report.status = FlashReport.Status.DRAFT
-            report.version += 1
-        report.updated_by = actor
-        report.save()
-        audit_record(
-            action=AuditAction.UPDATE,
-            user=actor,
-            obj=report,
-            request=request,
-            detail={"fields": sorted(changed), "version": report.version, "revision": revised},
-        )
-    return report
-
-
-def flash_report_publish(*, actor, report: FlashReport, request=None) -> FlashReport:
-    _require(actor, Perm.FLASH_REPORT_EDIT, report, request=request)
-    if report.status == FlashReport.Status.PUBLISHED:
-        raise ValidationError(_("This version is already published; edit the report to start the next one."))
-    if not report.immediate_needs.strip():
-        raise ValidationError(
-            {
-                "immediate_needs": [
-                    _("Describe the immediate needs before publishing (or write “none known”).")
-                ]
-            }
-        )
-    with transaction.atomic():
-        report.status = FlashReport.Status.PUBLISHED
-        report.published_at = timezone.now()
-        report.published_by = actor
-        report.updated_by = actor
-        report.save()
-        audit_record(
-            action=AuditAction.UPDATE,
-            user=actor,
-            obj=report,
-            request=request,
-            detail={"status": "published", "version": report.version},
-        )
-    return report
-
-
 # --- Followed areas ----------------------------------------------------------------------------
 
 
 def area_follow(*, actor, area: AdminArea, request=None) -> AreaFollow:
-    _require(actor, Perm.AREA_FOLLOW, request=request)
+    ensure(actor, Perm.AREA_FOLLOW, request=request)
     with transaction.atomic():
         follow, created = AreaFollow.objects.get_or_create(user=actor, area=area)
         if created:
@@ -600,7 +511,7 @@ def area_follow(*, actor, area: AdminArea, request=None) -> AreaFollow:
 
 
 def area_unfollow(*, actor, area: AdminArea, request=None) -> bool:
-    _require(actor, Perm.AREA_FOLLOW, request=request)
+    ensure(actor, Perm.AREA_FOLLOW, request=request)
     with transaction.atomic():
         deleted, _details = AreaFollow.objects.filter(user=actor, area=area).delete()
         if deleted:

@@ -12,9 +12,8 @@ from sentinelle.monitoring.models import AlertRule, FlashReport
 from sentinelle.monitoring.services.alerts import (
     alert_rule_create,
     alerts_evaluate,
-    flash_report_publish,
-    flash_report_update,
 )
+from sentinelle.monitoring.services.flash_reports import flash_report_publish, flash_report_update
 from sentinelle.monitoring.tests.factories import (
     cercle_of,
     commune_of,

@@ -23,6 +23,7 @@ from sentinelle.monitoring.flash_pdf import flash_report_pdf as render_pdf
 from sentinelle.monitoring.forms_alerts import AlertRuleForm, AreaFollowForm, FlashReportForm
 from sentinelle.monitoring.models import Alert, Category, FlashReport, ViolationType
 from sentinelle.monitoring.services import alerts as services
+from sentinelle.monitoring.services import flash_reports
 
 PAGE_SIZE = 50
 
@@ -160,7 +161,7 @@ def flash_report_edit(request, public_id):
     form = FlashReportForm(request.POST or None, initial=FlashReportForm.initial_for(report))
     if request.method == "POST" and form.is_valid():
         try:
-            services.flash_report_update(
+            flash_reports.flash_report_update(
                 actor=request.user, report=report, request=request, **form.cleaned_data
             )
         except ValidationError as error:
@@ -179,7 +180,7 @@ def flash_report_publish(request, public_id):
         user=request.user, public_id=public_id, perm=Perm.FLASH_REPORT_EDIT, request=request
     )
     try:
-        services.flash_report_publish(actor=request.user, report=report, request=request)
+        flash_reports.flash_report_publish(actor=request.user, report=report, request=request)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:

@@ -1,0 +1,89 @@
+"""Flash reports: the IMO completes the draft an alert opened, then publishes it (new version each time)."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from sentinelle.core.audit import audit_record
+from sentinelle.core.models import AuditAction
+from sentinelle.core.permissions import Perm, ensure
+from sentinelle.monitoring.models import (
+    FlashReport,
+)
+
+# --- -------------------------------------------------------------------------------
+
+FLASH_REPORT_FIELDS = {
+    "title",
+    "what",
+    "where",
+    "when",
+    "victims",
+    "displacement",
+    "perpetrators",
+    "immediate_needs",
+    "response",
+}
+
+
+def flash_report_update(*, actor, report: FlashReport, request=None, **fields) -> FlashReport:
+    """Edit the text; editing a published report starts its next version (a draft until published)."""
+    ensure(actor, Perm.FLASH_REPORT_EDIT, report, request=request)
+    unknown = set(fields) - FLASH_REPORT_FIELDS
+    if unknown:
+        raise ValueError(f"Cannot change {sorted(unknown)} on a flash report.")
+    if not str(fields.get("title", report.title)).strip():
+        raise ValidationError({"title": [_("A flash report needs a title.")]})
+    changed = {
+        name: (value or "").strip()
+        for name, value in fields.items()
+        if (value or "").strip() != getattr(report, name)
+    }
+    if not changed:
+        return report
+    revised = report.status == FlashReport.Status.PUBLISHED
+    with transaction.atomic():
+        for name, value in changed.items():
+            setattr(report, name, value)
+        if revised:
+            report.status = FlashReport.Status.DRAFT
+            report.version += 1
+        report.updated_by = actor
+        report.save()
+        audit_record(
+            action=AuditAction.UPDATE,
+            user=actor,
+            obj=report,
+            request=request,
+            detail={"fields": sorted(changed), "version": report.version, "revision": revised},
+        )
+    return report
+
+
+def flash_report_publish(*, actor, report: FlashReport, request=None) -> FlashReport:
+    ensure(actor, Perm.FLASH_REPORT_EDIT, report, request=request)
+    if report.status == FlashReport.Status.PUBLISHED:
+        raise ValidationError(_("This version is already published; edit the report to start the next one."))
+    if not report.immediate_needs.strip():
+        raise ValidationError(
+            {
+                "immediate_needs": [
+                    _("Describe the immediate needs before publishing (or write “none known”).")
+                ]
+            }
+        )
+    with transaction.atomic():
+        report.status = FlashReport.Status.PUBLISHED
+        report.published_at = timezone.now()
+        report.published_by = actor
+        report.updated_by = actor
+        report.save()
+        audit_record(
+            action=AuditAction.UPDATE,
+            user=actor,
+            obj=report,
+            request=request,
+            detail={"status": "published", "version": report.version},
+        )
+    return report
