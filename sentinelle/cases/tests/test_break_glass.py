@@ -92,5 +92,5 @@ def test_the_case_is_found_by_number_only_for_break_glass_holders(outsider, case
     # Without the permission, nothing is looked up at all.
     assert case_for_break_glass(user=caseworker_other_area, case_number=case.case_number) is None
     denied_before = AuditEntry.objects.filter(action=AuditAction.DENIED).count()
-    assert case_for_break_glass(user=outsider, case_number="CAS-0000-XXXXXX") is None
+    assert case_for_break_glass(user=outsider, case_number="CAS-0000-ZZZZZZ") is None
     assert AuditEntry.objects.filter(action=AuditAction.DENIED).count() == denied_before + 1
