@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "sentinelle.directory",
     "sentinelle.monitoring",
     "sentinelle.cases",
+    "sentinelle.displacement",
+    "sentinelle.activities",
     "sentinelle.ingest",
 ]
 
@@ -205,6 +207,8 @@ SENTINELLE = {
     "LOCKOUT_THRESHOLD": env_int("SENTINELLE_LOCKOUT_THRESHOLD", 5),
     "LOCKOUT_MINUTES": env_int("SENTINELLE_LOCKOUT_MINUTES", 15),
     "DISCLOSURE_THRESHOLD": env_int("SENTINELLE_DISCLOSURE_THRESHOLD", 5),
+    # The GBV information-sharing protocol: GBV figures are never broken down below this admin level.
+    "GBV_MIN_ADMIN_LEVEL": env_int("SENTINELLE_GBV_MIN_ADMIN_LEVEL", 1),
     "GEOMETRY_TOLERANCE": float(env_str("SENTINELLE_GEOMETRY_TOLERANCE", "0.01")),
     # Absolute address of the site, for links in e-mails (no personal data ever goes in them).
     "SITE_URL": env_str("SENTINELLE_SITE_URL", "http://127.0.0.1:8000"),

@@ -11,6 +11,8 @@ urlpatterns = [
     path("services/", include("sentinelle.directory.urls")),
     path("cas/", include("sentinelle.cases.urls")),
     path("surveillance/", include("sentinelle.monitoring.urls")),
+    path("deplacements/", include("sentinelle.displacement.urls")),
+    path("activites/", include("sentinelle.activities.urls")),
     path("imports/", include("sentinelle.ingest.urls")),
     path("openrosa/", include("sentinelle.ingest.openrosa.urls")),
     path("i18n/langue/", core_views.set_language, name="set_language"),

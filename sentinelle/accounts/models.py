@@ -17,6 +17,7 @@ class OrganisationType(models.TextChoices):
     STATE_SERVICE = "state_service", _("State service")
     COMMUNITY = "community", _("Community structure")
     COORDINATION = "coordination", _("Coordination body")
+    DONOR = "donor", _("Donor")
 
 
 class Organisation(BaseModel):

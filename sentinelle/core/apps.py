@@ -24,3 +24,16 @@ class CoreConfig(AppConfig):
         from sentinelle.core import checks  # noqa: F401  (registers system checks)
 
         connection_created.connect(_register_sqlite_functions, dispatch_uid="sentinelle-sqlite-functions")
+        _import_datasets()
+
+
+def _import_datasets():
+    """Each Sentinelle app declares its figures in `<app>/datasets.py` (see core/datasets.py)."""
+    from importlib import import_module
+    from importlib.util import find_spec
+
+    from django.apps import apps
+
+    for config in apps.get_app_configs():
+        if config.name.startswith("sentinelle.") and find_spec(f"{config.name}.datasets"):
+            import_module(f"{config.name}.datasets")

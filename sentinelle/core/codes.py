@@ -34,3 +34,13 @@ def age_group_of(age: int | None) -> str:
     if age <= 59:
         return AgeGroup.AGE_18_59
     return AgeGroup.AGE_60_PLUS
+
+
+class PopulationStatus(models.TextChoices):
+    """Population groups of design §4, shared by displacement figures, needs and activity beneficiaries."""
+
+    IDP = "idp", _("Internally displaced")
+    IDP_RETURNEE = "idp_returnee", _("Returned IDP")
+    REPATRIATE = "repatriate", _("Repatriated refugee")
+    REFUGEE = "refugee", _("Refugee")
+    HOST = "host", _("Host community")

@@ -70,9 +70,31 @@ class Perm(StrEnum):
     REFERRAL_RECEIVE = "referral.receive"
     TRACING_VIEW = "tracing.view"
     TRACING_EDIT = "tracing.edit"
+    # Population movement (aggregates only: no person is ever recorded here)
+    POPULATION_VIEW = "population.view"
+    POPULATION_MANAGE = "population.manage"
+    # Partners' activities (4W), programmes and results frameworks
+    PROGRAMME_VIEW = "programme.view"
+    PROGRAMME_MANAGE = "programme.manage"
+    ACTIVITY_VIEW = "activity.view"
+    ACTIVITY_EDIT = "activity.edit"
+    ACTIVITY_REVIEW = "activity.review"
+    PERIOD_REOPEN = "period.reopen"
+    FOURW_VIEW = "fourw.view"
+    INDICATOR_VIEW = "indicator.view"
+    INDICATOR_EDIT = "indicator.edit"
 
 
-_EVERYONE = {Perm.HOME_VIEW, Perm.GEOGRAPHY_VIEW, Perm.ORGANISATION_VIEW, Perm.SERVICE_VIEW}
+_EVERYONE = {
+    Perm.HOME_VIEW,
+    Perm.GEOGRAPHY_VIEW,
+    Perm.ORGANISATION_VIEW,
+    Perm.SERVICE_VIEW,
+    Perm.PROGRAMME_VIEW,
+    Perm.FOURW_VIEW,
+}
+# Partner staff report their organisation's activities and see its figures.
+_REPORTS_ACTIVITIES = {Perm.POPULATION_VIEW, Perm.ACTIVITY_VIEW, Perm.ACTIVITY_EDIT}
 _MANAGES_CASES = {
     Perm.PERSON_VIEW,
     Perm.PERSON_CREATE,
@@ -108,6 +130,13 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.IMPORT_RUN,
             Perm.CASE_STATS,
             Perm.SERVICE_MANAGE,
+            Perm.POPULATION_VIEW,
+            Perm.POPULATION_MANAGE,
+            Perm.PROGRAMME_MANAGE,
+            Perm.ACTIVITY_VIEW,
+            Perm.ACTIVITY_REVIEW,
+            Perm.INDICATOR_VIEW,
+            Perm.INDICATOR_EDIT,
         }
     ),
     Role.MANAGER: frozenset(
@@ -117,9 +146,14 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
         | {Perm.USER_VIEW, Perm.USER_MANAGE, Perm.AUDIT_VIEW, Perm.INCIDENT_REVIEW, Perm.ALERT_VIEW}
         | {Perm.SERVICE_MANAGE, Perm.PERSON_MERGE, Perm.CASE_APPROVE, Perm.CASE_EXPORT, Perm.CASE_STATS}
         | {Perm.BREAK_GLASS, Perm.REFERRAL_RECEIVE}
+        | _REPORTS_ACTIVITIES
+        | {Perm.POPULATION_MANAGE, Perm.PROGRAMME_MANAGE, Perm.INDICATOR_VIEW, Perm.INDICATOR_EDIT}
     ),
-    Role.CASEWORKER: frozenset(_EVERYONE | _RECORDS_INCIDENTS | _MANAGES_CASES),
-    Role.MONITOR: frozenset(_EVERYONE | _RECORDS_INCIDENTS | {Perm.ALERT_VIEW}),
+    Role.CASEWORKER: frozenset(_EVERYONE | _RECORDS_INCIDENTS | _MANAGES_CASES | _REPORTS_ACTIVITIES),
+    # Monitors include the CMP focal points who enter population figures and displacement events.
+    Role.MONITOR: frozenset(
+        _EVERYONE | _RECORDS_INCIDENTS | _REPORTS_ACTIVITIES | {Perm.ALERT_VIEW, Perm.POPULATION_MANAGE}
+    ),
     Role.FOCAL_POINT: frozenset(_EVERYONE | {Perm.REFERRAL_RECEIVE, Perm.SERVICE_MANAGE}),
     Role.READER: frozenset(_EVERYONE),
 }
@@ -135,6 +169,11 @@ GLOBAL_ROLES: dict[Perm, frozenset[str]] = {
     Perm.IMPORT_RUN: _IMO,
     Perm.CASE_STATS: _IMO,
     Perm.SERVICE_MANAGE: _IMO,
+    Perm.POPULATION_MANAGE: _IMO,
+    Perm.PROGRAMME_MANAGE: _IMO,
+    Perm.ACTIVITY_VIEW: _IMO,
+    Perm.ACTIVITY_REVIEW: _IMO,
+    Perm.INDICATOR_EDIT: _IMO,
 }
 ALWAYS_GLOBAL = frozenset({Role.ADMIN})
 
@@ -233,6 +272,11 @@ def _transfer_rows():
     return {Role.CASEWORKER: caseworker, Role.MANAGER: manager}
 
 
+def _reference_data(write: "Perm", *, organisation: str, area: str | None = None) -> dict:
+    """Read whole by anyone holding the read permission; written (`write`) by the owning organisation."""
+    return {None: ScopeRule(public=True), write: ScopeRule(organisation=organisation, area=area)}
+
+
 MODEL_SCOPES: dict[str, ScopeRule | dict] = {
     "geography.codversion": ScopeRule(public=True),
     "geography.adminarea": ScopeRule(public=True),
@@ -312,6 +356,38 @@ MODEL_SCOPES: dict[str, ScopeRule | dict] = {
     },
     "cases.tracingrequest": ScopeRule(organisation="organisation", audit_reads=True),
     "ingest.importjob": ScopeRule(organisation="organisation"),
+    # Population movement: aggregates everyone with the permission reads whole; the reporting
+    # organisation (and the IMO) keeps its own figures up to date, within its areas.
+    "displacement.populationfigure": _reference_data(
+        Perm.POPULATION_MANAGE, organisation="organisation", area="area"
+    ),
+    "displacement.displacementevent": _reference_data(
+        Perm.POPULATION_MANAGE, organisation="organisation", area="destination_area"
+    ),
+    "displacement.returnintention": _reference_data(
+        Perm.POPULATION_MANAGE, organisation="organisation", area="area"
+    ),
+    "displacement.peopleinneed": _reference_data(
+        Perm.POPULATION_MANAGE, organisation="organisation", area="area"
+    ),
+    # Programmes are public; their lead organisation (and the IMO) maintains them.
+    "activities.programme": _reference_data(Perm.PROGRAMME_MANAGE, organisation="lead_organisation"),
+    "activities.project": _reference_data(Perm.PROGRAMME_MANAGE, organisation="organisation"),
+    "activities.reportingperiod": ScopeRule(public=True),
+    # Activities: partner-scoped (organisation, then areas); the IMO reads and reviews every partner's.
+    "activities.activity": ScopeRule(organisation="organisation", area="area"),
+    "activities.activityreport": ScopeRule(organisation="organisation"),
+    # Results frameworks: read by every permitted user; edited by the owner organisation (and the IMO).
+    "activities.resultsframework": _reference_data(Perm.INDICATOR_EDIT, organisation="owner_organisation"),
+    "activities.resultnode": _reference_data(
+        Perm.INDICATOR_EDIT, organisation="framework__owner_organisation"
+    ),
+    "activities.indicator": _reference_data(
+        Perm.INDICATOR_EDIT, organisation="framework__owner_organisation"
+    ),
+    "activities.indicatorvalue": _reference_data(
+        Perm.INDICATOR_EDIT, organisation="indicator__framework__owner_organisation"
+    ),
 }
 
 

@@ -5,9 +5,6 @@ Views parse, authorise (the decorators, then the selectors' scoped fetches, 404 
 selectors and services; every rule is in the services.
 """
 
-import math
-from collections import Counter
-
 from django.contrib import messages
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.paginator import Paginator
@@ -17,11 +14,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
-from shapely.geometry import mapping, shape
 
 from sentinelle.accounts.models import Organisation
 from sentinelle.core.permissions import Perm, has_perm, organisations_in_scope, require_perm
-from sentinelle.geography.geometry import geometry_bounds, polygons_of, svg_frame
+from sentinelle.geography.maps import circles_map, counts_by_level
 from sentinelle.geography.models import AdminArea
 from sentinelle.geography.selectors import cod_version_default, cod_version_get
 from sentinelle.monitoring import classification, mrm, selectors
@@ -307,83 +303,9 @@ def _area_names(version) -> list[str]:
     )
 
 
-def _outline(geometry: dict | None, frame) -> str:
-    """An SVG path drawn on a whole-unit grid (about a pixel): a third of the bytes of the stored outline.
-
-    Points that round to the one before are dropped; rings that shrink below a triangle vanish.
-    """
-    parts = []
-    if geometry:
-        # Simplify to the grid first (one unit = 1/300 of the map): most stored vertices are closer.
-        tolerance = 1 / frame.scale_y
-        geometry = mapping(shape(geometry).simplify(tolerance, preserve_topology=False))
-    for polygon in polygons_of(geometry):
-        for ring in polygon:
-            points: list[tuple[int, int]] = []
-            for lon, lat, *_rest in ring:
-                point = (
-                    round((lon - frame.min_x) * frame.scale_x),
-                    round((frame.max_y - lat) * frame.scale_y),
-                )
-                if not points or point != points[-1]:
-                    points.append(point)
-            if len(points) > 3:
-                parts.append("M" + " ".join(f"{x} {y}" for x, y in points) + "Z")
-    return "".join(parts)
-
-
-def _overlaps(a, b) -> bool:
-    return a is not None and a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
-
-
 def incidents_map(incidents, version) -> dict | None:
-    """A light SVG of the filtered incidents: regions outlined, one circle per cercle sized by count.
-
-    Two grouped queries whatever the number of incidents: counts by area path (at most one row per
-    area), then the regions' simplified outlines and the cercles' centres.
-    """
+    """A light SVG of the filtered incidents: one circle per cercle sized by count (geography/maps.py)."""
     if version is None:
         return None
-    by_cercle: Counter[str] = Counter()
-    for path, count in incidents.order_by().values_list("area__path").annotate(n=Count("id")):
-        codes = [code for code in (path or "").split("/") if code]
-        if len(codes) > 2:
-            by_cercle[codes[2]] += count
-    areas = AdminArea.objects.filter(version=version).filter(level=1) | AdminArea.objects.filter(
-        version=version, level=2, pcode__in=list(by_cercle)
-    )
-    areas = list(areas.only("pcode", "name_fr", "level", "parent_id", "geometry", "lon", "lat"))
-    regions = [a for a in areas if a.level == 1]
-    # Framed on the regions that have incidents (a monitor's region fills the map); the others are
-    # still drawn, and the SVG viewBox crops what falls outside.
-    concerned = {a.parent_id for a in areas if a.level == 2}
-    bounds = geometry_bounds(
-        [a.geometry for a in regions if a.pk in concerned] or [a.geometry for a in regions]
-    )
-    if bounds is None:
-        return None
-    frame = svg_frame(bounds)
-    biggest = max(by_cercle.values(), default=1)
-    points = []
-    for area in areas:
-        if area.level == 2 and area.lon is not None:
-            x = (area.lon - frame.min_x) * frame.scale_x
-            y = (frame.max_y - area.lat) * frame.scale_y
-            radius = 2 + 10 * math.sqrt(by_cercle[area.pcode] / biggest)
-            points.append(
-                {
-                    "x": f"{x:.1f}",
-                    "y": f"{y:.1f}",
-                    "r": f"{radius:.1f}",
-                    "name": area.name_fr,
-                    "count": by_cercle[area.pcode],
-                }
-            )
-    return {
-        "view_box": frame.view_box,
-        "regions": [
-            _outline(r.geometry, frame) for r in regions if _overlaps(geometry_bounds([r.geometry]), bounds)
-        ],
-        "points": sorted(points, key=lambda p: -p["count"]),
-        "total": sum(by_cercle.values()),
-    }
+    by_area_path = incidents.order_by().values_list("area__path").annotate(n=Count("id"))
+    return circles_map(counts_by_level(by_area_path, 2), version, level=2)

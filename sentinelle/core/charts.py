@@ -1,0 +1,176 @@
+"""Small charts drawn on the server as SVG, for pages and PDF reports alike (no JavaScript, no CDN).
+
+Each function returns escaped SVG markup: values are shown as text too (a <title> per mark and labels),
+so the chart reads without colour and the page's data table stays the reference. Colours come from
+presentation attributes (the strict CSP forbids style attributes); shown values go through the caller's
+disclosure control first: pass the text to show with `shown` when it differs from the number.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+PALETTE = ("#1f5f8b", "#b3261e", "#6b8e23", "#b8860b", "#6a3d9a", "#008080", "#7f7f7f")
+WIDTH = 600
+SVG_OPEN = (
+    '<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {} {}" role="img" aria-label="{}">'
+)
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: float
+    shown: str = ""  # the text to print (e.g. "<5" after disclosure control); default: the value
+
+    @property
+    def text(self) -> str:
+        return self.shown or _number(self.value)
+
+
+def _f(value: float) -> str:
+    return f"{value:.1f}"
+
+
+def _number(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:.1f}"
+    return f"{int(value):,}".replace(",", "\u202f")
+
+
+def bar_chart(bars: Sequence[Bar], *, label: str, colour: str = PALETTE[0]) -> SafeString:
+    """Horizontal bars, one per line, labelled on the left and valued on the right."""
+    if not bars:
+        return SafeString("")
+    row, label_width, value_width = 22, 190, 70
+    plot = WIDTH - label_width - value_width
+    biggest = max((bar.value or 0 for bar in bars), default=0) or 1
+    height = row * len(bars) + 4
+    marks = []
+    for index, bar in enumerate(bars):
+        y = index * row + 2
+        length = max(0.0, (bar.value or 0) / biggest * plot)
+        marks.append((bar, y, length))
+    body = format_html_join(
+        "",
+        '<g><title>{}: {}</title><text x="{}" y="{}" text-anchor="end" font-size="12">{}</text>'
+        '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"></rect>'
+        '<text x="{}" y="{}" font-size="12">{}</text></g>',
+        (
+            (
+                bar.label,
+                bar.text,
+                label_width - 6,
+                y + 14,
+                _clip(bar.label, 30),
+                label_width,
+                y + 2,
+                _f(length),
+                row - 6,
+                colour,
+                _f(label_width + length + 4),
+                y + 14,
+                bar.text,
+            )
+            for bar, y, length in marks
+        ),
+    )
+    return format_html(
+        SVG_OPEN + "{}</svg>",
+        WIDTH,
+        height,
+        label,
+        body,
+    )
+
+
+def column_chart(
+    categories: Sequence[str], series: dict[str, Sequence[float | None]], *, label: str, stacked: bool = False
+) -> SafeString:
+    """Vertical columns over categories (months, quarters): grouped, or stacked for parts of a whole.
+
+    `series` maps a series name to one value per category; None draws nothing (no figure), not zero.
+    """
+    if not categories or not series:
+        return SafeString("")
+    height, bottom, left, legend = 220, 30, 40, 18 * ((len(series) + 2) // 3)
+    plot_height = height - bottom - 10
+    names = list(series)
+    if stacked:
+        biggest = max(sum(values[i] or 0 for values in series.values()) for i in range(len(categories)))
+    else:
+        biggest = max((value or 0 for values in series.values() for value in values), default=0)
+    biggest = biggest or 1
+    slot = (WIDTH - left) / len(categories)
+    width = slot * 0.7 / (1 if stacked else len(names))
+    marks = []
+    for i, category in enumerate(categories):
+        base = height - bottom
+        for s, name in enumerate(names):
+            value = series[name][i]
+            if value is None:
+                continue
+            bar_height = value / biggest * plot_height
+            x = left + i * slot + slot * 0.15 + (0 if stacked else s * width)
+            y = base - bar_height
+            marks.append((f"{name} — {category}: {_number(value)}", x, y, width, bar_height, PALETTE[s % 7]))
+            if stacked:
+                base = y
+    axis = format_html_join(
+        "",
+        '<text x="{}" y="{}" text-anchor="middle" font-size="11">{}</text>',
+        (
+            (_f(left + i * slot + slot / 2), height - bottom + 16, _clip(c, 12))
+            for i, c in enumerate(categories)
+        ),
+    )
+    bars = format_html_join(
+        "",
+        '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{}</title></rect>',
+        ((_f(x), _f(y), _f(w), _f(h), colour, title) for title, x, y, w, h, colour in marks),
+    )
+    scale = format_html(
+        '<text x="{}" y="12" text-anchor="end" font-size="11">{}</text>'
+        '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#999"></line>',
+        left - 4,
+        _number(biggest),
+        left,
+        height - bottom,
+        WIDTH,
+        height - bottom,
+    )
+    keys = format_html_join(
+        "",
+        '<rect x="{}" y="{}" width="10" height="10" fill="{}"></rect>'
+        '<text x="{}" y="{}" font-size="11">{}</text>',
+        (
+            (
+                left + (s % 3) * 180,
+                height + 4 + (s // 3) * 18,
+                PALETTE[s % 7],
+                left + (s % 3) * 180 + 14,
+                height + 13 + (s // 3) * 18,
+                _clip(name, 24),
+            )
+            for s, name in enumerate(names)
+        ),
+    )
+    return format_html(
+        SVG_OPEN + "{}{}{}{}</svg>",
+        WIDTH,
+        height + legend + 4,
+        label,
+        scale,
+        bars,
+        axis,
+        keys if len(names) > 1 else "",
+    )
+
+
+def _clip(text: str, length: int) -> str:
+    text = str(text)
+    return text if len(text) <= length else text[: length - 1] + "…"

@@ -1,0 +1,218 @@
+"""Declared datasets: every figure Sentinelle computes, with the same filters everywhere.
+
+Each domain app declares the figures its records give in `<app>/datasets.py` (imported when the app is
+ready, see `CoreConfig.ready`): a base queryset that already applies the counting rules of the domain
+(linked duplicates count once, GBV only with consent to report, MRM rules...), the measures (counts and
+sums), the dimensions one may group by, and the filters. Indicators (activities), dashboards and the
+statistics API (reports, api) compute through `aggregate`, never by hand-written queries, so a figure
+means the same thing wherever it is shown, and the layers above never import the domain apps' models.
+
+Aggregates are not scoped to the user's records: they are counts, which design §6 lets the IMO and
+managers see across organisations. The caller checks `dataset.perm` and passes every output that leaves
+the analysts through disclosure control.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+# Area dimensions every dataset with an area gets: the record's area rolled up to that level.
+AREA_LEVELS = {"admin1": 1, "admin2": 2, "admin3": 3}
+AREA_DIMENSION_LABELS = {"admin1": _("Region"), "admin2": _("Cercle"), "admin3": _("Commune")}
+
+
+@dataclass(frozen=True)
+class Dimension:
+    label: str
+    field: str
+    # code -> label, for display; None when the value is its own label (a year, an organisation acronym).
+    choices: Mapping | None = None
+
+
+@dataclass(frozen=True)
+class Measure:
+    label: str
+    # A fresh aggregate expression each call (Count("pk", distinct=True), Sum("count")...).
+    expression: Callable
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The filters every dataset understands; `extra` holds the dataset's own (code lists)."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    # AdminArea instances: rows located in any of their subtrees.
+    areas: tuple = ()
+    organisation_ids: tuple = ()
+    extra: Mapping = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    label: str
+    # The permission that lets a user read this dataset's aggregates (checked by the caller).
+    perm: str
+    # Base rows, with the domain's counting rules applied; receives the filters for datasets that
+    # answer "as of" a date (the latest population round) rather than over a period.
+    base: Callable[[Filters], QuerySet]
+    measures: dict[str, Measure]
+    dimensions: dict[str, Dimension]
+    default_measure: str
+    date_field: str | None = None
+    area_field: str | None = None
+    organisation_field: str | None = None
+    # Filter name -> ORM path; a list value filters with __in, a scalar with equality.
+    filters: dict[str, str] = field(default_factory=dict)
+    # True when `base` applies the dates itself (snapshot datasets).
+    dates_in_base: bool = False
+
+    def all_dimensions(self) -> dict[str, Dimension]:
+        dims = dict(self.dimensions)
+        if self.area_field:
+            for name, label in AREA_DIMENSION_LABELS.items():
+                dims[name] = Dimension(label, self.area_field)
+        return dims
+
+
+_REGISTRY: dict[str, Dataset] = {}
+
+
+class DatasetError(ValueError):
+    """A request for an unknown dataset, measure, dimension or filter (the message is for the user)."""
+
+
+def register(dataset: Dataset) -> Dataset:
+    _REGISTRY[dataset.name] = dataset
+    return dataset
+
+
+def get(name: str) -> Dataset:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise DatasetError(_("Unknown dataset: %(name)s.") % {"name": name}) from None
+
+
+def all_datasets() -> list[Dataset]:
+    return sorted(_REGISTRY.values(), key=lambda dataset: dataset.name)
+
+
+def filtered(dataset: Dataset, filters: Filters) -> QuerySet:
+    """The dataset's rows under the filters (before grouping)."""
+    queryset = dataset.base(filters)
+    if dataset.date_field and not dataset.dates_in_base:
+        if filters.date_from:
+            queryset = queryset.filter(**{f"{dataset.date_field}__gte": filters.date_from})
+        if filters.date_to:
+            queryset = queryset.filter(**{f"{dataset.date_field}__lte": filters.date_to})
+    if filters.areas:
+        if not dataset.area_field:
+            raise DatasetError(_("This dataset has no area."))
+        within = Q()
+        for area in filters.areas:
+            within |= Q(
+                **{
+                    f"{dataset.area_field}__path__startswith": area.path,
+                    f"{dataset.area_field}__version_id": area.version_id,
+                }
+            )
+        queryset = queryset.filter(within)
+    if filters.organisation_ids:
+        if not dataset.organisation_field:
+            raise DatasetError(_("This dataset has no organisation."))
+        queryset = queryset.filter(**{f"{dataset.organisation_field}__in": list(filters.organisation_ids)})
+    for name, value in filters.extra.items():
+        path = dataset.filters.get(name)
+        if path is None:
+            raise DatasetError(
+                _("Unknown filter for %(dataset)s: %(name)s.") % {"dataset": dataset.name, "name": name}
+            )
+        if isinstance(value, list | tuple | set | frozenset):
+            queryset = queryset.filter(**{f"{path}__in": list(value)})
+        else:
+            queryset = queryset.filter(**{path: value})
+    return queryset
+
+
+def aggregate(
+    name: str,
+    *,
+    measures: list[str] | tuple = (),
+    group_by: list[str] | tuple = (),
+    filters: Filters | None = None,
+) -> list[dict]:
+    """Rows of {dimension: code, ..., measure: value}; one row with the totals when nothing is grouped.
+
+    Area dimensions (admin1/admin2/admin3) group by the record's area in SQL, then roll up to the
+    asked level here: a handful of hundred areas at most, and counts add up across areas because a
+    record has one area. A record located above the asked level falls under None.
+    """
+    dataset = get(name)
+    filters = filters or Filters()
+    measures = list(measures) or [dataset.default_measure]
+    dims = dataset.all_dimensions()
+    for measure in measures:
+        if measure not in dataset.measures:
+            raise DatasetError(
+                _("Unknown measure for %(dataset)s: %(name)s.") % {"dataset": dataset.name, "name": measure}
+            )
+    for dim in group_by:
+        if dim not in dims:
+            raise DatasetError(
+                _("Unknown dimension for %(dataset)s: %(name)s.") % {"dataset": dataset.name, "name": dim}
+            )
+    area_dims = [dim for dim in group_by if dim in AREA_LEVELS]
+    sql_fields = [dims[dim].field for dim in group_by if dim not in AREA_LEVELS]
+    if area_dims:
+        sql_fields.append(f"{dataset.area_field}_id")
+    queryset = filtered(dataset, filters)
+    expressions = {measure: dataset.measures[measure].expression() for measure in measures}
+    if not sql_fields:
+        row = queryset.aggregate(**expressions)
+        return [{measure: row[measure] or 0 for measure in measures}]
+    raw = queryset.order_by().values(*sql_fields).annotate(**expressions)
+    if not area_dims:
+        return [_rename(row, group_by, dims, measures) for row in raw]
+    return _roll_up_areas(list(raw), group_by, dims, measures, f"{dataset.area_field}_id")
+
+
+def _rename(row: dict, group_by, dims, measures) -> dict:
+    out = {dim: row[dims[dim].field] for dim in group_by}
+    out.update({measure: row[measure] or 0 for measure in measures})
+    return out
+
+
+def _roll_up_areas(raw: list[dict], group_by, dims, measures, area_key: str) -> list[dict]:
+    from django.apps import apps
+
+    AdminArea = apps.get_model("geography", "AdminArea")
+    area_ids = {row[area_key] for row in raw if row[area_key] is not None}
+    paths = dict(AdminArea.objects.filter(pk__in=area_ids).values_list("pk", "path"))
+    totals: dict[tuple, dict] = defaultdict(lambda: dict.fromkeys(measures, 0))
+    for row in raw:
+        path_codes = [code for code in paths.get(row[area_key], "").split("/") if code]
+        key = []
+        for dim in group_by:
+            if dim in AREA_LEVELS:
+                level = AREA_LEVELS[dim]
+                key.append(path_codes[level] if len(path_codes) > level else None)
+            else:
+                key.append(row[dims[dim].field])
+        cell = totals[tuple(key)]
+        for measure in measures:
+            cell[measure] += row[measure] or 0
+    return [dict(zip(group_by, key, strict=True)) | values for key, values in totals.items()]
+
+
+def label_of(dataset: Dataset, dimension: str, code) -> str:
+    """The display label of a dimension value (area names are resolved by the caller's area map)."""
+    choices = dataset.all_dimensions()[dimension].choices
+    if choices is None or code is None:
+        return "" if code is None else str(code)
+    return str(choices.get(code, code))
