@@ -43,6 +43,11 @@ INSTALLED_APPS = [
     "sentinelle.displacement",
     "sentinelle.activities",
     "sentinelle.ingest",
+    "sentinelle.api",
+    "sentinelle.reports",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
 ]
 
 MIDDLEWARE = [
@@ -187,6 +192,25 @@ DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "sentinelle@localhost"
 
 OTP_TOTP_ISSUER = "Sentinelle"
 
+# REST API v1 (sentinelle/api): per-user tokens, the same policy and selectors as the pages.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["sentinelle.api.authentication.ApiTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["sentinelle.api.permissions.PolicyPermission"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Sentinelle API",
+    "DESCRIPTION": "Protection information management for Mali: REST API v1.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -228,6 +252,8 @@ SENTINELLE = {
     "IMPORT_JOB_TIMEOUT_SECONDS": env_int("SENTINELLE_IMPORT_JOB_TIMEOUT_SECONDS", 600),
     "IMPORT_MAX_BYTES": env_int("SENTINELLE_IMPORT_MAX_BYTES", 20 * 1024 * 1024),
     "IMPORT_KEEP_DAYS": env_int("SENTINELLE_IMPORT_KEEP_DAYS", 30),
+    # REST API: days a personal token stays valid.
+    "API_TOKEN_DAYS": env_int("SENTINELLE_API_TOKEN_DAYS", 90),
     # Devices (ODK Collect / KoboCollect): largest submission accepted.
     "OPENROSA_MAX_BYTES": env_int("SENTINELLE_OPENROSA_MAX_BYTES", 10 * 1024 * 1024),
 }

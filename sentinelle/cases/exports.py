@@ -44,12 +44,12 @@ from sentinelle.core.audit import audit_record
 from sentinelle.core.codes import AgeGroup, Sex
 from sentinelle.core.models import AuditAction
 from sentinelle.core.permissions import Perm, has_perm, organisations_in_scope, scope_queryset
+from sentinelle.core.spreadsheets import safe_cell
 
 __all__ = ["IR_HEADERS", "ExportFile", "case_list_export", "gbv_incident_recorder", "safe_cell"]
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv; charset=utf-8"
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 @dataclass
@@ -58,13 +58,6 @@ class ExportFile:
     content_type: str
     content: bytes
     rows: int
-
-
-def safe_cell(value):
-    """A value a spreadsheet shows as text: a leading = + - @ or control character is quoted away."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
 
 
 def _workbook_bytes(workbook) -> bytes:

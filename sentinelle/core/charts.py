@@ -89,11 +89,18 @@ def bar_chart(bars: Sequence[Bar], *, label: str, colour: str = PALETTE[0]) -> S
 
 
 def column_chart(
-    categories: Sequence[str], series: dict[str, Sequence[float | None]], *, label: str, stacked: bool = False
+    categories: Sequence[str],
+    series: dict[str, Sequence[float | None]],
+    *,
+    label: str,
+    stacked: bool = False,
+    shown: dict[str, Sequence[str]] | None = None,
 ) -> SafeString:
     """Vertical columns over categories (months, quarters): grouped, or stacked for parts of a whole.
 
     `series` maps a series name to one value per category; None draws nothing (no figure), not zero.
+    `shown` (same shape, optional) gives the text of a mark when it differs from the value ("<5" after
+    disclosure control; an empty text keeps the value).
     """
     if not categories or not series:
         return SafeString("")
@@ -117,7 +124,10 @@ def column_chart(
             bar_height = value / biggest * plot_height
             x = left + i * slot + slot * 0.15 + (0 if stacked else s * width)
             y = base - bar_height
-            marks.append((f"{name} — {category}: {_number(value)}", x, y, width, bar_height, PALETTE[s % 7]))
+            texts = (shown or {}).get(name) or ()
+            text = texts[i] if i < len(texts) else ""
+            title = f"{name} — {category}: {text or _number(value)}"
+            marks.append((title, x, y, width, bar_height, PALETTE[s % 7]))
             if stacked:
                 base = y
     axis = format_html_join(

@@ -83,6 +83,16 @@ class Perm(StrEnum):
     FOURW_VIEW = "fourw.view"
     INDICATOR_VIEW = "indicator.view"
     INDICATOR_EDIT = "indicator.edit"
+    # Aggregated figures (statistics API, dashboards): everyone gets them through disclosure control;
+    # analysts (the IMO, administrators) get exact figures with small cells marked.
+    STATS_VIEW = "stats.view"
+    STATS_EXACT = "stats.exact"
+    API_TOKEN_MANAGE = "api_token.manage"  # noqa: S105 (a permission name, not a secret)
+    # Dashboards and reports: everyone reads dashboards (through disclosure control) and published
+    # reports; the IMO writes the monthly analysis, managers their programme's quarterly report.
+    DASHBOARD_VIEW = "dashboard.view"
+    REPORT_VIEW = "report.view"
+    REPORT_EDIT = "report.edit"
 
 
 _EVERYONE = {
@@ -92,6 +102,10 @@ _EVERYONE = {
     Perm.SERVICE_VIEW,
     Perm.PROGRAMME_VIEW,
     Perm.FOURW_VIEW,
+    Perm.STATS_VIEW,
+    Perm.API_TOKEN_MANAGE,
+    Perm.DASHBOARD_VIEW,
+    Perm.REPORT_VIEW,
 }
 # Partner staff report their organisation's activities and see its figures.
 _REPORTS_ACTIVITIES = {Perm.POPULATION_VIEW, Perm.ACTIVITY_VIEW, Perm.ACTIVITY_EDIT}
@@ -137,6 +151,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.ACTIVITY_REVIEW,
             Perm.INDICATOR_VIEW,
             Perm.INDICATOR_EDIT,
+            Perm.STATS_EXACT,
+            Perm.REPORT_EDIT,
         }
     ),
     Role.MANAGER: frozenset(
@@ -148,6 +164,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
         | {Perm.BREAK_GLASS, Perm.REFERRAL_RECEIVE}
         | _REPORTS_ACTIVITIES
         | {Perm.POPULATION_MANAGE, Perm.PROGRAMME_MANAGE, Perm.INDICATOR_VIEW, Perm.INDICATOR_EDIT}
+        | {Perm.REPORT_EDIT}
     ),
     Role.CASEWORKER: frozenset(_EVERYONE | _RECORDS_INCIDENTS | _MANAGES_CASES | _REPORTS_ACTIVITIES),
     # Monitors include the CMP focal points who enter population figures and displacement events.
@@ -174,6 +191,7 @@ GLOBAL_ROLES: dict[Perm, frozenset[str]] = {
     Perm.ACTIVITY_VIEW: _IMO,
     Perm.ACTIVITY_REVIEW: _IMO,
     Perm.INDICATOR_EDIT: _IMO,
+    Perm.REPORT_EDIT: _IMO,
 }
 ALWAYS_GLOBAL = frozenset({Role.ADMIN})
 
@@ -286,6 +304,13 @@ MODEL_SCOPES: dict[str, ScopeRule | dict] = {
     "accounts.user": ScopeRule(organisation="memberships__organisation", distinct=True, audit_reads=True),
     "accounts.membership": ScopeRule(organisation="organisation"),
     "accounts.devicecredential": ScopeRule(role_rows=dict.fromkeys(Role.values, _own_rows)),
+    "api.apitoken": ScopeRule(role_rows=dict.fromkeys(Role.values, _own_rows)),
+    # Reports: published versions are read by everyone with REPORT_VIEW (the selectors keep drafts to
+    # their authors' organisation); the author organisation (and the IMO) edits.
+    "reports.report": {
+        None: ScopeRule(public=True),
+        Perm.REPORT_EDIT: ScopeRule(organisation="organisation"),
+    },
     "core.auditentry": ScopeRule(organisation="organisation"),
     "monitoring.incident": {
         # The IMO sees every organisation's incidents once submitted; drafts stay with their organisation.

@@ -16,6 +16,7 @@ from openpyxl.styles import Font
 
 from sentinelle.core.audit import audit_record
 from sentinelle.core.models import AuditAction
+from sentinelle.core.spreadsheets import safe_cell
 from sentinelle.geography.models import AdminArea
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -126,7 +127,7 @@ def services_workbook(services) -> tuple[bytes, int]:
         sheet.append(_styled(sheet, [str(column.label) for column in COLUMNS], Font(bold=True)))
         sheet.append([column.hxl for column in COLUMNS])
         for service in services:
-            sheet.append([_safe(value) for value in _row(service)])
+            sheet.append([safe_cell(value) for value in _row(service)])
         # The import recognises its own kind of file by this marker (ingest.matching.TEMPLATE_MARKER).
         book.properties.keywords = "sentinelle-import:services"
         book.properties.title = "Sentinelle – " + str(_("Services"))
@@ -134,13 +135,6 @@ def services_workbook(services) -> tuple[bytes, int]:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue(), len(services)
-
-
-def _safe(value):
-    """Text typed by users never becomes a formula when the workbook is opened."""
-    if isinstance(value, str) and value.startswith("="):
-        return "'" + value
-    return value
 
 
 def _letter(index: int) -> str:

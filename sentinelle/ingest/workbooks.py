@@ -15,21 +15,14 @@ import io
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from sentinelle.core.spreadsheets import safe_cell
 from sentinelle.ingest.kinds.base import BOOL, CODE, CODES, COUNT, DATE, NUMBER, ImportColumn, ImportKind
 from sentinelle.ingest.matching import TEMPLATE_MARKER
 
 # Rows that carry drop-down lists and number checks in the XLSX template.
 VALIDATED_ROWS = 5000
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
-
-
-def neutralise(value):
-    """A cell value safe to open in a spreadsheet: text that looks like a formula gets a leading '."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def _type_label(column: ImportColumn) -> str:
@@ -209,8 +202,8 @@ def errors_csv(job) -> bytes:
         writer.writerow(
             [
                 error.get("row") or "",
-                neutralise(error.get("column") or ""),
-                neutralise(error.get("message") or ""),
+                safe_cell(error.get("column") or ""),
+                safe_cell(error.get("message") or ""),
             ]
         )
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")

@@ -22,6 +22,16 @@ from sentinelle.monitoring.services.alerts import (
 from sentinelle.monitoring.services.flash_reports import flash_report_publish, flash_report_update
 
 RULES = [
+    # Displacement events (recorded by the displacement demo) reach this rule through core/hooks.py.
+    {
+        "name": "Afflux de déplacés dans un cercle",
+        "subject": AlertRule.Subject.DISPLACEMENT,
+        "kind": AlertRule.Kind.THRESHOLD,
+        "area_level": 2,
+        "metric": AlertRule.Metric.DISPLACED,
+        "threshold": 1000,
+        "window_days": 7,
+    },
     {
         "name": "Attaque contre une école",
         "kind": AlertRule.Kind.ALWAYS,

@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Currency(models.TextChoices):
@@ -59,8 +60,8 @@ class ParticipantCategory(models.TextChoices):
 
 class NodeLevel(models.TextChoices):
     OBJECTIVE = "objective", _("Objective")
-    OUTCOME = "outcome", _("Outcome")
-    OUTPUT = "output", _("Output")
+    OUTCOME = "outcome", pgettext_lazy("results framework level", "Outcome")
+    OUTPUT = "output", pgettext_lazy("results framework level", "Output")
 
 
 class IndicatorUnit(models.TextChoices):

@@ -150,6 +150,9 @@ class Beneficiaries(models.Model):
             models.CheckConstraint(condition=Q(count__gt=0), name="activities_beneficiaries_positive"),
         ]
 
+    def __str__(self):
+        return f"{self.sex}/{self.age_group}/{self.population_status}: {self.count}"
+
 
 class Training(models.Model):
     """The training details of an activity of type training: topic, place, trainers, participants."""
@@ -162,6 +165,9 @@ class Training(models.Model):
     class Meta:
         verbose_name = _("training")
         verbose_name_plural = _("trainings")
+
+    def __str__(self):
+        return self.topic
 
 
 class TrainingParticipants(models.Model):
@@ -181,3 +187,6 @@ class TrainingParticipants(models.Model):
             ),
             models.CheckConstraint(condition=Q(count__gt=0), name="activities_participants_positive"),
         ]
+
+    def __str__(self):
+        return f"{self.category}/{self.sex}: {self.count}"

@@ -149,6 +149,9 @@ class IndicatorTarget(models.Model):
             ),
         ]
 
+    def __str__(self):
+        return f"{self.period_start}/{self.period_end}: {self.value}"
+
 
 class IndicatorValue(BaseModel):
     """A value entered by hand for a period (and optionally an area and a disaggregation), with evidence."""

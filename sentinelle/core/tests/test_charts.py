@@ -44,3 +44,9 @@ def test_columns_skip_missing_values_and_stack():
 def test_nothing_to_draw_gives_no_markup():
     assert bar_chart([], label="x") == ""
     assert column_chart([], {}, label="x") == ""
+
+
+def test_column_titles_show_the_disclosed_text():
+    svg = _parse(column_chart(["2026-01", "2026-02"], {"Vie": [5, 3]}, label="x", shown={"Vie": ["", "<5"]}))
+    titles = [title.text for title in svg.iter(f"{SVG}title")]
+    assert titles == ["Vie — 2026-01: 5", "Vie — 2026-02: <5"]

@@ -6,8 +6,8 @@ import io
 import pytest
 from openpyxl import Workbook
 
+from sentinelle.core.spreadsheets import safe_cell as neutralise
 from sentinelle.ingest.sources import SourceError, open_table
-from sentinelle.ingest.workbooks import neutralise
 
 
 def workbook_bytes(rows: list[list], *, date_format: str | None = None) -> bytes:

@@ -12,6 +12,10 @@ from .incidents import Incident
 
 
 class AlertRule(BaseModel):
+    class Subject(models.TextChoices):
+        INCIDENTS = "incidents", _("Incidents")
+        DISPLACEMENT = "displacement", _("Displacement events")
+
     class Kind(models.TextChoices):
         THRESHOLD = "threshold", _("Threshold in a time window")
         ALWAYS = "always", _("Every matching incident")
@@ -20,9 +24,15 @@ class AlertRule(BaseModel):
         EVENTS = "events", _("Incidents")
         VICTIMS = "victims", _("Victims")
         KILLED = "killed", _("People killed")
+        DISPLACED = "displaced", _("People displaced")
 
     name = models.CharField(_("name"), max_length=200)
     is_active = models.BooleanField(_("active"), default=True)
+    # What the rule watches: incidents (monitoring) or displacement events (displacement, through
+    # core.hooks and core.datasets; see services/displacement_alerts.py).
+    subject = models.CharField(
+        _("what is watched"), max_length=16, choices=Subject.choices, default=Subject.INCIDENTS
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     # Empty means any category / any grave violation.
     categories = models.JSONField(_("categories"), default=list, blank=True)

@@ -181,7 +181,11 @@ def alerts_evaluate(*, incident_ids, notify: bool = True) -> list[Alert]:
     Returns the alerts fired. A rule that fails is logged and skipped: the incidents are already
     recorded and must stay so, and the other rules must still run.
     """
-    rules = list(AlertRule.objects.filter(is_active=True, is_archived=False).select_related("area"))
+    rules = list(
+        AlertRule.objects.filter(
+            is_active=True, is_archived=False, subject=AlertRule.Subject.INCIDENTS
+        ).select_related("area")
+    )
     if not rules:
         return []
     new = _load_new(incident_ids)
@@ -308,8 +312,11 @@ def _evaluate_area(rule: AlertRule, area: AdminArea, members: list[_New], *, not
     return fired
 
 
-def _fire(*, rule, area, window, value, incident_ids, trigger_key, notify) -> Alert | None:
-    """Create the alert, its flash-report draft and its audit entry; None if it already exists."""
+def _fire(*, rule, area, window, value, incident_ids, trigger_key, notify, draft=None) -> Alert | None:
+    """Create the alert, its flash-report draft and its audit entry; None if it already exists.
+
+    `draft(alert)` gives the report's first content (default: from the alert's incidents).
+    """
     with transaction.atomic():
         alert, created = Alert.objects.get_or_create(
             rule=rule,
@@ -319,8 +326,9 @@ def _fire(*, rule, area, window, value, incident_ids, trigger_key, notify) -> Al
         )
         if not created:
             return None
-        alert.incidents.add(*incident_ids)
-        FlashReport.objects.create(alert=alert, **flash_report_draft(alert))
+        if incident_ids:
+            alert.incidents.add(*incident_ids)
+        FlashReport.objects.create(alert=alert, **(draft or flash_report_draft)(alert))
         audit_record(
             action=AuditAction.CREATE,
             obj=alert,
@@ -364,6 +372,7 @@ def _alert_join(rule: AlertRule, alert: Alert, incident_ids: list[int], in_area)
 
 RULE_FIELDS = {
     "name",
+    "subject",
     "is_active",
     "kind",
     "categories",
@@ -391,6 +400,13 @@ def _rule_clean(rule: AlertRule) -> None:
         errors["area_level"] = [_("Count per area at the level of the chosen area or below it.")]
     if rule.kind == AlertRule.Kind.ALWAYS and rule.metric == AlertRule.Metric.EVENTS and rule.threshold != 1:
         errors["threshold"] = [_("An incident is one event: use a threshold of 1, or count victims.")]
+    if rule.subject == AlertRule.Subject.DISPLACEMENT:
+        if rule.metric not in (AlertRule.Metric.DISPLACED, AlertRule.Metric.EVENTS):
+            errors["metric"] = [_("Displacement rules count people displaced or events.")]
+        if rule.categories or rule.violation_types:
+            errors["categories"] = [_("Displacement rules have no incident category.")]
+    elif rule.metric == AlertRule.Metric.DISPLACED:
+        errors["metric"] = [_("People displaced are counted by displacement rules only.")]
     if rule.kind == AlertRule.Kind.THRESHOLD and not rule.window_days:
         errors["window_days"] = [_("The window must last at least one day.")]
     try:

@@ -1,0 +1,128 @@
+"""The figures partners' activities give (see core/datasets.py).
+
+Counting rule: only activities of VALIDATED monthly reports count (a draft, a submitted report awaiting
+the cluster or a report returned for correction is the partner's working copy, not a figure), and only
+activities that took place (ongoing or completed; planned and cancelled ones reached nobody). The 4W
+pages that show a partner its own working copy read the records, not these datasets.
+
+- activities: activities (count) and people reached (sum of beneficiaries), by type, organisation,
+  project, programme, and the beneficiaries' sex, age group and population status; date: start date.
+- trainings: participants of trainings (sum) and trainings (count), by category and sex.
+
+Beneficiaries are a related table (one row per sex x age x status cell). They are joined once, as
+annotations, so that several filters on them never multiply rows: each row of the base is an
+(activity, cell) pair, and an activity without beneficiaries is one row with empty cells.
+"""
+
+from django.db.models import Count, DateField, F, Sum
+from django.db.models.functions import TruncMonth
+from django.utils.translation import gettext_lazy as _
+
+from sentinelle.activities.models import (
+    Activity,
+    ActivityStatus,
+    ActivityType,
+    ParticipantCategory,
+    ReportStatus,
+    TrainingParticipants,
+)
+from sentinelle.core.codes import AgeGroup, PopulationStatus, Sex
+from sentinelle.core.datasets import Dataset, Dimension, Measure, register
+from sentinelle.core.permissions import Perm
+
+COUNTED_STATUSES = (ActivityStatus.ONGOING, ActivityStatus.COMPLETED)
+MONTH = Dimension(_("Month"), "month")
+
+
+def _activities(filters):
+    return Activity.objects.filter(
+        is_archived=False, report__status=ReportStatus.VALIDATED, status__in=COUNTED_STATUSES
+    ).annotate(
+        beneficiary_sex=F("beneficiaries__sex"),
+        beneficiary_age_group=F("beneficiaries__age_group"),
+        beneficiary_population_status=F("beneficiaries__population_status"),
+        beneficiary_count=F("beneficiaries__count"),
+        month=TruncMonth("start_date", output_field=DateField()),
+    )
+
+
+register(
+    Dataset(
+        name="activities",
+        label=_("Partners' activities (validated 4W)"),
+        perm=Perm.FOURW_VIEW,
+        base=_activities,
+        measures={
+            "count": Measure(_("Activities"), lambda: Count("pk", distinct=True)),
+            "people_reached": Measure(_("People reached"), lambda: Sum("beneficiary_count")),
+        },
+        dimensions={
+            "activity_type": Dimension(_("Type of activity"), "activity_type", dict(ActivityType.choices)),
+            "organisation": Dimension(_("Organisation"), "organisation__acronym"),
+            "sex": Dimension(_("Sex"), "beneficiary_sex", dict(Sex.choices)),
+            "age_group": Dimension(_("Age group"), "beneficiary_age_group", dict(AgeGroup.choices)),
+            "population_status": Dimension(
+                _("Population status"), "beneficiary_population_status", dict(PopulationStatus.choices)
+            ),
+            "project": Dimension(_("Project"), "project__code"),
+            "programme": Dimension(_("Programme"), "project__programme__code"),
+            "status": Dimension(_("Status"), "status", dict(ActivityStatus.choices)),
+            "month": MONTH,
+        },
+        default_measure="people_reached",
+        date_field="start_date",
+        area_field="area",
+        organisation_field="organisation",
+        filters={
+            "activity_type": "activity_type",
+            "organisation": "organisation__acronym",
+            "sex": "beneficiary_sex",
+            "age_group": "beneficiary_age_group",
+            "population_status": "beneficiary_population_status",
+            "project": "project__code",
+            "programme": "project__programme__code",
+            "status": "status",
+        },
+    )
+)
+
+
+def _trainings(filters):
+    return TrainingParticipants.objects.filter(
+        training__activity__is_archived=False,
+        training__activity__report__status=ReportStatus.VALIDATED,
+        training__activity__status__in=COUNTED_STATUSES,
+    ).annotate(month=TruncMonth("training__activity__start_date", output_field=DateField()))
+
+
+register(
+    Dataset(
+        name="trainings",
+        label=_("Trainings (validated 4W)"),
+        perm=Perm.FOURW_VIEW,
+        base=_trainings,
+        measures={
+            "participants": Measure(_("People trained"), lambda: Sum("count")),
+            "count": Measure(_("Trainings"), lambda: Count("training", distinct=True)),
+        },
+        dimensions={
+            "category": Dimension(_("Category"), "category", dict(ParticipantCategory.choices)),
+            "sex": Dimension(_("Sex"), "sex", dict(Sex.choices)),
+            "organisation": Dimension(_("Organisation"), "training__activity__organisation__acronym"),
+            "project": Dimension(_("Project"), "training__activity__project__code"),
+            "programme": Dimension(_("Programme"), "training__activity__project__programme__code"),
+            "month": MONTH,
+        },
+        default_measure="participants",
+        date_field="training__activity__start_date",
+        area_field="training__activity__area",
+        organisation_field="training__activity__organisation",
+        filters={
+            "category": "category",
+            "sex": "sex",
+            "organisation": "training__activity__organisation__acronym",
+            "project": "training__activity__project__code",
+            "programme": "training__activity__project__programme__code",
+        },
+    )
+)

@@ -1,0 +1,440 @@
+"""Forms of programmes, projects and 4W reporting: they shape what people type, the services decide.
+
+The activity form reuses the incident form's pattern for the place: chained region > cercle > commune
+selects refreshed by HTMX (or a "refresh" button without JavaScript). The beneficiaries grid is one small
+table per population status (age group x sex), each in a <details> that starts open when it holds a value,
+so that the 50 cells stay usable on a phone.
+"""
+
+import datetime
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from sentinelle.accounts.models import Organisation
+from sentinelle.activities.models import (
+    ActivityStatus,
+    ActivityType,
+    Currency,
+    ParticipantCategory,
+    Programme,
+)
+from sentinelle.activities.services.programmes import ProgrammeInput, ProjectInput
+from sentinelle.activities.services.reporting import (
+    BENEFICIARY_AGES,
+    BENEFICIARY_SEXES,
+    ActivityInput,
+    BeneficiaryCell,
+    ParticipantCell,
+)
+from sentinelle.core.codes import AgeGroup, PopulationStatus, Sex
+from sentinelle.geography.models import AdminArea, AdminLevel
+from sentinelle.geography.selectors import cod_version_default
+
+BLANK = [("", "—")]
+MONTH_FORMAT = "%Y-%m"
+
+
+def _date(label, **kwargs):
+    return forms.DateField(
+        label=label, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **kwargs
+    )
+
+
+def _count(label, *, cell=False):
+    attrs = {"inputmode": "numeric", "min": 0}
+    if cell:
+        attrs["aria-label"] = label
+    return forms.IntegerField(label=label, required=False, min_value=0, widget=forms.NumberInput(attrs=attrs))
+
+
+def beneficiary_field(status: str, sex: str, age: str) -> str:
+    return f"b_{status}_{sex}_{age}"
+
+
+def participant_field(category: str, sex: str) -> str:
+    return f"p_{category}_{sex}"
+
+
+def parse_month(value) -> datetime.date | None:
+    try:
+        return datetime.datetime.strptime(value or "", MONTH_FORMAT).date()
+    except ValueError:
+        return None
+
+
+class LocationMixin:
+    """Chained region > cercle > commune selects (each level lists the children of the level above)."""
+
+    def _raw(self, name):
+        return (self.data.get(self.add_prefix(name)) if self.is_bound else self.initial.get(name)) or ""
+
+    def _location_choices(self):
+        self.version = cod_version_default()
+        areas = AdminArea.objects.filter(version=self.version).only(
+            "pk", "pcode", "name_fr", "level", "parent_id", "path", "version_id"
+        )
+        regions = sorted(areas.filter(level=AdminLevel.REGION), key=lambda a: a.name_fr)
+        region = next((a for a in regions if a.pcode == self._raw("region")), None)
+        cercles = sorted(
+            areas.filter(parent=region) if region else areas.filter(level=AdminLevel.CERCLE),
+            key=lambda a: a.name_fr,
+        )
+        cercle = next((a for a in cercles if a.pcode == self._raw("cercle")), None)
+        communes = sorted(areas.filter(parent=cercle), key=lambda a: a.name_fr) if cercle else []
+        self.areas = {a.pcode: a for a in [*regions, *cercles, *communes]}
+        self.fields["region"].choices = BLANK + [(a.pcode, a.name_fr) for a in regions]
+        if region:
+            self.fields["cercle"].choices = BLANK + [(a.pcode, a.name_fr) for a in cercles]
+        else:
+            names = {a.pk: a.name_fr for a in regions}
+            groups: dict[str, list] = {}
+            for a in cercles:
+                groups.setdefault(names.get(a.parent_id, ""), []).append((a.pcode, a.name_fr))
+            self.fields["cercle"].choices = BLANK + sorted(groups.items())
+        self.fields["commune"].choices = BLANK + [(a.pcode, a.name_fr) for a in communes]
+
+
+class ActivityForm(LocationMixin, forms.Form):
+    organisation = forms.ChoiceField(label=_("Organisation"), required=False)
+    month = forms.CharField(widget=forms.HiddenInput, required=False)
+    project = forms.ChoiceField(label=_("Project"), required=False)
+    activity_type = forms.ChoiceField(label=_("Type of activity"), choices=BLANK + ActivityType.choices)
+    title = forms.CharField(label=_("Title"), required=False, max_length=300)
+    region = forms.ChoiceField(label=_("Region"), required=False)
+    cercle = forms.ChoiceField(label=_("Cercle"), required=False)
+    commune = forms.ChoiceField(label=_("Commune"), required=False, help_text=_("If known."))
+    start_date = _date(_("Start"))
+    end_date = _date(_("End"))
+    status = forms.ChoiceField(
+        label=_("Status"), choices=ActivityStatus.choices, initial=ActivityStatus.COMPLETED
+    )
+    quantity = forms.IntegerField(
+        label=_("Quantity"),
+        required=False,
+        min_value=0,
+        help_text=_("Sessions held, documents obtained, structures rehabilitated... depending on the type."),
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 0}),
+    )
+    training_topic = forms.CharField(label=_("Topic of the training"), required=False, max_length=300)
+    training_place = forms.CharField(label=_("Place"), required=False, max_length=200)
+    training_trainers = forms.CharField(label=_("Trainers"), required=False, max_length=300)
+
+    def __init__(self, *args, organisations=(), projects=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisations = {str(o.public_id): o for o in organisations}
+        if len(organisations) > 1:
+            self.fields["organisation"].choices = BLANK + [
+                (str(o.public_id), o.acronym) for o in organisations
+            ]
+            self.fields["organisation"].required = True
+        else:
+            del self.fields["organisation"]
+        self.projects = {str(p.public_id): p for p in projects}
+        self.fields["project"].choices = BLANK + [
+            (str(p.public_id), f"{p.organisation.acronym} – {p.code} {p.name}"[:120]) for p in projects
+        ]
+        for status, status_label in PopulationStatus.choices:
+            for sex in BENEFICIARY_SEXES:
+                for age in BENEFICIARY_AGES:
+                    label = f"{status_label}, {Sex(sex).label}, {AgeGroup(age).label}"
+                    self.fields[beneficiary_field(status, sex, age)] = _count(label, cell=True)
+        for category, category_label in ParticipantCategory.choices:
+            for sex in BENEFICIARY_SEXES:
+                self.fields[participant_field(category, sex)] = _count(
+                    f"{category_label}, {Sex(sex).label}", cell=True
+                )
+        self._location_choices()
+
+    def beneficiary_grid(self) -> list[dict]:
+        """One table per population status: rows of (age label, [field per sex])."""
+        tables = []
+        for index, (status, caption) in enumerate(PopulationStatus.choices):
+            rows = [
+                (
+                    AgeGroup(age).label,
+                    [self[beneficiary_field(status, sex, age)] for sex in BENEFICIARY_SEXES],
+                )
+                for age in BENEFICIARY_AGES
+            ]
+            cells = [f for _label, fields in rows for f in fields]
+            is_open = index == 0 or any(f.value() not in (None, "") or f.errors for f in cells)
+            tables.append({"caption": caption, "rows": rows, "open": is_open})
+        return tables
+
+    def participant_rows(self) -> list:
+        return [
+            (label, [self[participant_field(category, sex)] for sex in BENEFICIARY_SEXES])
+            for category, label in ParticipantCategory.choices
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("cercle") and "cercle" not in self.errors:
+            self.add_error("cercle", _("Choose at least the cercle (and the commune if known)."))
+        data["area"] = self.areas.get(data.get("commune") or "") or self.areas.get(data.get("cercle") or "")
+        data["organisation_obj"] = (
+            self.organisations.get(data.get("organisation") or "")
+            if "organisation" in self.fields
+            else next(iter(self.organisations.values()), None)
+        )
+        data["project_obj"] = self.projects.get(data.get("project") or "")
+        return data
+
+    def to_input(self) -> ActivityInput:
+        data = self.cleaned_data
+        return ActivityInput(
+            activity_type=data["activity_type"],
+            area=data["area"],
+            start_date=data["start_date"],
+            end_date=data["end_date"],
+            project=data["project_obj"],
+            title=data.get("title", ""),
+            status=data["status"],
+            quantity=data.get("quantity"),
+            beneficiaries=[
+                BeneficiaryCell(sex, age, status, data[beneficiary_field(status, sex, age)])
+                for status in PopulationStatus.values
+                for sex in BENEFICIARY_SEXES
+                for age in BENEFICIARY_AGES
+                if data.get(beneficiary_field(status, sex, age))
+            ],
+            training_topic=data.get("training_topic", "")
+            if data["activity_type"] == ActivityType.TRAINING
+            else "",
+            training_place=data.get("training_place", "")
+            if data["activity_type"] == ActivityType.TRAINING
+            else "",
+            training_trainers=data.get("training_trainers", "")
+            if data["activity_type"] == ActivityType.TRAINING
+            else "",
+            participants=[
+                ParticipantCell(category, sex, data[participant_field(category, sex)])
+                for category in ParticipantCategory.values
+                for sex in BENEFICIARY_SEXES
+                if data.get(participant_field(category, sex))
+                and data["activity_type"] == ActivityType.TRAINING
+            ],
+        )
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        mapping = {
+            "area": "cercle",
+            "beneficiaries": None,
+            "participants": None,
+        }
+        if not hasattr(error, "error_dict"):
+            self.add_error(None, error)
+            return
+        for key, messages in error.message_dict.items():
+            target = mapping.get(key, key)
+            self.add_error(target if target in self.fields else None, messages)
+
+
+def activity_initial(activity) -> dict:
+    """The form's values for an existing activity."""
+    area = activity.area
+    commune = area if area.level == AdminLevel.COMMUNE else None
+    cercle = area.parent if commune else area
+    initial = {
+        "project": str(activity.project.public_id) if activity.project else "",
+        "activity_type": activity.activity_type,
+        "title": activity.title,
+        "region": cercle.parent.pcode if cercle.parent else "",
+        "cercle": cercle.pcode,
+        "commune": commune.pcode if commune else "",
+        "start_date": activity.start_date,
+        "end_date": activity.end_date,
+        "status": activity.status,
+        "quantity": activity.quantity,
+        "organisation": str(activity.organisation.public_id),
+    }
+    for cell in activity.beneficiaries.all():
+        initial[beneficiary_field(cell.population_status, cell.sex, cell.age_group)] = cell.count
+    training = (
+        getattr(activity, "training", None) if activity.activity_type == ActivityType.TRAINING else None
+    )
+    if training:
+        initial.update(
+            training_topic=training.topic, training_place=training.place, training_trainers=training.trainers
+        )
+        for p in training.participants.all():
+            initial[participant_field(p.category, p.sex)] = p.count
+    return initial
+
+
+class ReviewForm(forms.Form):
+    comment = forms.CharField(
+        label=_("Comment for the organisation"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required to return the report: say what must be corrected."),
+    )
+
+
+class FourWFilterForm(forms.Form):
+    month = forms.ChoiceField(label=_("Month"), required=False)
+    area = forms.ChoiceField(label=_("Region or cercle"), required=False)
+    organisation = forms.ChoiceField(label=_("Organisation"), required=False)
+    activity_type = forms.ChoiceField(
+        label=_("Type of activity"), required=False, choices=BLANK + ActivityType.choices
+    )
+    project = forms.ChoiceField(label=_("Project"), required=False)
+
+    def __init__(self, *args, months=(), organisations=(), projects=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["month"].choices = BLANK + [
+            (m.strftime(MONTH_FORMAT), m.strftime("%m/%Y")) for m in months
+        ]
+        version = cod_version_default()
+        areas = list(
+            AdminArea.objects.filter(version=version, level__in=(AdminLevel.REGION, AdminLevel.CERCLE))
+            .only("pk", "pcode", "name_fr", "level", "parent_id", "path", "version_id")
+            .order_by("path")
+        )
+        self.areas = {a.pcode: a for a in areas}
+        self.fields["area"].choices = BLANK + [
+            (a.pcode, a.name_fr if a.level == AdminLevel.REGION else f"— {a.name_fr}") for a in areas
+        ]
+        self.organisations = {o.acronym: o for o in organisations}
+        self.fields["organisation"].choices = BLANK + [(o.acronym, o.acronym) for o in organisations]
+        self.projects = {p.code: p for p in projects}
+        self.fields["project"].choices = BLANK + [(p.code, p.code) for p in projects]
+
+
+class _ReferenceForm(forms.Form):
+    code = forms.CharField(label=_("Code"), max_length=40)
+    name = forms.CharField(label=_("Name"), max_length=300)
+    start_date = _date(_("Start"))
+    end_date = _date(_("End"))
+    budget = forms.DecimalField(
+        label=_("Budget"), required=False, min_value=0, max_digits=16, decimal_places=2
+    )
+    currency = forms.ChoiceField(label=_("Currency"), choices=Currency.choices, initial=Currency.XOF)
+    donors = forms.ModelMultipleChoiceField(
+        label=_("Donors"),
+        required=False,
+        queryset=Organisation.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    areas = forms.ModelMultipleChoiceField(
+        label=_("Areas"),
+        required=False,
+        queryset=AdminArea.objects.none(),
+        help_text=_("Regions and cercles where it works."),
+    )
+
+    def __init__(self, *args, organisations=None, donors=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["donors"].queryset = donors if donors is not None else Organisation.objects.none()
+        self.fields["areas"].queryset = (
+            AdminArea.objects.filter(
+                version=cod_version_default(), level__in=(AdminLevel.REGION, AdminLevel.CERCLE)
+            )
+            .defer("geometry", "bbox")
+            .order_by("path")
+        )
+        self.fields["areas"].label_from_instance = lambda a: (
+            a.name_fr if a.level == AdminLevel.REGION else f"— {a.name_fr}"
+        )
+
+
+class ProgrammeForm(_ReferenceForm):
+    lead_organisation = forms.ModelChoiceField(
+        label=_("Lead organisation"), queryset=Organisation.objects.none()
+    )
+    implementing_partners = forms.ModelMultipleChoiceField(
+        label=_("Implementing partners"),
+        required=False,
+        queryset=Organisation.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    field_order = [
+        "code",
+        "name",
+        "lead_organisation",
+        "donors",
+        "implementing_partners",
+        "start_date",
+        "end_date",
+        "budget",
+        "currency",
+        "areas",
+        "description",
+    ]
+
+    def __init__(self, *args, organisations=None, partners=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["lead_organisation"].queryset = organisations
+        self.fields["implementing_partners"].queryset = partners
+        self.order_fields(self.field_order)
+
+    def to_input(self) -> ProgrammeInput:
+        data = self.cleaned_data
+        return ProgrammeInput(
+            code=data["code"],
+            name=data["name"],
+            lead_organisation=data["lead_organisation"],
+            start_date=data["start_date"],
+            end_date=data["end_date"],
+            description=data.get("description", ""),
+            budget=data.get("budget"),
+            currency=data["currency"],
+            donors=list(data.get("donors") or []),
+            implementing_partners=list(data.get("implementing_partners") or []),
+            areas=list(data.get("areas") or []),
+        )
+
+
+class ProjectForm(_ReferenceForm):
+    organisation = forms.ModelChoiceField(
+        label=_("Implementing organisation"), queryset=Organisation.objects.none()
+    )
+    programme = forms.ModelChoiceField(
+        label=_("Programme"), required=False, queryset=Programme.objects.none()
+    )
+    field_order = [
+        "code",
+        "name",
+        "organisation",
+        "programme",
+        "donors",
+        "start_date",
+        "end_date",
+        "budget",
+        "currency",
+        "areas",
+    ]
+
+    def __init__(self, *args, organisations=None, programmes=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations
+        self.fields["programme"].queryset = programmes
+        self.order_fields(self.field_order)
+
+    def to_input(self) -> ProjectInput:
+        data = self.cleaned_data
+        return ProjectInput(
+            code=data["code"],
+            name=data["name"],
+            organisation=data["organisation"],
+            programme=data.get("programme"),
+            start_date=data["start_date"],
+            end_date=data["end_date"],
+            budget=data.get("budget"),
+            currency=data["currency"],
+            donors=list(data.get("donors") or []),
+            areas=list(data.get("areas") or []),
+        )
+
+
+def attach_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for key, messages in error.message_dict.items():
+            form.add_error(key if key in form.fields else None, messages)
+    else:
+        form.add_error(None, error)

@@ -1,0 +1,1 @@
+"""Reads of the activities app, always scoped by the policy."""

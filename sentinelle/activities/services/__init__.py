@@ -1,0 +1,1 @@
+"""Writes of the activities app: programmes and projects, monthly 4W reporting (and results, elsewhere)."""

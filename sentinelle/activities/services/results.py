@@ -1,0 +1,434 @@
+"""Writes of results frameworks: frameworks, results (nodes), indicators, targets and manual values.
+
+INDICATOR_EDIT reaches a framework (and everything in it) through its owner organisation; the IMO and
+administrators reach every one. A refusal is audited and writes nothing. A computed indicator's
+computation is validated here as in the form (French messages from activities/computations.py). A manual
+value needs its evidence; a correction is a new entry (the latest entered for a period wins), so that
+the history of what was reported stays.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from sentinelle.activities import computations
+from sentinelle.activities.models import (
+    Disaggregation,
+    Indicator,
+    IndicatorSource,
+    IndicatorTarget,
+    IndicatorUnit,
+    IndicatorValue,
+    NodeLevel,
+    ResultNode,
+    ResultsFramework,
+)
+from sentinelle.core.audit import audit_record
+from sentinelle.core.models import AuditAction, AuditOutcome
+from sentinelle.core.permissions import Perm, ensure, organisations_in_scope
+
+FRAMEWORK_FIELDS = (
+    "code",
+    "name",
+    "programme",
+    "owner_organisation",
+    "start_date",
+    "end_date",
+    "description",
+)
+NODE_FIELDS = ("parent", "level", "code", "title_fr", "title_en", "order")
+INDICATOR_FIELDS = (
+    "node",
+    "code",
+    "name_fr",
+    "name_en",
+    "unit",
+    "baseline",
+    "source",
+    "computation",
+    "disaggregations",
+    "means_of_verification",
+    "order",
+)
+PARENT_LEVEL = {
+    NodeLevel.OBJECTIVE: None,
+    NodeLevel.OUTCOME: NodeLevel.OBJECTIVE,
+    NodeLevel.OUTPUT: NodeLevel.OUTCOME,
+}
+
+
+def can_edit_for(user, organisation) -> bool:
+    """May the user keep this organisation's results frameworks (before one exists)?"""
+    organisations = organisations_in_scope(user, Perm.INDICATOR_EDIT)
+    return organisation is not None and (organisations is None or organisation.pk in organisations)
+
+
+def _refuse_owner(actor, organisation, *, request=None) -> None:
+    audit_record(
+        action=AuditAction.DENIED,
+        outcome=AuditOutcome.DENIED,
+        user=actor,
+        object_type="activities.resultsframework",
+        request=request,
+        detail={"perm": str(Perm.INDICATOR_EDIT), "owner": getattr(organisation, "acronym", "")},
+    )
+    raise PermissionDenied(_("You may not edit the results frameworks of this organisation."))
+
+
+def _changed(obj, values: dict) -> list[str]:
+    return [name for name, value in values.items() if getattr(obj, name) != value]
+
+
+# --- Frameworks -----------------------------------------------------------------------------------
+
+
+def _framework_errors(values: dict, *, instance=None) -> dict:
+    errors = {}
+    if not (values.get("code") or "").strip():
+        errors["code"] = [_("Give the framework a code.")]
+    elif (
+        ResultsFramework.objects.filter(code=values["code"])
+        .exclude(pk=getattr(instance, "pk", None))
+        .exists()
+    ):
+        errors["code"] = [_("Another results framework has this code.")]
+    if not (values.get("name") or "").strip():
+        errors["name"] = [_("Give the framework a name.")]
+    start, end = values.get("start_date"), values.get("end_date")
+    if start is None or end is None:
+        errors["end_date"] = [_("Give the framework's start and end.")]
+    elif end < start:
+        errors["end_date"] = [_("The end comes before the start.")]
+    return errors
+
+
+def framework_create(*, actor, request=None, **values) -> ResultsFramework:
+    if not can_edit_for(actor, values.get("owner_organisation")):
+        _refuse_owner(actor, values.get("owner_organisation"), request=request)
+    values = {name: values.get(name) for name in FRAMEWORK_FIELDS}
+    values["description"] = values["description"] or ""
+    errors = _framework_errors(values)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        framework = ResultsFramework.objects.create(**values, created_by=actor, updated_by=actor)
+        audit_record(
+            action=AuditAction.CREATE,
+            user=actor,
+            obj=framework,
+            request=request,
+            detail={"code": framework.code},
+        )
+    return framework
+
+
+def framework_update(*, actor, framework: ResultsFramework, request=None, **values) -> ResultsFramework:
+    ensure(actor, Perm.INDICATOR_EDIT, framework, request=request)
+    values = {name: values.get(name, getattr(framework, name)) for name in FRAMEWORK_FIELDS}
+    values["description"] = values["description"] or ""
+    if values["owner_organisation"] != framework.owner_organisation and not can_edit_for(
+        actor, values["owner_organisation"]
+    ):
+        _refuse_owner(actor, values["owner_organisation"], request=request)
+    errors = _framework_errors(values, instance=framework)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        framework = ResultsFramework.objects.select_for_update().get(pk=framework.pk)
+        changed = _changed(framework, values)
+        if not changed:
+            return framework
+        for name, value in values.items():
+            setattr(framework, name, value)
+        framework.updated_by = actor
+        framework.save()
+        audit_record(
+            action=AuditAction.UPDATE, user=actor, obj=framework, request=request, detail={"changed": changed}
+        )
+    return framework
+
+
+# --- Results (nodes) ------------------------------------------------------------------------------
+
+
+def _node_errors(framework, values: dict, *, instance=None) -> dict:
+    errors = {}
+    if not (values.get("code") or "").strip():
+        errors["code"] = [_("Give the result a code.")]
+    elif (
+        ResultNode.objects.filter(framework=framework, code=values["code"])
+        .exclude(pk=getattr(instance, "pk", None))
+        .exists()
+    ):
+        errors["code"] = [_("Another result of this framework has this code.")]
+    if not (values.get("title_fr") or "").strip():
+        errors["title_fr"] = [_("Give the result a French title.")]
+    level, parent = values.get("level"), values.get("parent")
+    if level not in NodeLevel.values:
+        errors["level"] = [_("Choose a level.")]
+        return errors
+    expected = PARENT_LEVEL[level]
+    if expected is None and parent is not None:
+        errors["parent"] = [_("An objective is at the top of the framework: it has no parent.")]
+    elif expected is not None:
+        if parent is None or parent.framework_id != framework.pk or parent.level != expected:
+            errors["parent"] = [
+                _("A result of this level hangs under a result of level “%(level)s” of the same framework.")
+                % {"level": NodeLevel(expected).label}
+            ]
+        elif instance is not None and parent.pk == instance.pk:
+            errors["parent"] = [_("A result cannot be its own parent.")]
+    return errors
+
+
+def node_create(*, actor, framework: ResultsFramework, request=None, **values) -> ResultNode:
+    ensure(actor, Perm.INDICATOR_EDIT, framework, request=request)
+    values = {name: values.get(name) for name in NODE_FIELDS}
+    values["title_en"] = values["title_en"] or ""
+    values["order"] = values["order"] or 0
+    errors = _node_errors(framework, values)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        node = ResultNode.objects.create(framework=framework, **values, created_by=actor, updated_by=actor)
+        audit_record(
+            action=AuditAction.CREATE,
+            user=actor,
+            obj=node,
+            request=request,
+            detail={"framework": framework.code},
+        )
+    return node
+
+
+def node_update(*, actor, node: ResultNode, request=None, **values) -> ResultNode:
+    ensure(actor, Perm.INDICATOR_EDIT, node, request=request)
+    values = {name: values.get(name, getattr(node, name)) for name in NODE_FIELDS}
+    values["title_en"] = values["title_en"] or ""
+    values["order"] = values["order"] or 0
+    errors = _node_errors(node.framework, values, instance=node)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        node = ResultNode.objects.select_for_update().get(pk=node.pk)
+        changed = _changed(node, values)
+        if not changed:
+            return node
+        for name, value in values.items():
+            setattr(node, name, value)
+        node.updated_by = actor
+        node.save()
+        audit_record(
+            action=AuditAction.UPDATE, user=actor, obj=node, request=request, detail={"changed": changed}
+        )
+    return node
+
+
+# --- Indicators -----------------------------------------------------------------------------------
+
+
+def _indicator_errors(framework, values: dict, *, instance=None) -> dict:
+    errors = {}
+    if not (values.get("code") or "").strip():
+        errors["code"] = [_("Give the indicator a code.")]
+    elif (
+        Indicator.objects.filter(framework=framework, code=values["code"])
+        .exclude(pk=getattr(instance, "pk", None))
+        .exists()
+    ):
+        errors["code"] = [_("Another indicator of this framework has this code.")]
+    if not (values.get("name_fr") or "").strip():
+        errors["name_fr"] = [_("Give the indicator a French name.")]
+    node = values.get("node")
+    if node is None or node.framework_id != framework.pk:
+        errors["node"] = [_("Choose a result of this framework.")]
+    if values.get("unit") not in IndicatorUnit.values:
+        errors["unit"] = [_("Choose a unit.")]
+    unknown = [code for code in values.get("disaggregations") or [] if code not in Disaggregation.values]
+    if unknown:
+        errors["disaggregations"] = [_("Unknown disaggregation: %(name)s.") % {"name": ", ".join(unknown)}]
+    source = values.get("source")
+    if source == IndicatorSource.COMPUTED:
+        problems = computations.computation_errors(
+            values.get("computation"),
+            disaggregations=[
+                code for code in values.get("disaggregations") or [] if code in Disaggregation.values
+            ],
+            has_programme=framework.programme_id is not None,
+        )
+        if problems:
+            errors["computation"] = problems
+    elif source == IndicatorSource.MANUAL:
+        if values.get("computation"):
+            errors["computation"] = [_("A manual indicator has no computation: leave it empty.")]
+    else:
+        errors["source"] = [_("Choose the source: computed or manual.")]
+    return errors
+
+
+def _indicator_values(values: dict, *, instance=None) -> dict:
+    out = {name: values.get(name, getattr(instance, name) if instance else None) for name in INDICATOR_FIELDS}
+    out["name_en"] = out["name_en"] or ""
+    out["means_of_verification"] = out["means_of_verification"] or ""
+    out["computation"] = out["computation"] or {}
+    out["disaggregations"] = list(out["disaggregations"] or [])
+    out["order"] = out["order"] or 0
+    out["unit"] = out["unit"] or IndicatorUnit.NUMBER
+    return out
+
+
+def indicator_create(*, actor, framework: ResultsFramework, request=None, **values) -> Indicator:
+    ensure(actor, Perm.INDICATOR_EDIT, framework, request=request)
+    values = _indicator_values(values)
+    errors = _indicator_errors(framework, values)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        indicator = Indicator.objects.create(
+            framework=framework, **values, created_by=actor, updated_by=actor
+        )
+        audit_record(
+            action=AuditAction.CREATE,
+            user=actor,
+            obj=indicator,
+            request=request,
+            detail={"framework": framework.code, "code": indicator.code, "source": indicator.source},
+        )
+    return indicator
+
+
+def indicator_update(*, actor, indicator: Indicator, request=None, **values) -> Indicator:
+    ensure(actor, Perm.INDICATOR_EDIT, indicator, request=request)
+    values = _indicator_values(values, instance=indicator)
+    errors = _indicator_errors(indicator.framework, values, instance=indicator)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        indicator = Indicator.objects.select_for_update().get(pk=indicator.pk)
+        changed = _changed(indicator, values)
+        if not changed:
+            return indicator
+        for name, value in values.items():
+            setattr(indicator, name, value)
+        indicator.updated_by = actor
+        indicator.save()
+        audit_record(
+            action=AuditAction.UPDATE, user=actor, obj=indicator, request=request, detail={"changed": changed}
+        )
+    return indicator
+
+
+# --- Targets and manual values --------------------------------------------------------------------
+
+
+def _period_errors(start, end) -> dict:
+    if start is None or end is None:
+        return {"period_end": [_("Give the period's start and end.")]}
+    if end < start:
+        return {"period_end": [_("The end comes before the start.")]}
+    return {}
+
+
+def target_set(
+    *,
+    actor,
+    indicator: Indicator,
+    period_start: datetime.date,
+    period_end: datetime.date,
+    value: Decimal,
+    area=None,
+    request=None,
+) -> IndicatorTarget:
+    """The target of the indicator for the period (and area): created, or changed if one exists."""
+    ensure(actor, Perm.INDICATOR_EDIT, indicator, request=request)
+    errors = _period_errors(period_start, period_end)
+    if value is None or value < 0:
+        errors["value"] = [_("A target is a number, 0 or more.")]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        target, created = IndicatorTarget.objects.select_for_update().get_or_create(
+            indicator=indicator,
+            period_start=period_start,
+            period_end=period_end,
+            area=area,
+            defaults={"value": value},
+        )
+        if not created:
+            if target.value == value:
+                return target
+            target.value = value
+            target.save(update_fields=["value"])
+        audit_record(
+            action=AuditAction.CREATE if created else AuditAction.UPDATE,
+            user=actor,
+            obj=indicator,
+            request=request,
+            detail={
+                "target": str(value),
+                "from": period_start.isoformat(),
+                "to": period_end.isoformat(),
+                "area": area.pcode if area else "",
+            },
+        )
+    return target
+
+
+def indicator_value_record(
+    *,
+    actor,
+    indicator: Indicator,
+    period_start: datetime.date,
+    period_end: datetime.date,
+    value: Decimal,
+    evidence: str,
+    area=None,
+    disaggregation: dict | None = None,
+    request=None,
+) -> IndicatorValue:
+    """A manual value with its evidence; a correction is a new entry (the latest for a period wins)."""
+    ensure(actor, Perm.INDICATOR_EDIT, indicator, request=request)
+    errors = _period_errors(period_start, period_end)
+    if indicator.source != IndicatorSource.MANUAL:
+        errors["value"] = [
+            _("This indicator is computed from Sentinelle's records: no value is entered by hand.")
+        ]
+    if value is None or value < 0:
+        errors["value"] = [_("A value is a number, 0 or more.")]
+    elif indicator.unit == IndicatorUnit.PERCENTAGE and value > 100:
+        errors["value"] = [_("A percentage is between 0 and 100.")]
+    if not (evidence or "").strip():
+        errors["evidence"] = [_("Give the evidence of this value (report, list, minutes...).")]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        entry = IndicatorValue.objects.create(
+            indicator=indicator,
+            period_start=period_start,
+            period_end=period_end,
+            area=area,
+            disaggregation=disaggregation or {},
+            value=value,
+            evidence=evidence.strip(),
+            entered_by=actor,
+            created_by=actor,
+            updated_by=actor,
+        )
+        audit_record(
+            action=AuditAction.CREATE,
+            user=actor,
+            obj=entry,
+            request=request,
+            detail={
+                "indicator": indicator.code,
+                "value": str(value),
+                "from": period_start.isoformat(),
+                "to": period_end.isoformat(),
+            },
+        )
+    return entry

@@ -1,0 +1,439 @@
+"""The statistics API over the declared datasets (core/datasets.py), with disclosure control.
+
+GET /api/v1/stats/<dataset>/?group_by=a,b&measure=m1,m2&date_from=&date_to=&area=<P-code>
+&organisation=<acronym>&<dataset filter>=<code[,code]>
+answers rows {dimension: code, dimension_label: label, measure: value}.
+
+Who gets what (design §6):
+  - analysts (Perm.STATS_EXACT: the IMO, administrators) get exact values, each row flagged `suppressed`
+    when one of its cells would be hidden from everyone else;
+  - everyone else (Perm.STATS_VIEW) gets every answer through core/disclosure.protect: cells under the
+    threshold, and the complementary cells that would let one subtract back to them, read "<5"; at most
+    two dimensions; GBV figures (a GBV dataset, a filter on the "gbv" code, or a breakdown whose codes
+    include it) never below the admin level of the sharing protocol (refused, not rolled up, so that
+    nobody mistakes a region total for a cercle's).
+Nothing here knows a dataset by name, except the GBV rule (names starting with "gbv", and the "gbv" code)
+and the HXL tags.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import decimal
+import io
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+
+from sentinelle.core import datasets
+from sentinelle.core.datasets import AREA_LEVELS, DatasetError, Filters
+from sentinelle.core.disclosure import TOTAL, Audience, coarsest_area_level, protect, threshold_setting
+
+# Query parameters every dataset understands; any other one names a dataset filter.
+RESERVED = {"group_by", "measure", "date_from", "date_to", "area", "organisation", "format"}
+MAX_PUBLIC_DIMENSIONS = 2
+
+# HXL hashtags (https://hxlstandard.org) of known dimension and measure names; anything else gets the
+# generic #indicator+<name>. Label columns take the dimension's tag with +name.
+HXL_DIMENSIONS = {
+    "admin1": "#adm1+code",
+    "admin2": "#adm2+code",
+    "admin3": "#adm3+code",
+    "organisation": "#org+acronym",
+    "sex": "#sex",
+    "age_group": "#age+group",
+    "month": "#date+month",
+    "date": "#date",
+    "year": "#date+year",
+    "status": "#status",
+    "population_status": "#population+status",
+    "displacement_status": "#population+status",
+    "category": "#indicator+category",
+    "activity_type": "#activity+type",
+    "project": "#activity+project",
+    "programme": "#activity+programme",
+    "service_type": "#service+type",
+    "case_type": "#indicator+case_type",
+    "gbv_type": "#indicator+gbv_type",
+    "violation_type": "#indicator+violation_type",
+    "cause": "#cause",
+    "source": "#meta+source",
+    "source_mechanism": "#meta+source",
+}
+HXL_MEASURES = {
+    ("incidents", "count"): "#event+num",
+    ("gbv_incidents", "count"): "#event+num+gbv",
+    ("grave_violations", "count"): "#affected+num+children",
+    ("grave_violations", "violations"): "#event+num+violations",
+    ("victims", "count"): "#affected+num",
+    ("eo_casualties", "count"): "#affected+num+casualties",
+    ("cases", "count"): "#indicator+num+cases",
+    ("referrals", "count"): "#indicator+num+referrals",
+    ("population", "individuals"): "#affected+ind",
+    ("population", "households"): "#affected+hh",
+    ("displacement_events", "individuals"): "#affected+ind+displaced",
+    ("displacement_events", "households"): "#affected+hh+displaced",
+    ("displacement_events", "events"): "#event+num+displacement",
+    ("people_in_need", "people_in_need"): "#inneed+ind",
+    ("activities", "people_reached"): "#reached+ind",
+    ("activities", "count"): "#activity+num",
+    ("trainings", "participants"): "#reached+ind+trained",
+    ("trainings", "count"): "#activity+num+trainings",
+}
+HXL_SUPPRESSED = "#meta+suppressed"
+
+
+def hxl_dimension(name: str) -> str:
+    return HXL_DIMENSIONS.get(name, f"#indicator+{name}")
+
+
+def hxl_label(name: str) -> str:
+    return hxl_dimension(name).split("+", 1)[0] + "+name"
+
+
+def hxl_measure(dataset: str, name: str) -> str:
+    return HXL_MEASURES.get((dataset, name), f"#indicator+num+{name}")
+
+
+@dataclass
+class StatsQuery:
+    dataset: datasets.Dataset
+    measures: list[str]
+    group_by: list[str]
+    filters: Filters
+    exact: bool
+    echo: dict = field(default_factory=dict)
+
+
+@dataclass
+class StatsAnswer:
+    query: StatsQuery
+    rows: list[dict]
+    total: dict
+    threshold: int
+
+    @property
+    def dimension_columns(self) -> list[str]:
+        columns = []
+        for dim in self.query.group_by:
+            columns += [dim, f"{dim}_label"]
+        return columns
+
+    @property
+    def columns(self) -> list[str]:
+        extra = ["suppressed"] if self.query.exact else []
+        return self.dimension_columns + self.query.measures + extra
+
+    def hxl_tags(self) -> list[str]:
+        tags = []
+        for dim in self.query.group_by:
+            tags += [hxl_dimension(dim), hxl_label(dim)]
+        tags += [hxl_measure(self.query.dataset.name, measure) for measure in self.query.measures]
+        if self.query.exact:
+            tags.append(HXL_SUPPRESSED)
+        return tags
+
+    def as_json(self) -> dict:
+        query = self.query
+        return {
+            "dataset": query.dataset.name,
+            "label": str(query.dataset.label),
+            "group_by": query.group_by,
+            "measures": query.measures,
+            "filters": query.echo,
+            "exact": query.exact,
+            "threshold": self.threshold,
+            "count": len(self.rows),
+            "rows": self.rows,
+            "total": self.total,
+        }
+
+    def as_csv(self, *, hxl: bool = False) -> str:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        columns = self.columns
+        writer.writerow(columns)
+        if hxl:
+            writer.writerow(self.hxl_tags())
+        for row in self.rows:
+            writer.writerow(["" if row.get(c) is None else _csv_value(row.get(c)) for c in columns])
+        return out.getvalue()
+
+
+def _csv_value(value):
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return value
+
+
+# --- Parsing ---------------------------------------------------------------------------------------
+
+
+def _values(params, name: str) -> list[str]:
+    """A parameter's values, repeated (?a=1&a=2) or comma-separated (?a=1,2), blanks dropped, in order."""
+    found = []
+    for raw in params.getlist(name):
+        for part in str(raw).split(","):
+            part = part.strip()
+            if part and part not in found:
+                found.append(part)
+    return found
+
+
+def _date(params, name: str) -> datetime.date | None:
+    value = (params.get(name) or "").strip()
+    if not value:
+        return None
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise DatasetError(
+            _("Invalid date for %(name)s: %(value)s (expected YYYY-MM-DD).") % {"name": name, "value": value}
+        ) from None
+
+
+def _areas(codes: list[str]) -> tuple:
+    from sentinelle.geography.selectors import AreaLookupError, area_resolve
+
+    areas = []
+    for code in codes:
+        try:
+            areas.append(area_resolve(code))
+        except AreaLookupError:
+            raise DatasetError(_("Unknown area: %(code)s.") % {"code": code}) from None
+    return tuple(areas)
+
+
+def _organisations(acronyms: list[str]) -> tuple:
+    from sentinelle.accounts.models import Organisation
+
+    ids = []
+    for acronym in acronyms:
+        pk = Organisation.objects.filter(acronym__iexact=acronym).values_list("pk", flat=True).first()
+        if pk is None:
+            raise DatasetError(_("Unknown organisation: %(acronym)s.") % {"acronym": acronym})
+        ids.append(pk)
+    return tuple(ids)
+
+
+def parse_query(name: str, params, *, exact: bool) -> StatsQuery:
+    """Validate the request against the dataset and the user's audience; DatasetError says what is wrong."""
+    dataset = datasets.get(name)
+    dims = dataset.all_dimensions()
+    group_by = _values(params, "group_by")
+    measures = _values(params, "measure") or [dataset.default_measure]
+    for measure in measures:
+        if measure not in dataset.measures:
+            raise DatasetError(
+                _("Unknown measure for %(dataset)s: %(name)s.") % {"dataset": dataset.name, "name": measure}
+            )
+    for dim in group_by:
+        if dim not in dims:
+            raise DatasetError(
+                _("Unknown dimension for %(dataset)s: %(name)s.") % {"dataset": dataset.name, "name": dim}
+            )
+    extra = {}
+    for key in params:
+        if key in RESERVED:
+            continue
+        if key not in dataset.filters:
+            raise DatasetError(
+                _("Unknown filter for %(dataset)s: %(name)s.") % {"dataset": dataset.name, "name": key}
+            )
+        values = _values(params, key)
+        if values:
+            extra[key] = values
+    areas = _areas(_values(params, "area"))
+    if areas and not dataset.area_field:
+        raise DatasetError(_("This dataset has no area."))
+    organisation_codes = _values(params, "organisation")
+    if organisation_codes and not dataset.organisation_field:
+        raise DatasetError(_("This dataset has no organisation."))
+    filters = Filters(
+        date_from=_date(params, "date_from"),
+        date_to=_date(params, "date_to"),
+        areas=areas,
+        organisation_ids=_organisations(organisation_codes),
+        extra=extra,
+    )
+    if not exact:
+        _check_public(dataset, group_by, areas, extra)
+    echo = dict(extra)
+    if filters.date_from:
+        echo["date_from"] = filters.date_from.isoformat()
+    if filters.date_to:
+        echo["date_to"] = filters.date_to.isoformat()
+    if areas:
+        echo["area"] = [area.pcode for area in areas]
+    if organisation_codes:
+        echo["organisation"] = organisation_codes
+    return StatsQuery(dataset, measures, group_by, filters, exact, echo)
+
+
+GBV_CODE = "gbv"
+
+
+def is_gbv(dataset: datasets.Dataset) -> bool:
+    return dataset.name.startswith("gbv")
+
+
+def shows_gbv(dataset: datasets.Dataset, group_by: list[str], extra: dict) -> bool:
+    """Does the answer hold GBV figures? A GBV dataset; a filter on the "gbv" code (incidents of category
+    gbv, GBV cases or their referrals); or a breakdown by a dimension with a "gbv" code, which puts the
+    GBV figures in their own rows."""
+    if is_gbv(dataset):
+        return True
+    if any(GBV_CODE in values for values in extra.values()):
+        return True
+    dims = dataset.all_dimensions()
+    return any(dims[dim].choices and GBV_CODE in dims[dim].choices for dim in group_by)
+
+
+def _check_public(dataset, group_by: list[str], areas: tuple, extra: dict) -> None:
+    """The limits of answers that leave the analysts."""
+    if len(group_by) > MAX_PUBLIC_DIMENSIONS:
+        raise DatasetError(
+            _("Group by at most %(count)d dimensions (exact figures are for analysts only).")
+            % {"count": MAX_PUBLIC_DIMENSIONS}
+        )
+    if not shows_gbv(dataset, group_by, extra):
+        return
+    for dim in group_by:
+        level = AREA_LEVELS.get(dim)
+        if level is not None and coarsest_area_level(level, gbv=True) < level:
+            raise DatasetError(
+                _(
+                    "GBV figures are not broken down below admin level %(level)d "
+                    "(information-sharing protocol): group by a coarser area."
+                )
+                % {"level": coarsest_area_level(level, gbv=True)}
+            )
+    for area in areas:
+        if coarsest_area_level(area.level, gbv=True) < area.level:
+            raise DatasetError(
+                _(
+                    "GBV figures are not broken down below admin level %(level)d "
+                    "(information-sharing protocol): filter on a coarser area."
+                )
+                % {"level": coarsest_area_level(area.level, gbv=True)}
+            )
+
+
+# --- Answering -------------------------------------------------------------------------------------
+
+
+def _plain(value):
+    if isinstance(value, decimal.Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+def _area_labels(rows: list[dict], group_by: list[str]) -> dict[str, str]:
+    from sentinelle.geography.models import AdminArea
+
+    codes = {row[dim] for row in rows for dim in group_by if dim in AREA_LEVELS and row[dim]}
+    if not codes:
+        return {}
+    labels = {}
+    # The default version's names win over older versions' for the same P-code.
+    for pcode, name in (
+        AdminArea.objects.filter(pcode__in=codes)
+        .order_by("version__is_default", "version_id")
+        .values_list("pcode", "name_fr")
+    ):
+        labels[pcode] = name
+    return labels
+
+
+def _keys(row: dict, group_by: list[str], measure: str) -> tuple:
+    """The (row, column) of a result row in the two-way table that disclosure control protects."""
+    if not group_by:
+        return ("total", measure)
+    if len(group_by) == 1:
+        return (row[group_by[0]], measure)
+    if len(group_by) == 2:
+        return (row[group_by[0]], row[group_by[1]])
+    return (tuple(row[dim] for dim in group_by), measure)
+
+
+def answer(query: StatsQuery) -> StatsAnswer:
+    dataset = query.dataset
+    raw = datasets.aggregate(
+        dataset.name, measures=query.measures, group_by=query.group_by, filters=query.filters
+    )
+    threshold = threshold_setting()
+    audience = Audience.ANALYST if query.exact else Audience.PUBLIC
+    tables = {}
+    for measure in query.measures:
+        counts: dict[tuple, int] = {}
+        for row in raw:
+            key = _keys(row, query.group_by, measure)
+            counts[key] = counts.get(key, 0) + int(row[measure] or 0)
+        tables[measure] = protect(counts, audience=audience, threshold=threshold)
+    hidden = f"<{threshold}"
+    area_labels = _area_labels(raw, query.group_by)
+    dims = dataset.all_dimensions()
+    rows = []
+    for row in raw:
+        out = {}
+        for dim in query.group_by:
+            code = _plain(row[dim])
+            out[dim] = code
+            if dim in AREA_LEVELS:
+                out[f"{dim}_label"] = area_labels.get(code, "") if code else ""
+            else:
+                out[f"{dim}_label"] = datasets.label_of(dataset, dim, row[dim]) if dim in dims else ""
+        suppressed = False
+        for measure in query.measures:
+            cell = tables[measure].cell(*_keys(row, query.group_by, measure))
+            suppressed = suppressed or cell.suppressed
+            out[measure] = _plain(row[measure] or 0) if (query.exact or not cell.suppressed) else hidden
+        if query.exact:
+            out["suppressed"] = suppressed
+        rows.append(out)
+    rows.sort(key=lambda r: tuple((r[d] is None, str(r[d])) for d in query.group_by))
+    total = {}
+    for measure, table in tables.items():
+        grand = table.cells.get((TOTAL, TOTAL))
+        if grand is None:
+            total[measure] = 0
+        elif query.exact or not grand.suppressed:
+            total[measure] = grand.value
+        else:
+            total[measure] = hidden
+    return StatsAnswer(query=query, rows=rows, total=total, threshold=threshold)
+
+
+def catalogue() -> list[dict]:
+    """Every dataset with its measures, dimensions (and their codes) and filters."""
+    entries = []
+    for dataset in datasets.all_datasets():
+        dims = dataset.all_dimensions()
+        entries.append(
+            {
+                "name": dataset.name,
+                "label": str(dataset.label),
+                "default_measure": dataset.default_measure,
+                "measures": [{"name": n, "label": str(m.label)} for n, m in dataset.measures.items()],
+                "dimensions": [
+                    {
+                        "name": n,
+                        "label": str(d.label),
+                        "hxl": hxl_dimension(n),
+                        "codes": {str(k): str(v) for k, v in d.choices.items()} if d.choices else None,
+                    }
+                    for n, d in dims.items()
+                ],
+                "filters": sorted(dataset.filters),
+                "date_filter": bool(dataset.date_field),
+                "area_filter": bool(dataset.area_field),
+                "organisation_filter": bool(dataset.organisation_field),
+                "gbv": is_gbv(dataset),
+            }
+        )
+    return entries

@@ -1,0 +1,100 @@
+"""The figures case management gives (see core/datasets.py): counts only, never a person.
+
+- cases: cases opened (date: opened_on), by type, status, risk level, organisation, the person's sex and
+  age group; archived (merged) cases are left out.
+- referrals: referrals made (date: the day the referral was made), by service type, status, the case's
+  type, the referring organisation (the case's), urgency, the person's sex and age group. "Managed" in the
+  seeds' sense is status completed; cancelled referrals stay in the count of referrals made unless filtered.
+"""
+
+from django.db.models import Count, DateField
+from django.db.models.functions import TruncDate, TruncMonth
+from django.utils.translation import gettext_lazy as _
+
+from sentinelle.cases.models import Case, CaseStatus, CaseType, Referral, ReferralStatus, RiskLevel
+from sentinelle.cases.models.codes import Urgency
+from sentinelle.core.codes import AgeGroup, Sex
+from sentinelle.core.datasets import Dataset, Dimension, Measure, register
+from sentinelle.core.permissions import Perm
+from sentinelle.directory.models import ServiceType
+
+MONTH = Dimension(_("Month"), "month")
+
+
+def _cases(filters):
+    return Case.objects.filter(is_archived=False).annotate(
+        month=TruncMonth("opened_on", output_field=DateField())
+    )
+
+
+register(
+    Dataset(
+        name="cases",
+        label=_("Cases"),
+        perm=Perm.CASE_STATS,
+        base=_cases,
+        measures={"count": Measure(_("Cases"), lambda: Count("pk"))},
+        dimensions={
+            "case_type": Dimension(_("Type of case"), "case_type", dict(CaseType.choices)),
+            "status": Dimension(_("Status"), "status", dict(CaseStatus.choices)),
+            "risk_level": Dimension(_("Risk level"), "risk_level", dict(RiskLevel.choices)),
+            "organisation": Dimension(_("Organisation"), "organisation__acronym"),
+            "sex": Dimension(_("Sex"), "person__sex", dict(Sex.choices)),
+            "age_group": Dimension(_("Age group"), "person__age_group", dict(AgeGroup.choices)),
+            "month": MONTH,
+        },
+        default_measure="count",
+        date_field="opened_on",
+        area_field="area",
+        organisation_field="organisation",
+        filters={
+            "case_type": "case_type",
+            "status": "status",
+            "risk_level": "risk_level",
+            "organisation": "organisation__acronym",
+            "sex": "person__sex",
+            "age_group": "person__age_group",
+        },
+    )
+)
+
+
+def _referrals(filters):
+    return Referral.objects.filter(is_archived=False, case__is_archived=False).annotate(
+        referred_on=TruncDate("created_at"),
+        month=TruncMonth("created_at", output_field=DateField()),
+    )
+
+
+register(
+    Dataset(
+        name="referrals",
+        label=_("Referrals"),
+        perm=Perm.CASE_STATS,
+        base=_referrals,
+        measures={"count": Measure(_("Referrals"), lambda: Count("pk"))},
+        dimensions={
+            "service_type": Dimension(_("Type of service"), "service_type", dict(ServiceType.choices)),
+            "status": Dimension(_("Status"), "status", dict(ReferralStatus.choices)),
+            "case_type": Dimension(_("Type of case"), "case__case_type", dict(CaseType.choices)),
+            "organisation": Dimension(_("Referring organisation"), "case__organisation__acronym"),
+            "urgency": Dimension(_("Urgency"), "urgency", dict(Urgency.choices)),
+            "sex": Dimension(_("Sex"), "case__person__sex", dict(Sex.choices)),
+            "age_group": Dimension(_("Age group"), "case__person__age_group", dict(AgeGroup.choices)),
+            "month": MONTH,
+        },
+        default_measure="count",
+        date_field="referred_on",
+        area_field="case__area",
+        organisation_field="case__organisation",
+        filters={
+            "service_type": "service_type",
+            "status": "status",
+            "case_type": "case__case_type",
+            "organisation": "case__organisation__acronym",
+            "urgency": "urgency",
+            "sex": "case__person__sex",
+            "age_group": "case__person__age_group",
+        },
+    )
+)

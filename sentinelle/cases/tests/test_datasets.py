@@ -1,0 +1,101 @@
+"""Case-management datasets against a hand-counted fixture, and the indicators the seeds compute from them.
+
+C1 GBV case (woman), Mopti: R1 PSS completed, R2 health pending
+C2 child-protection case (woman registered by default), Mopti: R3 PSS completed
+C3 GBV case, Ségou: R4 PSS pending
+Survivors who received PSS (completed PSS referrals on GBV cases): 1.
+Share of referred cases managed (completed over referred): 2 / 4 = 50 %; by region Mopti 2/3, Ségou 0/1.
+"""
+
+from decimal import Decimal
+
+import pytest
+
+from sentinelle.activities.computations import Evaluator
+from sentinelle.cases.models import Case, Referral
+from sentinelle.cases.tests.factories_cases import (
+    commune_in,
+    consent_for,
+    make_case,
+    make_referral,
+    make_service,
+)
+from sentinelle.core.datasets import Filters, aggregate
+
+PSS_SURVIVORS = {
+    "kind": "value",
+    "dataset": "referrals",
+    "measure": "count",
+    "filters": {"service_type": "pss", "status": "completed", "case_type": "gbv"},
+}
+MANAGED_SHARE = {
+    "kind": "ratio",
+    "numerator": {"kind": "value", "dataset": "referrals", "filters": {"status": "completed"}},
+    "denominator": {"kind": "value", "dataset": "referrals"},
+    "scale": 100,
+}
+
+
+@pytest.fixture
+def casework(caseworker_in_area, caseworker_other_area, beta, mopti, segou):
+    here, there = commune_in(mopti, "Sévaré"), commune_in(segou, "Markala")
+    pss_here, health_here = make_service(beta, here, "pss"), make_service(beta, here, "health")
+    pss_there = make_service(beta, there, "pss")
+    c1 = make_case(caseworker_in_area, here, case_type="gbv", risk_level="high")
+    c2 = make_case(caseworker_in_area, here, case_type="child_protection", given_name="Fanta")
+    c3 = make_case(caseworker_other_area, there, case_type="gbv", given_name="Kadia")
+    for actor, case in ((caseworker_in_area, c1), (caseworker_in_area, c2), (caseworker_other_area, c3)):
+        consent_for(actor, case, organisations=[beta])
+    r1 = make_referral(caseworker_in_area, c1, pss_here)
+    make_referral(caseworker_in_area, c1, health_here)
+    r3 = make_referral(caseworker_in_area, c2, pss_here)
+    make_referral(caseworker_other_area, c3, pss_there)
+    Referral.objects.filter(pk__in=[r1.pk, r3.pk]).update(status="completed")
+    return {"c1": c1, "c2": c2, "c3": c3}
+
+
+def test_cases_by_type_and_risk(casework):
+    rows = aggregate("cases", group_by=["case_type"])
+    assert {row["case_type"]: row["count"] for row in rows} == {"gbv": 2, "child_protection": 1}
+    assert aggregate("cases", filters=Filters(extra={"risk_level": "high"})) == [{"count": 1}]
+    assert {r["sex"]: r["count"] for r in aggregate("cases", group_by=["sex"])} == {"f": 3}
+
+
+def test_archived_cases_are_left_out(casework):
+    Case.objects.filter(pk=casework["c2"].pk).update(is_archived=True)
+    assert aggregate("cases") == [{"count": 2}]
+
+
+def test_referrals_by_service_type_status_and_case_type(casework):
+    rows = aggregate("referrals", group_by=["service_type", "status"])
+    assert {(r["service_type"], r["status"]): r["count"] for r in rows} == {
+        ("pss", "completed"): 2,
+        ("health", "pending"): 1,
+        ("pss", "pending"): 1,
+    }
+    assert {r["case_type"]: r["count"] for r in aggregate("referrals", group_by=["case_type"])} == {
+        "gbv": 3,
+        "child_protection": 1,
+    }
+
+
+def test_survivors_who_received_pss(casework):
+    assert Evaluator().evaluate(PSS_SURVIVORS, date_from=None, date_to=None) == {(): 1}
+    by_sex = Evaluator().evaluate(PSS_SURVIVORS, date_from=None, date_to=None, group_by=["sex"])
+    assert by_sex == {("f",): 1}
+
+
+def test_share_of_referred_cases_managed_by_region(casework):
+    evaluator = Evaluator()
+    assert evaluator.evaluate(MANAGED_SHARE, date_from=None, date_to=None) == {(): Decimal(50)}
+    by_region = evaluator.evaluate(MANAGED_SHARE, date_from=None, date_to=None, group_by=["admin1"])
+    assert by_region == {("ML05",): Decimal(2) / 3 * 100, ("ML04",): Decimal(0)}
+
+
+def test_ratio_with_zero_denominator_has_no_value(casework):
+    ipa = {
+        **MANAGED_SHARE,
+        "numerator": {"dataset": "referrals", "filters": {"status": "completed", "case_type": "ipa"}},
+        "denominator": {"dataset": "referrals", "filters": {"case_type": "ipa"}},
+    }
+    assert Evaluator().evaluate(ipa, date_from=None, date_to=None) == {(): None}

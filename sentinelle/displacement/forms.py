@@ -1,0 +1,260 @@
+"""Forms of population movement: they check the shape of the input and name the area; the services
+check everything else (levels, dates, totals, permissions) and their errors are attached to the fields."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from sentinelle.core.codes import AgeGroup, PopulationStatus, Sex
+from sentinelle.displacement.models import (
+    FIGURE_STATUS_CHOICES,
+    EventCause,
+    FigureSource,
+    ReturnCondition,
+)
+from sentinelle.displacement.services import (
+    EventInput,
+    FigureInput,
+    IntentionInput,
+    NeedInput,
+)
+from sentinelle.geography.selectors import AreaLookupError, area_resolve
+
+BREAKDOWN_CELLS = [(sex, age) for sex in Sex.values for age in AgeGroup.values]
+
+
+def _blank(choices) -> list:
+    return [("", "—"), *choices]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def _resolve(value: str):
+    if not value:
+        return None
+    try:
+        return area_resolve(value)
+    except AreaLookupError as error:
+        raise ValidationError(str(error)) from None
+
+
+class AreaField(forms.CharField):
+    """A cercle or commune given by P-code or name, resolved in the current COD version."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", _("P-code (ML0501) or name of the cercle or commune."))
+        kwargs.setdefault("max_length", 200)
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        return _resolve(super().clean(value))
+
+    def prepare_value(self, value):
+        pcode = getattr(value, "pcode", None)
+        return pcode if pcode else value
+
+
+def attach_errors(form: forms.Form, error: ValidationError) -> None:
+    """The service's errors on the matching fields (the others on the form)."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for key, messages in error.message_dict.items():
+        form.add_error(key if key in form.fields else None, messages)
+
+
+class _OrganisationForm(forms.Form):
+    organisation = forms.ModelChoiceField(label=_("Reporting organisation"), queryset=None)
+
+    def __init__(self, *args, organisations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations
+        if organisations.count() == 1 and not self.initial.get("organisation"):
+            self.initial["organisation"] = organisations.first()
+
+
+class FigureForm(_OrganisationForm):
+    area = AreaField(label=_("Area"))
+    round_date = forms.DateField(label=_("Date of the round"), widget=DateInput())
+    status = forms.ChoiceField(label=_("Population status"), choices=_blank(FIGURE_STATUS_CHOICES))
+    source = forms.ChoiceField(label=_("Source"), choices=FigureSource.choices)
+    households = forms.IntegerField(label=_("Households"), min_value=0, required=False)
+    individuals = forms.IntegerField(label=_("Individuals"), min_value=0)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for sex, age in BREAKDOWN_CELLS:
+            self.fields[f"n_{sex}_{age}"] = forms.IntegerField(
+                label=f"{Sex(sex).label} · {AgeGroup(age).label}", min_value=0, required=False
+            )
+
+    def breakdown_fields(self):
+        return [self[f"n_{sex}_{age}"] for sex, age in BREAKDOWN_CELLS]
+
+    def main_fields(self):
+        return [self[name] for name in ("organisation", "area", "round_date", "status", "source")] + [
+            self["households"],
+            self["individuals"],
+        ]
+
+    @classmethod
+    def initial_for(cls, figure, breakdown: dict) -> dict:
+        initial = {
+            name: getattr(figure, name)
+            for name in (
+                "organisation",
+                "area",
+                "round_date",
+                "status",
+                "source",
+                "households",
+                "individuals",
+            )
+        }
+        initial.update({f"n_{sex}_{age}": count for (sex, age), count in breakdown.items()})
+        return initial
+
+    def to_input(self, *, source_key: str = "") -> FigureInput:
+        data = self.cleaned_data
+        return FigureInput(
+            organisation=data["organisation"],
+            area=data["area"],
+            round_date=data["round_date"],
+            status=data["status"],
+            source=data["source"],
+            individuals=data["individuals"],
+            households=data.get("households"),
+            breakdown={
+                (sex, age): data[f"n_{sex}_{age}"]
+                for sex, age in BREAKDOWN_CELLS
+                if data.get(f"n_{sex}_{age}")
+            },
+            source_key=source_key,
+        )
+
+
+class EventForm(_OrganisationForm):
+    date = forms.DateField(label=_("Date of the displacement"), widget=DateInput())
+    destination_area = AreaField(label=_("Area of arrival"))
+    origin_area = AreaField(
+        label=_("Area of origin"), required=False, help_text=_("Leave empty when the origin is not known.")
+    )
+    individuals = forms.IntegerField(label=_("Individuals"), min_value=1)
+    households = forms.IntegerField(label=_("Households"), min_value=0, required=False)
+    cause = forms.ChoiceField(label=_("Cause"), choices=_blank(EventCause.choices))
+    source = forms.ChoiceField(label=_("Source"), choices=FigureSource.choices)
+    description = forms.CharField(
+        label=_("Description"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What happened, without any name or detail that identifies someone."),
+    )
+
+    def to_input(self) -> EventInput:
+        data = self.cleaned_data
+        return EventInput(
+            organisation=data["organisation"],
+            date=data["date"],
+            destination_area=data["destination_area"],
+            origin_area=data.get("origin_area"),
+            individuals=data["individuals"],
+            households=data.get("households"),
+            cause=data["cause"],
+            source=data["source"],
+            description=data.get("description") or "",
+        )
+
+
+class IntentionForm(_OrganisationForm):
+    area = AreaField(label=_("Area"))
+    survey_date = forms.DateField(label=_("Date of the survey"), widget=DateInput())
+    population_status = forms.ChoiceField(label=_("Population status"), choices=_blank(FIGURE_STATUS_CHOICES))
+    households_surveyed = forms.IntegerField(label=_("Households surveyed"), min_value=0)
+    wish_return = forms.IntegerField(label=_("Wish to return"), min_value=0)
+    wish_stay = forms.IntegerField(label=_("Wish to stay"), min_value=0)
+    wish_elsewhere = forms.IntegerField(label=_("Wish to settle elsewhere"), min_value=0)
+    conditions = forms.MultipleChoiceField(
+        label=_("Conditions for return named"),
+        choices=ReturnCondition.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    source = forms.ChoiceField(label=_("Source"), choices=FigureSource.choices)
+
+    def to_input(self) -> IntentionInput:
+        data = self.cleaned_data
+        return IntentionInput(
+            organisation=data["organisation"],
+            area=data["area"],
+            survey_date=data["survey_date"],
+            population_status=data["population_status"],
+            households_surveyed=data["households_surveyed"],
+            wish_return=data["wish_return"],
+            wish_stay=data["wish_stay"],
+            wish_elsewhere=data["wish_elsewhere"],
+            conditions=list(data.get("conditions") or []),
+            source=data["source"],
+        )
+
+
+class NeedForm(_OrganisationForm):
+    area = AreaField(label=_("Area"), help_text=_("P-code or name of the region, cercle or commune."))
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    population_status = forms.ChoiceField(
+        label=_("Population group"), choices=_blank(PopulationStatus.choices)
+    )
+    people_in_need = forms.IntegerField(label=_("People in need"), min_value=0)
+    source = forms.CharField(label=_("Source"), max_length=100, help_text=_("e.g. HNO 2024"))
+
+    def to_input(self) -> NeedInput:
+        data = self.cleaned_data
+        return NeedInput(
+            organisation=data["organisation"],
+            area=data["area"],
+            year=data["year"],
+            population_status=data["population_status"],
+            people_in_need=data["people_in_need"],
+            source=data["source"],
+        )
+
+
+# --- Filters --------------------------------------------------------------------------------------
+
+
+class _FilterForm(forms.Form):
+    area = AreaField(label=_("Area"), required=False, help_text="")
+
+    def value(self, name: str):
+        return self.cleaned_data.get(name) if self.is_valid() else None
+
+
+class OverviewForm(_FilterForm):
+    as_of = forms.DateField(label=_("As of"), required=False, widget=DateInput())
+
+
+class FigureFilterForm(_FilterForm):
+    status = forms.ChoiceField(
+        label=_("Population status"), choices=_blank(FIGURE_STATUS_CHOICES), required=False
+    )
+    source = forms.ChoiceField(label=_("Source"), choices=_blank(FigureSource.choices), required=False)
+    date_from = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    date_to = forms.DateField(label=_("To"), required=False, widget=DateInput())
+
+
+class EventFilterForm(_FilterForm):
+    cause = forms.ChoiceField(label=_("Cause"), choices=_blank(EventCause.choices), required=False)
+    date_from = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    date_to = forms.DateField(label=_("To"), required=False, widget=DateInput())
+
+
+class NeedFilterForm(_FilterForm):
+    year = forms.IntegerField(label=_("Year"), required=False, min_value=2000, max_value=2100)
+    population_status = forms.ChoiceField(
+        label=_("Population group"), choices=_blank(PopulationStatus.choices), required=False
+    )

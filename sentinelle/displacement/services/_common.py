@@ -1,0 +1,243 @@
+"""Inputs, policy and validation shared by the population services."""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from sentinelle.accounts.models import Organisation
+from sentinelle.core.audit import audit_record
+from sentinelle.core.codes import AgeGroup, PopulationStatus, Sex
+from sentinelle.core.models import AuditAction, AuditOutcome
+from sentinelle.core.permissions import ROLE_PERMISSIONS, Perm, has_perm, is_global, memberships_of
+from sentinelle.displacement.models import (
+    FIGURE_STATUSES,
+    FigureSource,
+    PopulationFigure,
+)
+from sentinelle.geography.models import AdminArea
+
+MAX_TEXT = 2000
+
+
+@dataclass
+class FigureInput:
+    organisation: Organisation
+    area: AdminArea
+    round_date: datetime.date
+    status: str
+    source: str
+    individuals: int
+    households: int | None = None
+    # (sex, age group) -> count; cells of 0 are left out.
+    breakdown: dict[tuple[str, str], int] = field(default_factory=dict)
+    source_key: str = ""
+
+    def natural_key(self) -> str:
+        return f"{self.area.pcode}|{self.status}|{self.round_date.isoformat()}|{self.source}"
+
+
+@dataclass
+class EventInput:
+    organisation: Organisation
+    date: datetime.date
+    destination_area: AdminArea
+    individuals: int
+    cause: str
+    source: str
+    origin_area: AdminArea | None = None
+    households: int | None = None
+    description: str = ""
+    source_key: str = ""
+
+
+@dataclass
+class IntentionInput:
+    organisation: Organisation
+    area: AdminArea
+    survey_date: datetime.date
+    population_status: str
+    households_surveyed: int
+    wish_return: int
+    wish_stay: int
+    wish_elsewhere: int
+    source: str
+    conditions: list[str] = field(default_factory=list)
+
+
+@dataclass
+class NeedInput:
+    organisation: Organisation
+    area: AdminArea
+    year: int
+    population_status: str
+    people_in_need: int
+    source: str
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int
+    unchanged: int
+
+
+# --- Policy -----------------------------------------------------------------------------------
+
+
+def can_manage(user, organisation: Organisation | None, area: AdminArea | None = None) -> bool:
+    """May the user record population data for this organisation in this area (before any record exists)?"""
+    if organisation is None:
+        return False
+    for membership in memberships_of(user):
+        if Perm.POPULATION_MANAGE not in ROLE_PERMISSIONS[membership.role]:
+            continue
+        if not is_global(membership.role, Perm.POPULATION_MANAGE) and (
+            membership.organisation_id != organisation.pk
+        ):
+            continue
+        areas = list(membership.areas.all())
+        if not areas or area is None:
+            return True
+        if any(area.version_id == own.version_id and area.path.startswith(own.path) for own in areas):
+            return True
+    return False
+
+
+def manageable_organisations(user):
+    """Organisations the user may record population data for (the choices of the forms)."""
+    organisations = Organisation.objects.filter(is_archived=False).order_by("acronym")
+    ids = set()
+    for membership in memberships_of(user):
+        if Perm.POPULATION_MANAGE not in ROLE_PERMISSIONS[membership.role]:
+            continue
+        if is_global(membership.role, Perm.POPULATION_MANAGE):
+            return organisations
+        ids.add(membership.organisation_id)
+    return organisations.filter(pk__in=ids)
+
+
+def _refuse(actor, *, request=None, obj=None, object_type: str = "", action: str):
+    audit_record(
+        action=AuditAction.DENIED,
+        outcome=AuditOutcome.DENIED,
+        user=actor,
+        obj=obj,
+        object_type="" if obj is not None else object_type,
+        request=request,
+        detail={"perm": str(Perm.POPULATION_MANAGE), "action": action},
+    )
+    raise PermissionDenied(_("You may not record population data for this organisation or area."))
+
+
+def _require(
+    actor, organisation, area, *, request=None, obj=None, object_type: str = "", action: str
+) -> None:
+    if obj is not None and (obj.is_archived or not has_perm(actor, Perm.POPULATION_MANAGE, obj)):
+        _refuse(actor, request=request, obj=obj, action=action)
+    if not can_manage(actor, organisation, area):
+        _refuse(actor, request=request, obj=obj, object_type=object_type, action=action)
+
+
+# --- Validation -------------------------------------------------------------------------------
+
+
+class _Errors(dict):
+    def add(self, key: str, message: str) -> None:
+        self.setdefault(key, []).append(message)
+
+
+def _check_count(errors: _Errors, key: str, value, *, required: bool = True) -> None:
+    if value is None:
+        if required:
+            errors.add(key, _("Give a number."))
+    elif value < 0:
+        errors.add(key, _("The number cannot be negative."))
+
+
+def _check_date(errors: _Errors, key: str, value) -> None:
+    if value is None:
+        errors.add(key, _("Give the date."))
+    elif value > timezone.localdate():
+        errors.add(key, _("The date cannot be in the future."))
+
+
+def _check_area(errors: _Errors, key: str, area, *, levels: tuple[int, ...]) -> None:
+    if area is None:
+        errors.add(key, _("Give the area."))
+    elif area.level not in levels:
+        names = {1: _("a region"), 2: _("a cercle"), 3: _("a commune")}
+        errors.add(
+            key,
+            _("%(name)s (%(pcode)s) is not at the right level: give %(levels)s.")
+            % {
+                "name": area.name_fr,
+                "pcode": area.pcode,
+                "levels": _(" or ").join(str(names[level]) for level in levels),
+            },
+        )
+
+
+def figure_errors(data: FigureInput) -> dict[str, list[str]]:
+    errors = _Errors()
+    if data.organisation is None:
+        errors.add("organisation", _("Give the reporting organisation."))
+    _check_area(errors, "area", data.area, levels=(2, 3))
+    _check_date(errors, "round_date", data.round_date)
+    if data.status not in FIGURE_STATUSES:
+        if data.status == PopulationStatus.HOST:
+            errors.add(
+                "status", _("Host communities are not counted in population figures: use people in need.")
+            )
+        else:
+            errors.add("status", _("Unknown population status “%(value)s”.") % {"value": data.status})
+    if data.source not in FigureSource.values:
+        errors.add("source", _("Unknown source “%(value)s”.") % {"value": data.source})
+    _check_count(errors, "individuals", data.individuals)
+    _check_count(errors, "households", data.households, required=False)
+    if (
+        data.households is not None
+        and data.individuals is not None
+        and data.households > data.individuals >= 0
+    ):
+        errors.add("households", _("More households than individuals."))
+    breakdown_total = 0
+    for (sex, age_group), count in data.breakdown.items():
+        if sex not in Sex.values or age_group not in AgeGroup.values:
+            errors.add(
+                "breakdown", _("Unknown sex or age group “%(value)s”.") % {"value": f"{sex} {age_group}"}
+            )
+        elif count is not None and count < 0:
+            errors.add("breakdown", _("The number cannot be negative."))
+        else:
+            breakdown_total += count or 0
+    if data.individuals is not None and 0 <= data.individuals < breakdown_total:
+        errors.add(
+            "breakdown",
+            _("The breakdown by sex and age (%(total)s) is more than the individuals (%(individuals)s).")
+            % {"total": breakdown_total, "individuals": data.individuals},
+        )
+    if len(data.source_key or "") > 128:
+        errors.add("source_key", _("At most %(limit)s characters.") % {"limit": 128})
+    return dict(errors)
+
+
+def _same_round(data: FigureInput, *, exclude_pk=None):
+    duplicates = PopulationFigure.objects.filter(
+        area=data.area,
+        status=data.status,
+        round_date=data.round_date,
+        source=data.source,
+        is_archived=False,
+    )
+    if exclude_pk is not None:
+        duplicates = duplicates.exclude(pk=exclude_pk)
+    return duplicates.select_related("organisation").first()
+
+
+def _round_taken_message(existing: PopulationFigure) -> str:
+    return _(
+        "This round is already recorded for this area, status and source (by %(organisation)s): "
+        "change that figure instead."
+    ) % {"organisation": existing.organisation.acronym}

@@ -1,0 +1,288 @@
+"""The figures protection monitoring gives (see core/datasets.py), with its counting rules built in.
+
+Every dataset starts from `mrm.statistics_incidents`: only submitted or verified incidents count (drafts
+and rejected reports never do), and an incident linked as another source's report of the same event
+(`duplicate_of` set) is left out, so a linked duplicate counts once, through its canonical incident.
+A GBV incident whose survivor did not consent to reporting is in no figure at all (not even among the
+incidents or victims of its other categories).
+
+- incidents: incidents (one per event), by category, perpetrator, source, organisation, month.
+- victims: the sum of the victim counts (outcome x sex x age group) of those incidents.
+- gbv_incidents: GBV incidents whose survivor consented to reporting (GBVIMS rule; records classified
+  "non-GBV" are left out), by GBV type and the survivor's sex and age group.
+- grave_violations: the MRM counting rules of `mrm.py`: killing, maiming, recruitment, sexual violence
+  and abduction once per child victim (by sex and age group), attacks on schools and hospitals and denial
+  of access once per violation.
+- eo_casualties: explosive ordnance casualties, by outcome, sex, age group and device.
+"""
+
+from django.db.models import Case, CharField, Count, DateField, F, Q, Sum, Value, When
+from django.db.models.functions import Coalesce, TruncMonth
+from django.utils.translation import gettext_lazy as _
+
+from sentinelle.core.codes import AgeGroup, Sex
+from sentinelle.core.datasets import Dataset, Dimension, Measure, register
+from sentinelle.core.permissions import Perm
+from sentinelle.monitoring import mrm
+from sentinelle.monitoring.models import (
+    COUNTED_PER_VICTIM,
+    Casualty,
+    DeviceType,
+    GBVIncident,
+    GraveViolation,
+    Incident,
+    Verification,
+    VictimCount,
+    ViolationType,
+)
+from sentinelle.monitoring.models.codes import (
+    Category,
+    Outcome,
+    PerpetratorCategory,
+    SourceMechanism,
+)
+from sentinelle.monitoring.models.gbv_codes import DisplacementStatus, GBVType
+from sentinelle.monitoring.models.mrm_eo_codes import CasualtyOutcome, PerpetratorParty
+
+MONTH = Dimension(_("Month"), "month")
+SEX = dict(Sex.choices)
+AGE = dict(AgeGroup.choices)
+
+
+def _counted(prefix: str = "") -> Q:
+    """The incidents that count, seen from a related model through `prefix` ("incident__")."""
+    return Q(**{f"{prefix}status__in": mrm.STATISTICS_STATUSES, f"{prefix}duplicate_of__isnull": True})
+
+
+def _month(date_path: str):
+    return TruncMonth(date_path, output_field=DateField())
+
+
+def _incidents(filters):
+    return (
+        mrm.statistics_incidents(Incident.objects.all())
+        .exclude(gbv__consent_to_report=False)
+        .annotate(month=_month("date_start"))
+    )
+
+
+register(
+    Dataset(
+        name="incidents",
+        label=_("Incidents"),
+        perm=Perm.INCIDENT_VIEW,
+        base=_incidents,
+        measures={"count": Measure(_("Incidents"), lambda: Count("pk", distinct=True))},
+        dimensions={
+            "category": Dimension(_("Category"), "category_links__category", dict(Category.choices)),
+            "perpetrator_category": Dimension(
+                _("Alleged perpetrator"), "perpetrator_category", dict(PerpetratorCategory.choices)
+            ),
+            "source_mechanism": Dimension(_("Source"), "source_mechanism", dict(SourceMechanism.choices)),
+            "status": Dimension(_("Status"), "status"),
+            "organisation": Dimension(_("Organisation"), "organisation__acronym"),
+            "month": MONTH,
+        },
+        default_measure="count",
+        date_field="date_start",
+        area_field="area",
+        organisation_field="organisation",
+        filters={
+            "category": "category_links__category",
+            "perpetrator_category": "perpetrator_category",
+            "source_mechanism": "source_mechanism",
+            "status": "status",
+            "organisation": "organisation__acronym",
+        },
+    )
+)
+
+
+def _victims(filters):
+    return (
+        VictimCount.objects.filter(_counted("incident__"))
+        .exclude(incident__gbv__consent_to_report=False)
+        .annotate(month=_month("incident__date_start"))
+    )
+
+
+register(
+    Dataset(
+        name="victims",
+        label=_("Victims of incidents"),
+        perm=Perm.INCIDENT_VIEW,
+        base=_victims,
+        measures={"count": Measure(_("Victims"), lambda: Sum("count"))},
+        dimensions={
+            "outcome": Dimension(_("Outcome"), "outcome", dict(Outcome.choices)),
+            "sex": Dimension(_("Sex"), "sex", SEX),
+            "age_group": Dimension(_("Age group"), "age_group", AGE),
+            # Victims of an incident of two categories count under each: a table by category does not add up.
+            "category": Dimension(
+                _("Category"), "incident__category_links__category", dict(Category.choices)
+            ),
+            "organisation": Dimension(_("Organisation"), "incident__organisation__acronym"),
+            "month": MONTH,
+        },
+        default_measure="count",
+        date_field="incident__date_start",
+        area_field="incident__area",
+        organisation_field="incident__organisation",
+        # One category at a time: a list would count the victims of an incident once per matching category.
+        filters={
+            "outcome": "outcome",
+            "sex": "sex",
+            "age_group": "age_group",
+            "category": "incident__category_links__category",
+            "organisation": "incident__organisation__acronym",
+        },
+    )
+)
+
+
+def _survivor_age_group():
+    """The survivor's age group from the recorded age (unknown when no age was given)."""
+    return Case(
+        When(survivor_age__isnull=True, then=Value(AgeGroup.UNKNOWN)),
+        When(survivor_age__lte=5, then=Value(AgeGroup.AGE_0_5)),
+        When(survivor_age__lte=11, then=Value(AgeGroup.AGE_6_11)),
+        When(survivor_age__lte=17, then=Value(AgeGroup.AGE_12_17)),
+        When(survivor_age__lte=59, then=Value(AgeGroup.AGE_18_59)),
+        default=Value(AgeGroup.AGE_60_PLUS),
+        output_field=CharField(),
+    )
+
+
+def _gbv(filters):
+    return (
+        GBVIncident.objects.filter(_counted("incident__"), consent_to_report=True)
+        .exclude(gbv_type="non_gbv")
+        .annotate(survivor_age_group=_survivor_age_group(), month=_month("incident__date_start"))
+    )
+
+
+register(
+    Dataset(
+        name="gbv_incidents",
+        label=_("GBV incidents (with consent to report)"),
+        perm=Perm.INCIDENT_VIEW,
+        base=_gbv,
+        measures={"count": Measure(_("GBV incidents"), lambda: Count("pk"))},
+        dimensions={
+            "gbv_type": Dimension(_("GBV type"), "gbv_type", dict(GBVType.choices)),
+            "sex": Dimension(_("Sex"), "survivor_sex", SEX),
+            "age_group": Dimension(_("Age group"), "survivor_age_group", AGE),
+            "displacement_status": Dimension(
+                _("Displacement status"), "displacement_status", dict(DisplacementStatus.choices)
+            ),
+            "organisation": Dimension(_("Organisation"), "incident__organisation__acronym"),
+            "month": MONTH,
+        },
+        default_measure="count",
+        date_field="incident__date_start",
+        area_field="incident__area",
+        organisation_field="incident__organisation",
+        filters={
+            "gbv_type": "gbv_type",
+            "sex": "survivor_sex",
+            "age_group": "survivor_age_group",
+            "displacement_status": "displacement_status",
+            "organisation": "incident__organisation__acronym",
+        },
+    )
+)
+
+
+def _violations(filters):
+    # One row per (violation, child victims cell), or one row for a violation without victims.
+    return GraveViolation.objects.filter(_counted("incident__")).annotate(
+        victim_sex=F("victims__sex"),
+        victim_age_group=F("victims__age_group"),
+        victim_count=F("victims__count"),
+        month=_month("incident__date_start"),
+    )
+
+
+def _mrm_count():
+    """The MRM rule in SQL: child victims for the per-victim types, one per violation for the others."""
+    per_victim = Q(type__in=sorted(COUNTED_PER_VICTIM))
+    per_event = Q(type__in=sorted(mrm.PER_EVENT))
+    return Coalesce(Sum("victim_count", filter=per_victim), 0) + Count("pk", distinct=True, filter=per_event)
+
+
+register(
+    Dataset(
+        name="grave_violations",
+        label=_("Grave violations against children (MRM)"),
+        perm=Perm.INCIDENT_VIEW,
+        base=_violations,
+        measures={
+            "count": Measure(_("Grave violations (MRM counting rules)"), _mrm_count),
+            "violations": Measure(_("Violations recorded"), lambda: Count("pk", distinct=True)),
+        },
+        dimensions={
+            "violation_type": Dimension(_("Violation"), "type", dict(ViolationType.choices)),
+            "verification": Dimension(_("Verification"), "verification", dict(Verification.choices)),
+            "perpetrator_party": Dimension(
+                _("Party responsible"), "perpetrator_party", dict(PerpetratorParty.choices)
+            ),
+            # Per-event violations (attacks on schools...) have no sex or age: they fall under "none".
+            "sex": Dimension(_("Sex"), "victim_sex", SEX),
+            "age_group": Dimension(_("Age group"), "victim_age_group", AGE),
+            "organisation": Dimension(_("Organisation"), "incident__organisation__acronym"),
+            "month": MONTH,
+        },
+        default_measure="count",
+        date_field="incident__date_start",
+        area_field="incident__area",
+        organisation_field="incident__organisation",
+        filters={
+            "violation_type": "type",
+            "verification": "verification",
+            "perpetrator_party": "perpetrator_party",
+            "sex": "victim_sex",
+            "age_group": "victim_age_group",
+            "organisation": "incident__organisation__acronym",
+        },
+    )
+)
+
+
+def _casualties(filters):
+    return Casualty.objects.filter(_counted("accident__incident__")).annotate(
+        month=_month("accident__incident__date_start")
+    )
+
+
+register(
+    Dataset(
+        name="eo_casualties",
+        label=_("Explosive ordnance casualties"),
+        perm=Perm.INCIDENT_VIEW,
+        base=_casualties,
+        measures={"count": Measure(_("Casualties"), lambda: Count("pk"))},
+        dimensions={
+            "outcome": Dimension(_("Outcome"), "outcome", dict(CasualtyOutcome.choices)),
+            "sex": Dimension(_("Sex"), "sex", SEX),
+            "age_group": Dimension(_("Age group"), "age_group", AGE),
+            "device_type": Dimension(
+                _("Explosive device"), "accident__device_type", dict(DeviceType.choices)
+            ),
+            "civilian": Dimension(_("Civilian"), "civilian"),
+            "organisation": Dimension(_("Organisation"), "accident__incident__organisation__acronym"),
+            "month": MONTH,
+        },
+        default_measure="count",
+        date_field="accident__incident__date_start",
+        area_field="accident__incident__area",
+        organisation_field="accident__incident__organisation",
+        filters={
+            "outcome": "outcome",
+            "sex": "sex",
+            "age_group": "age_group",
+            "device_type": "accident__device_type",
+            "civilian": "civilian",
+            "organisation": "accident__incident__organisation__acronym",
+        },
+    )
+)

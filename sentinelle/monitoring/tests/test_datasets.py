@@ -1,0 +1,131 @@
+"""Monitoring datasets against a hand-counted fixture: linked duplicates once, drafts and rejected never,
+GBV only with consent to report, MRM counting rules (the same totals as mrm.violation_totals).
+
+Fixture, in a cercle of Mopti, recorded by alpha's monitor:
+  I1 submitted, I2 verified: two men (18-59) killed each            -> 2 incidents, 4 victims
+  I3 submitted, linked as the same event as I1                        -> not counted
+  I4 draft, I5 rejected                                               -> not counted
+  G1 GBV, consent, woman of 24; G3 GBV, consent, girl of 15          -> 2 GBV incidents (18-59, 12-17)
+  G2 GBV without consent                                              -> in no figure
+  V1 killing: boys 12-17 x2, girl 6-11 x1; V2 two attacks on schools -> killing 3, attack_school 2
+  E1 explosive accident: man killed, girl injured; E2 draft           -> 2 casualties
+"""
+
+import pytest
+
+from sentinelle.core.datasets import Filters, aggregate
+from sentinelle.monitoring import mrm
+from sentinelle.monitoring.inputs import ViolationVictimCell
+from sentinelle.monitoring.models import Incident
+from sentinelle.monitoring.tests.factories import (
+    cercle_of,
+    explosive_incident_input,
+    gbv_incident_input,
+    make_incident,
+    victim,
+    violation_incident_input,
+    violation_input,
+)
+
+
+@pytest.fixture
+def recorded(monitor, imo, mopti):
+    area = cercle_of(mopti)
+    made = {}
+
+    def make(name, status="submitted", **kwargs):
+        made[name] = make_incident(actor=monitor, area=area, status=status, reviewer=imo, **kwargs)
+
+    make("I1")
+    make("I2", "verified")
+    make("I3")
+    make("I4", "draft")
+    make("I5", "rejected")
+    Incident.objects.filter(pk=made["I3"].pk).update(duplicate_of=made["I1"])
+    make("G1", data=gbv_incident_input(area))
+    make("G2", data=gbv_incident_input(area, gbv={"consent_to_report": False, "survivor_code": "S-0002"}))
+    make("G3", data=gbv_incident_input(area, gbv={"survivor_age": 15, "survivor_code": "S-0003"}))
+    children = [
+        ViolationVictimCell(sex="m", age_group="12_17", count=2),
+        ViolationVictimCell(sex="f", age_group="6_11", count=1),
+    ]
+    make(
+        "V1",
+        data=violation_incident_input(
+            area,
+            violation_input("killing", victims=children),
+            victims=[victim("killed", "m", "12_17", 2), victim("killed", "f", "6_11", 1)],
+        ),
+    )
+    make(
+        "V1dup",
+        data=violation_incident_input(
+            area,
+            violation_input("killing", victims=children),
+            victims=[victim("killed", "m", "12_17", 2), victim("killed", "f", "6_11", 1)],
+        ),
+    )
+    Incident.objects.filter(pk=made["V1dup"].pk).update(duplicate_of=made["V1"])
+    make(
+        "V2",
+        data=violation_incident_input(
+            area,
+            violation_input("attack_school"),
+            violation_input("attack_school"),
+            categories=["child_rights"],
+            victims=[],
+        ),
+    )
+    make("E1", data=explosive_incident_input(area))
+    make("E2", "draft", data=explosive_incident_input(area))
+    return made
+
+
+def _by(name, dim, **kwargs):
+    return {
+        row[dim]: row[kwargs.get("measure", "count")]
+        for row in aggregate(
+            name, group_by=[dim], **{key: value for key, value in kwargs.items() if key != "measure"}
+        )
+    }
+
+
+def test_incidents_count_once_and_never_drafts_rejected_or_unconsented(recorded):
+    # I1 I2, G1 G3, V1 V2, E1: the linked duplicates (I3, V1dup), I4, I5, E2 and G2 are out.
+    assert aggregate("incidents") == [{"count": 7}]
+    by_category = _by("incidents", "category")
+    assert by_category["life"] == 2 + 1 and by_category["gbv"] == 2 and by_category["explosive"] == 1
+
+
+def test_linked_duplicate_counts_once(recorded):
+    Incident.objects.filter(pk=recorded["I3"].pk).update(duplicate_of=None)
+    assert aggregate("incidents") == [{"count": 8}]
+
+
+def test_victims_by_sex_and_outcome(recorded):
+    # I1 2 + I2 2 men killed; G1 G3 one woman/girl affected each; V1 2 boys + 1 girl killed; E1 man, girl.
+    assert aggregate("victims") == [{"count": 4 + 2 + 3 + 2}]
+    assert _by("victims", "outcome") == {"killed": 4 + 3 + 1, "affected": 2, "injured": 1}
+    assert _by("victims", "sex") == {"m": 4 + 2 + 1, "f": 2 + 1 + 1}
+
+
+def test_gbv_only_with_consent_by_age_group(recorded):
+    assert aggregate("gbv_incidents") == [{"count": 2}]
+    assert _by("gbv_incidents", "age_group") == {"18_59": 1, "12_17": 1}
+    assert _by("gbv_incidents", "gbv_type") == {"rape": 2}
+
+
+def test_grave_violations_follow_the_mrm_rules(recorded):
+    totals = {k: v for k, v in mrm.violation_totals(Incident.objects.all()).items() if v}
+    assert totals == {"killing": 3, "attack_school": 2}
+    assert _by("grave_violations", "violation_type") == totals
+    assert aggregate("grave_violations") == [{"count": 5}]
+    killing = Filters(extra={"violation_type": "killing"})
+    assert _by("grave_violations", "sex", filters=killing) == {"m": 2, "f": 1}
+    assert aggregate("grave_violations", measures=["violations"]) == [{"violations": 3}]
+
+
+def test_explosive_casualties(recorded, mopti, segou):
+    assert _by("eo_casualties", "outcome") == {"killed": 1, "injured": 1}
+    assert _by("eo_casualties", "admin1") == {"ML05": 2}
+    assert aggregate("eo_casualties", filters=Filters(areas=(segou,))) == [{"count": 0}]

@@ -1,0 +1,191 @@
+"""Pages of the reports: the published reports, generating, reading, editing the narrative, publishing,
+and the PDF and XLSX downloads (audited)."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from sentinelle.core.audit import audit_record
+from sentinelle.core.models import AuditAction
+from sentinelle.core.permissions import Perm, has_perm, require_perm
+from sentinelle.reports import selectors_reports as selectors
+from sentinelle.reports import services_reports as services
+from sentinelle.reports.forms_reports import MonthlyForm, NarrativeForm, QuarterlyForm
+from sentinelle.reports.models import ReportKind
+from sentinelle.reports.pdf_reports import report_context, report_pdf
+from sentinelle.reports.xlsx_reports import CONTENT_TYPE, report_xlsx
+
+
+@require_perm(Perm.REPORT_VIEW)
+def report_list(request):
+    published = list(selectors.published_reports(user=request.user).order_by("-published_at")[:200])
+    drafts = list(selectors.editable_reports(user=request.user).order_by("-updated_at")[:200])
+    return render(
+        request,
+        "reports/reports/report_list.html",
+        {
+            "published": published,
+            "drafts": drafts,
+            "may_write_monthly": selectors.may_write_monthly(request.user),
+            "may_write_quarterly": has_perm(request.user, Perm.REPORT_EDIT)
+            and selectors.frameworks_for_reports(user=request.user).exists(),
+        },
+    )
+
+
+def _generated(request, report):
+    messages.success(
+        request, _("Version %(number)s of the report is ready.") % {"number": report.current_version.number}
+    )
+    return redirect("reports:report-detail", public_id=report.public_id)
+
+
+@require_perm(Perm.REPORT_EDIT)
+def monthly_generate(request):
+    form = MonthlyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        start, end = form.cleaned_data["month"]
+        try:
+            report = services.report_generate(
+                actor=request.user,
+                kind=ReportKind.MONTHLY_ANALYSIS,
+                period_start=start,
+                period_end=end,
+                area=form.cleaned_data["region"],
+                request=request,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return _generated(request, report)
+    return render(
+        request,
+        "reports/reports/generate.html",
+        {"form": form, "heading": _("Generate the monthly protection analysis")},
+    )
+
+
+@require_perm(Perm.REPORT_EDIT)
+def quarterly_generate(request):
+    form = QuarterlyForm(request.POST or None, frameworks=selectors.frameworks_for_reports(user=request.user))
+    if request.method == "POST" and form.is_valid():
+        start, end = form.cleaned_data["period"]
+        try:
+            report = services.report_generate(
+                actor=request.user,
+                kind=ReportKind.PROGRAMME_QUARTERLY,
+                period_start=start,
+                period_end=end,
+                framework=form.cleaned_data["framework"],
+                request=request,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return _generated(request, report)
+    return render(
+        request,
+        "reports/reports/generate.html",
+        {"form": form, "heading": _("Generate a quarterly programme report")},
+    )
+
+
+@require_perm(Perm.REPORT_VIEW)
+def report_detail(request, public_id):
+    access = selectors.report_get(
+        user=request.user,
+        public_id=public_id,
+        request=request,
+        published=request.GET.get("version") == "published",
+    )
+    context = report_context(access.report, access.version, audience=access.audience)
+    context.update(
+        {
+            "access": access,
+            "versions": selectors.versions_of(access.report) if access.editor else [],
+        }
+    )
+    return render(request, "reports/reports/report_detail.html", context)
+
+
+def _sections(version) -> list[tuple[str, str]]:
+    sections = [(s["key"], s["title"]) for s in version.figures.get("sections", [])]
+    if version.report.kind == ReportKind.PROGRAMME_QUARTERLY:
+        sections = [("overview", _("Main results")), *[(key, f"{key} {title}") for key, title in sections]]
+    return sections
+
+
+@require_perm(Perm.REPORT_EDIT)
+def report_narrative(request, public_id):
+    report = selectors.report_get_for_edit(user=request.user, public_id=public_id, request=request)
+    version = report.current_version
+    form = NarrativeForm(request.POST or None, sections=_sections(version), narrative=version.narrative)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.report_narrative_update(
+                actor=request.user, report=report, narrative=form.cleaned_data, request=request
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The narrative is saved as a new version."))
+            return redirect("reports:report-detail", public_id=report.public_id)
+    return render(
+        request, "reports/reports/narrative.html", {"form": form, "report": report, "version": version}
+    )
+
+
+@require_POST
+@require_perm(Perm.REPORT_EDIT)
+def report_publish(request, public_id):
+    report = selectors.report_get_for_edit(user=request.user, public_id=public_id, request=request)
+    try:
+        services.report_publish(actor=request.user, report=report, request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, _("Version %(number)s is published.") % {"number": report.current_version.number}
+        )
+    return redirect("reports:report-detail", public_id=report.public_id)
+
+
+def _download(request, public_id, fmt: str):
+    access = selectors.report_get(
+        user=request.user,
+        public_id=public_id,
+        request=request,
+        published=request.GET.get("version") == "published",
+    )
+    report, version = access.report, access.version
+    if fmt == "pdf":
+        content, content_type = report_pdf(report, version, audience=access.audience), "application/pdf"
+    else:
+        content, content_type = report_xlsx(report, version, audience=access.audience), CONTENT_TYPE
+    audit_record(
+        action=AuditAction.EXPORT,
+        user=request.user,
+        obj=report,
+        request=request,
+        detail={"format": fmt, "version": version.number, "audience": str(access.audience)},
+    )
+    response = HttpResponse(content, content_type=content_type)
+    suffix = "" if access.is_published_version else "-brouillon"
+    name = "analyse-mensuelle" if report.kind == ReportKind.MONTHLY_ANALYSIS else "rapport-trimestriel"
+    filename = f"{name}-{report.period_start:%Y-%m}-v{version.number}{suffix}.{fmt}"
+    disposition = "inline" if fmt == "pdf" else "attachment"
+    response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    return response
+
+
+@require_perm(Perm.REPORT_VIEW)
+def report_pdf_download(request, public_id):
+    return _download(request, public_id, "pdf")
+
+
+@require_perm(Perm.REPORT_VIEW)
+def report_xlsx_download(request, public_id):
+    return _download(request, public_id, "xlsx")
