@@ -46,7 +46,7 @@ def bar_chart(bars: Sequence[Bar], *, label: str, colour: str = PALETTE[0]) -> S
     """Horizontal bars, one per line, labelled on the left and valued on the right."""
     if not bars:
         return SafeString("")
-    row, label_width, value_width = 22, 190, 70
+    row, label_width, value_width = 22, 230, 70
     plot = WIDTH - label_width - value_width
     biggest = max((bar.value or 0 for bar in bars), default=0) or 1
     height = row * len(bars) + 4
@@ -66,7 +66,7 @@ def bar_chart(bars: Sequence[Bar], *, label: str, colour: str = PALETTE[0]) -> S
                 bar.text,
                 label_width - 6,
                 y + 14,
-                _clip(bar.label, 30),
+                _clip(bar.label, 34),
                 label_width,
                 y + 2,
                 _f(length),

@@ -10,7 +10,8 @@ hidden too. Totals are computed here from the exact counts, so what is published
 the cells shown.
 
 Analysts (the IMO, administrators) see exact figures with the small cells marked; everyone else sees
-"<5". GBV figures are never broken down below the admin level the sharing protocol allows
+"<5" for a small cell and "x" for a cell hidden only to protect one (it is not small: "<5" would
+mislead). GBV figures are never broken down below the admin level the sharing protocol allows
 (SENTINELLE["GBV_MIN_ADMIN_LEVEL"]): `coarsest_area_level` answers what a caller may group by.
 """
 
@@ -21,6 +22,8 @@ from enum import StrEnum
 from django.conf import settings
 
 TOTAL = "__total__"
+# How a complementary cell reads outside the analysts: hidden, but not claimed to be small.
+HIDDEN_MARK = "x"
 
 
 class Audience(StrEnum):
@@ -94,6 +97,8 @@ def show_cell(cell: Cell, *, threshold: int, audience: Audience) -> str:
     if audience == Audience.ANALYST:
         # Exact for analysts, marked so that they know the figure cannot be published as is.
         return f"{_number(cell.value)}*"
+    if cell.suppression == Suppression.COMPLEMENTARY:
+        return HIDDEN_MARK
     return f"<{threshold}"
 
 

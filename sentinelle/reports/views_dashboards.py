@@ -63,8 +63,8 @@ def describe(scope: DashboardScope) -> list[str]:
     else:
         lines.append(
             _(
-                "Cells under %(threshold)s are shown as <%(threshold)s, with other cells hidden where "
-                "totals would reveal them."
+                "Cells under %(threshold)s are shown as <%(threshold)s; cells marked x are hidden so that "
+                "totals cannot reveal a small cell."
             )
             % {"threshold": scope.threshold}
         )

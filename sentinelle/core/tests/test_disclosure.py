@@ -112,3 +112,11 @@ def test_gbv_breakdowns_stop_at_the_protocol_level(settings):
     settings.SENTINELLE = {**settings.SENTINELLE, "GBV_MIN_ADMIN_LEVEL": 2}
     assert coarsest_area_level(2, gbv=True) == 2
     assert Cell(3).suppressed is False
+
+
+def test_a_complementary_cell_reads_hidden_not_small():
+    counts = {("Mopti", "f"): 3, ("Mopti", "m"): 48, ("Ségou", "f"): 20, ("Ségou", "m"): 9}
+    table = protect(counts, threshold=5)
+    assert table.cell("Mopti", "m").suppression == Suppression.COMPLEMENTARY
+    assert table.show(table.cell("Mopti", "m")) == "x"
+    assert table.show(table.cell("Mopti", "f")) == "<5"

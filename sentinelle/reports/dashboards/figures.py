@@ -329,7 +329,9 @@ def referral_funnel(scope, key):
 def _shown(scope: DashboardScope, cell: Cell) -> Shown:
     visible = not cell.suppressed or scope.audience == Audience.ANALYST
     text = show_cell(cell, threshold=scope.threshold, audience=scope.audience)
-    return Shown(text, cell.value if visible else None, cell.suppressed)
+    return Shown(
+        text, cell.value if visible else None, cell.suppressed, cell.suppression == Suppression.PRIMARY
+    )
 
 
 @figure("referrals_by_service")

@@ -12,7 +12,7 @@ from datetime import date
 from django.utils.safestring import SafeString
 
 from sentinelle.core.charts import Bar, bar_chart, column_chart
-from sentinelle.core.disclosure import TOTAL, Audience, Cell, ProtectedTable, protect
+from sentinelle.core.disclosure import TOTAL, Audience, Cell, ProtectedTable, Suppression, protect
 from sentinelle.geography.maps import choropleth_map
 
 
@@ -22,6 +22,8 @@ class Shown:
     # The number an export writes and a chart draws; None when the audience may not see it.
     value: float | None
     suppressed: bool = False
+    # Hidden because it is small (drawn at half the threshold), not to protect another cell (not drawn).
+    primary: bool = False
 
 
 EMPTY = Shown("", None)
@@ -70,15 +72,21 @@ class Figure:
 
 def shown_cell(table: ProtectedTable, cell: Cell) -> Shown:
     visible = not cell.suppressed or table.audience == Audience.ANALYST
-    return Shown(table.show(cell), cell.value if visible else None, cell.suppressed)
+    return Shown(
+        table.show(cell),
+        cell.value if visible else None,
+        cell.suppressed,
+        cell.suppression == Suppression.PRIMARY,
+    )
 
 
 def drawn_value(cell: Shown, threshold: int) -> float:
-    """What a chart draws: the number when it may be seen; for a hidden cell, the middle of the range it
-    hides (1 to threshold - 1), whatever its true value, so that its size reveals nothing."""
+    """What a chart draws: the number when it may be seen; for a small hidden cell, the middle of the range
+    it hides (1 to threshold - 1), whatever its true value, so that its size reveals nothing; nothing for a
+    cell hidden only to protect another (its size would give it away)."""
     if cell.value is not None:
         return cell.value
-    return threshold / 2 if cell.suppressed else 0
+    return threshold / 2 if cell.primary else 0
 
 
 def protected_table(
