@@ -10,6 +10,7 @@ import datetime
 from django.utils import timezone
 
 from sentinelle.accounts.models import Organisation, User
+from sentinelle.cases.demo_caseload import seed_caseload
 from sentinelle.cases.models import Case, ConsentGivenBy, ConsentPurpose
 from sentinelle.cases.services import assistance as ipa
 from sentinelle.cases.services import cases as casework
@@ -100,6 +101,14 @@ def seed(*, stdout, style) -> None:
         actor=worker, case=cases[5], kind="cash", amount_xof=35000, purpose="Loyer de trois mois"
     )
     _tracing(worker, cases[2], areas[DOUENTZA])
+    manager = User.objects.filter(username="manager.drc").first()
+    communes = list(
+        AdminArea.objects.filter(version=version, level=3, path__startswith=areas[SEVARE].path[:8]).order_by(
+            "pcode"
+        )[:8]
+    )
+    if manager is not None and communes:
+        seed_caseload(worker=worker, focal=focal, manager=manager, areas=communes, stdout=stdout)
     stdout.write(
         style.SUCCESS(
             f"Demo cases: {len(cases)} cases, referrals in every status, IPA {request.pk}, tracing."

@@ -11,6 +11,7 @@ import io
 import posixpath
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 
 # defusedxml (a dependency of pyxform) refuses DTDs, hence entity expansion and external entities.
@@ -33,6 +34,20 @@ class XlsxError(ValueError):
     pass
 
 
+# What a damaged or hostile archive raises while it is read (bad XML, missing parts, a shared-string index
+# out of range, a corrupt deflate stream, a DTD refused by defusedxml): all become XlsxError.
+READ_ERRORS = (
+    KeyError,
+    IndexError,
+    ValueError,
+    SyntaxError,
+    OverflowError,
+    EOFError,
+    zipfile.BadZipFile,
+    zlib.error,
+)
+
+
 def _column_index(letters: str) -> int:
     index = 0
     for letter in letters:
@@ -50,7 +65,7 @@ class XlsxSheet:
             self.sheet_path = next(iter(self.sheet_paths.values()))
             self.strings = self._shared_strings()
             self.date_styles, self.epoch = self._date_styles()
-        except (KeyError, zipfile.BadZipFile, SyntaxError, ValueError) as error:
+        except READ_ERRORS as error:
             raise XlsxError(str(error)) from error
 
     def _xml(self, path: str):
@@ -103,6 +118,12 @@ class XlsxSheet:
         return {index for index, fmt in enumerate(styles) if is_date_format(formats.get(fmt, ""))}, epoch
 
     def properties(self) -> dict:
+        try:
+            return self._properties()
+        except READ_ERRORS as error:
+            raise XlsxError(str(error)) from error
+
+    def _properties(self) -> dict:
         found = {"subject": "", "keywords": ""}
         if "docProps/core.xml" in self.archive.namelist():
             for _event, el in self._xml("docProps/core.xml"):
@@ -113,6 +134,12 @@ class XlsxSheet:
 
     def count_rows(self) -> int:
         """Row elements in the sheet (blank formatted rows included): a quick estimate for planning."""
+        try:
+            return self._count_rows()
+        except READ_ERRORS as error:
+            raise XlsxError(str(error)) from error
+
+    def _count_rows(self) -> int:
         with self.archive.open(self.sheet_path) as sheet:
             count, tail = 0, b""
             while chunk := sheet.read(1 << 20):
@@ -145,6 +172,12 @@ class XlsxSheet:
 
     def rows(self, min_row: int = 1, *, sheet: str | None = None) -> Iterator[tuple[int, list]]:
         """(row number, values) of the rows that have cells, from `min_row`; values indexed by column."""
+        try:
+            yield from self._rows(min_row, sheet=sheet)
+        except READ_ERRORS as error:
+            raise XlsxError(str(error)) from error
+
+    def _rows(self, min_row: int = 1, *, sheet: str | None = None) -> Iterator[tuple[int, list]]:
         number = 0
         for _event, el in self._xml(self.sheet_paths[sheet] if sheet else self.sheet_path):
             if el.tag != f"{MAIN}row":

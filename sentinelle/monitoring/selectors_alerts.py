@@ -64,3 +64,23 @@ def flash_report_get(*, user, public_id, perm: Perm = Perm.ALERT_VIEW, request=N
 def area_follow_list(*, user):
     """The user's own followed areas (nobody sees another's)."""
     return AreaFollow.objects.filter(user=user).select_related("area", "area__parent").order_by("area__path")
+
+
+def flash_reports_published(*, user):
+    """Published flash reports: a published product, read by everyone who reads reports (readers too)."""
+    published = FlashReport.objects.filter(status=FlashReport.Status.PUBLISHED, is_archived=False)
+    return scope_queryset(user, published.select_related("alert__area"), Perm.REPORT_VIEW).order_by(
+        "-published_at"
+    )
+
+
+def flash_report_published_get(*, user, public_id, request=None) -> FlashReport:
+    """One published flash report (404 alike for a draft, for anyone without REPORT_VIEW)."""
+    published = FlashReport.objects.filter(status=FlashReport.Status.PUBLISHED, is_archived=False)
+    return get_object_for_user(
+        user,
+        published.select_related("alert", "alert__rule", "alert__area", "alert__area__parent"),
+        public_id,
+        Perm.REPORT_VIEW,
+        request=request,
+    )

@@ -13,4 +13,5 @@ urlpatterns = [
     path("rapports/<uuid:public_id>/publier/", views.report_publish, name="report-publish"),
     path("rapports/<uuid:public_id>/pdf/", views.report_pdf_download, name="report-pdf"),
     path("rapports/<uuid:public_id>/xlsx/", views.report_xlsx_download, name="report-xlsx"),
+    path("rapports/flash/<uuid:public_id>/pdf/", views.flash_report_pdf_download, name="flash-report-pdf"),
 ]

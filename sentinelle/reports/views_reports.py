@@ -11,6 +11,8 @@ from django.views.decorators.http import require_POST
 from sentinelle.core.audit import audit_record
 from sentinelle.core.models import AuditAction
 from sentinelle.core.permissions import Perm, has_perm, require_perm
+from sentinelle.monitoring.flash_pdf import flash_report_pdf
+from sentinelle.monitoring.selectors_alerts import flash_report_published_get, flash_reports_published
 from sentinelle.reports import selectors_reports as selectors
 from sentinelle.reports import services_reports as services
 from sentinelle.reports.forms_reports import MonthlyForm, NarrativeForm, QuarterlyForm
@@ -28,6 +30,7 @@ def report_list(request):
         "reports/reports/report_list.html",
         {
             "published": published,
+            "flash_reports": list(flash_reports_published(user=request.user)[:100]),
             "drafts": drafts,
             "may_write_monthly": selectors.may_write_monthly(request.user),
             "may_write_quarterly": has_perm(request.user, Perm.REPORT_EDIT)
@@ -189,3 +192,20 @@ def report_pdf_download(request, public_id):
 @require_perm(Perm.REPORT_VIEW)
 def report_xlsx_download(request, public_id):
     return _download(request, public_id, "xlsx")
+
+
+@require_perm(Perm.REPORT_VIEW)
+def flash_report_pdf_download(request, public_id):
+    """A published flash report as PDF, for every reader of reports (drafts stay with the IMO)."""
+    report = flash_report_published_get(user=request.user, public_id=public_id, request=request)
+    content = flash_report_pdf(report)
+    audit_record(
+        action=AuditAction.EXPORT,
+        user=request.user,
+        obj=report,
+        request=request,
+        detail={"format": "pdf", "version": report.version, "status": report.status},
+    )
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="rapport-flash-{report.public_id}.pdf"'
+    return response

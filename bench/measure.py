@@ -1,0 +1,419 @@
+"""In-process measurements (Django set up on the bench database): imports, OpenRosa, dashboards, datasets,
+page weight. Server time is measured through Django's test client: the whole request (middleware, view,
+template) without the network. Each figure is returned with its floor where there is one.
+"""
+
+import gzip
+import math
+import re
+import statistics
+import time
+import uuid
+from collections.abc import Callable
+
+TARGETS = {
+    "import_rows_per_second": 25_000,
+    "dashboard_p95_ms": 150,
+    "case_list_p95_ms": 50,
+    "errors": 0,
+    "first_load_bytes": 200_000,
+}
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """Nearest-rank percentile (pct in 0..100) of a non-empty list."""
+    ordered = sorted(values)
+    rank = max(1, math.ceil(pct / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def summary(values_ms: list[float]) -> dict:
+    return {
+        "n": len(values_ms),
+        "p50_ms": round(percentile(values_ms, 50), 2),
+        "p95_ms": round(percentile(values_ms, 95), 2),
+        "mean_ms": round(statistics.fmean(values_ms), 2),
+    }
+
+
+def timed(function: Callable[[], object], repeat: int, warmup: int = 2) -> list[float]:
+    for _ in range(warmup):
+        function()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function()
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def user(username: str):
+    from sentinelle.accounts.models import User
+
+    return User.objects.get(username=username)
+
+
+def signed_client(username: str):
+    """A test client signed in as a demo user, two-factor passed (the demo's confirmed TOTP device)."""
+    from django.test import Client
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    account = user(username)
+    client = Client()
+    client.force_login(account)
+    device = TOTPDevice.objects.filter(user=account, confirmed=True).first()
+    if device is not None:
+        session = client.session
+        session["otp_device_id"] = device.persistent_id
+        session.save()
+    return client
+
+
+def session_cookie(username: str) -> str:
+    """A session key for a demo user, two-factor passed: the load tool's clients send it as a cookie."""
+    return signed_client(username).cookies["sessionid"].value
+
+
+# --- replaying the SQL a piece of code runs --------------------------------------------------------
+
+
+def captured_selects(function: Callable[[], object]) -> list[str]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        function()
+    return [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
+
+
+def replay(statements: list[str]) -> Callable[[], None]:
+    from django.db import connection
+
+    def run():
+        with connection.cursor() as cursor:
+            for sql in statements:
+                cursor.execute(sql.replace("%", "%%"))
+                cursor.fetchall()
+
+    return run
+
+
+def with_floor(name: str, function: Callable[[], object], repeat: int, hand_sql: str | None = None) -> dict:
+    """p50/p95 of `function`, of the same SELECTs replayed bare, and of hand-written SQL when given."""
+    from django.db import connection
+
+    result = {"name": name, **summary(timed(function, repeat))}
+    statements = captured_selects(function)
+    result["queries"] = len(statements)
+    if statements:
+        bare = summary(timed(replay(statements), repeat))
+        result["same_sql"] = bare
+        result["ratio_to_same_sql"] = round(result["p50_ms"] / max(bare["p50_ms"], 0.01), 1)
+    if hand_sql:
+
+        def run_hand():
+            with connection.cursor() as cursor:
+                cursor.execute(hand_sql)
+                return cursor.fetchall()
+
+        hand = summary(timed(run_hand, repeat))
+        result["hand_sql"] = hand
+        result["ratio_to_hand_sql"] = round(result["p50_ms"] / max(hand["p50_ms"], 0.01), 1)
+    return result
+
+
+# --- imports -----------------------------------------------------------------------------------------
+
+
+def measure_import(rows: int, *, username: str = "monitor.amss", seed: int = 77) -> dict:
+    """Template XLSX and HXL CSV through the real job path (upload, validation, commit), and COPY of the
+    same CSV rows into a scratch table (the floor)."""
+    from django.db import connection
+
+    from sentinelle.ingest.kinds import get_kind
+    from sentinelle.ingest.samples import incident_rows
+    from sentinelle.ingest.services import import_job_commit, import_job_upload
+    from sentinelle.ingest.workbooks import template_csv, template_xlsx
+
+    actor = user(username)
+    organisation = actor.memberships.order_by("pk").first().organisation
+    kind = get_kind("incidents")
+    results = {"rows": rows}
+    for fmt, build, offset in (("xlsx", template_xlsx, 0), ("hxl_csv", template_csv, 1)):
+        data = incident_rows(rows, seed=seed + offset)
+        content = build(kind, data)
+        start = time.perf_counter()
+        job = import_job_upload(
+            actor=actor,
+            kind="incidents",
+            organisation=organisation,
+            filename=f"bench.{'xlsx' if fmt == 'xlsx' else 'csv'}",
+            content=content,
+            run_now=True,
+        )
+        validated = time.perf_counter()
+        if job.status != "valid":
+            results[fmt] = {"error": f"job {job.status}: {job.errors[:3]}"}
+            continue
+        job = import_job_commit(actor=actor, job=job, run_now=True)
+        done = time.perf_counter()
+        seconds = done - start
+        results[fmt] = {
+            "status": job.status,
+            "created": job.created_count,
+            "bytes": len(content),
+            "validate_s": round(validated - start, 3),
+            "commit_s": round(done - validated, 3),
+            "total_s": round(seconds, 3),
+            "rows_per_s": round(rows / seconds),
+        }
+        if fmt == "hxl_csv":
+            results["copy_floor"] = copy_floor(content, connection)
+            results[fmt]["ratio_to_copy"] = round(results["copy_floor"]["rows_per_s"] / (rows / seconds), 1)
+    return results
+
+
+def copy_floor(csv_content: bytes, connection) -> dict:
+    """COPY the CSV's data rows (after the header and HXL rows) into a scratch table of text columns."""
+    text = csv_content.decode("utf-8-sig")
+    lines = text.splitlines(keepends=True)
+    header, data = lines[0], "".join(lines[2:])
+    columns = len(next(iter(__import__("csv").reader([header]))))
+    rows = len(lines) - 2
+    cols = ", ".join(f"c{i} text" for i in range(columns))
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS bench_copy_floor ({cols})")
+        cursor.execute("TRUNCATE bench_copy_floor")
+        raw = cursor.cursor  # the psycopg 3 cursor
+        start = time.perf_counter()
+        with raw.copy("COPY bench_copy_floor FROM STDIN WITH (FORMAT csv)") as copy:
+            copy.write(data.encode())
+        seconds = time.perf_counter() - start
+        cursor.execute("SELECT count(*) FROM bench_copy_floor")
+        copied = cursor.fetchone()[0]
+        cursor.execute("DROP TABLE bench_copy_floor")
+    return {"rows": copied, "expected": rows, "s": round(seconds, 4), "rows_per_s": round(rows / seconds)}
+
+
+# --- OpenRosa -----------------------------------------------------------------------------------------
+
+OPENROSA_ANSWERS = {
+    "date_estimated": "no",
+    "region": "ML05",
+    "cercle": "ML0501",
+    "commune": "ML050101",
+    "coordinates": "14.4843 -4.1827 265.0 8.0",
+    "categories": "life integrity",
+    "perpetrator_category": "nsag",
+    "summary": "Deux civils tués et une fille blessée lors d'une attaque sur la route du marché.",
+    "account": "Récit confidentiel : témoin rencontré au marché de Sévaré.",
+    "has_victims": "yes",
+    "victims": [
+        {"victim_outcome": "killed", "victim_sex": "m", "victim_age_group": "18_59", "victim_count": "2"},
+        {"victim_outcome": "injured", "victim_sex": "f", "victim_age_group": "12_17", "victim_count": "1"},
+    ],
+    "displaced_households": "4",
+    "displaced_individuals": "23",
+    "source_mechanism": "monitoring_interview",
+    "reliability": "b",
+    "sharing_level": "organisation",
+}
+
+
+def openrosa_device(username: str = "monitor.amss") -> dict:
+    import base64
+
+    from sentinelle.accounts.devices import device_credential_create
+
+    _credential, secret = device_credential_create(actor=user(username), label="Banc d'essai")
+    token = base64.b64encode(f"{username}:{secret}".encode()).decode()
+    return {"HTTP_AUTHORIZATION": f"Basic {token}", "HTTP_X_OPENROSA_VERSION": "1.0"}
+
+
+def openrosa_submission(xform: bytes, number: int) -> bytes:
+    import datetime as dt
+
+    from sentinelle.ingest.openrosa.tests.odk import build_submission
+
+    today = dt.date.today()
+    answers = {
+        **OPENROSA_ANSWERS,
+        "date_start": (today - dt.timedelta(days=6 + number % 30)).isoformat(),
+        "date_reported": (today - dt.timedelta(days=2)).isoformat(),
+    }
+    return build_submission(xform, answers, instance_id=f"uuid:{uuid.uuid4()}")
+
+
+def measure_openrosa(count: int, *, username: str = "monitor.amss") -> dict:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+
+    headers = openrosa_device(username)
+    client = Client()
+    response = client.get("/openrosa/forms/sentinelle_incident.xml", secure=True, **headers)
+    if response.status_code != 200:
+        return {"error": f"form download {response.status_code}"}
+    xform = response.content
+    bodies = [openrosa_submission(xform, i) for i in range(count)]
+    statuses: dict[int, int] = {}
+    times = []
+    start = time.perf_counter()
+    for body in bodies:
+        t0 = time.perf_counter()
+        upload = SimpleUploadedFile("submission.xml", body, content_type="text/xml")
+        answer = client.post(
+            "/openrosa/submission", {"xml_submission_file": upload}, secure=True, **headers
+        )
+        times.append((time.perf_counter() - t0) * 1000)
+        statuses[answer.status_code] = statuses.get(answer.status_code, 0) + 1
+    seconds = time.perf_counter() - start
+    return {
+        "submissions": count,
+        "per_second": round(count / seconds, 1),
+        "statuses": statuses,
+        "errors": sum(v for k, v in statuses.items() if k != 201),
+        **summary(times),
+    }
+
+
+# --- dashboards and datasets ---------------------------------------------------------------------------
+
+
+def hand_sql() -> dict[str, str]:
+    """Hand-written SQL for the national totals by region of the main datasets (same counting rules)."""
+    from sentinelle.monitoring import mrm
+
+    statuses = ", ".join(f"'{s}'" for s in mrm.STATISTICS_STATUSES)
+    counted = (
+        f"i.status IN ({statuses}) AND i.duplicate_of_id IS NULL "
+        "AND NOT EXISTS (SELECT 1 FROM monitoring_gbvincident g WHERE g.incident_id = i.id "
+        "AND g.consent_to_report = false)"
+    )
+    region = "split_part(a.path, '/', 2)"
+    return {
+        "incidents": (
+            f"SELECT {region}, count(*) FROM monitoring_incident i "
+            f"JOIN geography_adminarea a ON a.id = i.area_id WHERE {counted} GROUP BY 1"
+        ),
+        "victims": (
+            f"SELECT {region}, sum(v.count) FROM monitoring_victimcount v "
+            "JOIN monitoring_incident i ON i.id = v.incident_id "
+            f"JOIN geography_adminarea a ON a.id = i.area_id WHERE {counted} GROUP BY 1"
+        ),
+        "cases": (
+            f"SELECT {region}, count(*) FROM cases_case c JOIN geography_adminarea a ON a.id = c.area_id "
+            "WHERE NOT c.is_archived GROUP BY 1"
+        ),
+        "referrals": (
+            f"SELECT {region}, count(*) FROM cases_referral r JOIN cases_case c ON c.id = r.case_id "
+            "JOIN geography_adminarea a ON a.id = c.area_id "
+            "WHERE NOT r.is_archived AND NOT c.is_archived GROUP BY 1"
+        ),
+    }
+
+
+def check_hand_sql(name: str, sql: str) -> bool:
+    """The hand-written SQL gives the same national total as the dataset."""
+    from django.db import connection
+
+    from sentinelle.core import datasets
+
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        total = sum(row[1] or 0 for row in cursor.fetchall())
+    rows = datasets.aggregate(name)
+    dataset = datasets.get(name)
+    return int(total) == int(rows[0][dataset.default_measure] or 0)
+
+
+def measure_datasets(repeat: int) -> list[dict]:
+    from sentinelle.core import datasets
+
+    hand = hand_sql()
+    results = []
+    for dataset in datasets.all_datasets():
+        group_by = ["admin1"] if dataset.area_field else []
+
+        def run(name=dataset.name, group_by=group_by):
+            return datasets.aggregate(name, group_by=group_by)
+
+        try:
+            result = with_floor(dataset.name, run, repeat, hand.get(dataset.name))
+            result["group_by"] = group_by
+            if dataset.name in hand:
+                result["hand_sql_same_total"] = check_hand_sql(dataset.name, hand[dataset.name])
+        except Exception as error:  # noqa: BLE001 (reported, the bench goes on)
+            result = {"name": dataset.name, "error": repr(error)}
+        results.append(result)
+    return results
+
+
+DASHBOARD_URL = "/analyse/tableaux-de-bord/"
+
+
+def measure_dashboard(repeat: int, *, username: str = "imo") -> dict:
+    client = signed_client(username)
+    status = {}
+
+    def get():
+        response = client.get(DASHBOARD_URL)
+        status[response.status_code] = status.get(response.status_code, 0) + 1
+        return response
+
+    result = with_floor("national_dashboard", get, repeat)
+    result["statuses"] = status
+    result["errors"] = sum(v for k, v in status.items() if k != 200)
+    return result
+
+
+# --- page weight ---------------------------------------------------------------------------------------
+
+ASSET = re.compile(r'<(?:script[^>]*\ssrc|link[^>]*\shref)="([^"]+)"')
+MAIN_PAGES = {
+    "sign-in (first load)": (None, "/compte/connexion/"),
+    "home": ("caseworker.drc", "/"),
+    "case list": ("manager.drc", "/cas/dossiers/"),
+    "incident list": ("imo", "/surveillance/incidents/"),
+    "national dashboard": ("imo", DASHBOARD_URL),
+    "referral queue": ("manager.drc", "/cas/references-recues/"),
+}
+
+
+def asset_bytes(url: str) -> int:
+    """Compressed size of a static asset, read from the collected files (hashed names included)."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    name = url.split("?")[0].removeprefix(settings.STATIC_URL)
+    for root in [Path(settings.STATIC_ROOT), *map(Path, settings.STATICFILES_DIRS)]:
+        path = root / name
+        if path.is_file():
+            return len(gzip.compress(path.read_bytes(), compresslevel=6))
+    return 0
+
+
+def measure_page_weight() -> dict:
+    from django.conf import settings
+    from django.test import Client
+    from django.urls import reverse
+
+    pages = {}
+    for label, (username, url) in MAIN_PAGES.items():
+        if username is None:
+            client, url = Client(), reverse("accounts:login")
+        else:
+            client = signed_client(username)
+        response = client.get(url)
+        html = response.content
+        assets = [a for a in ASSET.findall(html.decode()) if a.startswith(settings.STATIC_URL)]
+        html_bytes = len(gzip.compress(html, compresslevel=6))
+        total = html_bytes + sum(asset_bytes(a) for a in assets)
+        pages[label] = {
+            "url": url,
+            "status": response.status_code,
+            "html_gzip_bytes": html_bytes,
+            "with_assets_gzip_bytes": total,
+            "assets": len(assets),
+        }
+    return pages

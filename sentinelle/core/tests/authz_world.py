@@ -1,0 +1,244 @@
+"""The world of the authorization matrix: actors of every role in three relations to ALPHA's records.
+
+Every record reachable by URL is owned by ALPHA and created by ALPHA's staff, so that for each record
+  - "own" is the ALPHA actor who created or holds it (the case worker's case, the monitor's incident, the
+    reader's API token...),
+  - "same organisation" is every other ALPHA actor (including a case worker limited to another region),
+  - "other organisation" is BETA's actor of the same role, and the cluster (admin, IMO) is global.
+`nobody` has no membership at all. Records are built through the real services where they exist.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+
+from sentinelle.accounts.tests.factories import OrganisationFactory, UserFactory, make_member
+from sentinelle.core.models import Role
+from sentinelle.geography.tests.factories import AdminAreaFactory, CodVersionFactory
+
+# Actor name -> (role, organisation key, areas key or None). Order = order of the report.
+ACTORS: dict[str, tuple[str | None, str | None, str | None]] = {
+    "admin": (Role.ADMIN, "cluster", None),
+    "imo": (Role.IMO, "cluster", None),
+    "manager": (Role.MANAGER, "alpha", None),
+    "caseworker": (Role.CASEWORKER, "alpha", "mopti"),
+    "caseworker_other_area": (Role.CASEWORKER, "alpha", "segou"),
+    "monitor": (Role.MONITOR, "alpha", "mopti"),
+    "focal_point_alpha": (Role.FOCAL_POINT, "alpha", None),
+    "reader_alpha": (Role.READER, "alpha", None),
+    "outsider": (Role.MANAGER, "beta", None),
+    "caseworker_beta": (Role.CASEWORKER, "beta", None),
+    "monitor_beta": (Role.MONITOR, "beta", None),
+    "focal_point": (Role.FOCAL_POINT, "beta", None),
+    "reader": (Role.READER, "beta", None),
+    "nobody": (None, None, None),
+}
+
+
+@dataclass
+class World:
+    orgs: dict = field(default_factory=dict)
+    areas: dict = field(default_factory=dict)
+    actors: dict = field(default_factory=dict)
+    # model label -> one record of that kind owned by ALPHA
+    objects: dict = field(default_factory=dict)
+    # non-object URL arguments (slugs, codes, integer ids kept as strings)
+    args: dict = field(default_factory=dict)
+
+
+def _places(world: World) -> None:
+    from sentinelle.monitoring.tests.factories import cercle_of, commune_of
+
+    version = CodVersionFactory(code="authz-cod", is_default=True)
+    country = AdminAreaFactory(version=version, level=0, pcode="ML", parent=None, name_fr="Mali")
+    mopti = AdminAreaFactory(version=version, level=1, pcode="ML05", parent=country, name_fr="Mopti")
+    segou = AdminAreaFactory(version=version, level=1, pcode="ML04", parent=country, name_fr="Ségou")
+    cercle = cercle_of(mopti, pcode="ML0501", name_fr="Bandiagara")
+    commune = commune_of(cercle, pcode="ML050101", name_fr="Dourou")
+    world.areas.update(mopti=mopti, segou=segou, cercle=cercle, commune=commune, country=country)
+
+
+def _actors(world: World) -> None:
+    world.orgs = {key: OrganisationFactory(acronym=key.upper()) for key in ("cluster", "alpha", "beta")}
+    for name, (role, org, areas) in ACTORS.items():
+        if role is None:
+            world.actors[name] = UserFactory(username=f"authz_{name}")
+            continue
+        area_list = [world.areas[areas]] if areas else []
+        world.actors[name] = make_member(role, world.orgs[org], areas=area_list, username=f"authz_{name}")
+
+
+def _monitoring(world: World) -> None:
+    from sentinelle.monitoring.models import Alert, AlertRule, FlashReport
+    from sentinelle.monitoring.services.alerts import alert_rule_create, alerts_evaluate
+    from sentinelle.monitoring.tests.factories import days_ago, make_incident, today
+
+    a = world.actors
+    cercle = world.areas["cercle"]
+    # The incident under test: submitted by ALPHA's monitor (so the IMO sees it, the monitor no longer
+    # edits it, ALPHA's manager does).
+    incident = make_incident(
+        actor=a["monitor"], area=cercle, status="submitted", date_start=days_ago(2), date_reported=today()
+    )
+    world.objects["monitoring.incident"] = incident
+    rule = alert_rule_create(actor=a["admin"], name="Toujours", kind=AlertRule.Kind.ALWAYS, threshold=1)
+    world.objects["monitoring.alertrule"] = rule
+    fired = alerts_evaluate(incident_ids=[incident.pk], notify=False)
+    alert = fired[0] if fired else Alert.objects.filter(rule=rule).first()
+    world.objects["monitoring.alert"] = alert
+    report = FlashReport.objects.filter(alert=alert).first()
+    if report is not None:
+        world.objects["monitoring.flashreport"] = report
+
+
+def _directory_and_cases(world: World) -> None:
+    from sentinelle.cases.services.assistance import assistance_request
+    from sentinelle.cases.services.case_plans import case_plan_save, case_plan_submit_for_approval
+    from sentinelle.cases.services.case_team import transfer_request
+    from sentinelle.cases.services.cases import assessment_record, task_add
+    from sentinelle.cases.services.tracing import tracing_request_create
+    from sentinelle.cases.tests.factories_cases import (
+        consent_for,
+        make_case,
+        make_referral,
+        make_service,
+        plan_actions,
+    )
+
+    a, o = world.actors, world.orgs
+    commune = world.areas["commune"]
+    alpha = o["alpha"]
+    alpha.requires_supervisor_approval = True
+    alpha.save()
+    # ALPHA's own service (the "service" kind under test) and BETA's service receiving the referral.
+    world.objects["directory.service"] = make_service(alpha, commune, "pss", focal_points=[a["focal_point_alpha"]])
+    beta_service = make_service(o["beta"], commune, "health", focal_points=[a["focal_point"]])
+    case = make_case(a["caseworker"], commune)
+    case.refresh_from_db()
+    world.objects["cases.case"] = case
+    world.objects["cases.person"] = case.person
+    consent = consent_for(a["caseworker"], case, organisations=[o["beta"]])
+    world.objects["cases.consent"] = consent
+    world.objects["cases.referral"] = make_referral(a["caseworker"], case, beta_service)
+    assessment_record(actor=a["caseworker"], case=case, risk_level="low")
+    plan = case_plan_save(actor=a["caseworker"], case=case, actions=plan_actions("legal"))
+    world.objects["cases.caseplan"] = plan
+    world.objects["cases.approval"] = case_plan_submit_for_approval(actor=a["caseworker"], plan=plan)
+    plan.refresh_from_db()
+    world.objects["cases.task"] = task_add(
+        actor=a["caseworker"], case=case, title="Appeler", due_on=timezone.localdate()
+    )
+    world.objects["cases.assistance"] = assistance_request(
+        actor=a["caseworker"], case=case, kind="cash", amount_xof=1000, purpose="Transport"
+    )
+    world.objects["cases.transfer"] = transfer_request(
+        actor=a["caseworker"], case=case, to_user=a["caseworker_other_area"], reason="Congé"
+    )
+    world.objects["cases.tracingrequest"] = tracing_request_create(
+        actor=a["caseworker"],
+        inquirer_name="Fatoumata Diallo",
+        inquirer_relationship="mother",
+        sought_given_name="Moussa",
+        sought_sex="m",
+        sought_age=9,
+        last_seen_area=commune,
+    )
+
+
+def _accounts(world: World) -> None:
+    from sentinelle.accounts.devices import device_credential_create
+    from sentinelle.api.tokens import api_token_create
+
+    a = world.actors
+    world.objects["accounts.organisation"] = world.orgs["alpha"]
+    world.objects["accounts.user"] = a["monitor"]
+    world.objects["accounts.membership"] = a["monitor"].memberships.get()
+    world.objects["accounts.devicecredential"], _ = device_credential_create(actor=a["monitor"], label="Tablette")
+    world.objects["api.apitoken"], _ = api_token_create(actor=a["reader_alpha"], label="Power BI")
+    world.objects["geography.adminarea"] = world.areas["cercle"]
+
+
+def _displacement(world: World) -> None:
+    from sentinelle.displacement.tests.factories import make_event, make_figure
+
+    alpha, cercle = world.orgs["alpha"], world.areas["cercle"]
+    day = timezone.localdate() - datetime.timedelta(days=3)
+    world.objects["displacement.populationfigure"] = make_figure(
+        cercle, alpha, round_date=day, individuals=1200, households=200, status="idp"
+    )
+    world.objects["displacement.displacementevent"] = make_event(
+        cercle, alpha, date=day, individuals=300, households=50, cause="armed_conflict"
+    )
+
+
+def _activities(world: World) -> None:
+    from sentinelle.activities.models import ReportStatus
+    from sentinelle.activities.tests.factories_reporting import ProjectFactory
+    from sentinelle.activities.tests.factories_results import (
+        make_activity,
+        make_framework,
+        make_indicator,
+        make_programme,
+        make_tree,
+    )
+
+    alpha, cercle = world.orgs["alpha"], world.areas["cercle"]
+    month = timezone.localdate().replace(day=1)
+    programme = make_programme("AUTHZ", alpha, partners=[alpha], areas=[cercle])
+    world.objects["activities.programme"] = programme
+    world.objects["activities.project"] = ProjectFactory(programme=programme, organisation=alpha)
+    activity = make_activity(alpha, cercle, start=month, report_status=ReportStatus.SUBMITTED)
+    world.objects["activities.activity"] = activity
+    world.objects["activities.activityreport"] = activity.report
+    world.objects["activities.reportingperiod"] = activity.report.period
+    framework = make_framework(alpha, code="AUTHZ", programme=programme)
+    world.objects["activities.resultsframework"] = framework
+    _objective, _outcome, output = make_tree(framework)
+    world.objects["activities.resultnode"] = output
+    world.objects["activities.indicator"] = make_indicator(framework, output, "I1")
+
+
+def _reports(world: World) -> None:
+    from sentinelle.reports.services_reports import report_generate, report_publish
+
+    manager = world.actors["manager"]
+    framework = world.objects["activities.resultsframework"]
+    start = framework.start_date
+    report = report_generate(
+        actor=manager,
+        kind="programme_quarterly",
+        period_start=start,
+        period_end=start + datetime.timedelta(days=89),
+        framework=framework,
+    )
+    world.objects["reports.report"] = report_publish(actor=manager, report=report)
+
+
+def _ingest(world: World) -> None:
+    from sentinelle.ingest.services import import_job_upload
+    from sentinelle.ingest.workbooks import template_csv
+    from sentinelle.ingest.kinds import get_kind
+
+    content = template_csv(get_kind("incidents"), [])
+    world.objects["ingest.importjob"] = import_job_upload(
+        actor=world.actors["monitor"],
+        kind="incidents",
+        organisation=world.orgs["alpha"],
+        filename="incidents.csv",
+        content=content,
+    )
+
+
+BUILDERS = (_places, _actors, _accounts, _monitoring, _directory_and_cases, _displacement, _activities, _reports, _ingest)
+
+
+def build_world() -> World:
+    world = World()
+    for builder in BUILDERS:
+        builder(world)
+    for obj in world.objects.values():
+        obj.refresh_from_db()
+    return world

@@ -1,0 +1,343 @@
+"""Faults: an import killed half-way, a worker killed holding a job, database connections killed.
+
+The import and the worker run as real processes (`manage.py import_data` / `run_jobs`) on a database
+they share with the test: the PostgreSQL test database itself, or, under SQLite (whose test database
+lives in memory), a file copy of it made with SQLite's backup API and copied back afterwards.
+To kill a process at a known point, it runs through a small wrapper that executes the real command
+after making the import kind's `commit` announce, once the rows of the chosen write are written and
+before its transaction commits, that it is there (a signal file), then wait to be killed.
+"""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.db import close_old_connections, connection
+from django.db.utils import InterfaceError, OperationalError
+from django.urls import reverse
+
+from sentinelle.core.audit import audit_record, verify_chain
+from sentinelle.core.models import AuditAction, AuditEntry
+from sentinelle.ingest.models import ImportJob, ImportStatus
+from sentinelle.ingest.services import import_job_commit, import_job_upload
+from sentinelle.monitoring.models import Incident
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ROOT = Path(settings.BASE_DIR)
+WAIT_SECONDS = 120
+
+WRAPPER = """
+import json, os, sys, time
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings_test")
+import django
+django.setup()
+from sentinelle.ingest import services
+from sentinelle.ingest.kinds import get_kind
+from sentinelle.monitoring.models import Incident
+
+if os.environ.get("FAULT_COMMIT_CHUNK"):
+    services.COMMIT_CHUNK_ROWS = int(os.environ["FAULT_COMMIT_CHUNK"])
+signal_path, pause_at = os.environ["FAULT_SIGNAL"], int(os.environ["FAULT_PAUSE_AT_WRITE"])
+kind = type(get_kind("incidents"))
+original, calls = kind.commit, []
+
+def commit(self, **arguments):
+    result = original(self, **arguments)
+    calls.append(result)
+    if len(calls) == pause_at:
+        # Inside the write's transaction: the rows are written, not yet committed.
+        seen = Incident.objects.filter(organisation=arguments["organisation"]).count()
+        with open(signal_path + ".tmp", "w") as handle:
+            json.dump({"written": result[0], "visible_inside": seen}, handle)
+        os.replace(signal_path + ".tmp", signal_path)
+        time.sleep(600)
+    return result
+
+kind.commit = commit
+from django.core.management import execute_from_command_line
+execute_from_command_line(["manage.py", *sys.argv[1:]])
+"""
+
+
+class SharedDatabase:
+    """The test database as other processes can open it (see the module's docstring)."""
+
+    def __init__(self, tmp_path: Path):
+        self.vendor = connection.vendor
+        self.file = tmp_path / "shared.sqlite3"
+        self.env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings_test", "PYTHONUNBUFFERED": "1"}
+        if self.vendor == "sqlite":
+            self.env["DATABASE_URL"] = f"sqlite:///{self.file}"
+        else:
+            config = connection.settings_dict
+            password = f":{config['PASSWORD']}" if config.get("PASSWORD") else ""
+            host = (config["HOST"] or "localhost") + (f":{config['PORT']}" if config.get("PORT") else "")
+            self.env["DATABASE_URL"] = f"postgres://{config['USER']}{password}@{host}/{config['NAME']}"
+
+    def push(self) -> None:
+        """Give the other processes what the test wrote."""
+        if self.vendor == "sqlite":
+            connection.ensure_connection()
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self.file}{suffix}").unlink(missing_ok=True)
+            target = sqlite3.connect(self.file)
+            connection.connection.backup(target)
+            target.close()
+
+    def pull(self) -> None:
+        """See what the other processes wrote."""
+        if self.vendor == "sqlite":
+            source = sqlite3.connect(self.file)
+            source.backup(connection.connection)
+            source.close()
+
+    def start(
+        self, *arguments: str, pause_at_write: int | None = None, signal_file=None, **env
+    ) -> subprocess.Popen:
+        environment = {**self.env, **{key: str(value) for key, value in env.items()}}
+        if pause_at_write is None:
+            command = [sys.executable, "manage.py", *arguments, "--skip-checks"]
+        else:
+            environment.update(FAULT_SIGNAL=str(signal_file), FAULT_PAUSE_AT_WRITE=str(pause_at_write))
+            command = [sys.executable, "-c", WRAPPER, *arguments, "--skip-checks"]
+        return subprocess.Popen(  # noqa: S603
+            command, cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+
+    def run(self, *arguments: str, **env) -> subprocess.CompletedProcess:
+        process = self.start(*arguments, **env)
+        out, err = process.communicate(timeout=WAIT_SECONDS)
+        return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+def wait_for(path: Path, process: subprocess.Popen) -> dict:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not path.exists():
+        if process.poll() is not None:
+            out, err = process.communicate()
+            pytest.fail(f"the process ended ({process.returncode}) before the fault point:\n{out}\n{err}")
+        if time.monotonic() > deadline:
+            process.kill()
+            pytest.fail("the process never reached the fault point")
+        time.sleep(0.05)
+    return json.loads(path.read_text())
+
+
+def kill_9(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+
+
+@pytest.fixture
+def shared(tmp_path):
+    return SharedDatabase(tmp_path)
+
+
+@pytest.fixture
+def sample_file(tmp_path, places):
+    def make(rows: int) -> Path:
+        path = tmp_path / f"incidents-{rows}.csv"
+        call_command("make_sample_import", "incidents", str(rows), str(path))
+        return path
+
+    return make
+
+
+def source_ids(organisation) -> list[str]:
+    return list(Incident.objects.filter(organisation=organisation).values_list("source_id", flat=True))
+
+
+def test_import_killed_while_it_commits_leaves_nothing_and_runs_again(
+    admin, alpha, shared, sample_file, tmp_path
+):
+    rows = 300
+    path = sample_file(rows)
+    shared.push()
+    signal_file = tmp_path / "at-commit"
+
+    process = shared.start(
+        "import_data",
+        "incidents",
+        str(path),
+        "--org",
+        "ALPHA",
+        "--commit",
+        pause_at_write=1,
+        signal_file=signal_file,
+    )
+    inside = wait_for(signal_file, process)
+    kill_9(process)
+    shared.pull()
+
+    # Every row was written inside the transaction when the process died; none of them survived.
+    assert inside == {"written": rows, "visible_inside": rows}
+    assert Incident.objects.count() == 0
+    stranded = ImportJob.objects.get()
+    assert stranded.status == ImportStatus.COMMITTING and stranded.created_count == 0
+
+    again = shared.run("import_data", "incidents", str(path), "--org", "ALPHA", "--commit")
+    assert again.returncode == 0, again.stderr
+    # The killed job's claim expires; a worker finishes it without writing anything twice.
+    worker = shared.run("run_jobs", SENTINELLE_IMPORT_JOB_TIMEOUT_SECONDS=0)
+    assert worker.returncode == 0, worker.stderr
+    shared.pull()
+
+    ids = source_ids(alpha)
+    assert len(ids) == rows and len(set(ids)) == rows
+    jobs = {job.pk: job for job in ImportJob.objects.all()}
+    assert {job.status for job in jobs.values()} == {ImportStatus.COMMITTED}
+    assert jobs[stranded.pk].created_count == 0 and jobs[stranded.pk].unchanged_count == rows
+    assert sum(job.created_count for job in jobs.values()) == rows
+
+
+def test_worker_killed_holding_a_job_releases_it_to_another(
+    admin, alpha, shared, sample_file, tmp_path, settings
+):
+    rows, chunk = 240, 80
+    content = sample_file(rows).read_bytes()
+    job = import_job_upload(
+        actor=admin, kind="incidents", organisation=alpha, filename="gros.csv", content=content, run_now=False
+    )
+    assert job.background and job.status == ImportStatus.UPLOADED
+    shared.push()
+    validated = shared.run("run_jobs")
+    assert validated.returncode == 0, validated.stderr
+    shared.pull()
+    job.refresh_from_db()
+    assert job.status == ImportStatus.VALID
+    job = import_job_commit(actor=admin, job=job, run_now=False)
+    assert job.status == ImportStatus.COMMITTING and not job.claimed_by
+    shared.push()
+
+    # The first worker dies inside the transaction of its second chunk (the first one is committed).
+    signal_file = tmp_path / "second-chunk"
+    environment = {"FAULT_COMMIT_CHUNK": chunk, "SENTINELLE_IMPORT_INLINE_MAX_ROWS": 10}
+    first = shared.start("run_jobs", pause_at_write=2, signal_file=signal_file, **environment)
+    assert wait_for(signal_file, first)["written"] == chunk
+    kill_9(first)
+    shared.pull()
+    job.refresh_from_db()
+    assert job.status == ImportStatus.COMMITTING and job.claimed_by.startswith("worker")
+    assert job.progress == chunk and Incident.objects.count() == chunk
+
+    # While its claim is fresh, no other worker takes the job.
+    polite = shared.run("run_jobs", FAULT_COMMIT_CHUNK=chunk, SENTINELLE_IMPORT_INLINE_MAX_ROWS=10)
+    assert polite.returncode == 0 and ": 0 job(s)" in polite.stdout
+    # Once it has expired, the next worker takes the job over and finishes where the dead one stopped.
+    time.sleep(1.1)
+    second = shared.run(
+        "run_jobs",
+        SENTINELLE_IMPORT_JOB_TIMEOUT_SECONDS=1,
+        SENTINELLE_IMPORT_INLINE_MAX_ROWS=10,
+        **environment,
+    )
+    assert second.returncode == 0 and ": 1 job(s)" in second.stdout, second.stderr
+    shared.pull()
+
+    job.refresh_from_db()
+    assert job.status == ImportStatus.COMMITTED and not job.claimed_by
+    assert job.attempts == 2 and job.progress == rows and job.created_count == rows
+    ids = source_ids(alpha)
+    assert len(ids) == rows and len(set(ids)) == rows
+
+
+# --- The database going away ---------------------------------------------------------------------
+
+postgres_only = pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    reason="needs PostgreSQL: a server restart is simulated with pg_terminate_backend (SQLite has no server)",
+)
+
+
+def terminate_others() -> int:
+    """Kill every other connection to the test database, as a server restart does; how many."""
+    config = connection.settings_dict
+    with psycopg.connect(
+        host=config["HOST"] or None,
+        port=config["PORT"] or None,
+        user=config["USER"],
+        password=config["PASSWORD"] or None,
+        dbname=config["NAME"],
+        autocommit=True,
+    ) as killer:
+        rows = killer.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return len(rows)
+
+
+def backend_pid() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+@postgres_only
+def test_connections_killed_under_load_lose_no_committed_write(db):
+    committed: list[int] = []
+    failures: list[str] = []
+    stop = threading.Event()
+
+    def writer():
+        try:
+            while not stop.is_set() or len(committed) < 200:
+                close_old_connections()  # what Django does at every request's start
+                try:
+                    entry = audit_record(action=AuditAction.CREATE, object_type="fault.test")
+                except (OperationalError, InterfaceError) as error:
+                    failures.append(type(error).__name__)
+                    connection.close()  # the failed request ends; the next one reconnects
+                    continue
+                committed.append(entry.pk)
+                if len(committed) > 2000:
+                    break
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    kills = 0
+    for _round in range(3):
+        time.sleep(0.3)
+        kills += terminate_others()
+    stop.set()
+    thread.join(timeout=60)
+
+    assert kills >= 3 and committed
+    connection.close()
+    found = set(AuditEntry.objects.filter(object_type="fault.test").values_list("pk", flat=True))
+    assert set(committed) <= found  # no committed write lost
+    # An entry may have committed while its caller saw the connection die; none is half-written.
+    assert len(found - set(committed)) <= len(failures)
+    assert verify_chain() is None
+
+
+@postgres_only
+def test_request_after_the_server_dropped_the_connection_succeeds(admin, signed_in):
+    client = signed_in(admin)
+    assert settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] is True
+    assert client.get(reverse("home")).status_code == 200
+    before = backend_pid()
+
+    # The test's own connection is the application's: kill it (and any other) from outside.
+    assert terminate_others() >= 1
+    time.sleep(0.2)
+
+    # Django's request_started handler (the test client leaves it out, so it is called here): with
+    # CONN_HEALTH_CHECKS the dead persistent connection is noticed and replaced, not used.
+    close_old_connections()
+    assert client.get(reverse("home")).status_code == 200
+    assert backend_pid() != before
