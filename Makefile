@@ -7,7 +7,7 @@ DEV_ENV := DJANGO_DEBUG=true
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install messages lint format check vendor clean-db
+.PHONY: run test install messages lint format check vendor clean-db bench soak
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,21 @@ run: install messages
 
 test: install messages
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Benchmark (bench/README.md): a fresh PostgreSQL database at national scale, measured against design §8.
+# make bench SCALE=0.02 for a quick run; BENCH_DATABASE_URL, BENCH_ARGS (e.g. --seconds 120) to change it.
+SCALE ?= 1.0
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/sentinelle_bench
+BENCH_ARGS ?=
+SOAK_MINUTES ?= 30
+SOAK_ARGS ?=
+
+bench: install messages
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -m bench.run bench --scale $(SCALE) $(BENCH_ARGS)
+
+# Mixed load on the bench database (run `make bench` first) for SOAK_MINUTES, report in bench/results/.
+soak: install messages
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -m bench.run soak --minutes $(SOAK_MINUTES) $(SOAK_ARGS)
 
 lint: install
 	@mkdir -p var

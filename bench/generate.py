@@ -21,15 +21,80 @@ FULL = {"incidents": 1_000_000, "persons": 200_000, "referrals": 500_000, "activ
 YEARS = 5
 BATCH = 5_000
 
-GIVEN = (
-    "Aminata Awa Fatoumata Mariam Kadidia Oumou Hawa Aïssata Djeneba Rokia Assétou Salimata Bintou Kadiatou "
-    "Nana Fanta Safiatou Ramata Maïmouna Hadja Moussa Ibrahim Oumar Amadou Mamadou Boubacar Seydou Adama "
-    "Souleymane Modibo Bakary Issa Yacouba Sékou Drissa Lassine Abdoulaye Hamidou Cheick Mahamadou"
-).split()
-FAMILY = (
-    "Traoré Coulibaly Diarra Keïta Konaté Cissé Maïga Touré Diallo Sangaré Sidibé Dembélé Doumbia Kanté "
-    "Bagayoko Camara Koné Sissoko Ballo Togo Guindo Dicko Ag-Mohamed Sow Tall Kouyaté Samaké Dao Fofana Bah"
-).split()
+GIVEN = [
+    "Aminata",
+    "Awa",
+    "Fatoumata",
+    "Mariam",
+    "Kadidia",
+    "Oumou",
+    "Hawa",
+    "Aïssata",
+    "Djeneba",
+    "Rokia",
+    "Assétou",
+    "Salimata",
+    "Bintou",
+    "Kadiatou",
+    "Nana",
+    "Fanta",
+    "Safiatou",
+    "Ramata",
+    "Maïmouna",
+    "Hadja",
+    "Moussa",
+    "Ibrahim",
+    "Oumar",
+    "Amadou",
+    "Mamadou",
+    "Boubacar",
+    "Seydou",
+    "Adama",
+    "Souleymane",
+    "Modibo",
+    "Bakary",
+    "Issa",
+    "Yacouba",
+    "Sékou",
+    "Drissa",
+    "Lassine",
+    "Abdoulaye",
+    "Hamidou",
+    "Cheick",
+    "Mahamadou",
+]
+FAMILY = [
+    "Traoré",
+    "Coulibaly",
+    "Diarra",
+    "Keïta",
+    "Konaté",
+    "Cissé",
+    "Maïga",
+    "Touré",
+    "Diallo",
+    "Sangaré",
+    "Sidibé",
+    "Dembélé",
+    "Doumbia",
+    "Kanté",
+    "Bagayoko",
+    "Camara",
+    "Koné",
+    "Sissoko",
+    "Ballo",
+    "Togo",
+    "Guindo",
+    "Dicko",
+    "Ag-Mohamed",
+    "Sow",
+    "Tall",
+    "Kouyaté",
+    "Samaké",
+    "Dao",
+    "Fofana",
+    "Bah",
+]
 
 
 def counts(scale: float) -> dict[str, int]:
@@ -55,11 +120,18 @@ def misspell(name: str, rng: random.Random) -> str:
 
 class Generator:
     def __init__(
-        self, *, scale: float = 1.0, seed: int = 2026, tag: str = "B", log: Callable[[str], None] = print
+        self,
+        *,
+        scale: float = 1.0,
+        seed: int = 2026,
+        tag: str = "B",
+        months: int = YEARS * 12,
+        log: Callable[[str], None] = print,
     ):
         # `tag` marks generated codes (INC-2024-B00000001, bench-B-1): a second set in one database
         # needs another tag.
         self.tag = tag
+        self.months = months
         self.scale = scale
         self.seed = seed
         self.rng = random.Random(seed)
@@ -341,7 +413,9 @@ class Generator:
             with transaction.atomic():
                 chosen = [self.rng.choice(templates) for _ in range(size)]
                 batch = [
-                    self.clone(t, area=self.rng.choice(self.communes), source_key=f"bench-{self.tag}-{done + i + 1}")
+                    self.clone(
+                        t, area=self.rng.choice(self.communes), source_key=f"bench-{self.tag}-{done + i + 1}"
+                    )
                     if t.source_key
                     else self.clone(t, area=self.rng.choice(self.communes))
                     for i, t in enumerate(chosen)
@@ -371,7 +445,7 @@ class Generator:
         groups = [g for g in AgeGroup.values if g != "unknown"]
         sexes = [s for s in Sex.values if s in ("f", "m")] or list(Sex.values)[:2]
         taken = set(PopulationFigure.objects.values_list("area_id", "status", "round_date", "source"))
-        for month in range(YEARS * 12):
+        for month in range(self.months):
             year, month0 = divmod(self.first_day.month + month, 12)
             # Rounds dated on the last day of the month, as the demo's are.
             round_date = dt.date(self.first_day.year + year, month0 + 1, 1) - dt.timedelta(days=1)
@@ -415,7 +489,7 @@ def _group(queryset, key: str) -> dict:
     return grouped
 
 
-def _age_group(age: int, AgeGroup) -> str:  # noqa: N803 (the enum class)
+def _age_group(age: int, AgeGroup) -> str:
     for limit, code in ((5, "0_5"), (11, "6_11"), (17, "12_17"), (59, "18_59")):
         if age <= limit:
             return code

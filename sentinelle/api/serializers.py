@@ -53,7 +53,7 @@ class IncidentSerializer(_Base):
     killed_total = serializers.IntegerField()
     displaced_households = serializers.IntegerField(allow_null=True)
     displaced_individuals = serializers.IntegerField(allow_null=True)
-    duplicate_of = serializers.SerializerMethodField()
+    duplicate_of = serializers.CharField(source="duplicate_of.reference", allow_null=True, read_only=True)
     submitted_at = serializers.DateTimeField(allow_null=True)
     reviewed_at = serializers.DateTimeField(allow_null=True)
     updated_at = serializers.DateTimeField()
@@ -61,10 +61,6 @@ class IncidentSerializer(_Base):
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_categories(self, incident) -> list[str]:
         return [link.category for link in incident.category_links.all()]
-
-    @extend_schema_field(OpenApiTypes.STR)
-    def get_duplicate_of(self, incident) -> str | None:
-        return incident.duplicate_of.reference if incident.duplicate_of_id else None
 
 
 class ConfidentialSerializer(serializers.Serializer):
@@ -166,11 +162,7 @@ class PersonSerializer(_Base):
     age_group = serializers.CharField()
     displacement_status = serializers.CharField()
     has_disability = serializers.BooleanField()
-    merged_into = serializers.SerializerMethodField()
-
-    @extend_schema_field(OpenApiTypes.STR)
-    def get_merged_into(self, person) -> str | None:
-        return person.merged_into.person_code if person.merged_into_id else None
+    merged_into = serializers.CharField(source="merged_into.person_code", allow_null=True, read_only=True)
 
 
 class PersonDetailSerializer(PersonSerializer):
@@ -304,7 +296,7 @@ class BeneficiariesSerializer(serializers.Serializer):
 
 class ActivitySerializer(_Base):
     organisation = OrganisationField()
-    project = serializers.SerializerMethodField()
+    project = serializers.CharField(source="project.code", allow_null=True, read_only=True)
     activity_type = serializers.CharField()
     title = serializers.CharField()
     area = AreaSerializer()
@@ -317,10 +309,6 @@ class ActivitySerializer(_Base):
     people_reached = serializers.IntegerField(source="reached_total", allow_null=True)
     reached_female = serializers.IntegerField(source="reached_f", allow_null=True)
     reached_male = serializers.IntegerField(source="reached_m", allow_null=True)
-
-    @extend_schema_field(OpenApiTypes.STR)
-    def get_project(self, activity) -> str | None:
-        return activity.project.code if activity.project_id else None
 
 
 class ActivityDetailSerializer(ActivitySerializer):

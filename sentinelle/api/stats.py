@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from sentinelle.core import datasets
 from sentinelle.core.datasets import AREA_LEVELS, DatasetError, Filters
 from sentinelle.core.disclosure import TOTAL, Audience, coarsest_area_level, protect, threshold_setting
+from sentinelle.core.spreadsheets import safe_cell
 
 # Query parameters every dataset understands; any other one names a dataset filter.
 RESERVED = {"group_by", "measure", "date_from", "date_to", "area", "organisation", "format"}
@@ -164,7 +165,8 @@ class StatsAnswer:
 def _csv_value(value):
     if isinstance(value, bool):
         return "1" if value else "0"
-    return value
+    # Labels come from data (place and organisation names): quoted when a spreadsheet would run them.
+    return safe_cell(value)
 
 
 # --- Parsing ---------------------------------------------------------------------------------------
@@ -220,6 +222,13 @@ def _organisations(acronyms: list[str]) -> tuple:
 def parse_query(name: str, params, *, exact: bool) -> StatsQuery:
     """Validate the request against the dataset and the user's audience; DatasetError says what is wrong."""
     dataset = datasets.get(name)
+    for key in params:
+        # A NUL byte never belongs in a code or a date; PostgreSQL would refuse the query (a 500).
+        if "\x00" in key or any("\x00" in str(value) for value in params.getlist(key)):
+            raise DatasetError(
+                _("The parameter %(name)s holds a character that is not allowed.")
+                % {"name": key.replace("\x00", "")}
+            )
     dims = dataset.all_dimensions()
     group_by = _values(params, "group_by")
     measures = _values(params, "measure") or [dataset.default_measure]

@@ -102,33 +102,43 @@ def _postgres_select(cursor, table: str) -> str:
     return f"SELECT t::text FROM {_quote(table)} AS t ORDER BY {order}"  # noqa: S608 (names quoted)
 
 
-def table_figures(cursor, vendor: str) -> dict[str, dict]:
-    """{table: {"rows": count, "sha256": digest of the rows in key order}} for every table."""
-    tables = _postgres_tables(cursor) if vendor == "postgresql" else _sqlite_tables(cursor)
-    select = _postgres_select if vendor == "postgresql" else _sqlite_select
+def table_figures(raw, vendor: str) -> dict[str, dict]:
+    """{table: {"rows": count, "sha256": digest of the rows in key order}} for every table.
+
+    `raw` is the driver's connection (sqlite3 or psycopg); on PostgreSQL it must be in a transaction,
+    and rows stream through a server-side cursor (memory stays flat for millions of rows).
+    """
+    postgres = vendor == "postgresql"
+    meta = raw.cursor()
+    tables = _postgres_tables(meta) if postgres else _sqlite_tables(meta)
+    select = _postgres_select if postgres else _sqlite_select
     figures = {}
     for table in tables:
         digest, count = hashlib.sha256(), 0
-        cursor.execute(select(cursor, table))
-        while rows := cursor.fetchmany(FETCH_ROWS):
-            for (text,) in rows:
-                digest.update(str(text).encode())
-                digest.update(b"\n")
-            count += len(rows)
+        rows_cursor = raw.cursor(name="sentinelle_backup_rows") if postgres else raw.cursor()
+        try:
+            rows_cursor.execute(select(meta, table))
+            while rows := rows_cursor.fetchmany(FETCH_ROWS):
+                for (text,) in rows:
+                    digest.update(str(text).encode())
+                    digest.update(b"\n")
+                count += len(rows)
+        finally:
+            rows_cursor.close()
         figures[table] = {"rows": count, "sha256": digest.hexdigest()}
+    meta.close()
     return figures
 
 
 def current_figures() -> dict[str, dict]:
     connection.ensure_connection()
+    raw = connection.connection
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            return table_figures(cursor, "postgresql")
-    raw = connection.connection.cursor()
-    try:
-        return table_figures(raw, "sqlite")
-    finally:
-        raw.close()
+        if connection.in_atomic_block:
+            return table_figures(raw, "postgresql")
+        with raw.transaction():
+            return table_figures(raw, "postgresql")
+    return table_figures(raw, "sqlite")
 
 
 def compare(expected: dict[str, dict], found: dict[str, dict]) -> list[str]:
@@ -272,12 +282,14 @@ def _backup_sqlite(target: Path) -> dict:
     copy = sqlite3.connect(target)
     try:
         connection.connection.backup(copy)
+        # A single self-contained file (the copied header says WAL, which would need -wal/-shm files).
+        copy.execute("PRAGMA journal_mode=DELETE")
     finally:
         copy.close()
     os.chmod(target, 0o600)
     copy = sqlite3.connect(f"file:{target}?mode=ro", uri=True)
     try:
-        return table_figures(copy.cursor(), "sqlite")
+        return table_figures(copy, "sqlite")
     finally:
         copy.close()
 
@@ -305,7 +317,7 @@ def _backup_postgres(target: Path) -> dict:
             ],
             env,
         )
-        figures = table_figures(cursor, "postgresql")
+        figures = table_figures(raw, "postgresql")
     os.chmod(target, 0o600)
     return figures
 
@@ -430,3 +442,6 @@ def _restore_postgres(content: Path) -> None:
         ],
         env,
     )
+    # Fresh planner statistics: a restored database is otherwise planned as if empty.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")

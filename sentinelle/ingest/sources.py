@@ -231,6 +231,11 @@ def _delimiter(text: str) -> str:
 
 def _open_csv(content: bytes) -> Table:
     text, warnings = _decode(content)
+    if "\x00" in text:
+        # Past the first bytes the type check reads: no cell may carry it (PostgreSQL refuses it).
+        raise SourceError(
+            _("The file contains NUL characters (byte 0): it is not a text file. Save it again as CSV UTF-8.")
+        )
     delimiter = _delimiter(text)
 
     def rows():

@@ -82,7 +82,7 @@ def template_xlsx(kind: ImportKind, rows: list[dict] | None = None) -> bytes:
             sheet.append(tags)
             keys = [column.key for column in kind.template_columns()]
             for row in rows:
-                sheet.append([row.get(key) for key in keys])
+                sheet.append([safe_cell(row.get(key)) for key in keys])
         else:
             workbook = Workbook()
             _data_sheet(workbook, kind)

@@ -84,6 +84,23 @@ def _changed(obj, values: dict) -> list[str]:
     return [name for name, value in values.items() if getattr(obj, name) != value]
 
 
+def _save_changes(obj, values: dict, *, actor, request=None):
+    """Write the validated values on the locked row, with one audit entry naming what changed (if any)."""
+    with transaction.atomic():
+        obj = type(obj).objects.select_for_update().get(pk=obj.pk)
+        changed = _changed(obj, values)
+        if not changed:
+            return obj
+        for name, value in values.items():
+            setattr(obj, name, value)
+        obj.updated_by = actor
+        obj.save()
+        audit_record(
+            action=AuditAction.UPDATE, user=actor, obj=obj, request=request, detail={"changed": changed}
+        )
+    return obj
+
+
 # --- Frameworks -----------------------------------------------------------------------------------
 
 
@@ -138,19 +155,7 @@ def framework_update(*, actor, framework: ResultsFramework, request=None, **valu
     errors = _framework_errors(values, instance=framework)
     if errors:
         raise ValidationError(errors)
-    with transaction.atomic():
-        framework = ResultsFramework.objects.select_for_update().get(pk=framework.pk)
-        changed = _changed(framework, values)
-        if not changed:
-            return framework
-        for name, value in values.items():
-            setattr(framework, name, value)
-        framework.updated_by = actor
-        framework.save()
-        audit_record(
-            action=AuditAction.UPDATE, user=actor, obj=framework, request=request, detail={"changed": changed}
-        )
-    return framework
+    return _save_changes(framework, values, actor=actor, request=request)
 
 
 # --- Results (nodes) ------------------------------------------------------------------------------
@@ -214,19 +219,7 @@ def node_update(*, actor, node: ResultNode, request=None, **values) -> ResultNod
     errors = _node_errors(node.framework, values, instance=node)
     if errors:
         raise ValidationError(errors)
-    with transaction.atomic():
-        node = ResultNode.objects.select_for_update().get(pk=node.pk)
-        changed = _changed(node, values)
-        if not changed:
-            return node
-        for name, value in values.items():
-            setattr(node, name, value)
-        node.updated_by = actor
-        node.save()
-        audit_record(
-            action=AuditAction.UPDATE, user=actor, obj=node, request=request, detail={"changed": changed}
-        )
-    return node
+    return _save_changes(node, values, actor=actor, request=request)
 
 
 # --- Indicators -----------------------------------------------------------------------------------
@@ -308,19 +301,7 @@ def indicator_update(*, actor, indicator: Indicator, request=None, **values) -> 
     errors = _indicator_errors(indicator.framework, values, instance=indicator)
     if errors:
         raise ValidationError(errors)
-    with transaction.atomic():
-        indicator = Indicator.objects.select_for_update().get(pk=indicator.pk)
-        changed = _changed(indicator, values)
-        if not changed:
-            return indicator
-        for name, value in values.items():
-            setattr(indicator, name, value)
-        indicator.updated_by = actor
-        indicator.save()
-        audit_record(
-            action=AuditAction.UPDATE, user=actor, obj=indicator, request=request, detail={"changed": changed}
-        )
-    return indicator
+    return _save_changes(indicator, values, actor=actor, request=request)
 
 
 # --- Targets and manual values --------------------------------------------------------------------

@@ -118,3 +118,14 @@ def test_the_root_lists_the_resources(reader):
     assert data["incidents"].endswith("/api/v1/incidents/")
     assert data["stats"].endswith("/api/v1/stats/")
     assert client.get(data["stats"]).status_code == 200
+
+
+def test_an_unknown_api_path_answers_json_not_the_html_page(client, settings):
+    from django.utils import translation
+
+    settings.DEBUG = False
+    with translation.override("en"):
+        response = client.get("/api/v1/nothing-here/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found."}

@@ -45,8 +45,41 @@ class World:
     actors: dict = field(default_factory=dict)
     # model label -> one record of that kind owned by ALPHA
     objects: dict = field(default_factory=dict)
+    # model label -> more records of that kind in another state, each walked like the first
+    variants: dict = field(default_factory=dict)
     # non-object URL arguments (slugs, codes, integer ids kept as strings)
     args: dict = field(default_factory=dict)
+    _reach: dict = field(default_factory=dict)
+
+    def reaches(self, actor: str, label: str, obj) -> bool:
+        """Does any permission the actor holds reach this record? (cached)"""
+        from django.core.exceptions import ImproperlyConfigured
+
+        from sentinelle.core.permissions import ROLE_PERMISSIONS, has_perm, roles_of
+
+        key = (actor, label, obj.pk)
+        if key not in self._reach:
+            user = self.actors[actor]
+            perms = {perm for role in roles_of(user) for perm in ROLE_PERMISSIONS[role]}
+            reached = False
+            for perm in perms:
+                try:
+                    if has_perm(user, perm, obj):
+                        reached = True
+                        break
+                except ImproperlyConfigured:  # no scope rule for this kind: not judged here
+                    reached = True
+                    break
+            self._reach[key] = reached
+        return self._reach[key]
+
+    def all_records(self):
+        for label, obj in self.objects.items():
+            if hasattr(obj, "public_id"):
+                yield label, obj
+        for label, more in self.variants.items():
+            for obj in more:
+                yield label, obj
 
 
 def _places(world: World) -> None:
@@ -72,7 +105,7 @@ def _actors(world: World) -> None:
 
 
 def _monitoring(world: World) -> None:
-    from sentinelle.monitoring.models import Alert, AlertRule, FlashReport
+    from sentinelle.monitoring.models import Alert, AlertRule, DuplicateCandidate, FlashReport
     from sentinelle.monitoring.services.alerts import alert_rule_create, alerts_evaluate
     from sentinelle.monitoring.tests.factories import days_ago, make_incident, today
 
@@ -84,6 +117,9 @@ def _monitoring(world: World) -> None:
         actor=a["monitor"], area=cercle, status="submitted", date_start=days_ago(2), date_reported=today()
     )
     world.objects["monitoring.incident"] = incident
+    # ALPHA's monitor's own draft: only its author (and ALPHA's manager) reach it; the IMO does not.
+    draft = make_incident(actor=a["monitor"], area=cercle, date_start=days_ago(1), date_reported=today())
+    world.variants["monitoring.incident"] = [draft]
     rule = alert_rule_create(actor=a["admin"], name="Toujours", kind=AlertRule.Kind.ALWAYS, threshold=1)
     world.objects["monitoring.alertrule"] = rule
     fired = alerts_evaluate(incident_ids=[incident.pk], notify=False)
@@ -91,14 +127,28 @@ def _monitoring(world: World) -> None:
     world.objects["monitoring.alert"] = alert
     report = FlashReport.objects.filter(alert=alert).first()
     if report is not None:
+        # Published, so that readers of reports reach it too (the IMO edits the next version).
+        FlashReport.objects.filter(pk=report.pk).update(
+            status=FlashReport.Status.PUBLISHED, published_at=timezone.now(), immediate_needs="Abris."
+        )
         world.objects["monitoring.flashreport"] = report
+    # A pending pair of duplicates (ALPHA's incident and another), reviewed by the IMO only.
+    other = make_incident(
+        actor=a["monitor"], area=cercle, status="submitted", date_start=days_ago(2), date_reported=today()
+    )
+    pair = DuplicateCandidate.objects.filter(first=incident).first() or DuplicateCandidate.objects.create(
+        first=incident, second=other, score=0.9, reasons=["date"]
+    )
+    world.args.update(first=pair.first.public_id, second=pair.second.public_id)
 
 
 def _directory_and_cases(world: World) -> None:
+    from sentinelle.cases.models import TracingMatch
     from sentinelle.cases.services.assistance import assistance_request
     from sentinelle.cases.services.case_plans import case_plan_save, case_plan_submit_for_approval
     from sentinelle.cases.services.case_team import transfer_request
     from sentinelle.cases.services.cases import assessment_record, task_add
+    from sentinelle.cases.services.persons import person_merge
     from sentinelle.cases.services.tracing import tracing_request_create
     from sentinelle.cases.tests.factories_cases import (
         consent_for,
@@ -107,6 +157,7 @@ def _directory_and_cases(world: World) -> None:
         make_service,
         plan_actions,
     )
+    from sentinelle.cases.tests.factories_persons import register
 
     a, o = world.actors, world.orgs
     commune = world.areas["commune"]
@@ -114,7 +165,9 @@ def _directory_and_cases(world: World) -> None:
     alpha.requires_supervisor_approval = True
     alpha.save()
     # ALPHA's own service (the "service" kind under test) and BETA's service receiving the referral.
-    world.objects["directory.service"] = make_service(alpha, commune, "pss", focal_points=[a["focal_point_alpha"]])
+    world.objects["directory.service"] = make_service(
+        alpha, commune, "pss", focal_points=[a["focal_point_alpha"]]
+    )
     beta_service = make_service(o["beta"], commune, "health", focal_points=[a["focal_point"]])
     case = make_case(a["caseworker"], commune)
     case.refresh_from_db()
@@ -137,7 +190,7 @@ def _directory_and_cases(world: World) -> None:
     world.objects["cases.transfer"] = transfer_request(
         actor=a["caseworker"], case=case, to_user=a["caseworker_other_area"], reason="Congé"
     )
-    world.objects["cases.tracingrequest"] = tracing_request_create(
+    tracing = world.objects["cases.tracingrequest"] = tracing_request_create(
         actor=a["caseworker"],
         inquirer_name="Fatoumata Diallo",
         inquirer_relationship="mother",
@@ -146,6 +199,12 @@ def _directory_and_cases(world: World) -> None:
         sought_age=9,
         last_seen_area=commune,
     )
+    world.objects["cases.tracingmatch"] = TracingMatch.objects.create(
+        request=tracing, case=case, score=0.9, reasons=[{"code": "name", "similarity": 0.9}]
+    )
+    # A person registered twice, merged by the manager into the case's person (the merge can be undone).
+    twin = register(a["caseworker"], area=commune, given_name="Aminata", family_name="Traoré")
+    world.objects["cases.personmerge"] = person_merge(actor=a["manager"], kept=case.person, merged=twin)
 
 
 def _accounts(world: World) -> None:
@@ -156,7 +215,9 @@ def _accounts(world: World) -> None:
     world.objects["accounts.organisation"] = world.orgs["alpha"]
     world.objects["accounts.user"] = a["monitor"]
     world.objects["accounts.membership"] = a["monitor"].memberships.get()
-    world.objects["accounts.devicecredential"], _ = device_credential_create(actor=a["monitor"], label="Tablette")
+    world.objects["accounts.devicecredential"], _ = device_credential_create(
+        actor=a["monitor"], label="Tablette"
+    )
     world.objects["api.apitoken"], _ = api_token_create(actor=a["reader_alpha"], label="Power BI")
     world.objects["geography.adminarea"] = world.areas["cercle"]
 
@@ -218,9 +279,9 @@ def _reports(world: World) -> None:
 
 
 def _ingest(world: World) -> None:
+    from sentinelle.ingest.kinds import get_kind
     from sentinelle.ingest.services import import_job_upload
     from sentinelle.ingest.workbooks import template_csv
-    from sentinelle.ingest.kinds import get_kind
 
     content = template_csv(get_kind("incidents"), [])
     world.objects["ingest.importjob"] = import_job_upload(
@@ -232,13 +293,23 @@ def _ingest(world: World) -> None:
     )
 
 
-BUILDERS = (_places, _actors, _accounts, _monitoring, _directory_and_cases, _displacement, _activities, _reports, _ingest)
+BUILDERS = (
+    _places,
+    _actors,
+    _accounts,
+    _monitoring,
+    _directory_and_cases,
+    _displacement,
+    _activities,
+    _reports,
+    _ingest,
+)
 
 
 def build_world() -> World:
     world = World()
     for builder in BUILDERS:
         builder(world)
-    for obj in world.objects.values():
+    for obj in [*world.objects.values(), *(v for more in world.variants.values() for v in more)]:
         obj.refresh_from_db()
     return world

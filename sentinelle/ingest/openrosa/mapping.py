@@ -67,14 +67,25 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _flatten(element) -> dict:
+# Groups and repeats nest a few levels deep; a document nested deeper is not a form instance (and would
+# exhaust the recursion below).
+MAX_DEPTH = 32
+
+
+def _flatten(element, depth: int = 0) -> dict:
+    if depth > MAX_DEPTH:
+        raise SubmissionError(
+            gettext("The submission nests its elements more than %(depth)s levels deep.")
+            % {"depth": MAX_DEPTH},
+            reason="malformed",
+        )
     answers: dict = {}
     for child in element:
         name = _local(child.tag)
         if name in REPEATS:
-            answers.setdefault(name, []).append(_flatten(child))
+            answers.setdefault(name, []).append(_flatten(child, depth + 1))
         elif len(child):
-            answers.update(_flatten(child))  # a group: its questions are the form's
+            answers.update(_flatten(child, depth + 1))  # a group: its questions are the form's
         else:
             answers[name] = (child.text or "").strip()
     return answers
@@ -279,6 +290,8 @@ _GBV_CODES = tuple(GBV_CODES)
 
 def _gbv(reader: _Reader, submission: Submission) -> IncidentInput:
     codes = {name: reader.text(name) for name in _GBV_CODES if reader.text(name)}
+    # Required, without a default: an empty answer is refused by the validation (400), not a TypeError.
+    codes.setdefault("survivor_sex", "")
     gbv = GBVInput(
         **codes,
         survivor_age=reader.integer("survivor_age"),

@@ -108,6 +108,12 @@ class FormDefinition:
             sheet = workbook.create_sheet(title)
             for row in rows:
                 sheet.append(row)
+            # Labels come from data (the COD's place names): a text that openpyxl would write as a formula
+            # (it starts with "=") is written as the text it is; the form keeps the exact label.
+            for line in sheet.iter_rows():
+                for cell in line:
+                    if cell.data_type == "f":
+                        cell.data_type = "s"
         # Fixed document dates: the same definition gives the same file.
         workbook.properties.created = workbook.properties.modified = datetime(2025, 1, 1)
         buffer = io.BytesIO()

@@ -10,6 +10,7 @@ before its transaction commits, that it is there (a signal file), then wait to b
 
 import json
 import os
+import random
 import signal
 import sqlite3
 import subprocess
@@ -17,12 +18,13 @@ import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import psycopg
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connection, connections
 from django.db.utils import InterfaceError, OperationalError
 from django.urls import reverse
 
@@ -33,6 +35,13 @@ from sentinelle.ingest.services import import_job_commit, import_job_upload
 from sentinelle.monitoring.models import Incident
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def no_dead_connection_left(transactional_db):
+    """A connection these tests killed must not outlive them: the flush and the later tests reconnect."""
+    yield
+    connections.close_all()
 
 ROOT = Path(settings.BASE_DIR)
 WAIT_SECONDS = 120
@@ -81,9 +90,10 @@ class SharedDatabase:
             self.env["DATABASE_URL"] = f"sqlite:///{self.file}"
         else:
             config = connection.settings_dict
-            password = f":{config['PASSWORD']}" if config.get("PASSWORD") else ""
+            password = f":{quote(config['PASSWORD'], safe='')}" if config.get("PASSWORD") else ""
             host = (config["HOST"] or "localhost") + (f":{config['PORT']}" if config.get("PORT") else "")
-            self.env["DATABASE_URL"] = f"postgres://{config['USER']}{password}@{host}/{config['NAME']}"
+            user = quote(config["USER"], safe="")
+            self.env["DATABASE_URL"] = f"postgres://{user}{password}@{host}/{quote(config['NAME'], safe='')}"
 
     def push(self) -> None:
         """Give the other processes what the test wrote."""
@@ -114,6 +124,16 @@ class SharedDatabase:
         return subprocess.Popen(  # noqa: S603
             command, cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
+
+    def job_statuses(self) -> list[str]:
+        """The jobs' statuses as another process sees them now (committed data only)."""
+        if self.vendor != "sqlite":
+            return list(ImportJob.objects.order_by("id").values_list("status", flat=True))
+        reader = sqlite3.connect(f"file:{self.file}?mode=ro", uri=True, timeout=20)
+        try:
+            return [row[0] for row in reader.execute("SELECT status FROM ingest_importjob ORDER BY id")]
+        finally:
+            reader.close()
 
     def run(self, *arguments: str, **env) -> subprocess.CompletedProcess:
         process = self.start(*arguments, **env)
@@ -202,6 +222,33 @@ def test_import_killed_while_it_commits_leaves_nothing_and_runs_again(
     assert sum(job.created_count for job in jobs.values()) == rows
 
 
+def test_plain_import_killed_at_a_random_moment_of_its_commit_leaves_all_or_nothing(
+    admin, alpha, shared, sample_file
+):
+    """The same without any hook: the real command, killed some time after its commit has begun."""
+    rows = 1500
+    path = sample_file(rows)
+    shared.push()
+    process = shared.start("import_data", "incidents", str(path), "--org", "ALPHA", "--commit")
+    deadline = time.monotonic() + WAIT_SECONDS
+    while shared.job_statuses() != [ImportStatus.COMMITTING]:
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    time.sleep(random.uniform(0.05, 0.5))  # somewhere in the re-validation or the write
+    kill_9(process)
+    shared.pull()
+
+    written = Incident.objects.count()
+    assert written in (0, rows)  # never part of the file
+    assert ImportJob.objects.get().status == (ImportStatus.COMMITTED if written else ImportStatus.COMMITTING)
+    again = shared.run("import_data", "incidents", str(path), "--org", "ALPHA", "--commit")
+    assert again.returncode == 0, again.stderr
+    shared.pull()
+    ids = source_ids(alpha)
+    assert len(ids) == rows and len(set(ids)) == rows
+
+
 def test_worker_killed_holding_a_job_releases_it_to_another(
     admin, alpha, shared, sample_file, tmp_path, settings
 ):
@@ -233,16 +280,11 @@ def test_worker_killed_holding_a_job_releases_it_to_another(
     assert job.progress == chunk and Incident.objects.count() == chunk
 
     # While its claim is fresh, no other worker takes the job.
-    polite = shared.run("run_jobs", FAULT_COMMIT_CHUNK=chunk, SENTINELLE_IMPORT_INLINE_MAX_ROWS=10)
+    polite = shared.run("run_jobs", **environment)
     assert polite.returncode == 0 and ": 0 job(s)" in polite.stdout
     # Once it has expired, the next worker takes the job over and finishes where the dead one stopped.
     time.sleep(1.1)
-    second = shared.run(
-        "run_jobs",
-        SENTINELLE_IMPORT_JOB_TIMEOUT_SECONDS=1,
-        SENTINELLE_IMPORT_INLINE_MAX_ROWS=10,
-        **environment,
-    )
+    second = shared.run("run_jobs", SENTINELLE_IMPORT_JOB_TIMEOUT_SECONDS=1, **environment)
     assert second.returncode == 0 and ": 1 job(s)" in second.stdout, second.stderr
     shared.pull()
 
@@ -289,6 +331,7 @@ def backend_pid() -> int:
 def test_connections_killed_under_load_lose_no_committed_write(db):
     committed: list[int] = []
     failures: list[str] = []
+    backends: set[int] = set()
     stop = threading.Event()
 
     def writer():
@@ -302,6 +345,7 @@ def test_connections_killed_under_load_lose_no_committed_write(db):
                     connection.close()  # the failed request ends; the next one reconnects
                     continue
                 committed.append(entry.pk)
+                backends.add(connection.connection.info.backend_pid)
                 if len(committed) > 2000:
                     break
         finally:
@@ -317,6 +361,7 @@ def test_connections_killed_under_load_lose_no_committed_write(db):
     thread.join(timeout=60)
 
     assert kills >= 3 and committed
+    assert len(backends) >= 2  # the writer's connection was killed, and it reconnected
     connection.close()
     found = set(AuditEntry.objects.filter(object_type="fault.test").values_list("pk", flat=True))
     assert set(committed) <= found  # no committed write lost
@@ -329,7 +374,7 @@ def test_connections_killed_under_load_lose_no_committed_write(db):
 def test_request_after_the_server_dropped_the_connection_succeeds(admin, signed_in):
     client = signed_in(admin)
     assert settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] is True
-    assert client.get(reverse("home")).status_code == 200
+    assert client.get(reverse("core:home")).status_code == 200
     before = backend_pid()
 
     # The test's own connection is the application's: kill it (and any other) from outside.
@@ -338,6 +383,43 @@ def test_request_after_the_server_dropped_the_connection_succeeds(admin, signed_
 
     # Django's request_started handler (the test client leaves it out, so it is called here): with
     # CONN_HEALTH_CHECKS the dead persistent connection is noticed and replaced, not used.
+    # (Without CONN_HEALTH_CHECKS the next query fails: "terminating connection due to administrator
+    # command".)
     close_old_connections()
-    assert client.get(reverse("home")).status_code == 200
     assert backend_pid() != before
+    assert client.get(reverse("core:home")).status_code == 200
+
+
+@postgres_only
+def test_looping_worker_survives_the_server_dropping_its_connection(admin, alpha, shared, sample_file):
+    content = sample_file(20).read_bytes()
+    worker = shared.start("run_jobs", "--loop", "--sleep", "0.1")
+    try:
+        deadline = time.monotonic() + WAIT_SECONDS
+        connection.close()
+        while not terminate_others():  # the worker's connection, once it has one
+            assert worker.poll() is None, worker.communicate()
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        time.sleep(0.5)
+        job = import_job_upload(
+            actor=admin,
+            kind="incidents",
+            organisation=alpha,
+            filename="a.csv",
+            content=content,
+            run_now=False,
+        )
+        while job.status != ImportStatus.VALID:
+            assert worker.poll() is None, worker.communicate()
+            assert job.status in (ImportStatus.UPLOADED, ImportStatus.VALIDATING), job.errors
+            if time.monotonic() > deadline:
+                worker.kill()
+                pytest.fail(f"the worker did not take the job: {worker.communicate()}")
+            time.sleep(0.1)
+            job.refresh_from_db()
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        out, err = worker.communicate(timeout=30)
+    assert worker.returncode == 0, err
+    assert "stopped" in out

@@ -12,12 +12,14 @@ shared by the examples), derandomized and bounded so the module runs in well und
 """
 
 import codecs
+import csv
 import datetime
 import io
 import zipfile
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils import timezone, translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -116,7 +118,7 @@ FORMULAS = [
     "@SUM(A1:A9)",
     "\t=1",
     "\r=2",
-    "=WEBSERVICE(\"http://exemple.invalid\")",
+    '=WEBSERVICE("http://exemple.invalid")',
 ]
 ODD = [
     "",
@@ -183,8 +185,33 @@ def _clean_for_xlsx(value):
     return value
 
 
+def _nul_parameters(found: list):
+    """A database execute wrapper recording every parameter that holds a NUL byte, raw or JSON-escaped:
+    SQLite stores them, PostgreSQL refuses them (text and jsonb), which would fail the import there."""
+
+    def wrapper(execute, sql, params, many, context):
+        for row in (params if many else [params]) or []:
+            values = row.values() if isinstance(row, dict) else (row or [])
+            found.extend(
+                value
+                for value in values
+                if isinstance(value, str) and ("\x00" in value or "\\u0000" in value)
+            )
+        return execute(sql, params, many, context)
+
+    return wrapper
+
+
 def run_hostile(user, organisation, kind: str, content: bytes, model, *, filename="fichier.csv"):
     """Upload (and commit when valid) `content`; assert the outcome is a clean success or refusal."""
+    nul: list = []
+    with connection.execute_wrapper(_nul_parameters(nul)):
+        job = _run_hostile(user, organisation, kind, content, model, filename=filename)
+    assert not nul, ("a NUL byte reached the database", [value[:80] for value in nul[:3]])
+    return job
+
+
+def _run_hostile(user, organisation, kind: str, content: bytes, model, *, filename):
     before = model.objects.count()
     jobs_before = ImportJob.objects.count()
     try:
@@ -242,7 +269,9 @@ def test_hostile_cells_in_templates(kinds_ready, kind):
         row = {**make_row(), **changes}
         rows = [row] + [{**row, "source_id": f"X-{n}", "reference": f"X-{n}"} for n in range(extra_rows)]
         if as_xlsx:
-            content = template_xlsx(import_kind, [{k: _clean_for_xlsx(v) for k, v in r.items()} for r in rows])
+            content = template_xlsx(
+                import_kind, [{k: _clean_for_xlsx(v) for k, v in r.items()} for r in rows]
+            )
             run_hostile(user, organisation, kind, content, model, filename="f.xlsx")
         else:
             run_hostile(user, organisation, kind, template_csv(import_kind, rows), model)
@@ -252,7 +281,17 @@ def test_hostile_cells_in_templates(kinds_ready, kind):
 
 # --- Encodings, BOMs, NUL bytes, truncation, corruption -------------------------------------------------
 
-ENCODINGS = ["utf-8", "utf-8-sig", "latin-1", "cp1252", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "mac-roman"]
+ENCODINGS = [
+    "utf-8",
+    "utf-8-sig",
+    "latin-1",
+    "cp1252",
+    "utf-16",
+    "utf-16-le",
+    "utf-16-be",
+    "utf-32",
+    "mac-roman",
+]
 
 
 def _reencode(text: str, encoding: str) -> bytes:
@@ -267,7 +306,9 @@ def test_wrongly_encoded_csv(kinds_ready, kind):
     @FEW
     @given(
         encoding=st.sampled_from(ENCODINGS),
-        bom=st.sampled_from([b"", codecs.BOM_UTF8, codecs.BOM_UTF8 * 2, codecs.BOM_UTF16_LE, codecs.BOM_UTF32]),
+        bom=st.sampled_from(
+            [b"", codecs.BOM_UTF8, codecs.BOM_UTF8 * 2, codecs.BOM_UTF16_LE, codecs.BOM_UTF32]
+        ),
         nul_at=st.one_of(st.none(), st.integers(min_value=0, max_value=20000)),
         delimiter=st.sampled_from([";", ",", "\t", "|"]),
         crlf=st.booleans(),
@@ -360,7 +401,9 @@ XXE = (
 )
 
 
-def _workbook(sheet_xml: str, *, shared: list[str] | None = None, styles: str | None = None, **extra) -> bytes:
+def _workbook(
+    sheet_xml: str, *, shared: list[str] | None = None, styles: str | None = None, **extra
+) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("xl/workbook.xml", extra.get("workbook", WORKBOOK))
@@ -389,7 +432,9 @@ CELL_XML = st.builds(
         + (f"<is><t>{_escape(value)}</t></is>" if kind == "inlineStr" else f"<v>{_escape(value)}</v>")
         + "</c>"
     ),
-    ref=st.one_of(st.none(), st.sampled_from(["A1", "B3", "ZZZZ9", "a1", "A", "1", "A0", "XFD1048576"]), XML_TEXT),
+    ref=st.one_of(
+        st.none(), st.sampled_from(["A1", "B3", "ZZZZ9", "a1", "A", "1", "A0", "XFD1048576"]), XML_TEXT
+    ),
     kind=st.sampled_from(["", "s", "str", "inlineStr", "b", "e", "n", "d", "bogus"]),
     value=st.one_of(
         st.sampled_from(["0", "1", "2", "99", "-1", "1.5", "1e400", "abc", "", "45000", "2024-01-01", "NaN"]),
@@ -398,7 +443,9 @@ CELL_XML = st.builds(
     style=st.one_of(st.none(), st.sampled_from(["0", "1", "7", "-1", "x", "99999"])),
 )
 ROW_XML = st.builds(
-    lambda number, cells: "<row" + (f' r="{number}"' if number is not None else "") + ">" + "".join(cells) + "</row>",
+    lambda number, cells: (
+        "<row" + (f' r="{number}"' if number is not None else "") + ">" + "".join(cells) + "</row>"
+    ),
     number=st.one_of(st.none(), st.sampled_from(["1", "2", "3", "0", "-5", "x", "99999999"])),
     cells=st.lists(CELL_XML, max_size=6),
 )
@@ -501,7 +548,9 @@ def test_hxl_hashtag_rows(kinds_ready, kind):
         tags=st.lists(HASHTAG, min_size=1, max_size=8),
         title_rows=st.integers(min_value=0, max_value=7),
         header_row=st.booleans(),
-        data=st.lists(st.lists(CELL.map(lambda v: "" if v is None else str(v)[:200]), max_size=8), max_size=3),
+        data=st.lists(
+            st.lists(CELL.map(lambda v: "" if v is None else str(v)[:200]), max_size=8), max_size=3
+        ),
     )
     def check(tags, title_rows, header_row, data):
         lines = [["Titre du rapport"] for _ in range(title_rows)]
@@ -510,8 +559,6 @@ def test_hxl_hashtag_rows(kinds_ready, kind):
         lines.append(tags)
         lines.extend(data)
         buffer = io.StringIO()
-        import csv
-
         csv.writer(buffer, delimiter=",", lineterminator="\r\n").writerows(lines)
         run_hostile(user, organisation, kind, buffer.getvalue().encode("utf-8"), model)
 
@@ -541,3 +588,115 @@ def test_huge_cells_many_columns_and_the_size_limit(kinds_ready, settings):
     # A file over the limit is refused before anything is stored.
     settings.SENTINELLE = {**settings.SENTINELLE, "IMPORT_MAX_BYTES": 10_000}
     assert run_hostile(user, organisation, "incidents", b"a;b\r\n" + b"1;2\r\n" * 5000, model) is None
+
+
+@pytest.mark.parametrize("kind", KIND_CODES)
+def test_nul_bytes_past_the_first_kilobytes(kinds_ready, kind):
+    """The type check reads the first 4 KB; a NUL byte further down must not reach the database."""
+    user, organisation, make_row, model = kinds_ready[kind]
+    import_kind = get_kind(kind)
+    text_keys = [
+        c.key for c in import_kind.template_columns() if c.key in ("summary", "name", "title", "source_id")
+    ]
+    padding = [{**make_row(), "source_id": f"P-{n}", "reference": f"P-{n}"} for n in range(200)]
+    for key in text_keys or [import_kind.template_columns()[0].key]:
+        hostile = {**make_row(), "source_id": "NUL-1", "reference": "NUL-1", key: "avant\x00après"}
+        content = template_csv(import_kind, [*padding, hostile])
+        assert b"\x00" not in content[:4096] and b"\x00" in content
+        run_hostile(user, organisation, kind, content, model)
+
+
+# --- Kobo/ODK exports: the main sheet and its repeat-group sheets, damaged -----------------------------
+
+INDEX = st.one_of(
+    st.integers(min_value=-3, max_value=4),
+    st.sampled_from(["", "1", "x", "1.5", "9" * 30, "=1+1"]),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.none(),
+)
+
+
+def test_kobo_workbooks_with_hostile_repeat_groups(kinds_ready):
+    from sentinelle.ingest.tests.test_kobo import KOBO_MAIN, kobo_workbook
+
+    user, organisation, _make_row, model = kinds_ready["incidents"]
+    start, reported = (
+        (timezone.localdate() - datetime.timedelta(days=7)).isoformat(),
+        (timezone.localdate() - datetime.timedelta(days=6)).isoformat(),
+    )
+    main_row = [start, reported, "ML0501", "ML050101", "life child_rights explosive", "nsag", "yes", 1, "ied"]
+    main_row += ["yes", "uuid:k-1", "k-1", 1]
+    repeat_headers = {
+        "victims": [
+            "victims/victim_outcome",
+            "victims/victim_sex",
+            "victims/victim_age_group",
+            "victims/victim_count",
+            "_index",
+            "_parent_table_name",
+            "_parent_index",
+        ],
+        "violations": [
+            "violation_type",
+            "perpetrator_party",
+            "verification",
+            "facility",
+            "_index",
+            "_parent_index",
+        ],
+        "violation_victims": ["child_sex", "child_age_group", "child_count", "_index", "_parent_index"],
+        "casualties": [
+            "casualty_sex",
+            "casualty_age",
+            "casualty_outcome",
+            "casualty_civilian",
+            "_index",
+            "_parent_index",
+        ],
+    }
+    value = CELL.map(_clean_for_xlsx)
+
+    @FEW
+    @given(
+        main_changes=st.dictionaries(
+            st.integers(min_value=0, max_value=len(KOBO_MAIN) - 1), value, max_size=3
+        ),
+        repeats=st.dictionaries(
+            st.sampled_from(sorted(repeat_headers)),
+            st.lists(st.tuples(st.lists(value, min_size=4, max_size=5), INDEX, INDEX), max_size=3),
+            max_size=4,
+        ),
+        drop_header=st.one_of(
+            st.none(), st.sampled_from(["_index", "_parent_index", "victims/victim_count"])
+        ),
+        as_csv=st.booleans(),
+    )
+    def check(main_changes, repeats, drop_header, as_csv):
+        row = list(main_row)
+        for index, new in main_changes.items():
+            row[index] = new
+        if as_csv:
+            lines = [KOBO_MAIN, ["" if cell is None else str(cell) for cell in row]]
+            buffer = io.StringIO()
+            csv.writer(buffer, delimiter=";").writerows(lines)
+            run_hostile(user, organisation, "incidents", buffer.getvalue().encode(), model)
+            return
+        sheets = {"sentinelle_incident": [KOBO_MAIN, row]}
+        for name, rows in repeats.items():
+            headers = [header for header in repeat_headers[name] if header != drop_header]
+            body = []
+            for values, own, parent in rows:
+                line = [*(values + [None] * 5)[: len(repeat_headers[name]) - 2], own, parent]
+                if name == "victims":
+                    line = [*line[:-1], "sentinelle_incident", parent]
+                body.append(
+                    [
+                        cell
+                        for header, cell in zip(repeat_headers[name], line, strict=False)
+                        if header != drop_header
+                    ]
+                )
+            sheets[name] = [headers, *body]
+        run_hostile(user, organisation, "incidents", kobo_workbook(sheets), model, filename="kobo.xlsx")
+
+    check()

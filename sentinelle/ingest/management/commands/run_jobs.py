@@ -9,12 +9,17 @@ renewed within SENTINELLE["IMPORT_JOB_TIMEOUT_SECONDS"] (a dead worker) is taken
 When idle, the worker also removes uploaded files that no job needs any more (services.files_purge).
 """
 
+import logging
 import signal
 import time
 
 from django.core.management.base import BaseCommand
+from django.db import close_old_connections, connections
+from django.db.utils import InterfaceError, OperationalError
 
 from sentinelle.ingest.services import files_purge, jobs_run_pending, worker_name
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -37,10 +42,20 @@ class Command(BaseCommand):
         self.stdout.write(f"{worker}: waiting for jobs (Ctrl-C to stop)")
         try:
             while not stopping:
-                # One job at a time, so that a stop request is honoured between jobs.
-                if not jobs_run_pending(worker=worker, limit=1):
-                    files_purge()
-                    time.sleep(options["sleep"])
+                # Like a request's start: a connection the server dropped (restart, failover) is
+                # noticed (CONN_HEALTH_CHECKS) and replaced instead of failing the next query.
+                close_old_connections()
+                try:
+                    # One job at a time, so that a stop request is honoured between jobs.
+                    if not jobs_run_pending(worker=worker, limit=1):
+                        files_purge()
+                        time.sleep(options["sleep"])
+                except (OperationalError, InterfaceError) as error:
+                    # The database went away mid-job: the job keeps this worker's claim until it
+                    # expires (IMPORT_JOB_TIMEOUT_SECONDS), then any worker resumes it.
+                    logger.warning("%s: database unavailable (%s); retrying", worker, error)
+                    connections.close_all()
+                    time.sleep(max(options["sleep"], 1.0))
         except KeyboardInterrupt:
             pass
         self.stdout.write(f"{worker}: stopped")
