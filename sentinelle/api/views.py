@@ -5,6 +5,7 @@ Lists never decrypt identities and are not audited (as the UI lists); one record
 domain's `*_get` selector (404 alike for "absent" and "not yours", audited where the UI audits it).
 """
 
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -40,7 +41,8 @@ class ReadOnlyResource(DeclaredAccess, viewsets.ReadOnlyModelViewSet):
         return self.serializer_class
 
     def fetch(self, public_id):
-        raise NotImplementedError
+        # Each resource fetches through its domain's selector (404 alike, audited reads).
+        raise ImproperlyConfigured(f"{type(self).__name__} must fetch one record through its selector.")
 
     def get_object(self):
         obj = self.fetch(self.kwargs[self.lookup_url_kwarg])

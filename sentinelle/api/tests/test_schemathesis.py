@@ -55,6 +55,7 @@ def keep_the_test_connection():
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
 
+
 SCHEMA_URL = "/api/v1/schema/?format=json"
 EXAMPLES = settings(
     max_examples=6,

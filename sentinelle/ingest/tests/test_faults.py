@@ -43,6 +43,7 @@ def no_dead_connection_left(transactional_db):
     yield
     connections.close_all()
 
+
 ROOT = Path(settings.BASE_DIR)
 WAIT_SECONDS = 120
 
