@@ -237,3 +237,22 @@ def test_lists_have_bounded_queries(
     with django_assert_max_num_queries(15):
         page = client.get(reverse("cases:referral-queue"))
     assert len(page.context["referrals"]) == 2
+
+
+def test_the_queue_pages_the_most_urgent_first_in_bounded_queries(
+    signed_in, caseworker_in_area, focal_point, case, service, beta, django_assert_max_num_queries
+):
+    from sentinelle.cases.selectors.referrals import QUEUE_PAGE_SIZE
+
+    consent_for(caseworker_in_area, case, organisations=[beta])
+    sent = [make_referral(caseworker_in_area, case, service) for _ in range(QUEUE_PAGE_SIZE + 3)]
+    client = signed_in(focal_point)
+    with django_assert_max_num_queries(15):
+        first = client.get(reverse("cases:referral-queue"))
+    rows = first.content.decode().count('data-testid="queue-row"')
+    assert rows == QUEUE_PAGE_SIZE
+    second = client.get(reverse("cases:referral-queue") + "?status=open&page=2").content.decode()
+    assert second.count('data-testid="queue-row"') == 3
+    # Every referral is on one page or the other, once.
+    both = first.content.decode() + second
+    assert all(both.count(referral.reference) == 1 for referral in sent)

@@ -15,10 +15,8 @@ from sentinelle.cases.models import Referral, ReferralStatus
 from sentinelle.cases.selectors.cases import case_get
 from sentinelle.cases.selectors.referrals import (
     referral_get,
+    referral_queue_page,
     referral_received_get,
-)
-from sentinelle.cases.selectors.referrals import (
-    referral_queue as queue_of,
 )
 from sentinelle.cases.services import referrals as services
 from sentinelle.core.permissions import Perm, get_object_for_user, require_perm
@@ -102,8 +100,11 @@ def referral_cancel(request, public_id):
 def referral_queue(request):
     status = request.GET.get("status", "open")
     status = status if status in QUEUE_STATUSES else "open"
+    page = referral_queue_page(user=request.user, status=status, page=request.GET.get("page"))
     context = {
-        "referrals": queue_of(user=request.user, status=status),
+        "referrals": page.object_list,
+        "page": page,
+        "query": f"status={status}",
         "status": status,
         "statuses": [
             ("open", _("To handle")),
