@@ -22,18 +22,34 @@ class AgeGroup(models.TextChoices):
 CHILD_AGE_GROUPS = (AgeGroup.AGE_0_5, AgeGroup.AGE_6_11, AgeGroup.AGE_12_17)
 
 
+# Upper bound (inclusive) of each age group; older than the last bound: 60 and over.
+AGE_GROUP_BOUNDS = (
+    (5, AgeGroup.AGE_0_5),
+    (11, AgeGroup.AGE_6_11),
+    (17, AgeGroup.AGE_12_17),
+    (59, AgeGroup.AGE_18_59),
+)
+
+
 def age_group_of(age: int | None) -> str:
     if age is None:
         return AgeGroup.UNKNOWN
-    if age <= 5:
-        return AgeGroup.AGE_0_5
-    if age <= 11:
-        return AgeGroup.AGE_6_11
-    if age <= 17:
-        return AgeGroup.AGE_12_17
-    if age <= 59:
-        return AgeGroup.AGE_18_59
+    for bound, group in AGE_GROUP_BOUNDS:
+        if age <= bound:
+            return group
     return AgeGroup.AGE_60_PLUS
+
+
+def age_group_expression(field: str):
+    """`age_group_of` in SQL, for figures grouped by the age group of a recorded age."""
+    from django.db.models import Case, CharField, Value, When
+
+    return Case(
+        When(**{f"{field}__isnull": True}, then=Value(AgeGroup.UNKNOWN)),
+        *(When(**{f"{field}__lte": bound}, then=Value(group)) for bound, group in AGE_GROUP_BOUNDS),
+        default=Value(AgeGroup.AGE_60_PLUS),
+        output_field=CharField(),
+    )
 
 
 class PopulationStatus(models.TextChoices):

@@ -16,11 +16,11 @@ incidents or victims of its other categories).
 - eo_casualties: explosive ordnance casualties, by outcome, sex, age group and device.
 """
 
-from django.db.models import Case, CharField, Count, DateField, F, Q, Sum, Value, When
+from django.db.models import Count, DateField, F, Q, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils.translation import gettext_lazy as _
 
-from sentinelle.core.codes import AgeGroup, Sex
+from sentinelle.core.codes import AgeGroup, Sex, age_group_expression
 from sentinelle.core.datasets import Dataset, Dimension, Measure, register
 from sentinelle.core.permissions import Perm
 from sentinelle.monitoring import mrm
@@ -140,24 +140,13 @@ register(
 )
 
 
-def _survivor_age_group():
-    """The survivor's age group from the recorded age (unknown when no age was given)."""
-    return Case(
-        When(survivor_age__isnull=True, then=Value(AgeGroup.UNKNOWN)),
-        When(survivor_age__lte=5, then=Value(AgeGroup.AGE_0_5)),
-        When(survivor_age__lte=11, then=Value(AgeGroup.AGE_6_11)),
-        When(survivor_age__lte=17, then=Value(AgeGroup.AGE_12_17)),
-        When(survivor_age__lte=59, then=Value(AgeGroup.AGE_18_59)),
-        default=Value(AgeGroup.AGE_60_PLUS),
-        output_field=CharField(),
-    )
-
-
 def _gbv(filters):
     return (
         GBVIncident.objects.filter(_counted("incident__"), consent_to_report=True)
         .exclude(gbv_type="non_gbv")
-        .annotate(survivor_age_group=_survivor_age_group(), month=_month("incident__date_start"))
+        .annotate(
+            survivor_age_group=age_group_expression("survivor_age"), month=_month("incident__date_start")
+        )
     )
 
 
