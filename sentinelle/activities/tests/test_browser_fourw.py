@@ -73,6 +73,9 @@ def test_partner_submits_the_monthly_4w_and_the_imo_validates(
     form.locator("[name=title]").fill("Sensibilisation sur la documentation civile")
     form.locator("[name=region]").select_option("ML05")
     page.locator("[name=cercle] option[value=ML0501]").wait_for(state="attached")
+    # Each choice swaps the place selects (HTMX): let the swap settle before the next choice, or a late
+    # answer to the region replaces the cercle just chosen.
+    page.wait_for_load_state("networkidle")
     page.locator("[name=cercle]").select_option("ML0501")
     page.locator("[name=commune] option[value=ML050101]").wait_for(state="attached")
     page.locator("[name=commune]").select_option("ML050101")
