@@ -343,6 +343,15 @@ def check_hand_sql(name: str, sql: str) -> bool:
 
 
 def measure_datasets(repeat: int) -> list[dict]:
+    """Each dataset computed (the figure cache off: this is the work a first view after a change does)."""
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    with override_settings(SENTINELLE={**settings.SENTINELLE, "FIGURE_CACHE_SECONDS": 0}):
+        return _measure_datasets(repeat)
+
+
+def _measure_datasets(repeat: int) -> list[dict]:
     from sentinelle.core import datasets
 
     hand = hand_sql()
@@ -377,6 +386,14 @@ def measure_dashboard(repeat: int, *, username: str = "imo") -> dict:
         return response
 
     result = with_floor("national_dashboard", get, repeat)
+    # The first view after a change computes every figure again (core/figure_cache.py).
+    from sentinelle.core.models import FigureCache
+
+    def cold():
+        FigureCache.objects.all().delete()
+        return get()
+
+    result["cold"] = summary(timed(cold, max(3, repeat // 6), warmup=0))
     result["statuses"] = status
     result["errors"] = sum(v for k, v in status.items() if k != 200)
     return result

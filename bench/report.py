@@ -67,6 +67,11 @@ def bench_markdown(r: dict) -> str:
         f"| national dashboard, server time p50 / p95 | {dash['p50_ms']} / {dash['p95_ms']} ms "
         f"| p95 < {TARGETS['dashboard_p95_ms']} ms | {verdict(ok)} |"
     )
+    if "cold" in dash:
+        lines.append(
+            f"| national dashboard, first view after a change (figures computed), p50 / p95 "
+            f"| {dash['cold']['p50_ms']} / {dash['cold']['p95_ms']} ms | | |"
+        )
     if "same_sql" in dash:
         lines.append(
             f"| floor: its {dash['queries']} SELECTs replayed bare, p50 / p95 "

@@ -381,11 +381,22 @@ def bench(args) -> None:
         result["machine"]["postgresql"] = cursor.fetchone()[0]
     phases = {}
     if args.keep_data:
-        previous = sorted(RESULTS.glob("*.json"))
+        from django.core.management import call_command
+
+        # Code may have moved on since the data was generated (an index, say): bring the schema up to date.
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        previous = [p for p in sorted(RESULTS.glob("*.json")) if "generation" in json.loads(p.read_text())]
         result["generation"] = json.loads(previous[-1].read_text())["generation"] if previous else {}
         result["generation"]["kept"] = True
     else:
         generate(args, result, phases)
+    if args.generate_only:
+        result["phases"] = phases
+        path = RESULTS / f"{stamp}-generation.json"
+        path.write_text(json.dumps(result, indent=2, default=str))
+        log(f"Generated; written {path}. Measure with --keep-data.")
+        return
     measure_all(args, result)
     result["phases"] = phases
     result["total_s"] = round(time.perf_counter() - started, 1)
@@ -528,6 +539,11 @@ def main(argv=None) -> None:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument(
         "--keep-data", action="store_true", help="measure the existing bench database again (no generation)"
+    )
+    parser.add_argument(
+        "--generate-only",
+        action="store_true",
+        help="build the bench database and stop (measure later with --keep-data)",
     )
     parser.add_argument("--repeat", type=int, default=30, help="timed runs per dashboard/dataset figure")
     parser.add_argument("--import-rows", type=int, default=0, help="rows per import file (default by scale)")

@@ -13,9 +13,13 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
+from sentinelle.core import figure_cache
 from sentinelle.core.models import AuditAction, AuditEntry, AuditOutcome
 
 GENESIS_HASH = "0" * 64
+FIGURE_MOVING_ACTIONS = frozenset(
+    {AuditAction.CREATE, AuditAction.UPDATE, AuditAction.ARCHIVE, AuditAction.IMPORT}
+)
 # Any constant: serialises appends on PostgreSQL so that two writers never share a predecessor.
 _CHAIN_LOCK_KEY = 0x5E17E11E
 
@@ -92,6 +96,9 @@ def audit_record(
         )
         entry.entry_hash = compute_hash(entry)
         entry.save()
+    if action in FIGURE_MOVING_ACTIONS and outcome == AuditOutcome.OK:
+        # Every write is audited: that is how the cached figures learn that their records changed.
+        figure_cache.records_changed(object_type)
     return entry
 
 

@@ -20,6 +20,8 @@ from datetime import date
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from sentinelle.core import figure_cache
+
 # Area dimensions every dataset with an area gets: the record's area rolled up to that level.
 AREA_LEVELS = {"admin1": 1, "admin2": 2, "admin3": 3}
 AREA_DIMENSION_LABELS = {"admin1": _("Region"), "admin2": _("Cercle"), "admin3": _("Commune")}
@@ -71,6 +73,12 @@ class Dataset:
     filters: dict[str, str] = field(default_factory=dict)
     # True when `base` applies the dates itself (snapshot datasets).
     dates_in_base: bool = False
+
+    @property
+    def scope(self) -> str:
+        """The domain app whose records this dataset counts: the app that declared its base rows."""
+        parts = getattr(self.base, "__module__", "").split(".")
+        return parts[1] if len(parts) > 2 and parts[0] == "sentinelle" else "*"
 
     def all_dimensions(self) -> dict[str, Dimension]:
         dims = dict(self.dimensions)
@@ -167,6 +175,30 @@ def aggregate(
             raise DatasetError(
                 _("Unknown dimension for %(dataset)s: %(name)s.") % {"dataset": dataset.name, "name": dim}
             )
+    return figure_cache.cached(
+        scope=dataset.scope,
+        parts=[dataset.name, measures, list(group_by), _filters_key(filters)],
+        compute=lambda: _compute(dataset, measures, list(group_by), filters),
+    )
+
+
+def _filters_key(filters: Filters) -> list:
+    def plain(value):
+        if isinstance(value, list | tuple | set | frozenset):
+            return sorted(str(item) for item in value)
+        return str(value)
+
+    return [
+        str(filters.date_from),
+        str(filters.date_to),
+        sorted((area.version_id, area.path) for area in filters.areas),
+        sorted(filters.organisation_ids),
+        sorted((name, plain(value)) for name, value in filters.extra.items()),
+    ]
+
+
+def _compute(dataset: Dataset, measures: list[str], group_by: list[str], filters: Filters) -> list[dict]:
+    dims = dataset.all_dimensions()
     area_dims = [dim for dim in group_by if dim in AREA_LEVELS]
     sql_fields = [dims[dim].field for dim in group_by if dim not in AREA_LEVELS]
     if area_dims:

@@ -122,3 +122,34 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Audit entries are append-only.")
+
+
+class DataStamp(models.Model):
+    """How many times the records under a group of figures have changed: one row per domain app, and "*"
+    for changes that can move every figure (an import, the geography, an organisation's name)."""
+
+    scope = models.CharField(primary_key=True, max_length=40)
+    version = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("data stamp")
+        verbose_name_plural = _("data stamps")
+
+    def __str__(self):
+        return f"{self.scope} {self.version}"
+
+
+class FigureCache(models.Model):
+    """A computed aggregate, kept under the data stamps it was computed at (core/figure_cache.py)."""
+
+    key = models.CharField(primary_key=True, max_length=64)
+    scope = models.CharField(max_length=40, db_index=True)
+    rows = models.JSONField()
+    computed_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("cached figure")
+        verbose_name_plural = _("cached figures")
+
+    def __str__(self):
+        return f"{self.scope} {self.key[:12]}"

@@ -1,0 +1,126 @@
+"""Computed figures kept until the records under them change.
+
+At national scale (a million incidents) one dashboard asks PostgreSQL for 27 aggregates over hundreds of
+thousands of rows: seconds of work for figures that change a few times an hour. `aggregate` keeps each
+result under the data stamps of its scope (the domain app whose records it counts, and "*"); every write
+service already writes an audit entry, and `audit_record` tells this module which scope changed, so the
+stamp moves once the write commits and the next reader computes afresh. A result is also recomputed after
+`FIGURE_CACHE_SECONDS` whatever happens, so a change made outside the services (a database repair) shows
+within that time. Results stay in the database: every server process shares them, and a restored or new
+database never answers with another database's figures.
+
+Computations inside a transaction bypass the cache: they may see uncommitted writes, which must not be
+stored for others.
+"""
+
+import datetime
+import hashlib
+import json
+import threading
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from sentinelle.core.models import DataStamp, FigureCache
+
+EVERYTHING = "*"
+# Apps whose records the datasets count: a change there moves only their own figures.
+DATASET_APPS = frozenset({"monitoring", "cases", "displacement", "activities"})
+# Changes that can move any figure: imports, the areas figures roll up through, organisation names.
+EVERYTHING_TYPES = ("ingest.", "geography.", "accounts.organisation")
+
+_pending = threading.local()
+
+
+def max_age_seconds() -> int:
+    return int(settings.SENTINELLE.get("FIGURE_CACHE_SECONDS", 900))
+
+
+def scope_of(object_type: str) -> str | None:
+    """The scope whose figures a write on `object_type` ("app.model") can move; None for none."""
+    if not object_type or object_type.startswith(EVERYTHING_TYPES):
+        return EVERYTHING
+    app = object_type.split(".", 1)[0]
+    return app if app in DATASET_APPS else None
+
+
+def records_changed(object_type: str) -> None:
+    """Called for every audited write: move the scope's stamp once the write commits (not before, or a
+    reader could store figures without it under the new stamp)."""
+    scope = scope_of(object_type)
+    if scope is None:
+        return
+    scopes = getattr(_pending, "scopes", None)
+    if scopes is None:
+        scopes = _pending.scopes = set()
+    scopes.add(scope)
+    # One flush does the work for every write of the transaction; the callbacks after it find nothing.
+    transaction.on_commit(_flush)
+
+
+def _flush() -> None:
+    scopes = getattr(_pending, "scopes", set())
+    _pending.scopes = set()
+    for scope in sorted(scopes):
+        DataStamp.objects.bulk_create([DataStamp(scope=scope)], ignore_conflicts=True)
+        DataStamp.objects.filter(scope=scope).update(version=F("version") + 1)
+        # Results under the old stamp can never be read again.
+        stale = FigureCache.objects.all() if scope == EVERYTHING else FigureCache.objects.filter(scope=scope)
+        stale.delete()
+
+
+def cached(*, scope: str, parts, compute) -> list[dict]:
+    """`compute()`'s rows, from the cache when the records of `scope` have not changed since."""
+    seconds = max_age_seconds()
+    if not seconds or connection.in_atomic_block:
+        return compute()
+    stamps = dict(DataStamp.objects.filter(scope__in=[scope, EVERYTHING]).values_list("scope", "version"))
+    text = json.dumps([parts, stamps.get(scope, 0), stamps.get(EVERYTHING, 0)], default=str, sort_keys=True)
+    key = hashlib.sha256(text.encode()).hexdigest()
+    now = timezone.now()
+    fresh_since = now - datetime.timedelta(seconds=seconds)
+    hit = FigureCache.objects.filter(key=key, computed_at__gte=fresh_since).values_list("rows", flat=True)
+    for rows in hit:
+        return decode(rows)
+    rows = compute()
+    FigureCache.objects.bulk_create(
+        [FigureCache(key=key, scope=scope, rows=encode(rows), computed_at=now)],
+        update_conflicts=True,
+        unique_fields=["key"],
+        update_fields=["rows", "computed_at"],
+    )
+    return rows
+
+
+# Rows hold codes, numbers and dates (months, years): JSON with dates tagged, never pickle.
+def encode(rows: list[dict]) -> list[dict]:
+    return [{k: _encode_value(v) for k, v in row.items()} for row in rows]
+
+
+def decode(rows: list[dict]) -> list[dict]:
+    return [{k: _decode_value(v) for k, v in row.items()} for row in rows]
+
+
+def _encode_value(value):
+    if isinstance(value, datetime.datetime):
+        return {"datetime": value.isoformat()}
+    if isinstance(value, datetime.date):
+        return {"date": value.isoformat()}
+    if hasattr(value, "as_integer_ratio") and not isinstance(value, int | float):
+        return {"decimal": str(value)}
+    return value
+
+
+def _decode_value(value):
+    if isinstance(value, dict):
+        if "datetime" in value:
+            return datetime.datetime.fromisoformat(value["datetime"])
+        if "date" in value:
+            return datetime.date.fromisoformat(value["date"])
+        if "decimal" in value:
+            from decimal import Decimal
+
+            return Decimal(value["decimal"])
+    return value
