@@ -132,7 +132,11 @@ class CaseViewSet(ReadOnlyResource):
     def get_queryset(self):
         from sentinelle.cases.selectors.cases import case_list
 
-        return case_list(user=self.request.user).select_related("person").defer(*_person_identity("person__"))
+        return (
+            case_list(user=self.request.user)
+            .select_related("person", "area", "owner", "organisation")
+            .defer(*_person_identity("person__"))
+        )
 
     def fetch(self, public_id):
         from sentinelle.cases.selectors.cases import case_get

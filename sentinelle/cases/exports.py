@@ -386,8 +386,10 @@ def case_list_export(*, user, filters=None, fmt: str = "xlsx", request=None) -> 
     if fmt not in ("xlsx", "csv"):
         raise ValueError(fmt)
     _require_export(user, request=request)
-    cases = case_list(user=user, filters=filters).filter(
-        pk__in=scoped_cases(user, Perm.CASE_EXPORT).values("pk")
+    cases = (
+        case_list(user=user, filters=filters)
+        .filter(pk__in=scoped_cases(user, Perm.CASE_EXPORT).values("pk"))
+        .select_related("person", "area", "owner", "organisation")
     )
     organisations = organisations_in_scope(user, Perm.CASE_EXPORT)
     if organisations is not None:

@@ -81,6 +81,8 @@ class Referral(BaseModel):
         indexes = [
             models.Index(fields=["service", "status", "-created_at"]),
             models.Index(fields=["status", "respond_by"]),
+            # The receiving queue: most urgent first, read in order from the index whatever the statuses.
+            models.Index(fields=["respond_by", "id"], name="cases_referral_urgent_idx"),
             models.Index(fields=["service_type", "status"]),
         ]
 

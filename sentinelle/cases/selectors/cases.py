@@ -78,9 +78,9 @@ BREAK_GLASS_NOTICE_DAYS = 30
 
 
 def scoped_cases(user, perm: Perm = Perm.CASE_VIEW) -> QuerySet:
-    """The cases the user may `perm`, as a plain queryset (no join left behind by the scope)."""
-    scoped = scope_queryset(user, Case.objects.all(), perm).values("pk")
-    return Case.objects.filter(pk__in=scoped, is_archived=False)
+    """The cases the user may `perm`: the policy's filter applies to the case table itself (no join, no
+    DISTINCT), so that a page of the newest cases reads from an index."""
+    return scope_queryset(user, Case.objects.filter(is_archived=False), perm)
 
 
 def _overdue_tasks_count(today: date):
@@ -138,7 +138,10 @@ def _area(value):
 
 
 def case_list(*, user, filters: CaseFilters | dict | None = None) -> QuerySet:
-    """The user's cases (Perm.CASE_VIEW), filtered, with counts; three tables joined, one query."""
+    """The user's cases (Perm.CASE_VIEW), filtered, newest first, with counts, in one query.
+
+    No related row is joined: the list shows the case's own fields, and a caller that needs the person or
+    the area asks for them (joining the encrypted person row cost a decryption per case shown)."""
     if isinstance(filters, dict) or filters is None:
         filters = CaseFilters(**(filters or {}))
     cases = scoped_cases(user)
@@ -168,7 +171,7 @@ def case_list(*, user, filters: CaseFilters | dict | None = None) -> QuerySet:
         cases = cases.filter(opened_on__gte=filters.opened_from)
     if filters.opened_to:
         cases = cases.filter(opened_on__lte=filters.opened_to)
-    cases = with_counts(cases).select_related("person", "area", "owner", "organisation")
+    cases = with_counts(cases)
     if filters.overdue:
         cases = cases.filter(overdue_tasks__gt=0)
     return cases.order_by("-opened_on", "-id")

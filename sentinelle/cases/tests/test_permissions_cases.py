@@ -168,7 +168,8 @@ def test_lists_and_home_pages_have_constant_query_counts(
         counts = {}
         for name, call in {
             "case_list": lambda: [
-                (c.person.person_code, c.area.pcode, c.owner_id) for c in case_list(user=manager)
+                (c.person.person_code, c.area.pcode, c.owner_id)
+                for c in case_list(user=manager).select_related("person", "area")
             ],
             "caseworker_home": lambda: caseworker_home(user=caseworker_in_area),
             "manager_dashboard": lambda: manager_dashboard(user=manager),

@@ -231,7 +231,8 @@ def test_lists_have_bounded_queries(
     client = signed_in(caseworker_in_area)
     with django_assert_max_num_queries(30):
         client.get(reverse("cases:my-cases"))
-    with django_assert_max_num_queries(40):
+    # Each policy check on the case reads the user's assigned case ids (one indexed query): constant.
+    with django_assert_max_num_queries(45):
         client.get(reverse("cases:case-detail", args=[case.public_id]))
     signed_in(focal_point)
     with django_assert_max_num_queries(15):

@@ -1,6 +1,5 @@
 """Home pages: a case worker's cases by risk, a manager's organisation dashboard, the case list."""
 
-from django.core.paginator import Paginator
 from django.shortcuts import render
 
 from sentinelle.cases.forms import CaseFilterForm
@@ -12,6 +11,7 @@ from sentinelle.cases.selectors.cases import (
     manager_dashboard,
     transfers_received,
 )
+from sentinelle.core.pagination import CappedPaginator
 from sentinelle.core.permissions import Perm, has_perm, require_perm
 
 PAGE_SIZE = 50
@@ -49,8 +49,8 @@ def dashboard(request):
 def case_list_page(request):
     form = CaseFilterForm(request.GET or None)
     filters = {k: v for k, v in form.cleaned_data.items() if v} if form.is_valid() else {}
-    cases = case_list(user=request.user, filters=filters).select_related("organisation", "area", "owner")
-    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    cases = case_list(user=request.user, filters=filters)
+    page = CappedPaginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

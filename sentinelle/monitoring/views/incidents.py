@@ -7,7 +7,6 @@ selectors and services; every rule is in the services.
 
 from django.contrib import messages
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -16,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from sentinelle.accounts.models import Organisation
+from sentinelle.core.pagination import CappedPaginator
 from sentinelle.core.permissions import Perm, has_perm, organisations_in_scope, require_perm
 from sentinelle.geography.maps import circles_map, counts_by_level
 from sentinelle.geography.models import AdminArea
@@ -65,7 +65,7 @@ def incident_list(request):
         request.GET or None, organisations=_organisations(request.user, Perm.INCIDENT_VIEW)
     )
     incidents = selectors.incident_list(user=request.user, filters=form.filters() if form.is_bound else {})
-    page = Paginator(incidents, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(incidents, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     version = cod_version_default()
