@@ -1,8 +1,12 @@
 """Device credentials for offline collection apps: create, revoke, authenticate (services and selectors)."""
 
+import hashlib
+import hmac
 import secrets
 
+from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
@@ -60,12 +64,36 @@ def device_credential_get(*, user: User, public_id, request=None) -> DeviceCrede
     )
 
 
+# A phone posts every form with its secret (HTTP Basic/Digest): argon2 on each of them cost 250 ms of CPU per
+# submission. Once a secret has been verified, a keyed digest of (credential, stored hash, secret) is remembered
+# for a while, so that the next submissions skip argon2. The digest never leaves the server's cache, is useless
+# without SECRET_KEY, and changes with the stored hash; revocation and account locks are read from the database
+# on every request, so they take effect at once.
+VERIFIED_SECRET_SECONDS = 15 * 60
+
+
+def _verified_key(credential: DeviceCredential, secret: str) -> str:
+    message = f"{credential.pk}:{credential.secret_hash}:{secret}".encode()
+    digest = hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
+    return f"sentinelle:device-secret:{digest}"
+
+
+def _secret_matches(credential: DeviceCredential, secret: str) -> bool:
+    key = _verified_key(credential, secret)
+    if cache.get(key):
+        return True
+    if check_password(secret, credential.secret_hash):
+        cache.set(key, True, VERIFIED_SECRET_SECONDS)
+        return True
+    return False
+
+
 def device_authenticate(*, identifier: str, secret: str, request=None) -> User | None:
     """The active user owning an active credential with this secret, or None (and an audited failure)."""
     user = user_by_identifier(identifier)
     if user is not None and user.is_active and not user.is_locked():
         for credential in DeviceCredential.objects.filter(user=user, revoked_at__isnull=True):
-            if check_password(secret, credential.secret_hash):
+            if _secret_matches(credential, secret):
                 DeviceCredential.objects.filter(pk=credential.pk).update(last_used_at=timezone.now())
                 return user
     audit_record(

@@ -61,3 +61,36 @@ def test_device_page_creates_and_lists_own_devices_only(signed_in, monitor, case
 
 def test_reader_has_no_device_page(signed_in, reader):
     assert signed_in(reader).get(reverse("accounts:device-list")).status_code == 403
+
+
+def test_a_verified_secret_skips_argon2_until_revoked(monitor, monkeypatch):
+    credential, secret = devices.device_credential_create(actor=monitor, label="Tablette")
+    checks = []
+    real_check = devices.check_password
+    monkeypatch.setattr(devices, "check_password", lambda *a: checks.append(a) or real_check(*a))
+    assert devices.device_authenticate(identifier="monitor", secret=secret) == monitor
+    assert devices.device_authenticate(identifier="monitor", secret=secret) == monitor
+    assert len(checks) == 1
+    # A wrong secret is checked every time, never remembered.
+    assert devices.device_authenticate(identifier="monitor", secret=secret + "x") is None
+    assert devices.device_authenticate(identifier="monitor", secret=secret + "x") is None
+    assert len(checks) == 3
+    # Revocation counts at once, even for a secret verified a moment ago.
+    devices.device_credential_revoke(actor=monitor, credential=credential)
+    assert devices.device_authenticate(identifier="monitor", secret=secret) is None
+
+
+def test_a_verified_secret_does_not_open_a_locked_or_inactive_account(monitor):
+    _credential, secret = devices.device_credential_create(actor=monitor, label="Tablette")
+    assert devices.device_authenticate(identifier="monitor", secret=secret) == monitor
+    monitor.is_active = False
+    monitor.save(update_fields=["is_active"])
+    assert devices.device_authenticate(identifier="monitor", secret=secret) is None
+
+
+def test_the_remembered_digest_holds_no_secret(monitor):
+    credential, secret = devices.device_credential_create(actor=monitor, label="Tablette")
+    key = devices._verified_key(credential, secret)
+    assert secret not in key and credential.secret_hash not in key
+    other, _ = devices.device_credential_create(actor=monitor, label="Autre")
+    assert devices._verified_key(other, secret) != key
