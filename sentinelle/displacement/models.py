@@ -87,7 +87,21 @@ class PopulationFigure(BaseModel):
                 name="displacement_figure_unique_source_key",
             ),
         ]
-        indexes = [models.Index(fields=["area", "status", "round_date"], name="displacement_figure_latest")]
+        indexes = [
+            # The newest round of an area and status is the first entry (selectors.latest_in_sql);
+            # source and id are included so that PostgreSQL ranks the sources of that round without
+            # reading the table.
+            models.Index(
+                fields=["area", "status", "-round_date"],
+                include=["source", "id"],
+                condition=Q(is_archived=False),
+                name="displacement_figure_round",
+            ),
+            # The last round dates (the overview's trend) without reading every round.
+            models.Index(
+                fields=["-round_date"], condition=Q(is_archived=False), name="displacement_figure_dates"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.area} · {self.get_status_display()} · {self.round_date}"

@@ -17,11 +17,24 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from dataclasses import dataclass
+from typing import NamedTuple
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.utils import timezone
 
+from sentinelle.core.codes import PopulationStatus
 from sentinelle.core.permissions import Perm, get_object_for_user, has_perm, scope_queryset
 from sentinelle.displacement.models import (
     FIGURE_STATUSES,
@@ -34,16 +47,18 @@ from sentinelle.displacement.models import (
 from sentinelle.geography.models import AdminArea
 
 _RANK = {source: rank for rank, source in enumerate(SOURCE_PRIORITY)}
+_UNRANKED = 99
 
 
-@dataclass(frozen=True)
-class FigureRow:
-    """What the counting rules need of one figure (one query, no model instances)."""
+class FigureRow(NamedTuple):
+    """What the counting rules need of one figure (one query, no model instances; a tuple, because the
+    trend reads a row per area, status and source of its last rounds)."""
 
     pk: int
     area_id: int
     path: str
     level: int
+    version_id: int
     status: str
     round_date: datetime.date
     source: str
@@ -64,6 +79,7 @@ _ROW_FIELDS = (
     "area_id",
     "area__path",
     "area__level",
+    "area__version_id",
     "status",
     "round_date",
     "source",
@@ -74,6 +90,39 @@ _ROW_FIELDS = (
 
 def figure_rows(queryset: QuerySet) -> list[FigureRow]:
     return [FigureRow(*values) for values in queryset.order_by().values_list(*_ROW_FIELDS)]
+
+
+def _source_rank() -> Case:
+    return Case(
+        *(When(source=source, then=Value(rank)) for source, rank in _RANK.items()),
+        default=Value(_UNRANKED),
+        output_field=IntegerField(),
+    )
+
+
+def latest_in_sql(figures: QuerySet, areas: QuerySet) -> QuerySet:
+    """Rules 1 and 2 in the database: for each area of `areas` and each population status, the newest
+    figure among `figures`, best source, then highest pk (as `_better`), as one lazy queryset.
+
+    Each (area, status) is a correlated subquery that reads the first entries of the partial index
+    displacement_figure_round (area, status, newest round first, source and id included): the cost
+    follows areas x statuses and never the number of rounds stored, where a window or a max per group
+    would read every round. The statuses are the codes of PopulationStatus, which forms and imports
+    enforce on every figure."""
+    ordering = (F("round_date").desc(), _source_rank().asc(), F("pk").desc())
+    branches = [
+        areas.order_by()
+        .annotate(
+            latest=Subquery(
+                figures.filter(area_id=OuterRef("pk"), status=status).order_by(*ordering).values("pk")[:1]
+            )
+        )
+        .values("latest")
+        for status in PopulationStatus.values
+    ]
+    # An area without a figure of a status gives NULL, which `IN` never matches (filtering it out would
+    # repeat the subquery in WHERE).
+    return PopulationFigure.objects.filter(pk__in=branches[0].union(*branches[1:], all=True))
 
 
 def latest_rows(rows: list[FigureRow], as_of: datetime.date | None = None) -> list[FigureRow]:
@@ -92,7 +141,7 @@ def latest_rows(rows: list[FigureRow], as_of: datetime.date | None = None) -> li
 def _better(row: FigureRow, other: FigureRow) -> bool:
     if row.round_date != other.round_date:
         return row.round_date > other.round_date
-    rank, other_rank = _RANK.get(row.source, 99), _RANK.get(other.source, 99)
+    rank, other_rank = _RANK.get(row.source, _UNRANKED), _RANK.get(other.source, _UNRANKED)
     if rank != other_rank:
         return rank < other_rank
     return row.pk > other.pk
@@ -100,16 +149,23 @@ def _better(row: FigureRow, other: FigureRow) -> bool:
 
 def counted_rows(rows: list[FigureRow], as_of: datetime.date | None = None) -> list[FigureRow]:
     """Rules 1 to 3: the figures that count as of `as_of`, each person once."""
-    latest = latest_rows(rows, as_of)
-    cercles: dict[tuple[str, str], FigureRow] = {}
-    communes: dict[tuple[str, str], list[FigureRow]] = defaultdict(list)
+    return one_per_cercle(latest_rows(rows, as_of))
+
+
+def one_per_cercle(latest: list[FigureRow]) -> list[FigureRow]:
+    """Rule 3 on the latest figure of each area and status: a cercle counted through its communes or
+    as a whole, never both."""
+    # A cercle is known by its COD version and P-code: the same code names another place in another
+    # version, whose communes must not replace it.
+    cercles: dict[tuple[int, str, str], FigureRow] = {}
+    communes: dict[tuple[int, str, str], list[FigureRow]] = defaultdict(list)
     others: list[FigureRow] = []
     for row in latest:
         cercle = row.code_at(2)
         if row.level == 2 and cercle:
-            cercles[(cercle, row.status)] = row
+            cercles[(row.version_id, cercle, row.status)] = row
         elif row.level >= 3 and cercle:
-            communes[(cercle, row.status)].append(row)
+            communes[(row.version_id, cercle, row.status)].append(row)
         else:
             others.append(row)
     counted = others
@@ -123,19 +179,43 @@ def counted_rows(rows: list[FigureRow], as_of: datetime.date | None = None) -> l
     return counted
 
 
-def counted_figure_ids(as_of: datetime.date | None = None, *, areas=()) -> list[int]:
-    """Primary keys of the figures that count as of `as_of` (for the dataset and the pages)."""
+def _latest_at_each(rows: list[FigureRow], dates: list[datetime.date]):
+    """(day, latest_rows(rows, day)) for each of the sorted `dates`, in one pass over the rows."""
+    rows = sorted(rows, key=lambda row: row.round_date)
+    best: dict[tuple[int, str], FigureRow] = {}
+    position = 0
+    for day in dates:
+        while position < len(rows) and rows[position].round_date <= day:
+            row = rows[position]
+            current = best.get((row.area_id, row.status))
+            if current is None or _better(row, current):
+                best[(row.area_id, row.status)] = row
+            position += 1
+        yield day, list(best.values())
+
+
+def counted_figures(as_of: datetime.date | None = None, *, areas=()) -> list[FigureRow]:
+    """The figures that count as of `as_of` (rules 1 to 3), for the dataset and the pages.
+
+    One query whatever the number of rounds: rules 1 and 2 in SQL (`latest_in_sql`), then rule 3 here
+    on the latest figure of each area and status (bounded by areas x statuses, not by rows)."""
     figures = PopulationFigure.objects.filter(is_archived=False)
     if as_of is not None:
         figures = figures.filter(round_date__lte=as_of)
+    places = AdminArea.objects.all()
     if areas:
         within = Q()
         for area in areas:
             # The whole cercle is needed to apply rule 3 even when the filter is one commune.
             top = "/".join(area.path.split("/")[:3]) + "/" if area.level > 2 else area.path
-            within |= Q(area__path__startswith=top, area__version_id=area.version_id)
-        figures = figures.filter(within)
-    return [row.pk for row in counted_rows(figure_rows(figures), as_of)]
+            within |= Q(path__startswith=top, version_id=area.version_id)
+        places = places.filter(within)
+    return one_per_cercle(figure_rows(latest_in_sql(figures, places)))
+
+
+def counted_figure_ids(as_of: datetime.date | None = None, *, areas=()) -> list[int]:
+    """Primary keys of the figures that count as of `as_of` (see `counted_figures`)."""
+    return [row.pk for row in counted_figures(as_of, areas=areas)]
 
 
 def _viewable(user, queryset: QuerySet) -> QuerySet:
@@ -193,11 +273,15 @@ def figure_totals(
 ) -> list[dict]:
     """Counted individuals and households by area of `level` and status:
     [{"pcode", "name", "status": {status: {"individuals", "households"}}, "individuals"}], largest first."""
-    figures = latest_figures(user=user, as_of=as_of, area=area)
+    if not has_perm(user, Perm.POPULATION_VIEW):
+        return []
+    # The rows as tuples: model instances (with their areas' geometry) would cost more than the rules.
+    ids = counted_figure_ids(as_of, areas=(area,) if area else ())
+    figures = figure_rows(_within(_viewable(user, PopulationFigure.objects.filter(pk__in=ids)), area))
     codes: set[str] = set()
     totals: dict[str, dict] = {}
     for figure in figures:
-        code = figure.area.path_pcodes[level] if len(figure.area.path_pcodes) > level else None
+        code = figure.code_at(level)
         if code is None:
             continue
         codes.add(code)
@@ -207,7 +291,7 @@ def figure_totals(
         cell["households"] += figure.households or 0
         entry["individuals"] += figure.individuals
         entry["households"] += figure.households or 0
-    version_ids = {figure.area.version_id for figure in figures}
+    version_ids = {figure.version_id for figure in figures}
     names = dict(
         AdminArea.objects.filter(pcode__in=codes, version_id__in=version_ids).values_list("pcode", "name_fr")
     )
@@ -232,12 +316,21 @@ def figure_trend(
     figures = PopulationFigure.objects.filter(is_archived=False)
     if as_of is not None:
         figures = figures.filter(round_date__lte=as_of)
-    rows = figure_rows(_within(_viewable(user, figures), area))
-    dates = sorted({row.round_date for row in rows})[-rounds:]
+    figures = _within(_viewable(user, figures), area)
+    dates = sorted(figures.order_by("-round_date").values_list("round_date", flat=True).distinct()[:rounds])
+    if not dates:
+        return []
+    # What counts at any of these dates is a round after the first of them, or the figure that counted
+    # at the first (older rounds lose to it): three queries, however many rounds are stored.
+    places = AdminArea.objects.all()
+    if area is not None:
+        places = places.filter(path__startswith=area.path, version_id=area.version_id)
+    rows = figure_rows(latest_in_sql(figures.filter(round_date__lte=dates[0]), places))
+    rows += figure_rows(figures.filter(round_date__gt=dates[0]))
     series = []
-    for day in dates:
+    for day, latest in _latest_at_each(rows, dates):
         by_status: dict[str, int] = defaultdict(int)
-        for row in counted_rows(rows, day):
+        for row in one_per_cercle(latest):
             by_status[row.status] += row.individuals
         series.append({"date": day, "by_status": dict(by_status), "total": sum(by_status.values())})
     return series

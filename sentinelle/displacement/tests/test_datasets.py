@@ -101,3 +101,37 @@ def test_people_in_need(alpha, places):
         {"population_status": "host", "people_in_need": 800},
         {"population_status": "idp", "people_in_need": 5000},
     ]
+
+
+def test_population_reads_one_row_per_area_and_status_whatever_the_rounds(alpha, beta, places, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from sentinelle.displacement import selectors
+
+    read = []
+    figure_rows = selectors.figure_rows
+
+    def counting(queryset):
+        rows = figure_rows(queryset)
+        read.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(selectors, "figure_rows", counting)
+    as_of = Filters(date_to=d(2024, 12, 31))
+    make_figure(places.bandiagara, alpha, round_date=d(2024, 1, 31), individuals=10)
+    with CaptureQueriesContext(connection) as few:
+        aggregate("population", group_by=["admin1"], filters=as_of)
+    for month in range(2, 13):
+        day = d(2024, month, 28)
+        make_figure(places.bandiagara, alpha, round_date=day, individuals=month)
+        make_figure(places.bandiagara, beta, round_date=day, source="partner", individuals=999)
+        make_figure(places.hombori, alpha, round_date=day, status="refugee", individuals=month)
+    read.clear()
+    with CaptureQueriesContext(connection) as many:
+        rows = aggregate("population", group_by=["admin1"], filters=as_of)
+
+    assert rows == [{"admin1": "ML05", "individuals": 12 + 12}]
+    # The latest figure of each area and status reaches Python, never the rounds before it.
+    assert read == [2]
+    assert len(many.captured_queries) == len(few.captured_queries) <= 3

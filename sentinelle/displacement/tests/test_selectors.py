@@ -199,3 +199,110 @@ def test_coverage_uses_the_activities_dataset(imo, alpha, places, monkeypatch):
     assert calls == [
         ("activities", ["people_reached"], ["admin2"], d(2024, 1, 1), {"population_status": "idp"})
     ]
+
+
+# --- Edge cases of the rules, now applied in SQL (rules 1 and 2) and on the latest rows (rule 3) ----------
+
+
+def test_a_source_tie_at_the_newest_round_goes_by_priority_not_by_order_of_entry(imo, alpha, beta, places):
+    make_figure(places.bandiagara, alpha, source="cmp", round_date=d(2024, 1, 31), individuals=750)
+    make_figure(places.bandiagara, alpha, source="authorities", round_date=d(2024, 2, 29), individuals=800)
+    make_figure(places.bandiagara, beta, source="partner", round_date=d(2024, 2, 29), individuals=999)
+
+    # The older CMP round loses to the newer round; within it, authorities before partner.
+    assert totals(imo) == {"ML0501": 800}
+    assert totals(imo, as_of=d(2024, 2, 28)) == {"ML0501": 750}
+
+
+def test_an_archived_figure_never_counts(imo, alpha, places):
+    make_figure(places.bandiagara, alpha, round_date=d(2024, 1, 31), individuals=750)
+    newer = make_figure(places.bandiagara, alpha, round_date=d(2024, 2, 29), individuals=5000)
+    newer.is_archived = True
+    newer.save()
+
+    assert totals(imo) == {"ML0501": 750}
+
+
+def test_communes_as_recent_as_the_cercle_replace_it(imo, alpha, places):
+    make_figure(places.bandiagara, alpha, round_date=d(2024, 2, 29), individuals=1000)
+    make_figure(places.dourou, alpha, round_date=d(2024, 2, 29), individuals=400)
+
+    # Same round date: the communes count (the more detailed figure), never with the cercle.
+    assert totals(imo) == {"ML0501": 400}
+
+
+def test_a_commune_round_after_the_date_does_not_replace_the_cercle(imo, alpha, places):
+    make_figure(places.bandiagara, alpha, round_date=d(2024, 2, 29), individuals=1000)
+    make_figure(places.dourou, alpha, round_date=d(2024, 1, 31), individuals=300)
+    make_figure(places.dourou, alpha, round_date=d(2024, 4, 30), individuals=400)
+
+    assert totals(imo, as_of=d(2024, 3, 31)) == {"ML0501": 1000}
+    assert totals(imo, as_of=d(2024, 4, 30)) == {"ML0501": 400}
+    assert totals(imo, as_of=d(2024, 1, 31)) == {"ML0501": 300}
+
+
+def test_each_status_applies_the_cercle_rule_on_its_own(imo, alpha, places):
+    make_figure(places.bandiagara, alpha, status="idp", round_date=d(2024, 2, 29), individuals=1000)
+    make_figure(places.dourou, alpha, status="idp", round_date=d(2024, 1, 31), individuals=400)
+    make_figure(places.bandiagara, alpha, status="refugee", round_date=d(2024, 1, 31), individuals=70)
+    make_figure(places.kendie, alpha, status="refugee", round_date=d(2024, 2, 29), individuals=30)
+
+    [row] = selectors.figure_totals(user=imo)
+    assert row["by_status"]["idp"]["individuals"] == 1000
+    assert row["by_status"]["refugee"]["individuals"] == 30
+
+
+def test_a_cercle_of_another_cod_version_is_not_replaced_by_these_communes(imo, alpha, places):
+    from sentinelle.geography.tests.factories import AdminAreaFactory, CodVersionFactory
+
+    old = CodVersionFactory(code="old-cod")
+    country = AdminAreaFactory(version=old, level=0, pcode="ML", parent=None, name_fr="Mali")
+    region = AdminAreaFactory(version=old, level=1, pcode="ML05", parent=country, name_fr="Mopti")
+    old_cercle = AdminAreaFactory(version=old, level=2, pcode="ML0501", parent=region, name_fr="Ancien")
+    make_figure(old_cercle, alpha, round_date=d(2024, 1, 31), individuals=90, source_key="old-cod-1")
+    make_figure(places.bandiagara, alpha, round_date=d(2024, 1, 31), individuals=1000)
+    make_figure(places.dourou, alpha, round_date=d(2024, 2, 29), individuals=400)
+
+    counted = {figure.area.pk: figure.individuals for figure in selectors.latest_figures(user=imo)}
+    assert counted == {old_cercle.pk: 90, places.dourou.pk: 400}
+
+
+def test_trend_keeps_an_area_whose_latest_round_is_older_than_the_points(imo, alpha, places):
+    make_figure(places.bandiagara, alpha, round_date=d(2023, 6, 30), individuals=1000)
+    make_figure(places.bandiagara, alpha, round_date=d(2023, 5, 31), individuals=1, source="partner")
+    for day, people in ((d(2024, 1, 31), 10), (d(2024, 2, 29), 20), (d(2024, 3, 31), 30)):
+        make_figure(places.hombori, alpha, round_date=day, individuals=people)
+
+    series = selectors.figure_trend(user=imo, rounds=2)
+
+    assert [(p["date"], p["total"]) for p in series] == [(d(2024, 2, 29), 1020), (d(2024, 3, 31), 1030)]
+
+
+def _queries(function) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as context:
+        function()
+    return len(context.captured_queries)
+
+
+def test_queries_do_not_grow_with_the_rounds_stored(imo, alpha, beta, places):
+    def page():
+        selectors.figure_totals(user=imo)
+        selectors.figure_trend(user=imo)
+
+    make_figure(places.bandiagara, alpha, round_date=d(2020, 1, 31))
+    make_figure(places.dourou, alpha, round_date=d(2020, 1, 31))
+    page()  # the user's memberships are read once, then kept
+    few = _queries(page)
+    for year in range(2020, 2025):
+        for month in range(2, 13):
+            day = d(year, month, 28)
+            make_figure(places.bandiagara, alpha, round_date=day, individuals=month)
+            make_figure(places.dourou, beta, round_date=day, source="partner", status="refugee")
+            make_figure(places.hombori, alpha, round_date=day, status="idp_returnee")
+
+    assert _queries(page) == few
+    # Totals: the counted figures, their rows, the area names; the trend: dates and two row sets.
+    assert few == 6
