@@ -94,6 +94,15 @@ def cached(*, scope: str, parts, compute) -> list[dict]:
     return rows
 
 
+def cached_values(queryset, *, scope: str) -> list[dict]:
+    """The rows of an aggregating `.values(...).annotate(...)` queryset, cached like `aggregate`'s: its SQL
+    and parameters are the key, so the user's scope and filters are part of it."""
+    sql, params = queryset.query.sql_with_params()
+    return cached(
+        scope=scope, parts=["values", sql, [str(p) for p in params]], compute=lambda: list(queryset)
+    )
+
+
 # Rows hold codes, numbers and dates (months, years): JSON with dates tagged, never pickle.
 def encode(rows: list[dict]) -> list[dict]:
     return [{k: _encode_value(v) for k, v in row.items()} for row in rows]

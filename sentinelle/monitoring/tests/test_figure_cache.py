@@ -87,3 +87,22 @@ def test_the_cache_can_be_switched_off(monitor, mopti, settings):
     make_incident(actor=monitor, area=cercle_of(mopti), status="submitted")
     assert _total() == 1
     assert not FigureCache.objects.exists()
+
+
+def test_the_incident_map_counts_are_cached_per_scope_and_move_with_a_new_incident(
+    monitor, imo, mopti, signed_in
+):
+    from django.urls import reverse
+
+    area = cercle_of(mopti)
+    make_incident(actor=monitor, area=area, status="submitted")
+    client = signed_in(imo)
+    client.get(reverse("monitoring:incident-list"))
+    assert FigureCache.objects.filter(scope="monitoring").count() == 1
+    first = client.get(reverse("monitoring:incident-list")).context["map"]
+    make_incident(actor=monitor, area=area, status="submitted")
+    second = client.get(reverse("monitoring:incident-list")).context["map"]
+    assert first != second
+    # Another user's scope is another key: the monitor's own list is counted for the monitor.
+    signed_in(monitor).get(reverse("monitoring:incident-list"))
+    assert FigureCache.objects.filter(scope="monitoring").count() == 2
