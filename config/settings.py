@@ -233,7 +233,7 @@ SENTINELLE = {
     "DISCLOSURE_THRESHOLD": env_int("SENTINELLE_DISCLOSURE_THRESHOLD", 5),
     # The GBV information-sharing protocol: GBV figures are never broken down below this admin level.
     "GBV_MIN_ADMIN_LEVEL": env_int("SENTINELLE_GBV_MIN_ADMIN_LEVEL", 1),
-    # Computed figures (core/figure_cache.py) are refreshed by any audited write, and at the latest after this.
+    # Computed figures (core/figure_cache.py): refreshed by any audited write, at the latest after this.
     "FIGURE_CACHE_SECONDS": env_int("SENTINELLE_FIGURE_CACHE_SECONDS", 900),
     "GEOMETRY_TOLERANCE": float(env_str("SENTINELLE_GEOMETRY_TOLERANCE", "0.01")),
     # Absolute address of the site, for links in e-mails (no personal data ever goes in them).

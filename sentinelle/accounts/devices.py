@@ -64,11 +64,11 @@ def device_credential_get(*, user: User, public_id, request=None) -> DeviceCrede
     )
 
 
-# A phone posts every form with its secret (HTTP Basic/Digest): argon2 on each of them cost 250 ms of CPU per
-# submission. Once a secret has been verified, a keyed digest of (credential, stored hash, secret) is remembered
-# for a while, so that the next submissions skip argon2. The digest never leaves the server's cache, is useless
-# without SECRET_KEY, and changes with the stored hash; revocation and account locks are read from the database
-# on every request, so they take effect at once.
+# A phone posts every form with its secret (HTTP Basic/Digest): argon2 on each of them cost 250 ms of CPU
+# per submission. Once a secret has been verified, a keyed digest of (credential, stored hash, secret) is
+# remembered for a while, so that the next submissions skip argon2. The digest never leaves the server's
+# cache, is useless without SECRET_KEY, and changes with the stored hash; revocation and account locks are
+# read from the database on every request, so they take effect at once.
 VERIFIED_SECRET_SECONDS = 15 * 60
 
 

@@ -89,6 +89,10 @@ class ImportJob(BaseModel):
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     failure = models.TextField(_("reason of the failure"), blank=True)
+    # Records committed whose follow-ups (for incidents: duplicates and alerts) have not run yet. Saved
+    # in the transaction that writes them, so that a worker that dies before running them leaves them
+    # to the next one; emptied once they have run.
+    follow_up_ids = models.JSONField(_("records awaiting their follow-ups"), default=list, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -40,6 +40,12 @@ def inline_max_rows() -> int:
     return int(setting("IMPORT_INLINE_MAX_ROWS", 5000))
 
 
+def follow_up_inline_max() -> int:
+    """Records whose follow-ups an import run in the request may still run itself; more wait for the
+    worker (alerts and duplicate detection cost more per record than the import itself)."""
+    return int(setting("IMPORT_FOLLOW_UP_INLINE_MAX", 200))
+
+
 def file_error(message: str, column: str = "") -> dict:
     return {"row": None, "column": column, "message": message}
 
@@ -250,14 +256,17 @@ def run_pass(
 
 def commit_items(
     mapper: Mapper, *, actor, items: list, numbers: list[int], outcome: Outcome
-) -> tuple[int, int]:
-    """Write the items through the kind; a refusal at write time becomes row errors (nothing written)."""
+) -> tuple[int, int, list[int]]:
+    """Write the items through the kind: (created, unchanged, ids awaiting follow-ups). A refusal at
+    write time becomes row errors (nothing written)."""
     try:
-        return mapper.kind.commit(actor=actor, organisation=mapper.job.organisation, items=items)
+        result = mapper.kind.commit(actor=actor, organisation=mapper.job.organisation, items=items)
     except CommitRefused as refused:
         for index, domain_key, message in refused.problems:
             outcome.add_error(numbers[index], mapper.domain_header(domain_key), message)
         raise
+    created, unchanged, *rest = result
+    return created, unchanged, list(rest[0]) if rest else []
 
 
 def preview_of(opened: Opened, outcome: Outcome) -> dict:

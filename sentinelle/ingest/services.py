@@ -34,6 +34,7 @@ from sentinelle.ingest.runner import (
     Outcome,
     commit_items,
     file_error,
+    follow_up_inline_max,
     inline_max_rows,
     open_job_file,
     preview_of,
@@ -214,13 +215,17 @@ def import_job_commit(*, actor, job: ImportJob, run_now: bool | None = None, req
 # --- Running a job (request or worker) ---------------------------------------------------------
 
 
+# Committed jobs whose records still wait for their follow-ups (see `_follow_up`).
+_FOLLOW_UP_PENDING = Q(status=ImportStatus.COMMITTED) & ~Q(follow_up_ids=[])
+
+
 def job_claim(*, worker: str) -> ImportJob | None:
     """The oldest job with work left whose claim is free or stale, now claimed by `worker`."""
     now = timezone.now()
     with transaction.atomic():
         job = (
             ImportJob.objects.select_for_update(skip_locked=True)
-            .filter(status__in=RUNNABLE_STATUSES)
+            .filter(Q(status__in=RUNNABLE_STATUSES) | _FOLLOW_UP_PENDING)
             .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - claim_timeout()))
             .order_by("created_at", "id")
             .first()
@@ -257,7 +262,10 @@ def _release(job: ImportJob, worker: str, **changes) -> None:
 
 
 def job_run(job: ImportJob, *, worker: str, request=None, opened=None) -> None:
-    """Do the job's next step (validate or commit) while holding its claim."""
+    """Do the job's next step (validate, commit or follow up) while holding its claim."""
+    if job.status == ImportStatus.COMMITTED:
+        _follow_up(job, worker=worker)
+        return
     if job.attempts > MAX_ATTEMPTS:
         _release(
             job,
@@ -393,7 +401,7 @@ def _commit(job: ImportJob, *, worker: str, request=None) -> None:
             return
         try:
             with transaction.atomic():
-                created, unchanged = commit_items(
+                created, unchanged, follow_up_ids = commit_items(
                     mapper, actor=actor, items=outcome.items, numbers=outcome.numbers, outcome=outcome
                 )
                 _release(
@@ -404,10 +412,13 @@ def _commit(job: ImportJob, *, worker: str, request=None) -> None:
                     unchanged_count=unchanged,
                     progress=outcome.row_count,
                     committed_at=timezone.now(),
+                    follow_up_ids=follow_up_ids,
                 )
                 _audit(job, "commit", user=actor, request=request, created=created, unchanged=unchanged)
         except CommitRefused:
             _refuse_commit(job, worker, outcome, request=request)
+            return
+        _follow_up_now_or_later(job, worker=worker)
         return
     # Large job, validated before: chunk by chunk from where the last attempt stopped, each chunk
     # in a transaction that also moves `progress`, so that a crash neither loses nor repeats rows.
@@ -423,15 +434,21 @@ def _commit(job: ImportJob, *, worker: str, request=None) -> None:
             if outcome.error_count:
                 raise CommitRefused([])
             with transaction.atomic():
-                created, unchanged = commit_items(
+                created, unchanged, follow_up_ids = commit_items(
                     mapper, actor=actor, items=items, numbers=numbers, outcome=outcome
                 )
+                changes = {}
+                if follow_up_ids:
+                    # Rewritten whole (this worker holds the claim): a few hundred kB for 100,000 rows.
+                    job.follow_up_ids = [*job.follow_up_ids, *follow_up_ids]
+                    changes["follow_up_ids"] = job.follow_up_ids
                 _heartbeat(
                     job,
                     worker,
                     progress=F("progress") + len(chunk),
                     created_count=F("created_count") + created,
                     unchanged_count=F("unchanged_count") + unchanged,
+                    **changes,
                 )
         except CommitRefused:
             # Only when reference data changed since the validation; the chunks before stay imported
@@ -443,6 +460,49 @@ def _commit(job: ImportJob, *, worker: str, request=None) -> None:
     _audit(
         job, "commit", user=actor, request=request, created=job.created_count, unchanged=job.unchanged_count
     )
+    _follow_up_now_or_later(job, worker=worker)
+
+
+def import_job_follow_up(*, job: ImportJob) -> None:
+    """Run a committed job's pending follow-ups now, whatever their number (the command line, which
+    has no worker to leave them to)."""
+    job.refresh_from_db()
+    if job.status == ImportStatus.COMMITTED:
+        _follow_up_now_or_later(job, worker=worker_name("command"), now=True)
+
+
+def _follow_up_now_or_later(job: ImportJob, *, worker: str, now: bool = False) -> None:
+    """After the job's last commit: its follow-ups now if this is the worker or they are few, else the
+    job waits (committed, claim released) for the worker, which finds it through _FOLLOW_UP_PENDING."""
+    if not job.follow_up_ids:
+        return
+    if now or job.background or len(job.follow_up_ids) <= follow_up_inline_max():
+        claimed_at = timezone.now()
+        claimed = ImportJob.objects.filter(pk=job.pk, claimed_by="").update(
+            claimed_by=worker, claimed_at=claimed_at
+        )
+        if not claimed:
+            return  # a worker took them already
+        job.claimed_by, job.claimed_at = worker, claimed_at
+        _follow_up(job, worker=worker)
+
+
+def _follow_up(job: ImportJob, *, worker: str) -> None:
+    """Run the follow-ups of the job's committed records once, then forget them.
+
+    The records are imported whatever happens here: a failure is logged and the follow-ups are not
+    retried (the job stays committed); alert rules log and skip their own failures already.
+    """
+    ids = list(job.follow_up_ids)
+    try:
+        if ids:
+            get_kind(job.kind).follow_up(ids=ids)
+    except Exception:
+        logger.exception("import job %s: the follow-ups of %s records failed", job.pk, len(ids))
+    try:
+        _release(job, worker, follow_up_ids=[])
+    except LostClaim:
+        logger.warning("import job %s: claim lost by %s during the follow-ups", job.pk, worker)
 
 
 def jobs_run_pending(*, worker: str, limit: int | None = None) -> int:

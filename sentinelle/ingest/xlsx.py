@@ -4,17 +4,21 @@ openpyxl's read-only mode reads about 10,000 cells a second here and needs a sec
 when a writer omits the sheet's dimension; imports read 100,000-row files. This reader walks the sheet's
 XML once with iterparse, keeps the values Excel stored (never a formula: the cached value, as openpyxl's
 data_only), turns numbers in a date format into dates, and clears each row as it goes, so memory stays
-flat. DTDs are refused (defusedxml).
+flat. Entity declarations are refused (defusedxml): a part whose prolog holds anything but an XML
+declaration (a DOCTYPE, a comment) is read by defusedxml's parser; the others, which can declare no
+entity, by the C parser, three times faster (defusedxml's is the pure-Python one).
 """
 
+import codecs
 import io
 import posixpath
 import re
 import zipfile
 import zlib
 from collections.abc import Iterator
+from xml.etree.ElementTree import XMLPullParser
 
-# defusedxml (a dependency of pyxform) refuses DTDs, hence entity expansion and external entities.
+# defusedxml (a dependency of pyxform) refuses entity declarations, hence expansion and external entities.
 from defusedxml.ElementTree import iterparse
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
@@ -28,6 +32,32 @@ CORE = {
 }
 _CELL_REF = re.compile(r"([A-Z]+)(\d+)")
 _ROW_TAG = re.compile(rb"<(?:\w+:)?row[ >]")
+_ELEMENT_START = re.compile(rb"<[A-Za-z_]")
+# Read before choosing the parser; an XLSX part's prolog is an XML declaration of about 60 bytes.
+PROLOG_BYTES = 4096
+FEED_BYTES = 1 << 16
+
+
+def _plain_prolog(head: bytes) -> bool:
+    """True when `head` is ASCII-compatible XML with nothing before its root element but an XML
+    declaration: no DOCTYPE, hence no entity declared. Anything else (UTF-16, a comment) says False."""
+    if head.startswith(codecs.BOM_UTF8):
+        head = head[len(codecs.BOM_UTF8) :]
+    if not head.startswith(b"<"):
+        return False
+    root = _ELEMENT_START.search(head)
+    return root is not None and b"<!" not in head[: root.start()]
+
+
+def _fast_events(head: bytes, stream) -> Iterator[tuple[str, object]]:
+    parser = XMLPullParser(events=("end",))
+    parser.feed(head)
+    yield from parser.read_events()
+    while chunk := stream.read(FEED_BYTES):
+        parser.feed(chunk)
+        yield from parser.read_events()
+    parser.close()
+    yield from parser.read_events()
 
 
 class XlsxError(ValueError):
@@ -69,6 +99,11 @@ class XlsxSheet:
             raise XlsxError(str(error)) from error
 
     def _xml(self, path: str):
+        stream = self.archive.open(path)
+        head = stream.read(PROLOG_BYTES)
+        if _plain_prolog(head):
+            return _fast_events(head, stream)
+        stream.close()
         return iterparse(self.archive.open(path), events=("end",))
 
     def _sheet_paths(self) -> dict[str, str]:

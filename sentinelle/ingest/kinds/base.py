@@ -204,8 +204,13 @@ class ImportKind(ABC):
         return set()
 
     @abstractmethod
-    def commit(self, *, actor, organisation, items: list) -> tuple[int, int]:
-        """Write the items in one transaction; (created, unchanged)."""
+    def commit(self, *, actor, organisation, items: list) -> tuple[int, int] | tuple[int, int, list[int]]:
+        """Write the items in one transaction; (created, unchanged), or (created, unchanged, ids) for a
+        kind whose new records have follow-ups: the job keeps the ids and calls `follow_up` once."""
+
+    def follow_up(self, *, ids: list[int]) -> None:
+        """What must happen once the job's records are committed (e.g. alerts); nothing by default."""
+        return None
 
     def preview(self, item) -> list[str]:
         return []

@@ -410,13 +410,14 @@ class IncidentImport(ImportKind):
             )
         return found
 
-    def commit(self, *, actor, organisation, items: list[IncidentInput]) -> tuple[int, int]:
+    def commit(self, *, actor, organisation, items: list[IncidentInput]) -> tuple[int, int, list[int]]:
         from django.core.exceptions import ValidationError
 
         from sentinelle.monitoring.services.incidents import incident_import_many
 
         try:
-            result = incident_import_many(actor=actor, organisation=organisation, rows=items)
+            # The job runs the follow-ups (duplicates, alerts) once for all its chunks: `follow_up`.
+            result = incident_import_many(actor=actor, organisation=organisation, rows=items, follow_up=False)
         except ValidationError as error:
             problems = []
             for key, messages in error.message_dict.items():
@@ -424,7 +425,12 @@ class IncidentImport(ImportKind):
                 for message in messages:
                     problems.append((int(index) if index.isdigit() else 0, field_key or key, message))
             raise CommitRefused(problems) from error
-        return result.created, result.unchanged
+        return result.created, result.unchanged, result.entered_ids
+
+    def follow_up(self, *, ids: list[int]) -> None:
+        from sentinelle.monitoring.services.hooks import incidents_follow_up
+
+        incidents_follow_up(ids)
 
     def preview(self, item: IncidentInput) -> list[str]:
         source = "" if item.source_id.startswith("h:") else item.source_id

@@ -160,6 +160,44 @@ def test_entity_expansion_is_refused_by_the_reader():
             list(table.rows())
 
 
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        "",  # the plain case
+        "\ufeff",  # a UTF-8 byte order mark
+        "<!-- before the DTD -->",  # a comment first
+        "\n\n  ",  # blank lines first
+    ],
+)
+def test_entities_stay_refused_whatever_comes_before_the_dtd(prefix):
+    """The reader takes a faster parser for parts without a DTD: the DTD must not hide from it."""
+    for sheet in (LAUGHS, XXE):
+        declaration, rest = sheet.split("?>", 1)
+        for disguised in (prefix + sheet, declaration + "?>" + prefix + rest):
+            with pytest.raises(SourceError):
+                table = open_table(_workbook(disguised))
+                list(table.rows())
+
+
+def test_entities_in_a_utf16_sheet_are_refused():
+    for sheet in (LAUGHS, XXE):
+        text = sheet.replace('<?xml version="1.0"?>', '<?xml version="1.0" encoding="UTF-16"?>')
+        with pytest.raises(SourceError):
+            table = open_table(_workbook(text.encode("utf-16")))
+            list(table.rows())
+
+
+def test_a_utf16_sheet_without_entities_is_still_read():
+    sheet = (
+        '<?xml version="1.0" encoding="UTF-16"?>'
+        f'<worksheet xmlns="{SHEET_NS}"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>Résumé</t>'
+        '</is></c></row><row r="2"><c r="A2" t="inlineStr"><is><t>Très bien</t></is></c></row>'
+        "</sheetData></worksheet>"
+    )
+    table = open_table(_workbook(sheet.encode("utf-16")))
+    assert [values for _number, values in table.rows()] == [["Très bien"]]
+
+
 # --- Kobo/ODK exports: the main sheet and its repeat-group sheets, damaged -----------------------------
 
 INDEX = st.one_of(
@@ -254,3 +292,21 @@ def test_kobo_workbooks_with_hostile_repeat_groups(kinds_ready):  # noqa: F811
         run_hostile(user, organisation, "incidents", kobo_workbook(sheets), model, filename="kobo.xlsx")
 
     check()
+
+
+@pytest.mark.parametrize(
+    ("head", "plain"),
+    [
+        (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n<worksheet xmlns="x">', True),
+        (b'\xef\xbb\xbf<?xml version="1.0"?><worksheet>', True),
+        (b"<worksheet><sheetData>", True),
+        (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><worksheet>', False),
+        (b'<?xml version="1.0"?><!-- note --><worksheet>', False),
+        ('<?xml version="1.0" encoding="UTF-16"?><worksheet>'.encode("utf-16"), False),
+        (b'<?xml version="1.0"?>' + b" " * 5000, False),  # no root element in sight
+    ],
+)
+def test_only_parts_that_cannot_declare_entities_take_the_fast_parser(head, plain):
+    from sentinelle.ingest.xlsx import _plain_prolog
+
+    assert _plain_prolog(head) is plain

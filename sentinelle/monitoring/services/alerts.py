@@ -40,7 +40,7 @@ from sentinelle.monitoring.models import (
     ViolationType,
 )
 from sentinelle.monitoring.services.alert_notifications import alert_notify
-from sentinelle.monitoring.services.flash_content import flash_report_draft
+from sentinelle.monitoring.services.flash_content import flash_report_draft, flash_report_drafts
 
 logger = logging.getLogger(__name__)
 
@@ -193,15 +193,23 @@ def alerts_evaluate(*, incident_ids, notify: bool = True) -> list[Alert]:
         return []
     areas = _AreaIndex(new.values())
     fired: list[Alert] = []
+    # Alerts already raised that new incidents join: (alert, incident ids, its new value), written
+    # together at the end so that their flash-report drafts are read in one go.
+    joins: list[tuple[Alert, list[int], int]] = []
     for rule in rules:
         try:
             incidents = _matching(rule, new)
             if rule.kind == AlertRule.Kind.ALWAYS:
                 fired += _evaluate_always(rule, incidents, areas, notify=notify)
             else:
-                fired += _evaluate_threshold(rule, incidents, areas, notify=notify)
+                fired += _evaluate_threshold(rule, incidents, areas, notify=notify, joins=joins)
         except Exception:
             logger.exception("Alert rule %s could not be evaluated.", rule.public_id)
+    if joins:
+        try:
+            _alerts_join(joins)
+        except Exception:
+            logger.exception("Incidents could not join %s alerts.", len(joins))
     return fired
 
 
@@ -238,7 +246,9 @@ def _evaluate_always(rule: AlertRule, incidents: list[_New], areas: _AreaIndex, 
     return fired
 
 
-def _evaluate_threshold(rule: AlertRule, incidents: list[_New], areas: _AreaIndex, *, notify) -> list[Alert]:
+def _evaluate_threshold(
+    rule: AlertRule, incidents: list[_New], areas: _AreaIndex, *, notify, joins: list
+) -> list[Alert]:
     groups: dict[AdminArea, list[_New]] = defaultdict(list)
     for incident in incidents:
         area = areas.ancestor(incident, rule.area_level)
@@ -247,11 +257,13 @@ def _evaluate_threshold(rule: AlertRule, incidents: list[_New], areas: _AreaInde
             groups[area].append(incident)
     fired = []
     for area, members in groups.items():
-        fired += _evaluate_area(rule, area, members, notify=notify)
+        fired += _evaluate_area(rule, area, members, notify=notify, joins=joins)
     return fired
 
 
-def _evaluate_area(rule: AlertRule, area: AdminArea, members: list[_New], *, notify) -> list[Alert]:
+def _evaluate_area(
+    rule: AlertRule, area: AdminArea, members: list[_New], *, notify, joins: list
+) -> list[Alert]:
     """Windows of `window_days` containing a new incident whose total reaches the threshold.
 
     One aggregate query gives the metric per day over the days any such window can cover; windows
@@ -266,14 +278,22 @@ def _evaluate_area(rule: AlertRule, area: AdminArea, members: list[_New], *, not
             "pk"
         )
     )
+    existing = list(
+        Alert.objects.filter(rule=rule, area=area, window_end__gte=low, window_start__lte=high).order_by()
+    )
+    for alert in existing:
+        alert.rule, alert.area = rule, area  # read by the flash-report draft
+    # The daily totals also cover the alerts already raised, whose figures are refreshed from them.
     daily = dict(
-        in_area.filter(date_start__range=(low, high))
+        in_area.filter(
+            date_start__range=(
+                min([low, *(alert.window_start for alert in existing)]),
+                max([high, *(alert.window_end for alert in existing)]),
+            )
+        )
         .values("date_start")
         .annotate(value=_metric(rule.metric))
         .values_list("date_start", "value")
-    )
-    existing = list(
-        Alert.objects.filter(rule=rule, area=area, window_end__gte=low, window_start__lte=high).order_by()
     )
     windows = [(alert.window_start, alert.window_end) for alert in existing]
     span = (high - low).days + 1
@@ -308,7 +328,7 @@ def _evaluate_area(rule: AlertRule, area: AdminArea, members: list[_New], *, not
     for alert in existing:
         joining = [m.pk for m in members if alert.window_start <= m.date_start <= alert.window_end]
         if joining:
-            _alert_join(rule, alert, joining, in_area)
+            joins.append((alert, joining, _window_total(daily, (alert.window_start, alert.window_end))))
     return fired
 
 
@@ -345,27 +365,67 @@ def _fire(*, rule, area, window, value, incident_ids, trigger_key, notify, draft
     return alert
 
 
-def _alert_join(rule: AlertRule, alert: Alert, incident_ids: list[int], in_area) -> None:
-    """Later incidents of an episode already alerted join its alert, whose figures stay true."""
+def _window_total(daily: dict, window) -> int:
+    day, total = window[0], 0
+    while day <= window[1]:
+        total += daily.get(day) or 0
+        day += datetime.timedelta(days=1)
+    return total
+
+
+def _alerts_join(joins: list[tuple[Alert, list[int], int]]) -> None:
+    """Later incidents of episodes already alerted join their alerts, whose figures stay true.
+
+    For all the alerts of an evaluation at once: one query finds the links already there, one inserts
+    the others, one reads the drafts; each alert that gained incidents gets its new value (the rule's
+    total over its window), its untouched draft refilled (drafts computed together), one audit entry.
+    """
+    through = Alert.incidents.through
+    alert_ids = [alert.pk for alert, _joining, _value in joins]
+    ids = sorted({pk for _alert, joining, _value in joins for pk in joining})
+    linked: set[tuple[int, int]] = set()
+    for chunk in _chunks(ids):
+        linked.update(
+            through.objects.filter(alert_id__in=alert_ids, incident_id__in=chunk)
+            .order_by()
+            .values_list("alert_id", "incident_id")
+        )
+    added = []
+    for alert, joining, value in joins:
+        new = [pk for pk in joining if (alert.pk, pk) not in linked]
+        if new:
+            added.append((alert, new, value))
+    if not added:
+        return
     with transaction.atomic():
-        before = alert.incidents.count()
-        alert.incidents.add(*incident_ids)
-        if alert.incidents.count() == before:
-            return
-        window = (alert.window_start, alert.window_end)
-        alert.value = in_area.filter(date_start__range=window).aggregate(v=_metric(rule.metric))["v"] or 0
-        alert.save(update_fields=["value", "updated_at"])
-        report = FlashReport.objects.filter(alert=alert).first()
+        through.objects.bulk_create(
+            [through(alert_id=alert.pk, incident_id=pk) for alert, new, _value in added for pk in new],
+            batch_size=1000,
+        )
+        now = timezone.now()
+        for alert, _new, value in added:
+            alert.value, alert.updated_at = value, now  # bulk_update does not apply auto_now
+        Alert.objects.bulk_update([alert for alert, _new, _value in added], ["value", "updated_at"])
         # A draft nobody has touched yet is refilled; an edited or published one is the IMO's.
-        if report is not None and report.status == FlashReport.Status.DRAFT and report.updated_by_id is None:
-            for name, content in flash_report_draft(alert).items():
+        reports = {
+            report.alert_id: report
+            for report in FlashReport.objects.filter(
+                alert_id__in=[alert.pk for alert, _new, _value in added],
+                status=FlashReport.Status.DRAFT,
+                updated_by__isnull=True,
+            )
+        }
+        drafts = flash_report_drafts([alert for alert, _new, _value in added if alert.pk in reports])
+        for alert_id, report in reports.items():
+            for name, content in drafts[alert_id].items():
                 setattr(report, name, content)
             report.save()
-        audit_record(
-            action=AuditAction.UPDATE,
-            obj=alert,
-            detail={"incidents_added": alert.incidents.count() - before, "value": alert.value},
-        )
+        for alert, new, _value in added:
+            audit_record(
+                action=AuditAction.UPDATE,
+                obj=alert,
+                detail={"incidents_added": len(new), "value": alert.value},
+            )
 
 
 # --- Rules -----------------------------------------------------------------------------------------

@@ -31,7 +31,6 @@ from sentinelle.monitoring.models import (
     Category,
     DuplicateCandidate,
     Incident,
-    IncidentCategory,
     IncidentEvent,
     IncidentStatus,
 )
@@ -91,23 +90,17 @@ class _Item:
         return "/".join(self.area__path.split("/")[:3]) + "/"
 
 
-def _load(incidents, *, categories: bool = True) -> list[_Item]:
-    items = [_Item(**row) for row in incidents.values(*FIELDS)]
-    if categories:
-        _attach_categories(items)
-    return items
-
-
-def _attach_categories(items: list[_Item]) -> None:
-    by_id: dict[int, list[_Item]] = defaultdict(list)
-    for item in items:
-        by_id[item.id].append(item)
-    ids = list(by_id)
-    for start in range(0, len(ids), CHUNK):
-        links = IncidentCategory.objects.filter(incident_id__in=ids[start : start + CHUNK])
-        for incident_id, category in links.values_list("incident_id", "category"):
-            for item in by_id[incident_id]:
-                item.categories.add(category)
+def _load(incidents) -> list[_Item]:
+    """The incidents with their categories, in one query (a row per incident and category)."""
+    items: dict[int, _Item] = {}
+    # The default order (latest first) decides which of two new reports is named first in the reasons.
+    for *row, category in incidents.values_list(*FIELDS, "category_links__category"):
+        item = items.get(row[0])
+        if item is None:
+            item = items[row[0]] = _Item(*row)  # FIELDS are _Item's fields, in order
+        if category is not None:
+            item.categories.add(category)
+    return list(items.values())
 
 
 def _similar(a: int, b: int) -> float:
@@ -118,8 +111,11 @@ def _days_apart(a: _Item, b: _Item) -> int:
     return max(0, (b.date_start - a.last_day).days, (a.date_start - b.last_day).days)
 
 
-def score_pair(a: _Item, b: _Item) -> tuple[float, list[str]]:
-    """Similarity in [0, 1] and its reasons (French); 0 when the pair cannot be the same event."""
+def score_pair(a: _Item, b: _Item, *, min_score: float = 0.0) -> tuple[float, list[str]]:
+    """Similarity in [0, 1] and its reasons (French); 0 when the pair cannot be the same event.
+
+    Below `min_score` the reasons are not written (detection scores tens of thousands of pairs and
+    keeps a few: the translated sentences were most of its time)."""
     different_source = a.organisation_id != b.organisation_id or a.source_mechanism != b.source_mechanism
     common = a.categories & b.categories
     gap = _days_apart(a, b)
@@ -129,60 +125,73 @@ def score_pair(a: _Item, b: _Item) -> tuple[float, list[str]]:
         # One survivor each, no identity: counts cannot tell two survivors apart. GBVIMS handles a
         # survivor who reported elsewhere with the IR's "previously reported" answer instead.
         return 0.0, []
-    reasons = []
     if a.area_id == b.area_id:
         area_score = 1.0
-        reasons.append(gettext("Same area: %(area)s.") % {"area": a.area__name_fr})
     elif a.area__path.startswith(b.area__path) or b.area__path.startswith(a.area__path):
         area_score = 0.8
+    else:
+        area_score = 0.6
+    date_score = 1 - gap / (WINDOW_DAYS + 1)
+    category_score = len(common) / len(a.categories | b.categories)
+    # Counts that both reports leave at zero say nothing: compare what they do report.
+    similarities = []
+    if a.victims_total or b.victims_total:
+        similarities += [_similar(a.victims_total, b.victims_total), _similar(a.killed_total, b.killed_total)]
+    households = a.displaced_households is not None and b.displaced_households is not None
+    if households:
+        similarities.append(_similar(a.displaced_households, b.displaced_households))
+    victims_score = sum(similarities) / len(similarities) if similarities else 0.5
+    score = round(
+        WEIGHTS["area"] * area_score
+        + WEIGHTS["date"] * date_score
+        + WEIGHTS["categories"] * category_score
+        + WEIGHTS["victims"] * victims_score,
+        3,
+    )
+    if score < min_score:
+        return score, []
+    return score, _reasons(a, b, area_score, gap, common, households)
+
+
+def _reasons(a: _Item, b: _Item, area_score: float, gap: int, common: set, households: bool) -> list[str]:
+    reasons = []
+    if area_score == 1.0:
+        reasons.append(gettext("Same area: %(area)s.") % {"area": a.area__name_fr})
+    elif area_score == 0.8:
         reasons.append(
             gettext("One area contains the other: %(a)s and %(b)s.")
             % {"a": a.area__name_fr, "b": b.area__name_fr}
         )
     else:
-        area_score = 0.6
         reasons.append(
             gettext("Neighbouring areas of the same cercle: %(a)s and %(b)s.")
             % {"a": a.area__name_fr, "b": b.area__name_fr}
         )
-    date_score = 1 - gap / (WINDOW_DAYS + 1)
     if gap == 0:
         reasons.append(gettext("Same dates."))
     else:
         reasons.append(
             ngettext("Dates %(days)s day apart.", "Dates %(days)s days apart.", gap) % {"days": gap}
         )
-    category_score = len(common) / len(a.categories | b.categories)
     reasons.append(
         gettext("Common categories: %(categories)s.")
         % {"categories": ", ".join(str(Category(c).label) for c in sorted(common))}
     )
-    # Counts that both reports leave at zero say nothing: compare what they do report.
-    similarities = []
     if a.victims_total or b.victims_total:
-        similarities += [_similar(a.victims_total, b.victims_total), _similar(a.killed_total, b.killed_total)]
         reasons.append(
             gettext("Victims: %(a)s and %(b)s (killed: %(ka)s and %(kb)s).")
             % {"a": a.victims_total, "b": b.victims_total, "ka": a.killed_total, "kb": b.killed_total}
         )
-    if a.displaced_households is not None and b.displaced_households is not None:
-        similarities.append(_similar(a.displaced_households, b.displaced_households))
+    if households:
         reasons.append(
             gettext("Households displaced: %(a)s and %(b)s.")
             % {"a": a.displaced_households, "b": b.displaced_households}
         )
-    victims_score = sum(similarities) / len(similarities) if similarities else 0.5
     if a.organisation_id != b.organisation_id:
         reasons.append(gettext("Reported by two different organisations."))
     else:
         reasons.append(gettext("Reported through two different sources."))
-    score = (
-        WEIGHTS["area"] * area_score
-        + WEIGHTS["date"] * date_score
-        + WEIGHTS["categories"] * category_score
-        + WEIGHTS["victims"] * victims_score
-    )
-    return round(score, 3), reasons
+    return reasons
 
 
 # New incidents of one cercle less than this apart are read with one query (fewer, slightly wider reads).
@@ -215,7 +224,7 @@ def _compare(items, low, high, window: list[_Item], pairs: dict) -> None:
             key = (min(item.id, other.id), max(item.id, other.id))
             if other.id == item.id or key in pairs:
                 continue
-            score, reasons = score_pair(item, other)
+            score, reasons = score_pair(item, other, min_score=THRESHOLD)
             if score >= THRESHOLD:
                 pairs[key] = (score, reasons)
 
@@ -249,12 +258,10 @@ def duplicates_detect(*, incident_ids) -> list[DuplicateCandidate]:
                             status__in=STATUSES,
                             duplicate_of__isnull=True,
                         ),
-                        categories=False,
                     ),
                 )
                 for low, high in _date_ranges(items)
             ]
-            _attach_categories([other for _low, _high, window in windows for other in window])
             for low, high, window in windows:
                 _compare(items, low, high, window, pairs)
     # An existing pair (pending, linked or dismissed) is never proposed again.

@@ -55,52 +55,113 @@ def _listing(counts: dict, labels) -> str:
 
 def flash_report_draft(alert) -> dict:
     """FlashReport field values for a new draft of `alert`'s report."""
+    return flash_report_drafts([alert])[alert.pk]
+
+
+def flash_report_drafts(alerts: list) -> dict[int, dict]:
+    """Drafts of several alerts' reports (alert pk -> field values), read together: one query per kind
+    of figure for all the alerts, not one per alert (an import refreshes hundreds of drafts)."""
+    if not alerts:
+        return {}
     with translation.override(settings.LANGUAGE_CODE):
-        return _draft(alert)
+        data = _Figures(alerts)
+        return {alert.pk: _draft(alert, data) for alert in alerts}
 
 
-def _draft(alert) -> dict:
+ROW_FIELDS = (
+    "area_id",
+    "date_start",
+    "date_end",
+    "date_reported",
+    "date_estimated",
+    "perpetrator_category",
+    "source_mechanism",
+    "reliability",
+    "organisation_id",
+    "displaced_households",
+    "displaced_individuals",
+)
+
+
+class _Figures:
+    """The coded data of the alerts' incidents, by alert and by incident, in seven queries."""
+
+    def __init__(self, alerts: list):
+        from sentinelle.monitoring.models import Alert
+
+        through = Alert.incidents.through
+        links = through.objects.filter(alert_id__in=[alert.pk for alert in alerts])
+        # A subquery, not a list of ids: an alert may hold thousands of incidents.
+        incident_ids = links.values("incident_id")
+        self.rows: dict[int, list[dict]] = defaultdict(list)
+        self.ids: dict[int, list[int]] = defaultdict(list)
+        fields = [f"incident__{name}" for name in ROW_FIELDS]
+        for values in (
+            links.filter(incident__is_archived=False)
+            .order_by()
+            .values_list("alert_id", "incident_id", *fields)
+        ):
+            self.ids[values[0]].append(values[1])
+            self.rows[values[0]].append(dict(zip(ROW_FIELDS, values[2:], strict=True)))
+        self.categories: dict[int, set[str]] = defaultdict(set)
+        for incident_id, category in IncidentCategory.objects.filter(
+            incident_id__in=incident_ids
+        ).values_list("incident_id", "category"):
+            self.categories[incident_id].add(category)
+        self.violations = self._counts(GraveViolation, "type", incident_ids)
+        self.devices = self._counts(ExplosiveAccident, "device_type", incident_ids)
+        self.victims: dict[int, list[tuple]] = defaultdict(list)
+        cells = (
+            VictimCount.objects.filter(incident_id__in=incident_ids)
+            .values("incident_id", "outcome", "sex", "age_group")
+            .annotate(n=Sum("count"))
+            .order_by()
+        )
+        for cell in cells:
+            self.victims[cell["incident_id"]].append(
+                (cell["outcome"], cell["sex"], cell["age_group"], cell["n"])
+            )
+        chains = {(alert.area.version_id, pcode) for alert in alerts for pcode in alert.area.path_pcodes}
+        self.chain = {
+            (a.version_id, a.pcode): a
+            for a in AdminArea.objects.filter(
+                version_id__in={version for version, _pcode in chains},
+                pcode__in={pcode for _version, pcode in chains},
+            ).only("pcode", "name_fr", "level", "version_id")
+        }
+        places = {row["area_id"] for rows in self.rows.values() for row in rows}
+        self.places = AdminArea.objects.only("pcode", "name_fr", "level").in_bulk(places)
+
+    @staticmethod
+    def _counts(model, field: str, incident_ids) -> dict[int, Counter]:
+        found: dict[int, Counter] = defaultdict(Counter)
+        rows = (
+            model.objects.filter(incident_id__in=incident_ids)
+            .values("incident_id", field)
+            .annotate(n=Count("pk"))
+            .order_by()
+            .values_list("incident_id", field, "n")
+        )
+        for incident_id, code, n in rows:
+            found[incident_id][code] += n
+        return found
+
+
+def _sum_counters(counters) -> dict:
+    total: Counter = Counter()
+    for counter in counters:
+        total.update(counter)
+    return dict(total)
+
+
+def _draft(alert, data: _Figures) -> dict:
     rule, area = alert.rule, alert.area
-    incidents = alert.incidents.filter(is_archived=False).order_by()
-    ids = list(incidents.values_list("pk", flat=True))
-    rows = list(
-        incidents.values(
-            "area_id",
-            "date_start",
-            "date_end",
-            "date_reported",
-            "date_estimated",
-            "perpetrator_category",
-            "source_mechanism",
-            "reliability",
-            "organisation_id",
-            "displaced_households",
-            "displaced_individuals",
-        )
-    )
-    categories = dict(
-        IncidentCategory.objects.filter(incident_id__in=ids)
-        .values("category")
-        .annotate(n=Count("incident", distinct=True))
-        .values_list("category", "n")
-    )
-    violations = dict(
-        GraveViolation.objects.filter(incident_id__in=ids)
-        .values("type")
-        .annotate(n=Count("pk"))
-        .values_list("type", "n")
-    )
-    devices = dict(
-        ExplosiveAccident.objects.filter(incident_id__in=ids)
-        .values("device_type")
-        .annotate(n=Count("pk"))
-        .values_list("device_type", "n")
-    )
-    gbv_ids = set(
-        IncidentCategory.objects.filter(incident_id__in=ids, category=Category.GBV).values_list(
-            "incident_id", flat=True
-        )
-    )
+    rows = data.rows.get(alert.pk, [])
+    ids = data.ids.get(alert.pk, [])
+    categories = dict(Counter(category for pk in ids for category in data.categories.get(pk, ())))
+    gbv_ids = {pk for pk in ids if Category.GBV in data.categories.get(pk, ())}
+    violations = _sum_counters(data.violations[pk] for pk in ids if pk in data.violations)
+    devices = _sum_counters(data.devices[pk] for pk in ids if pk in data.devices)
     figures = {
         "rule": {
             "name": rule.name,
@@ -120,9 +181,9 @@ def _draft(alert) -> dict:
         "sources": dict(Counter(row["source_mechanism"] for row in rows)),
         "reliability": dict(Counter(row["reliability"] for row in rows)),
     }
-    figures["area"], figures["areas"], where = _where(area, rows)
+    figures["area"], figures["areas"], where = _where(area, rows, data)
     figures["dates"], when = _when(alert, rows)
-    figures["victims"], victims = _victims(ids, gbv_ids)
+    figures["victims"], victims = _victims(ids, gbv_ids, data)
     figures["displacement"], displacement = _displacement(rows)
     return {
         "title": _title(alert),
@@ -191,14 +252,10 @@ def _what(alert, figures: dict) -> str:
     return "\n".join(lines)
 
 
-def _where(area: AdminArea, rows: list[dict]):
+def _where(area: AdminArea, rows: list[dict], data: _Figures):
     """The alert's area with the areas above it, then each incident area with its count."""
-    parts = area.path_pcodes
-    chain = list(
-        AdminArea.objects.filter(version_id=area.version_id, pcode__in=parts)
-        .only("pcode", "name_fr", "level")
-        .order_by("level")
-    )
+    found = (data.chain.get((area.version_id, pcode)) for pcode in area.path_pcodes)
+    chain = sorted((a for a in found if a is not None), key=lambda a: a.level)
     area_figure = {
         "pcode": area.pcode,
         "name": area.name_fr,
@@ -206,7 +263,7 @@ def _where(area: AdminArea, rows: list[dict]):
         "chain": [{"pcode": a.pcode, "name": a.name_fr, "level": a.level} for a in chain],
     }
     per_area = Counter(row["area_id"] for row in rows)
-    places = AdminArea.objects.filter(pk__in=per_area).only("pcode", "name_fr", "level").order_by("pcode")
+    places = sorted((data.places[pk] for pk in per_area if pk in data.places), key=lambda p: p.pcode)
     areas = [
         {"pcode": p.pcode, "name": p.name_fr, "level": p.level, "incidents": per_area[p.pk]} for p in places
     ]
@@ -243,24 +300,17 @@ def _when(alert, rows: list[dict]):
     return dates, "\n".join(lines)
 
 
-def _victims(ids: list[int], gbv_ids: set[int]):
-    cells = (
-        VictimCount.objects.filter(incident_id__in=ids)
-        .exclude(incident_id__in=gbv_ids)
-        .values("outcome", "sex", "age_group")
-        .annotate(n=Sum("count"))
-        .order_by()
-    )
+def _victims(ids: list[int], gbv_ids: set[int], data: _Figures):
     by_outcome: Counter = Counter()
     by_sex_age: dict[str, Counter] = defaultdict(Counter)
-    for cell in cells:
-        by_outcome[cell["outcome"]] += cell["n"]
-        by_sex_age[cell["sex"]][cell["age_group"]] += cell["n"]
-    withheld = (
-        VictimCount.objects.filter(incident_id__in=gbv_ids).aggregate(n=Sum("count"))["n"] or 0
-        if gbv_ids
-        else 0
-    )
+    withheld = 0
+    for pk in ids:
+        for outcome, sex, age_group, n in data.victims.get(pk, ()):
+            if pk in gbv_ids:
+                withheld += n
+                continue
+            by_outcome[outcome] += n
+            by_sex_age[sex][age_group] += n
     total = sum(by_outcome.values())
     figure = {
         "total": total + withheld,

@@ -3,21 +3,30 @@
 Explicit calls from the incident services, never signals: duplicate detection proposes pairs to the IMO,
 and alert rules are evaluated on the new incidents. Both run after the transaction commits so that a
 failing notification can never undo a recorded incident.
+
+A bulk import (ingest) does not schedule them per call: it records the incidents it created on its job
+and runs `incidents_follow_up` once for the whole job after its last commit (in the request for a small
+job, else in the import worker), so that a file is evaluated once, not once per chunk.
 """
 
+from functools import partial
+
 from django.db import transaction
+
+
+def incidents_follow_up(incident_ids: list[int]) -> None:
+    """Run the follow-ups now (the incidents must be committed): duplicates, then alerts."""
+    if not incident_ids:
+        return
+    from sentinelle.monitoring.services.alerts import alerts_evaluate
+    from sentinelle.monitoring.services.duplicates import duplicates_detect
+
+    duplicates_detect(incident_ids=incident_ids)
+    alerts_evaluate(incident_ids=incident_ids)
 
 
 def incidents_entered(incident_ids: list[int]) -> None:
     """Schedule the follow-ups of incidents that were just submitted or verified."""
     if not incident_ids:
         return
-
-    def follow_up():
-        from sentinelle.monitoring.services.alerts import alerts_evaluate
-        from sentinelle.monitoring.services.duplicates import duplicates_detect
-
-        duplicates_detect(incident_ids=incident_ids)
-        alerts_evaluate(incident_ids=incident_ids)
-
-    transaction.on_commit(follow_up)
+    transaction.on_commit(partial(incidents_follow_up, list(incident_ids)))

@@ -9,7 +9,7 @@ in the timeline or the audit log: a change to them is recorded without its value
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -73,6 +73,8 @@ class ImportResult:
     unchanged: int
     # One per input row, in row order: the incident created, or the one already there (same source id).
     incidents: list[Incident]
+    # The incidents created as submitted: they enter duplicate detection and alerts (follow_up).
+    entered_ids: list[int] = field(default_factory=list)
 
 
 # --- Policy helpers ------------------------------------------------------------------------------
@@ -503,7 +505,8 @@ def incident_import_many(
     Rows are validated again here (in memory, cheap): a row that fails raises ValidationError whose keys
     are "<row index>.<field>" (index from 0 in `rows`) and nothing is written. Rows whose source id is
     already recorded for the organisation (or repeated within `rows`) are left unchanged.
-    `follow_up=False` skips duplicate detection and alerts (the demo runs them itself, without e-mail).
+    `follow_up=False` skips duplicate detection and alerts: the caller runs them itself (the demo,
+    without e-mail; an import job, once for the whole file, with `hooks.incidents_follow_up`).
     """
     allowed = organisations_in_scope(actor, Perm.IMPORT_RUN)
     if not has_perm(actor, Perm.IMPORT_RUN) or (allowed is not None and organisation.pk not in allowed):
@@ -578,4 +581,9 @@ def incident_import_many(
         if submit and incidents and follow_up:
             _entered([incident.pk for incident in incidents])
     result = [incidents[item] if isinstance(item, int) else item for item in order]
-    return ImportResult(created=len(incidents), unchanged=len(rows) - len(incidents), incidents=result)
+    return ImportResult(
+        created=len(incidents),
+        unchanged=len(rows) - len(incidents),
+        incidents=result,
+        entered_ids=[incident.pk for incident in incidents] if submit else [],
+    )

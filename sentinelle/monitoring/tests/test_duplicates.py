@@ -188,3 +188,20 @@ def test_candidates_list_for_the_imo(monitor, beta_monitor, imo, area, django_as
             for c in duplicate_candidates(user=imo)
         ]
     assert len(rows) == 3
+
+
+def test_items_are_loaded_in_field_order_and_scored_without_reasons_below_the_bar(monitor, area):
+    import dataclasses
+
+    from sentinelle.monitoring.services.duplicates import FIELDS, THRESHOLD, _Item, _load, score_pair
+
+    # _load builds items positionally from FIELDS.
+    assert [f.name for f in dataclasses.fields(_Item)][: len(FIELDS)] == list(FIELDS)
+    first = _report(monitor, area, source_mechanism="media")
+    second = _report(monitor, area)
+    a, b = _load(Incident.objects.filter(pk__in=[first.pk, second.pk]).order_by("pk"))
+    assert a.id == first.pk and a.categories == {"life"}
+    score, reasons = score_pair(a, b)
+    assert score >= THRESHOLD and reasons
+    assert score_pair(a, b, min_score=score) == (score, reasons)
+    assert score_pair(a, b, min_score=score + 0.001) == (score, [])

@@ -17,7 +17,7 @@ from sentinelle.accounts.models import Organisation, User
 from sentinelle.core.models import Role
 from sentinelle.ingest.kinds import get_kind
 from sentinelle.ingest.models import ImportStatus
-from sentinelle.ingest.services import import_job_commit, import_job_upload
+from sentinelle.ingest.services import import_job_commit, import_job_follow_up, import_job_upload
 
 SHOWN_ERRORS = 50
 
@@ -67,6 +67,8 @@ class Command(BaseCommand):
         if job.status != ImportStatus.COMMITTED:
             self._errors(job)
             raise CommandError(job.failure or _("The import was refused: nothing was written."), returncode=1)
+        # Duplicate detection and alerts, which a request leaves to the worker for a large file.
+        import_job_follow_up(job=job)
         self.stdout.write(
             self.style.SUCCESS(
                 _("Imported. Records created: %(created)s; already there (unchanged): %(unchanged)s.")

@@ -1,0 +1,168 @@
+"""The follow-ups of an incident import (duplicates, alerts): once per job, after its commit."""
+
+import pytest
+
+from sentinelle.core.models import AuditEntry
+from sentinelle.ingest.models import ImportJob
+from sentinelle.ingest.services import jobs_run_pending
+from sentinelle.ingest.tests.conftest import commit, csv_bytes, days_ago, errors_of, incident_row, upload
+from sentinelle.monitoring.models import Alert, AlertRule, FlashReport
+from sentinelle.monitoring.services import alerts
+from sentinelle.monitoring.services.alerts import alert_rule_create
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def rule(admin):
+    return alert_rule_create(
+        actor=admin,
+        name="Pic d'incidents",
+        kind=AlertRule.Kind.THRESHOLD,
+        area_level=2,
+        metric=AlertRule.Metric.EVENTS,
+        threshold=3,
+        window_days=7,
+    )
+
+
+@pytest.fixture
+def area_evaluations(monkeypatch):
+    """(rule, area) pairs evaluated, in order."""
+    calls = []
+    original = alerts._evaluate_area
+
+    def spy(rule, area, members, **kwargs):
+        calls.append((rule.pk, area.pcode, len(members)))
+        return original(rule, area, members, **kwargs)
+
+    monkeypatch.setattr(alerts, "_evaluate_area", spy)
+    return calls
+
+
+def rows(count: int, *, first: int = 0, days: int = 10) -> list[dict]:
+    return [incident_row(source_id=f"B-{first + i:03d}", date_start=days_ago(days)) for i in range(count)]
+
+
+def imported(user, organisation, content):
+    job = upload(user, organisation, content)
+    assert job.status == "valid", errors_of(job)
+    job = commit(user, job)
+    assert job.status == "committed", (errors_of(job), job.failure)
+    return job
+
+
+def test_an_import_evaluates_each_area_once_and_the_alert_figures_are_right(
+    monitor, alpha, places, rule, area_evaluations
+):
+    job = imported(monitor, alpha, csv_bytes(rows(12)))
+
+    assert area_evaluations == [(rule.pk, "ML0501", 12)]
+    [alert] = Alert.objects.filter(rule=rule)
+    assert alert.area.pcode == "ML0501" and alert.value == 12 and alert.incidents.count() == 12
+    report = FlashReport.objects.get(alert=alert)
+    assert report.figures["incidents"] == 12 and report.figures["value"] == 12
+    assert report.figures["victims"]["total"] == 24  # two men killed per row
+    assert job.follow_up_ids == []
+
+
+def test_a_second_import_joins_the_alert_once_with_true_figures(
+    monitor, alpha, places, rule, area_evaluations
+):
+    imported(monitor, alpha, csv_bytes(rows(4)))
+    [alert] = Alert.objects.filter(rule=rule)
+    area_evaluations.clear()
+    entries_before = AuditEntry.objects.filter(object_id=str(alert.public_id)).count()
+
+    imported(monitor, alpha, csv_bytes(rows(5, first=100)))
+
+    assert area_evaluations == [(rule.pk, "ML0501", 5)]
+    assert list(Alert.objects.filter(rule=rule)) == [alert]  # joined, no second alert
+    alert.refresh_from_db()
+    assert alert.value == 9 and alert.incidents.count() == 9
+    report = FlashReport.objects.get(alert=alert)
+    assert report.figures["incidents"] == 9 and report.figures["value"] == 9
+    assert report.figures["victims"]["total"] == 18
+    entries = AuditEntry.objects.filter(object_id=str(alert.public_id))
+    assert entries.count() == entries_before + 1  # one entry for the join
+    assert entries.order_by("-pk").first().detail == {"incidents_added": 5, "value": 9}
+
+
+def test_re_importing_the_same_file_changes_no_alert(monitor, alpha, places, rule):
+    content = csv_bytes(rows(4))
+    imported(monitor, alpha, content)
+    [alert] = Alert.objects.filter(rule=rule)
+    job = imported(monitor, alpha, content)
+    assert job.created_count == 0 and job.follow_up_ids == []
+    alert.refresh_from_db()
+    assert alert.value == 4 and Alert.objects.filter(rule=rule).count() == 1
+
+
+def test_a_large_import_in_the_request_leaves_its_follow_ups_to_the_worker(
+    monitor, alpha, places, rule, settings, area_evaluations
+):
+    settings.SENTINELLE = {**settings.SENTINELLE, "IMPORT_FOLLOW_UP_INLINE_MAX": 5}
+    job = imported(monitor, alpha, csv_bytes(rows(6)))
+
+    assert len(job.follow_up_ids) == 6 and job.claimed_by == ""
+    assert not Alert.objects.exists() and area_evaluations == []
+
+    assert jobs_run_pending(worker="worker:test") == 1
+    job = ImportJob.objects.get(pk=job.pk)
+    assert job.status == "committed" and job.follow_up_ids == [] and job.claimed_by == ""
+    assert area_evaluations == [(rule.pk, "ML0501", 6)]
+    assert Alert.objects.get(rule=rule).value == 6
+    assert jobs_run_pending(worker="worker:test") == 0  # nothing left to do
+
+
+def test_failing_follow_ups_leave_the_import_committed(monitor, alpha, places, rule, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("sentinelle.monitoring.services.hooks.incidents_follow_up", broken)
+    job = imported(monitor, alpha, csv_bytes(rows(3)))
+    assert job.created_count == 3 and job.follow_up_ids == []
+    assert jobs_run_pending(worker="worker:test") == 0
+
+
+def test_drafts_read_together_are_the_drafts_read_alone(monitor, alpha, places, rule, admin):
+    from sentinelle.monitoring.services.flash_content import flash_report_drafts
+
+    alert_rule_create(
+        actor=admin, name="Tout", kind=AlertRule.Kind.ALWAYS, metric=AlertRule.Metric.EVENTS, threshold=1
+    )
+    content = [
+        *rows(3),
+        incident_row(
+            source_id="B-901",
+            categories="gbv",
+            victims_killed_m_18_59=None,
+            victims_affected_f_18_59=1,
+            gbv_type="rape",
+            gbv_survivor_sex="f",
+            gbv_survivor_age=25,
+        ),
+    ]
+    imported(monitor, alpha, csv_bytes(content))
+    alerts_ = list(Alert.objects.select_related("rule", "area").order_by("pk"))
+    assert len(alerts_) >= 3
+    together = flash_report_drafts(alerts_)
+    for alert in alerts_:
+        assert flash_report_drafts([alert])[alert.pk] == together[alert.pk]
+    threshold = next(a for a in alerts_ if a.rule_id == rule.pk)
+    figures = together[threshold.pk]["figures"]
+    assert figures["incidents"] == 4 and figures["victims"]["withheld_gbv"] == 1
+    assert figures["victims"]["total"] == 7 and figures["categories"] == {"life": 3, "gbv": 1}
+
+
+def test_the_command_line_runs_the_follow_ups_itself(admin, alpha, places, rule, settings, tmp_path):
+    from django.core.management import call_command
+
+    settings.SENTINELLE = {**settings.SENTINELLE, "IMPORT_FOLLOW_UP_INLINE_MAX": 2}
+    path = tmp_path / "incidents.csv"
+    path.write_bytes(csv_bytes(rows(4)))
+    call_command("import_data", "incidents", str(path), "--org", "ALPHA", "--commit")
+
+    job = ImportJob.objects.get()
+    assert job.status == "committed" and job.follow_up_ids == [] and job.claimed_by == ""
+    assert Alert.objects.get(rule=rule).value == 4
