@@ -52,6 +52,11 @@ def bench_markdown(r: dict) -> str:
                 f"| {label} ({imp['rows']:,} rows, validation + commit) | {data['rows_per_s']:,} rows/s "
                 f"| ≥ {TARGETS['import_rows_per_second']:,} | {verdict(ok)} |"
             )
+            if "follow_up_s" in data:
+                lines.append(
+                    f"| then its follow-ups (duplicates, alert rules) for {data['follow_up_records']:,} "
+                    f"incidents, in the worker | {data['follow_up_s']} s | | |"
+                )
         else:
             lines.append(f"| {label} | {data.get('error', 'not run')} | | **failed** |")
     floor = imp.get("copy_floor")
