@@ -106,7 +106,8 @@ def _actors(world: World) -> None:
 
 def _monitoring(world: World) -> None:
     from sentinelle.monitoring.models import Alert, AlertRule, DuplicateCandidate, FlashReport
-    from sentinelle.monitoring.services.alerts import alert_rule_create, alerts_evaluate
+    from sentinelle.monitoring.services.alert_rules import alert_rule_create
+    from sentinelle.monitoring.services.alerts import alerts_evaluate
     from sentinelle.monitoring.tests.factories import days_ago, make_incident, today
 
     a = world.actors

@@ -12,7 +12,7 @@ from sentinelle.geography.models import CodVersion
 from sentinelle.geography.tests.conftest import shipped_geography  # noqa: F401  (the real 2015 COD)
 from sentinelle.monitoring.demo_alerts import RULES
 from sentinelle.monitoring.models import Alert
-from sentinelle.monitoring.services.alerts import alert_rule_create
+from sentinelle.monitoring.services.alert_rules import alert_rule_create
 from sentinelle.monitoring.services.displacement_alerts import register_followers
 
 pytestmark = pytest.mark.django_db

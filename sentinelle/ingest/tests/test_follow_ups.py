@@ -8,7 +8,7 @@ from sentinelle.ingest.services import jobs_run_pending
 from sentinelle.ingest.tests.conftest import commit, csv_bytes, days_ago, errors_of, incident_row, upload
 from sentinelle.monitoring.models import Alert, AlertRule, FlashReport
 from sentinelle.monitoring.services import alerts
-from sentinelle.monitoring.services.alerts import alert_rule_create
+from sentinelle.monitoring.services.alert_rules import alert_rule_create
 
 pytestmark = pytest.mark.django_db
 

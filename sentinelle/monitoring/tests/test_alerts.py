@@ -10,7 +10,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from sentinelle.core.models import AuditEntry
 from sentinelle.monitoring.models import Alert, AlertRule, AreaFollow, FlashReport, Incident
 from sentinelle.monitoring.services.alert_notifications import webhook_call
-from sentinelle.monitoring.services.alerts import alert_rule_archive, alert_rule_create, alerts_evaluate
+from sentinelle.monitoring.services.alert_rules import alert_rule_archive, alert_rule_create
+from sentinelle.monitoring.services.alerts import alerts_evaluate
 from sentinelle.monitoring.tests.factories import (
     cercle_of,
     days_ago,

@@ -12,7 +12,8 @@ from sentinelle.core.hooks import DISPLACEMENT_EVENTS_RECORDED
 from sentinelle.displacement.services import event_record
 from sentinelle.displacement.tests.factories import event_input, make_event
 from sentinelle.monitoring.models import Alert, AlertRule, FlashReport
-from sentinelle.monitoring.services.alerts import alert_rule_create, alerts_evaluate
+from sentinelle.monitoring.services.alert_rules import alert_rule_create
+from sentinelle.monitoring.services.alerts import alerts_evaluate
 from sentinelle.monitoring.services.displacement_alerts import (
     displacement_events_alert,
     register_followers,

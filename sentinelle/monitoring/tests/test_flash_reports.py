@@ -9,10 +9,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from sentinelle.core.models import AuditEntry
 from sentinelle.monitoring.flash_pdf import flash_report_document, flash_report_html, flash_report_pdf
 from sentinelle.monitoring.models import AlertRule, FlashReport
-from sentinelle.monitoring.services.alerts import (
-    alert_rule_create,
-    alerts_evaluate,
-)
+from sentinelle.monitoring.services.alert_rules import alert_rule_create
+from sentinelle.monitoring.services.alerts import alerts_evaluate
 from sentinelle.monitoring.services.flash_reports import flash_report_publish, flash_report_update
 from sentinelle.monitoring.tests.factories import (
     cercle_of,

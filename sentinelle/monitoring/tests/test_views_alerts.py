@@ -6,7 +6,8 @@ import pytest
 from django.urls import reverse
 
 from sentinelle.monitoring.models import Alert, AlertRule, AreaFollow, FlashReport
-from sentinelle.monitoring.services.alerts import alert_rule_create, alerts_evaluate
+from sentinelle.monitoring.services.alert_rules import alert_rule_create
+from sentinelle.monitoring.services.alerts import alerts_evaluate
 from sentinelle.monitoring.tests.factories import cercle_of, days_ago, make_incident, today
 
 pytestmark = pytest.mark.django_db

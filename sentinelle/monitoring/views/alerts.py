@@ -22,8 +22,8 @@ from sentinelle.monitoring import selectors_alerts as selectors
 from sentinelle.monitoring.flash_pdf import flash_report_pdf as render_pdf
 from sentinelle.monitoring.forms_alerts import AlertRuleForm, AreaFollowForm, FlashReportForm
 from sentinelle.monitoring.models import Alert, Category, FlashReport, ViolationType
+from sentinelle.monitoring.services import alert_rules, flash_reports
 from sentinelle.monitoring.services import alerts as services
-from sentinelle.monitoring.services import flash_reports
 
 PAGE_SIZE = 50
 
@@ -64,7 +64,7 @@ def alert_rule_create(request):
     form = AlertRuleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.alert_rule_create(actor=request.user, request=request, **form.cleaned_data)
+            alert_rules.alert_rule_create(actor=request.user, request=request, **form.cleaned_data)
         except ValidationError as error:
             _attach_errors(form, error)
         else:
@@ -80,7 +80,7 @@ def alert_rule_edit(request, public_id):
     form = AlertRuleForm(request.POST or None, initial=AlertRuleForm.initial_for(rule))
     if request.method == "POST" and form.is_valid():
         try:
-            services.alert_rule_update(actor=request.user, rule=rule, request=request, **form.cleaned_data)
+            alert_rules.alert_rule_update(actor=request.user, rule=rule, request=request, **form.cleaned_data)
         except ValidationError as error:
             _attach_errors(form, error)
         else:
@@ -93,7 +93,7 @@ def alert_rule_edit(request, public_id):
 @require_POST
 def alert_rule_archive(request, public_id):
     rule = selectors.alert_rule_get(user=request.user, public_id=public_id, request=request)
-    services.alert_rule_archive(actor=request.user, rule=rule, request=request)
+    alert_rules.alert_rule_archive(actor=request.user, rule=rule, request=request)
     messages.success(request, _("The alert rule is archived: it no longer fires."))
     return redirect("monitoring:alert-rule-list")
 
