@@ -140,10 +140,12 @@ class DataStamp(models.Model):
 
 
 class FigureCache(models.Model):
-    """A computed aggregate, kept under the data stamps it was computed at (core/figure_cache.py)."""
+    """A computed aggregate, with the data stamps it was computed at (core/figure_cache.py)."""
 
     key = models.CharField(primary_key=True, max_length=64)
     scope = models.CharField(max_length=40, db_index=True)
+    # The data stamps (scope's version:everything's version) read before the figure was computed.
+    stamps = models.CharField(max_length=40, default="")
     rows = models.JSONField()
     computed_at = models.DateTimeField(db_index=True)
 

@@ -6,6 +6,7 @@ import datetime
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 
 from sentinelle.core import figure_cache
 from sentinelle.core.datasets import Filters, aggregate
@@ -15,6 +16,12 @@ from sentinelle.monitoring.services.incidents import incident_reject
 from sentinelle.monitoring.tests.factories import cercle_of, make_incident
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def refresh_at_once(settings):
+    """A write moves the figures at once (the one-minute refresh interval is tested on its own)."""
+    settings.SENTINELLE = {**settings.SENTINELLE, "FIGURE_REFRESH_SECONDS": 0}
 
 
 def _total(**filters):
@@ -39,6 +46,23 @@ def test_a_committed_write_through_a_service_moves_the_figure(monitor, imo, mopt
     assert _total() == 2
     incident_reject(actor=imo, incident=Incident.objects.get(pk=first.pk), reason="Saisi deux fois.")
     assert _total() == 1
+
+
+def test_under_a_flow_of_writes_a_figure_is_computed_at_most_once_a_minute(monitor, mopti, settings):
+    settings.SENTINELLE = {**settings.SENTINELLE, "FIGURE_REFRESH_SECONDS": 60}
+    area = cercle_of(mopti)
+    make_incident(actor=monitor, area=area, status="submitted")
+    assert _total() == 1
+    make_incident(actor=monitor, area=area, status="submitted")
+    # Computed less than a minute ago: served as it is, although an incident came in since.
+    assert _total() == 1
+    FigureCache.objects.update(computed_at=timezone.now() - datetime.timedelta(seconds=61))
+    assert _total() == 2
+    # Recomputed under the current stamps: no write since, so it stays however old it grows (up to the
+    # cache's longest life).
+    FigureCache.objects.update(computed_at=timezone.now() - datetime.timedelta(seconds=600))
+    Incident.objects.update(status="draft")
+    assert _total() == 2
 
 
 def test_other_filters_and_groupings_are_other_figures(monitor, mopti):
