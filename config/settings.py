@@ -235,7 +235,7 @@ SENTINELLE = {
     "GBV_MIN_ADMIN_LEVEL": env_int("SENTINELLE_GBV_MIN_ADMIN_LEVEL", 1),
     # Computed figures (core/figure_cache.py): refreshed by any audited write, at the latest after this.
     "FIGURE_CACHE_SECONDS": env_int("SENTINELLE_FIGURE_CACHE_SECONDS", 900),
-    # ...but under a steady flow of writes, a figure is computed at most once in this time.
+    # ...except monitoring figures, which phones move every few seconds: at most once in this time.
     "FIGURE_REFRESH_SECONDS": env_int("SENTINELLE_FIGURE_REFRESH_SECONDS", 60),
     "GEOMETRY_TOLERANCE": float(env_str("SENTINELLE_GEOMETRY_TOLERANCE", "0.01")),
     # Absolute address of the site, for links in e-mails (no personal data ever goes in them).

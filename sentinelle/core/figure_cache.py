@@ -4,12 +4,12 @@ At national scale (a million incidents) one dashboard asks PostgreSQL for 27 agg
 thousands of rows: seconds of work for figures that change a few times an hour. `aggregate` keeps each
 result with the data stamps of its scope (the domain app whose records it counts, and "*"); every write
 service already writes an audit entry, and `audit_record` tells this module which scope changed, so the
-stamp moves once the write commits and the next reader computes afresh, unless the result is younger than
-`FIGURE_REFRESH_SECONDS` (a minute: the measured soak saturated 2 cores recomputing the national dashboard
-after every OpenRosa submission). A result is also recomputed after `FIGURE_CACHE_SECONDS` whatever
-happens, so a change made outside the services (a database repair) shows within that time. Results stay
-in the database: every server process shares them, and a restored or new database never answers with
-another database's figures.
+stamp moves once the write commits and the next reader computes afresh; monitoring figures, which phones
+move every few seconds, at most once per `FIGURE_REFRESH_SECONDS` (a minute: the measured soak saturated 2
+cores recomputing the national dashboard after every OpenRosa submission). A result is also recomputed
+after `FIGURE_CACHE_SECONDS` whatever happens, so a change made outside the services (a database repair)
+shows within that time. Results stay in the database: every server process shares them, and a restored or
+new database never answers with another database's figures.
 
 Computations inside a transaction bypass the cache: they may see uncommitted writes, which must not be
 stored for others.
@@ -30,6 +30,10 @@ from sentinelle.core.models import DataStamp, FigureCache
 EVERYTHING = "*"
 # Apps whose records the datasets count: a change there moves only their own figures.
 DATASET_APPS = frozenset({"monitoring", "cases", "displacement", "activities"})
+# Scopes whose records arrive in a steady flow (phones submitting incidents every few seconds): their
+# figures are recomputed at most once per FIGURE_REFRESH_SECONDS. Elsewhere a write shows at once: an IMO
+# who validates a 4W report looks at the indicator next.
+STEADY_FLOW_SCOPES = frozenset({"monitoring"})
 # Changes that can move any figure: imports, the areas figures roll up through, organisation names.
 EVERYTHING_TYPES = ("ingest.", "geography.", "accounts.organisation")
 
@@ -77,9 +81,9 @@ def _flush() -> None:
 
 
 def cached(*, scope: str, parts, compute) -> list[dict]:
-    """`compute()`'s rows, from the cache when the records of `scope` have not changed since, or when the
-    result is younger than `FIGURE_REFRESH_SECONDS`: under a steady flow of writes (phones submitting every
-    few seconds) a figure is computed at most once in that time, not once per write."""
+    """`compute()`'s rows, from the cache when the records of `scope` have not changed since, or, for a
+    scope with a steady flow of writes (phones submitting every few seconds), when the result is younger
+    than `FIGURE_REFRESH_SECONDS`: such a figure is computed at most once in that time, not once per write."""
     seconds = max_age_seconds()
     if not seconds or connection.in_atomic_block:
         return compute()
@@ -92,7 +96,8 @@ def cached(*, scope: str, parts, compute) -> list[dict]:
     if found is not None:
         rows, stored_stamps, computed_at = found
         age = (now - computed_at).total_seconds()
-        if age < seconds and (stored_stamps == stamps or age < refresh_seconds()):
+        steady = scope in STEADY_FLOW_SCOPES and age < refresh_seconds()
+        if age < seconds and (stored_stamps == stamps or steady):
             return decode(rows)
     rows = compute()
     FigureCache.objects.bulk_create(

@@ -65,6 +65,21 @@ def test_under_a_flow_of_writes_a_figure_is_computed_at_most_once_a_minute(monit
     assert _total() == 2
 
 
+def test_figures_of_other_apps_move_at_once_whatever_the_refresh_interval(settings):
+    settings.SENTINELLE = {**settings.SENTINELLE, "FIGURE_REFRESH_SECONDS": 60}
+    computed = []
+
+    def compute():
+        computed.append(1)
+        return [{"count": len(computed)}]
+
+    assert figure_cache.cached(scope="activities", parts=["x"], compute=compute) == [{"count": 1}]
+    assert figure_cache.cached(scope="activities", parts=["x"], compute=compute) == [{"count": 1}]
+    figure_cache.records_changed("activities.activityreport")
+    # A 4W report validated a moment ago shows on the indicator at once.
+    assert figure_cache.cached(scope="activities", parts=["x"], compute=compute) == [{"count": 2}]
+
+
 def test_other_filters_and_groupings_are_other_figures(monitor, mopti):
     area = cercle_of(mopti)
     make_incident(actor=monitor, area=area, status="submitted")
