@@ -38,7 +38,7 @@ from sentinelle.monitoring.models import (
     IncidentStatus,
 )
 from sentinelle.monitoring.services.alert_notifications import alert_notify
-from sentinelle.monitoring.services.flash_content import flash_report_draft, flash_report_drafts
+from sentinelle.monitoring.services.flash_content import flash_report_draft, flash_report_drafts, id_chunks
 
 logger = logging.getLogger(__name__)
 
@@ -52,11 +52,6 @@ DEFAULT_ALERT_MAX_AGE_DAYS = 90
 
 def _setting(name: str, default):
     return getattr(settings, "SENTINELLE", {}).get(name, default)
-
-
-def _chunks(values: list, size: int = ID_CHUNK):
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 # --- Evaluation ----------------------------------------------------------------------------------
@@ -152,7 +147,7 @@ def _load_new(incident_ids) -> dict[int, _New]:
         "killed_total",
     )
     max_age = int(_setting("ALERT_MAX_AGE_DAYS", DEFAULT_ALERT_MAX_AGE_DAYS))
-    for chunk in _chunks(ids):
+    for chunk in id_chunks(ids, ID_CHUNK):
         rows = Incident.objects.filter(
             pk__in=chunk, status__in=COUNTED_STATUSES, duplicate_of__isnull=True, is_archived=False
         )
@@ -167,7 +162,7 @@ def _matching(rule: AlertRule, new: dict[int, _New]) -> list[_New]:
     if not (rule.categories or rule.violation_types or rule.area_id):
         return list(new.values())
     matching: list[_New] = []
-    for chunk in _chunks(sorted(new)):
+    for chunk in id_chunks(sorted(new), ID_CHUNK):
         ids = counted_incidents(rule).filter(pk__in=chunk).values_list("pk", flat=True)
         matching.extend(new[pk] for pk in ids)
     return matching
@@ -218,7 +213,7 @@ def _evaluate_always(rule: AlertRule, incidents: list[_New], areas: _AreaIndex, 
         if _own_metric(rule.metric, incident) >= rule.threshold
     }
     done: set[str] = set()
-    for keys in _chunks(sorted(candidates)):
+    for keys in id_chunks(sorted(candidates), ID_CHUNK):
         done.update(
             Alert.objects.filter(rule=rule, trigger_key__in=keys).values_list("trigger_key", flat=True)
         )
@@ -382,7 +377,7 @@ def _alerts_join(joins: list[tuple[Alert, list[int], int]]) -> None:
     alert_ids = [alert.pk for alert, _joining, _value in joins]
     ids = sorted({pk for _alert, joining, _value in joins for pk in joining})
     linked: set[tuple[int, int]] = set()
-    for chunk in _chunks(ids):
+    for chunk in id_chunks(ids, ID_CHUNK):
         linked.update(
             through.objects.filter(alert_id__in=alert_ids, incident_id__in=chunk)
             .order_by()

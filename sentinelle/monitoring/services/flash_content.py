@@ -97,7 +97,7 @@ class _Figures:
             .order_by()
             .values_list("alert_id", "incident_id")
         )
-        chunks = _chunks(sorted({incident_id for _alert_id, incident_id in links}))
+        chunks = id_chunks(sorted({incident_id for _alert_id, incident_id in links}))
         found: dict[int, dict] = {}
         for chunk in chunks:
             for values in (
@@ -163,8 +163,10 @@ class _Figures:
 CHUNK = 5_000
 
 
-def _chunks(ids: list[int]) -> list[list[int]]:
-    return [ids[start : start + CHUNK] for start in range(0, len(ids), CHUNK)]
+def id_chunks(ids: list, size: int | None = None) -> list[list]:
+    """`ids` in slices of `size` (default CHUNK), for `__in` filters (alerts.py uses it too)."""
+    size = size or CHUNK
+    return [ids[start : start + size] for start in range(0, len(ids), size)]
 
 
 def _sum_counters(counters) -> dict:
