@@ -66,3 +66,5 @@ vendor:
 
 clean-db:
 	rm -f var/sentinelle.sqlite3 var/sentinelle.sqlite3-wal var/sentinelle.sqlite3-shm
+	# The audit anchors name entries of the database removed above.
+	rm -rf var/audit-anchors

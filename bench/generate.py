@@ -154,7 +154,8 @@ class Generator:
         model = type(template)
         obj = model()
         for field in model._meta.concrete_fields:
-            if field.primary_key:
+            # Columns the database fills itself (the secret record keys) are drawn anew for each row.
+            if field.primary_key or field.has_db_default():
                 continue
             setattr(obj, field.attname, getattr(template, field.attname))
         if hasattr(obj, "public_id"):

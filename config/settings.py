@@ -59,6 +59,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Before anything reads request.GET (the error page is rendered with the user's layout).
+    "sentinelle.core.errors.QueryLimitMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -202,6 +204,14 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Per user (or per client address when anonymous), in the database: SENTINELLE["THROTTLES"]["api.*"].
+    "DEFAULT_THROTTLE_CLASSES": ["sentinelle.api.throttles.ApiThrottle"],
+    # Reverse proxies in front that append the client's address to X-Forwarded-For (nginx:
+    # $proxy_add_x_forwarded_for). Every throttle, not only the API's, counts clients by it
+    # (core/throttles.client_address); 0 reads REMOTE_ADDR only, the header being the client's own claim.
+    "NUM_PROXIES": env_int(
+        "SENTINELLE_NUM_PROXIES", 1 if env_bool("DJANGO_BEHIND_HTTPS_PROXY", False) else 0
+    ),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Sentinelle API",
@@ -228,8 +238,14 @@ SENTINELLE = {
     "FIELD_KEYS_FILE": env_str(
         "SENTINELLE_FIELD_KEYS_FILE", str(VAR_DIR / "field-keys.json") if DEBUG else ""
     ),
-    "LOCKOUT_THRESHOLD": env_int("SENTINELLE_LOCKOUT_THRESHOLD", 5),
-    "LOCKOUT_MINUTES": env_int("SENTINELLE_LOCKOUT_MINUTES", 15),
+    # Audit chain anchors (core/audit.py): the chain's head, written outside the database to an append-only
+    # file in this directory (keep it on another disk, or ship it off the machine). Unset outside DEBUG:
+    # not anchored, and audit_verify / audit_anchor / backup say so.
+    "AUDIT_ANCHOR_DIR": env_str(
+        "SENTINELLE_AUDIT_ANCHOR_DIR", str(VAR_DIR / "audit-anchors") if DEBUG else ""
+    ),
+    # The worker (run_jobs --loop) anchors the head this often when the log has moved; 0: never.
+    "AUDIT_ANCHOR_MINUTES": env_int("SENTINELLE_AUDIT_ANCHOR_MINUTES", 15),
     "DISCLOSURE_THRESHOLD": env_int("SENTINELLE_DISCLOSURE_THRESHOLD", 5),
     # The GBV information-sharing protocol: GBV figures are never broken down below this admin level.
     "GBV_MIN_ADMIN_LEVEL": env_int("SENTINELLE_GBV_MIN_ADMIN_LEVEL", 1),
@@ -260,4 +276,17 @@ SENTINELLE = {
     "API_TOKEN_DAYS": env_int("SENTINELLE_API_TOKEN_DAYS", 90),
     # Devices (ODK Collect / KoboCollect): largest submission accepted.
     "OPENROSA_MAX_BYTES": env_int("SENTINELLE_OPENROSA_MAX_BYTES", 10 * 1024 * 1024),
+    # Throttles (core/throttles.py): "hits/period" per door and counted thing, shared by every process.
+    "THROTTLES": {
+        "signin.client": env_str("SENTINELLE_THROTTLE_SIGNIN_CLIENT", "30/15m"),
+        "signin.username": env_str("SENTINELLE_THROTTLE_SIGNIN_USERNAME", "5/15m"),
+        "otp.user": env_str("SENTINELLE_THROTTLE_OTP_USER", "5/15m"),
+        "api.client": env_str("SENTINELLE_THROTTLE_API_CLIENT", "600/1m"),
+        "api.user": env_str("SENTINELLE_THROTTLE_API_USER", "300/1m"),
+        "api.auth_failure": env_str("SENTINELLE_THROTTLE_API_AUTH_FAILURE", "20/15m"),
+        "device.client": env_str("SENTINELLE_THROTTLE_DEVICE_CLIENT", "30/15m"),
+        "device.identifier": env_str("SENTINELLE_THROTTLE_DEVICE_IDENTIFIER", "10/15m"),
+        "person_search.user": env_str("SENTINELLE_THROTTLE_PERSON_SEARCH", "60/1h"),
+        "stats.user": env_str("SENTINELLE_THROTTLE_STATS", "1000/1d"),
+    },
 }

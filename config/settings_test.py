@@ -15,7 +15,12 @@ os.environ.setdefault(
     ),
 )
 
-from config.settings import *  # noqa: F403
+# Throttles (core/throttles.py): generous for the suite, whose clients share one address and make hundreds
+# of calls; a test of a throttle sets the rate it needs with the `settings` fixture.
+for _door in ("SIGNIN_CLIENT", "API_CLIENT", "API_USER", "API_AUTH_FAILURE", "DEVICE_CLIENT"):
+    os.environ.setdefault(f"SENTINELLE_THROTTLE_{_door}", "100000/1m")
+
+from config.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405

@@ -21,6 +21,7 @@ urlpatterns = [
     path("i18n/langue/", core_views.set_language, name="set_language"),
 ]
 
+handler400 = "sentinelle.core.errors.bad_request"
 handler403 = "sentinelle.core.errors.forbidden"
 handler404 = "sentinelle.core.errors.not_found"
 handler500 = "sentinelle.core.errors.server_error"

@@ -11,11 +11,12 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from sentinelle.accounts.backends import user_by_identifier
+from sentinelle.accounts.backends import normalise_identifier, user_by_identifier
 from sentinelle.accounts.models import DeviceCredential, User
 from sentinelle.core.audit import audit_record
 from sentinelle.core.models import AuditAction, AuditOutcome
 from sentinelle.core.permissions import Perm, get_object_for_user, has_perm, scope_queryset
+from sentinelle.core.throttles import client_address, throttle_check, throttle_count
 
 # Easy to type on a phone keyboard: lower-case letters and digits, in groups of four.
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
@@ -67,7 +68,7 @@ def device_credential_get(*, user: User, public_id, request=None) -> DeviceCrede
 # A phone posts every form with its secret (HTTP Basic/Digest): argon2 on each of them cost 250 ms of CPU
 # per submission. Once a secret has been verified, a keyed digest of (credential, stored hash, secret) is
 # remembered for a while, so that the next submissions skip argon2. The digest never leaves the server's
-# cache, is useless without SECRET_KEY, and changes with the stored hash; revocation and account locks are
+# cache, is useless without SECRET_KEY, and changes with the stored hash; revocation and deactivation are
 # read from the database on every request, so they take effect at once.
 VERIFIED_SECRET_SECONDS = 15 * 60
 
@@ -88,14 +89,31 @@ def _secret_matches(credential: DeviceCredential, secret: str) -> bool:
     return False
 
 
+def device_doors(*, request, identifier: str) -> list[tuple[str, str]]:
+    client = client_address(request) if request is not None else "unknown"
+    return [("device.client", client), ("device.identifier", normalise_identifier(identifier))]
+
+
 def device_authenticate(*, identifier: str, secret: str, request=None) -> User | None:
-    """The active user owning an active credential with this secret, or None (and an audited failure)."""
+    """The active user owning an active credential with this secret, or None (and an audited failure).
+
+    The throttles (per client, per identifier) are asked before any secret is checked: TooManyAttempts
+    (audited) when one refuses. Only failures count, so a phone's many submissions write nothing.
+    """
+    doors = device_doors(request=request, identifier=identifier)
+    throttle_check(doors, request=request, channel="device")
     user = user_by_identifier(identifier)
-    if user is not None and user.is_active and not user.is_locked():
-        for credential in DeviceCredential.objects.filter(user=user, revoked_at__isnull=True):
-            if _secret_matches(credential, secret):
-                DeviceCredential.objects.filter(pk=credential.pk).update(last_used_at=timezone.now())
-                return user
+    credentials = []
+    if user is not None and user.is_active:
+        credentials = list(DeviceCredential.objects.filter(user=user, revoked_at__isnull=True))
+    for credential in credentials:
+        if _secret_matches(credential, secret):
+            DeviceCredential.objects.filter(pk=credential.pk).update(last_used_at=timezone.now())
+            return user
+    if not credentials:
+        # As long as a real check, so that timing does not tell which usernames hold a device secret.
+        make_password(secret)
+    throttle_count(doors)
     audit_record(
         action=AuditAction.LOGIN_FAILED,
         outcome=AuditOutcome.FAILED,

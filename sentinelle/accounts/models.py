@@ -3,7 +3,6 @@
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.db.models.functions import Lower
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from sentinelle.core.fields import EncryptedTextField, KeyedHashField
@@ -65,8 +64,6 @@ class User(AbstractBaseUser, BaseModel):
     language = models.CharField(
         _("language"), max_length=8, choices=[("fr", "Français"), ("en", "English")], default="fr"
     )
-    failed_logins = models.PositiveSmallIntegerField(_("failed log-ins in a row"), default=0)
-    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
 
     objects = UserManager()
 
@@ -85,9 +82,6 @@ class User(AbstractBaseUser, BaseModel):
     def __str__(self):
         return self.username
 
-    def is_locked(self, now=None) -> bool:
-        return self.locked_until is not None and self.locked_until > (now or timezone.now())
-
     @property
     def display_name(self) -> str:
         return self.full_name or self.username
@@ -95,10 +89,10 @@ class User(AbstractBaseUser, BaseModel):
     @property
     def audit_organisation(self):
         """The organisation audit entries are filed under: the first active membership's."""
-        from sentinelle.core.permissions import memberships_of
+        from sentinelle.core.permissions import Perm, home_organisation
 
-        memberships = memberships_of(self)
-        return memberships[0].organisation if memberships else None
+        # Every role may open the home page: its first membership is the user's first membership.
+        return home_organisation(self, Perm.HOME_VIEW)
 
 
 class Membership(BaseModel):

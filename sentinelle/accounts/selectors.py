@@ -1,7 +1,9 @@
 """Reads for organisations and users, always scoped by the policy."""
 
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from sentinelle.accounts.backends import normalise_identifier
 from sentinelle.accounts.models import Membership, Organisation, User
 from sentinelle.core.permissions import (
     Perm,
@@ -9,6 +11,7 @@ from sentinelle.core.permissions import (
     organisations_in_scope,
     scope_queryset,
 )
+from sentinelle.core.throttles import throttle_allows
 
 
 def organisation_list(*, user, query: str = "", include_archived: bool = False) -> QuerySet:
@@ -33,7 +36,7 @@ def organisation_choices(*, user, perm: Perm) -> QuerySet:
     return organisations if allowed is None else organisations.filter(pk__in=allowed)
 
 
-def _active_memberships():
+def _memberships_shown():
     return Prefetch(
         "memberships",
         queryset=Membership.objects.filter(is_archived=False)
@@ -51,11 +54,11 @@ def user_list(*, user, query: str = "", organisation=None, role: str = "") -> Qu
         queryset = queryset.filter(memberships__organisation=organisation, memberships__is_archived=False)
     if role:
         queryset = queryset.filter(memberships__role=role, memberships__is_archived=False)
-    return queryset.prefetch_related(_active_memberships()).distinct().order_by("username")
+    return queryset.prefetch_related(_memberships_shown()).distinct().order_by("username")
 
 
 def user_get(*, user, public_id, perm: Perm = Perm.USER_VIEW, request=None) -> User:
-    queryset = User.objects.prefetch_related(_active_memberships())
+    queryset = User.objects.prefetch_related(_memberships_shown())
     return get_object_for_user(user, queryset, public_id, perm, request=request)
 
 
@@ -67,3 +70,21 @@ def membership_get(*, user, public_id, request=None) -> Membership:
         Perm.USER_MANAGE,
         request=request,
     )
+
+
+def user_sign_in_paused(*, user: User) -> bool:
+    """Is sign-in with this account's username or e-mail throttled right now (after failed attempts)?
+
+    Only for the pages of someone who may see the account (user_get): to anyone else, an answer that
+    differed between existing and unknown usernames would tell which exist.
+    """
+    return any(
+        not throttle_allows("signin.username", normalise_identifier(identifier))
+        for identifier in (user.username, user.email)
+        if identifier
+    )
+
+
+def otp_has_confirmed_device(*, user: User) -> bool:
+    """Has the user a confirmed authenticator (then a new one is added only from a verified session)?"""
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()

@@ -1,25 +1,41 @@
 """Writes for organisations, users, memberships and sign-in. Each call: one transaction, one audit entry."""
 
+import logging
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import EmailMessage
 from django.db import transaction
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from sentinelle.accounts.backends import user_by_identifier
+from sentinelle.accounts.backends import normalise_identifier, user_by_identifier
 from sentinelle.accounts.models import Membership, Organisation, User
+from sentinelle.accounts.selectors import otp_has_confirmed_device
 from sentinelle.core.audit import audit_record
 from sentinelle.core.models import AuditAction, AuditOutcome
-from sentinelle.core.permissions import Perm, can_assign_role, ensure
+from sentinelle.core.permissions import Perm, can_assign_role, ensure, refuse
+from sentinelle.core.throttles import (
+    client_address,
+    throttle_refund,
+    throttle_reset,
+    throttle_take,
+)
+
+logger = logging.getLogger(__name__)
 
 # --- Sign-in ---------------------------------------------------------------------------------
+#
+# Every door that takes a secret is throttled (core/throttles.py): sign-in per client address and per
+# username (known or not), two-factor codes per user. The buckets are asked before the secret is checked,
+# so a throttled guess is never checked at all; a right secret gives its token back. The answers never
+# tell whether a username exists: the same message, status and (hashing included) time for both.
 
 
 @dataclass(frozen=True)
@@ -28,57 +44,33 @@ class SignInResult:
     error: str = ""
 
 
-def _lockout_settings() -> tuple[int, int]:
-    config = settings.SENTINELLE
-    return config["LOCKOUT_THRESHOLD"], config["LOCKOUT_MINUTES"]
+def sign_in_doors(*, request, identifier: str) -> list[tuple[str, str]]:
+    return [
+        ("signin.client", client_address(request)),
+        ("signin.username", normalise_identifier(identifier)),
+    ]
 
 
 def user_sign_in(*, request, identifier: str, password: str) -> SignInResult:
-    """Check the credentials, count failures, lock after too many, and log the user in."""
-    threshold, minutes = _lockout_settings()
-    generic_error = _("Incorrect username or password.")
+    """Check the credentials and log the user in; TooManyAttempts (audited) when a throttle refuses."""
+    doors = sign_in_doors(request=request, identifier=identifier)
+    throttle_take(doors, request=request, channel="web")
+    user = authenticate(request, username=identifier, password=password)
     with transaction.atomic():
-        candidate = user_by_identifier(identifier)
-        if candidate is not None:
-            candidate = User.objects.select_for_update().get(pk=candidate.pk)
-        if candidate is not None and candidate.is_locked():
-            audit_record(
-                action=AuditAction.LOCKED_OUT,
-                outcome=AuditOutcome.DENIED,
-                user=None,
-                object_type="accounts.user",
-                object_id=str(candidate.public_id),
-                request=request,
-            )
-            return SignInResult(
-                None,
-                _("This account is locked after too many failed attempts. Try again in %(minutes)s minutes.")
-                % {"minutes": minutes},
-            )
-        user = authenticate(request, username=identifier, password=password)
         if user is None:
-            detail = {"reason": "unknown_account" if candidate is None else "bad_password"}
-            if candidate is not None:
-                candidate.failed_logins += 1
-                if candidate.failed_logins >= threshold:
-                    candidate.locked_until = timezone.now() + timedelta(minutes=minutes)
-                    detail["locked"] = True
-                candidate.save(update_fields=["failed_logins", "locked_until"])
+            candidate = user_by_identifier(identifier)
             audit_record(
                 action=AuditAction.LOGIN_FAILED,
                 outcome=AuditOutcome.FAILED,
                 object_type="accounts.user" if candidate else "",
                 object_id=str(candidate.public_id) if candidate else "",
                 request=request,
-                detail=detail,
+                detail={"reason": "unknown_account" if candidate is None else "bad_password"},
             )
-            return SignInResult(None, generic_error)
-        if user.failed_logins or user.locked_until:
-            user.failed_logins = 0
-            user.locked_until = None
-            user.save(update_fields=["failed_logins", "locked_until"])
+            return SignInResult(None, _("Incorrect username or password."))
         login(request, user)
         audit_record(action=AuditAction.LOGIN, user=user, obj=user, request=request)
+    throttle_refund(doors)
     return SignInResult(user)
 
 
@@ -103,43 +95,103 @@ def user_password_change(*, request, old_password: str, new_password: str) -> No
 
 
 # --- Two-factor ------------------------------------------------------------------------------
+#
+# A user with a confirmed authenticator adds or replaces one only from a session already verified with it
+# (otherwise a password alone would enrol a new phone and remove the owner's). Without a confirmed one,
+# the enrolment in progress (an unconfirmed device) is shown again until it is confirmed. A lost phone is
+# reset by an administrator or the organisation's manager (user_two_factor_reset).
 
 
-def otp_device_prepare(*, user: User) -> TOTPDevice:
-    """The unconfirmed authenticator the user is about to scan (reused until confirmed)."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+class TwoFactorVerificationRequired(PermissionDenied):
+    """This session must first pass the check with the authenticator the user already has."""
+
+
+def _enrolment_open(request) -> bool:
+    user = request.user
+    return user.is_verified() or not otp_has_confirmed_device(user=user)
+
+
+def _lock_user(user) -> None:
+    """Serialise the enrolments of one user (two sessions confirming at once)."""
+    User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
+
+
+def _refuse_enrolment(request):
+    refuse(
+        request.user,
+        "otp.setup",
+        exception=TwoFactorVerificationRequired,
+        obj=request.user,
+        request=request,
+        detail={"reason": "session_not_verified"},
+    )
+
+
+def otp_device_prepare(*, request) -> TOTPDevice:
+    """The unconfirmed authenticator the user is about to scan (shown again until confirmed).
+
+    TwoFactorVerificationRequired (audited, nothing created) when the user has a confirmed authenticator
+    and this session has not been verified with it.
+    """
+    user = request.user
+    with transaction.atomic():
+        _lock_user(user)
+        if not _enrolment_open(request):
+            device = None
+        else:
+            device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+            if device is None:
+                device = TOTPDevice.objects.create(user=user, name="Sentinelle", confirmed=False)
     if device is None:
-        device = TOTPDevice.objects.create(user=user, name="Sentinelle", confirmed=False)
+        _refuse_enrolment(request)
     return device
 
 
 def otp_device_confirm(*, request, device: TOTPDevice, token: str) -> bool:
-    """Confirm a new authenticator with its first code; the session counts as verified."""
+    """Confirm a new authenticator with its first code: it replaces every other one of the user's, and the
+    session counts as verified. False for a wrong code; TwoFactorVerificationRequired (audited, nothing
+    changed) when the user has a confirmed authenticator and this session has not been verified with it."""
     user = request.user
     with transaction.atomic():
-        if device.user_id != user.pk or not device.verify_token(token):
-            audit_record(
-                action=AuditAction.OTP_FAILED, outcome=AuditOutcome.FAILED, user=user, request=request
-            )
-            return False
-        TOTPDevice.objects.filter(user=user, confirmed=True).delete()
-        device.confirmed = True
-        device.save(update_fields=["confirmed"])
-        otp_login(request, device)
-        audit_record(action=AuditAction.OTP_SETUP, user=user, obj=user, request=request)
+        _lock_user(user)
+        if not _enrolment_open(request):
+            refused = True
+        else:
+            refused = False
+            device = TOTPDevice.objects.filter(pk=device.pk, user=user, confirmed=False).first()
+            if device is None or not device.verify_token(token):
+                audit_record(
+                    action=AuditAction.OTP_FAILED, outcome=AuditOutcome.FAILED, user=user, request=request
+                )
+                return False
+            TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            otp_login(request, device)
+            audit_record(action=AuditAction.OTP_SETUP, user=user, obj=user, request=request)
+    if refused:
+        _refuse_enrolment(request)
     return True
 
 
 def otp_session_verify(*, request, token: str) -> bool:
+    """Check a code from the user's authenticator; TooManyAttempts (audited) when the throttle refuses."""
     user = request.user
+    doors = [("otp.user", str(user.pk))]
+    throttle_take(doors, request=request, user=user, channel="web")
     with transaction.atomic():
         for device in TOTPDevice.objects.filter(user=user, confirmed=True):
             if device.verify_token(token):
                 otp_login(request, device)
                 audit_record(action=AuditAction.OTP_VERIFIED, user=user, obj=user, request=request)
-                return True
-        audit_record(action=AuditAction.OTP_FAILED, outcome=AuditOutcome.FAILED, user=user, request=request)
-    return False
+                break
+        else:
+            audit_record(
+                action=AuditAction.OTP_FAILED, outcome=AuditOutcome.FAILED, user=user, request=request
+            )
+            return False
+    throttle_refund(doors)
+    return True
 
 
 # --- Organisations ---------------------------------------------------------------------------
@@ -180,14 +232,7 @@ def organisation_update(*, actor, organisation: Organisation, **changes) -> Orga
 
 def _require_role_grant(actor, organisation: Organisation, role: str) -> None:
     if not can_assign_role(actor, organisation, role):
-        audit_record(
-            action=AuditAction.DENIED,
-            outcome=AuditOutcome.DENIED,
-            user=actor,
-            obj=organisation,
-            detail={"perm": "role.assign", "role": role},
-        )
-        raise PermissionDenied
+        refuse(actor, "role.assign", obj=organisation, detail={"role": role})
 
 
 def user_create(
@@ -260,26 +305,66 @@ def user_set_active(*, actor, user: User, active: bool) -> User:
     return user
 
 
-def user_unlock(*, actor, user: User) -> User:
-    ensure(actor, Perm.USER_MANAGE, user)
+def user_unlock(*, actor, user: User, request=None) -> User:
+    """Let the user sign in again at once: empty the sign-in throttles of their username and e-mail."""
+    ensure(actor, Perm.USER_MANAGE, user, request=request)
     with transaction.atomic():
-        user.failed_logins = 0
-        user.locked_until = None
-        user.save(update_fields=["failed_logins", "locked_until"])
-        audit_record(action=AuditAction.UPDATE, user=actor, obj=user, detail={"unlocked": True})
+        for identifier in (user.username, user.email):
+            if identifier:
+                throttle_reset("signin.username", normalise_identifier(identifier))
+        audit_record(
+            action=AuditAction.UPDATE, user=actor, obj=user, request=request, detail={"unlocked": True}
+        )
     return user
 
 
-def user_reset_two_factor(*, actor, user: User) -> None:
-    """Remove a lost authenticator: the user enrols a new one at the next sign-in."""
-    ensure(actor, Perm.USER_MANAGE, user)
+def _two_factor_reset_mail(user: User) -> tuple[str, str]:
+    site = settings.SENTINELLE["SITE_URL"].rstrip("/")
+    subject = _("Sentinelle: your two-factor authentication was reset")
+    body = _(
+        "An administrator or your organisation's manager has just reset the two-factor authentication of "
+        "your Sentinelle account. At your next sign-in you will set up a new authenticator app.\n\n"
+        "If you did not ask for this, tell your organisation's manager at once: someone may be trying to "
+        "use your account.\n\n%(url)s"
+    ) % {"url": site + reverse("accounts:login")}
+    return subject, body
+
+
+def _mail_after_commit(user: User, compose) -> None:
+    """After commit, e-mail the user (in their language) what `compose(user)` returns; no name in it.
+    A failure is logged without the address and swallowed: the change stands regardless."""
+    if not (user.is_active and user.email):
+        return
+
+    def send():
+        with translation.override(user.language or settings.LANGUAGE_CODE):
+            subject, body = compose(user)
+        try:
+            EmailMessage(subject, body, to=[user.email]).send()
+        except Exception:
+            logger.exception("Account notification: e-mail failed.")
+
+    transaction.on_commit(send)
+
+
+def user_two_factor_reset(*, actor, user: User, request=None) -> None:
+    """Remove every authenticator of the user (a lost phone): they enrol a new one at the next sign-in,
+    and their sessions verified with the old one are verified no more. The user is told by e-mail."""
+    ensure(actor, Perm.USER_MANAGE, user, request=request)
     with transaction.atomic():
-        TOTPDevice.objects.filter(user=user).delete()
-        audit_record(action=AuditAction.UPDATE, user=actor, obj=user, detail={"otp_reset": True})
+        removed, _by_model = TOTPDevice.objects.filter(user=user).delete()
+        audit_record(
+            action=AuditAction.UPDATE,
+            user=actor,
+            obj=user,
+            request=request,
+            detail={"otp_reset": True, "devices_removed": removed},
+        )
+        _mail_after_commit(user, _two_factor_reset_mail)
 
 
 def membership_add(*, actor, user: User, organisation: Organisation, role: str, areas=()) -> Membership:
-    ensure(actor, Perm.USER_MANAGE)
+    ensure(actor, Perm.USER_MANAGE, user)
     _require_role_grant(actor, organisation, role)
     with transaction.atomic():
         membership = Membership(

@@ -1,10 +1,13 @@
 """Sign-in, two-factor, password; organisations, users and memberships. Views stay thin."""
 
+from urllib.parse import urlencode
+
 import segno
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -27,6 +30,7 @@ from sentinelle.core.permissions import (
     require_perm,
     requires_two_factor,
 )
+from sentinelle.core.throttles import TooManyAttempts
 
 
 def _next_url(request, default: str = "core:home"):
@@ -38,25 +42,36 @@ def _next_url(request, default: str = "core:home"):
     return default
 
 
+def _throttled(request, template: str, context: dict, refusal: TooManyAttempts):
+    """The page again with the wait, answered 429 with Retry-After (the same for every username)."""
+    context["error"] = _("Too many attempts. Wait %(minutes)s minutes, then try again.") % {
+        "minutes": refusal.retry_after_minutes
+    }
+    response = render(request, template, context, status=429)
+    response["Retry-After"] = str(refusal.retry_after)
+    return response
+
+
 @public
 @require_http_methods(["GET", "POST"])
 def login_view(request):
     if request.user.is_authenticated:
         return redirect(_next_url(request))
     form = SignInForm(request.POST or None)
-    error = ""
+    context = {"form": form, "error": "", "next": _next_url(request, "")}
     if request.method == "POST" and form.is_valid():
-        result = services.user_sign_in(
-            request=request,
-            identifier=form.cleaned_data["identifier"],
-            password=form.cleaned_data["password"],
-        )
+        try:
+            result = services.user_sign_in(
+                request=request,
+                identifier=form.cleaned_data["identifier"],
+                password=form.cleaned_data["password"],
+            )
+        except TooManyAttempts as refusal:
+            return _throttled(request, "accounts/login.html", context, refusal)
         if result.user is not None:
             return redirect(_next_url(request))
-        error = result.error
-    return render(
-        request, "accounts/login.html", {"form": form, "error": error, "next": _next_url(request, "")}
-    )
+        context["error"] = result.error
+    return render(request, "accounts/login.html", context)
 
 
 @public
@@ -67,22 +82,40 @@ def logout_view(request):
     return redirect("accounts:login")
 
 
+def _with_next(request, url_name: str):
+    """Redirect to a two-factor page, keeping where the user was going."""
+    target = reverse(url_name)
+    next_url = _next_url(request, "")
+    return redirect(f"{target}?{urlencode({'next': next_url})}" if next_url else target)
+
+
 @require_perm(Perm.HOME_VIEW, verified=False)
 @require_http_methods(["GET", "POST"])
 def otp_setup(request):
-    device = services.otp_device_prepare(user=request.user)
-    form = TokenForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        if services.otp_device_confirm(request=request, device=device, token=form.cleaned_data["token"]):
-            messages.success(request, _("Two-factor authentication is set up."))
-            return redirect(_next_url(request))
-        form.add_error("token", _("This code is not valid. Check your phone's time and try again."))
+    try:
+        device = services.otp_device_prepare(request=request)
+        form = TokenForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            if services.otp_device_confirm(request=request, device=device, token=form.cleaned_data["token"]):
+                messages.success(request, _("Two-factor authentication is set up."))
+                return redirect(_next_url(request))
+            form.add_error("token", _("This code is not valid. Check your phone's time and try again."))
+    except services.TwoFactorVerificationRequired:
+        # An authenticator is already confirmed: a new one is added only once this session has passed it.
+        return _with_next(request, "accounts:otp-verify")
     qr_svg = segno.make(device.config_url, error="m").svg_inline(scale=4, omitsize=True)
-    return render(
+    response = render(
         request,
         "accounts/otp_setup.html",
-        {"form": form, "qr_svg": qr_svg, "base32": _base32(device)},
+        {
+            "form": form,
+            "qr_svg": qr_svg,
+            "base32": _base32(device),
+            "replacing": selectors.otp_has_confirmed_device(user=request.user),
+        },
     )
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _base32(device) -> str:
@@ -94,14 +127,23 @@ def _base32(device) -> str:
 @require_perm(Perm.HOME_VIEW, verified=False)
 @require_http_methods(["GET", "POST"])
 def otp_verify(request):
-    if not requires_two_factor(request.user) or request.user.is_verified():
+    if request.user.is_verified():
+        return redirect(_next_url(request))
+    if not selectors.otp_has_confirmed_device(user=request.user):
+        if requires_two_factor(request.user):
+            return _with_next(request, "accounts:otp-setup")
         return redirect(_next_url(request))
     form = TokenForm(request.POST or None)
+    context = {"form": form}
     if request.method == "POST" and form.is_valid():
-        if services.otp_session_verify(request=request, token=form.cleaned_data["token"]):
+        try:
+            verified = services.otp_session_verify(request=request, token=form.cleaned_data["token"])
+        except TooManyAttempts as refusal:
+            return _throttled(request, "accounts/otp_verify.html", context, refusal)
+        if verified:
             return redirect(_next_url(request))
         form.add_error("token", _("This code is not valid. Check your phone's time and try again."))
-    return render(request, "accounts/otp_verify.html", {"form": form})
+    return render(request, "accounts/otp_verify.html", context)
 
 
 @require_perm(Perm.HOME_VIEW)
@@ -223,11 +265,13 @@ def user_detail(request, public_id):
         organisations=selectors.organisation_choices(user=request.user, perm=Perm.USER_MANAGE),
         roles=assignable_roles(request.user),
     )
-    return render(
-        request,
-        "accounts/user_detail.html",
-        {"account": account, "membership_form": membership_form, "edit_form": UserEditForm(instance=account)},
-    )
+    context = {
+        "account": account,
+        "membership_form": membership_form,
+        "edit_form": UserEditForm(instance=account),
+        "sign_in_paused": selectors.user_sign_in_paused(user=account),
+    }
+    return render(request, "accounts/user_detail.html", context)
 
 
 @require_perm(Perm.USER_MANAGE)
@@ -250,10 +294,12 @@ def user_edit(request, public_id):
 
 
 USER_ACTIONS = {
-    "deactivate": lambda actor, user: services.user_set_active(actor=actor, user=user, active=False),
-    "reactivate": lambda actor, user: services.user_set_active(actor=actor, user=user, active=True),
-    "unlock": lambda actor, user: services.user_unlock(actor=actor, user=user),
-    "reset-2fa": lambda actor, user: services.user_reset_two_factor(actor=actor, user=user),
+    "deactivate": lambda request, user: services.user_set_active(actor=request.user, user=user, active=False),
+    "reactivate": lambda request, user: services.user_set_active(actor=request.user, user=user, active=True),
+    "unlock": lambda request, user: services.user_unlock(actor=request.user, user=user, request=request),
+    "reset-2fa": lambda request, user: services.user_two_factor_reset(
+        actor=request.user, user=user, request=request
+    ),
 }
 
 
@@ -267,7 +313,7 @@ def user_action(request, public_id, action):
     if handler is None:
         raise Http404
     try:
-        handler(request.user, account)
+        handler(request, account)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:

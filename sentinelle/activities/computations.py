@@ -21,6 +21,10 @@ Evaluation goes through `core.datasets.aggregate` only, for a period (date_from,
 area, and an optional disaggregation (group_by among sex, age_group, population_status, admin1, admin2,
 where the dataset has that dimension). Series by period take one grouped query per part (by month),
 whatever the number of periods; breakdowns by area one query per part, whatever the number of areas.
+
+The GBV floor of core/datasets.py applies unless the scope is `exact` (the analysts, Perm.STATS_EXACT):
+below the protocol's level GBV records are left out of a part, and a part of GBV records only is refused,
+which makes the value None (shown "—"), never 0. `floor_note` says which, in words.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from sentinelle.core import datasets
-from sentinelle.core.datasets import DatasetError, Filters
+from sentinelle.core.datasets import DatasetError, Filters, GBVFloorError
 
 VALUE = "value"
 RATIO = "ratio"
@@ -274,10 +278,12 @@ class Scope:
 
     area: object | None = None
     programme: object | None = None
+    # The analysts' audience (Perm.STATS_EXACT): the GBV floor does not apply.
+    exact: bool = False
 
 
 def _area_within(inner, outer) -> bool:
-    return inner.version_id == outer.version_id and inner.path.startswith(outer.path)
+    return outer.contains(inner)
 
 
 def _areas(scope: Scope, use_programme_areas: bool):
@@ -321,8 +327,9 @@ class Evaluator:
 
     def part_rows(
         self, part: dict, context: dict, *, date_from, date_to, group_by=()
-    ) -> dict[tuple, Decimal]:
-        """{(dimension values...): measure} for one value part; () is the key of the total."""
+    ) -> dict[tuple, Decimal] | None:
+        """{(dimension values...): measure} for one value part; () is the key of the total. None when the
+        GBV floor refuses the part."""
         key = (
             json.dumps(part, sort_keys=True),
             json.dumps(context or {}, sort_keys=True),
@@ -335,15 +342,48 @@ class Evaluator:
         filters = self._part_filters(part, context, date_from, date_to)
         dataset = datasets.get(part["dataset"])
         measure = part.get("measure") or dataset.default_measure
-        out: dict[tuple, Decimal] = defaultdict(Decimal)
+        out: dict[tuple, Decimal] | None = defaultdict(Decimal)
         if filters is not None:
             self.queries += 1
-            for row in datasets.aggregate(
-                part["dataset"], measures=[measure], group_by=group_by, filters=filters
-            ):
+            try:
+                rows = datasets.aggregate(
+                    part["dataset"],
+                    measures=[measure],
+                    group_by=group_by,
+                    filters=filters,
+                    exact=self.scope.exact,
+                )
+            except GBVFloorError:
+                rows, out = [], None
+            for row in rows:
                 out[tuple(row[dim] for dim in group_by)] += Decimal(row[measure] or 0)
-        self._memo[key] = dict(out)
+        self._memo[key] = None if out is None else dict(out)
         return self._memo[key]
+
+    def floor_note(self, computation: dict, *, group_by=()) -> str:
+        """What the GBV floor does to the computation's parts, in words ("" when nothing)."""
+        return self._floor(computation, group_by)[1]
+
+    def floor_refuses(self, computation: dict, *, group_by=()) -> bool:
+        """Is a part of the computation refused by the GBV floor (its value is None)?"""
+        return self._floor(computation, group_by)[0]
+
+    def _floor(self, computation: dict, group_by) -> tuple[bool, str]:
+        context = computation.get("context") or {}
+        note = ""
+        for part in value_parts(computation):
+            filters = self._part_filters(part, context, None, None)
+            if filters is None:
+                continue
+            try:
+                floor = datasets.gbv_floor(
+                    datasets.get(part["dataset"]), group_by=group_by, filters=filters, exact=self.scope.exact
+                )
+            except GBVFloorError as error:
+                return True, str(error)
+            if floor:
+                note = datasets.gbv_withheld_note()
+        return False, note
 
     def evaluate(self, computation: dict, *, date_from: date | None, date_to: date | None, group_by=()):
         """{key: value or None}; key () for the total. A ratio with a zero denominator is None."""
@@ -353,6 +393,8 @@ class Evaluator:
             rows = self.part_rows(
                 computation, context, date_from=date_from, date_to=date_to, group_by=group_by
             )
+            if rows is None:
+                return {} if group_by else {(): None}
             return rows if group_by else {(): rows.get((), Decimal(0))}
         numerator = self.part_rows(
             computation["numerator"], context, date_from=date_from, date_to=date_to, group_by=group_by
@@ -360,6 +402,8 @@ class Evaluator:
         denominator = self.part_rows(
             computation["denominator"], context, date_from=date_from, date_to=date_to, group_by=group_by
         )
+        if numerator is None or denominator is None:
+            return {} if group_by else {(): None}
         keys = set(numerator) | set(denominator) if group_by else {()}
         scale = Decimal(str(computation.get("scale", 1)))
         return {key: ratio(numerator.get(key, 0), denominator.get(key, 0), scale) for key in keys}
@@ -383,6 +427,8 @@ class Evaluator:
             self.part_rows(part, context, date_from=first, date_to=last, group_by=(*group_by, "month"))
             for part in parts
         ]
+        if any(rows is None for rows in by_part):
+            return {(start, end): {} if group_by else {(): None} for start, end in periods}
         out = {}
         for start, end in periods:
             sums = []

@@ -49,6 +49,7 @@ def _activities(filters):
 register(
     Dataset(
         name="activities",
+        perturbed=True,  # record keys: the cell key method (core/disclosure.py)
         label=_("Partners' activities (validated 4W)"),
         perm=Perm.FOURW_VIEW,
         base=_activities,
@@ -98,6 +99,7 @@ def _trainings(filters):
 register(
     Dataset(
         name="trainings",
+        perturbed=True,  # record keys: the cell key method (core/disclosure.py)
         label=_("Trainings (validated 4W)"),
         perm=Perm.FOURW_VIEW,
         base=_trainings,

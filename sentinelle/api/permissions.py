@@ -2,9 +2,7 @@
 
 from rest_framework.permissions import BasePermission
 
-from sentinelle.core.audit import audit_record
-from sentinelle.core.models import AuditAction, AuditOutcome
-from sentinelle.core.permissions import ACCESS_ATTRIBUTE, PUBLIC, has_perm
+from sentinelle.core.permissions import ACCESS_ATTRIBUTE, PUBLIC, audit_refusal, has_perm
 
 
 class PolicyPermission(BasePermission):
@@ -22,14 +20,13 @@ class PolicyPermission(BasePermission):
             return False
         if has_perm(user, perm):
             return True
-        audit_record(
-            action=AuditAction.DENIED,
-            outcome=AuditOutcome.DENIED,
-            user=user,
-            request=request._request,
+        audit_refusal(
+            user,
+            perm,
             object_type="view",
             object_id=request.resolver_match.view_name if request.resolver_match else "",
-            detail={"perm": str(perm), "channel": "api"},
+            request=request._request,
+            detail={"channel": "api"},
         )
         return False
 

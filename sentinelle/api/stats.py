@@ -4,16 +4,21 @@ GET /api/v1/stats/<dataset>/?group_by=a,b&measure=m1,m2&date_from=&date_to=&area
 &organisation=<acronym>&<dataset filter>=<code[,code]>
 answers rows {dimension: code, dimension_label: label, measure: value}.
 
-Who gets what (design §6):
+Who gets what (design §6, core/disclosure.py):
   - analysts (Perm.STATS_EXACT: the IMO, administrators) get exact values, each row flagged `suppressed`
-    when one of its cells would be hidden from everyone else;
-  - everyone else (Perm.STATS_VIEW) gets every answer through core/disclosure.protect: cells under the
-    threshold, and the complementary cells that would let one subtract back to them, read "<5"; at most
-    two dimensions; GBV figures (a GBV dataset, a filter on the "gbv" code, or a breakdown whose codes
-    include it) never below the admin level of the sharing protocol (refused, not rolled up, so that
-    nobody mistakes a region total for a cercle's).
-Nothing here knows a dataset by name, except the GBV rule (names starting with "gbv", and the "gbv" code)
-and the HXL tags.
+    when a reader reads "<5" in one of its cells and `perturbed` when a reader gets another number;
+  - everyone else (Perm.STATS_VIEW) gets the cell key method: a count from 1 to 4 reads "<5", the others
+    are perturbed by up to 2 from their cell keys, the total is a cell of its own (always shown); periods
+    are calendar months, quarters or years (the dates asked are widened: `filters` echoes the period
+    answered and `notes` says so); one area, organisation and code per filter; at most two dimensions;
+    a daily throttle per user (SENTINELLE["THROTTLES"]["stats.user"], views_stats.py); and
+    the GBV floor of core/datasets.py: below the admin level of the sharing protocol (an area filter or
+    an area breakdown finer than it), GBV records are left out of every figure of the answer, totals
+    included (`gbv_withheld` and `notes` say so), and a question about GBV records only (a GBV dataset,
+    category=gbv, case_type=gbv...) is refused (400, not rolled up, so that nobody mistakes a region
+    total for a cercle's). Every answer says what its figures are in `disclosure` (JSON) and the
+    X-Sentinelle-Disclosure header (CSV, HXL). Cell keys never leave: rows are built field by field.
+Nothing here knows a dataset by name, except the HXL tags.
 """
 
 from __future__ import annotations
@@ -28,7 +33,18 @@ from django.utils.translation import gettext as _
 
 from sentinelle.core import datasets
 from sentinelle.core.datasets import AREA_LEVELS, DatasetError, Filters
-from sentinelle.core.disclosure import TOTAL, Audience, coarsest_area_level, protect, threshold_setting
+from sentinelle.core.disclosure import (
+    CELL_KEY,
+    NOISE_BOUND,
+    Audience,
+    Cell,
+    Status,
+    add_keys,
+    audience_note,
+    reader_period,
+    reader_value,
+    threshold_setting,
+)
 from sentinelle.core.spreadsheets import safe_cell
 
 # Query parameters every dataset understands; any other one names a dataset filter.
@@ -83,6 +99,7 @@ HXL_MEASURES = {
     ("trainings", "count"): "#activity+num+trainings",
 }
 HXL_SUPPRESSED = "#meta+suppressed"
+HXL_PERTURBED = "#meta+perturbed"
 
 
 def hxl_dimension(name: str) -> str:
@@ -105,6 +122,10 @@ class StatsQuery:
     filters: Filters
     exact: bool
     echo: dict = field(default_factory=dict)
+    # The GBV floor (core/datasets.gbv_floor): GBV records left out of this answer.
+    gbv_withheld: bool = False
+    # Set when a reader's dates were widened to a calendar month, quarter or year.
+    period_note: str = ""
 
 
 @dataclass
@@ -113,6 +134,7 @@ class StatsAnswer:
     rows: list[dict]
     total: dict
     threshold: int
+    notes: list[str] = field(default_factory=list)
 
     @property
     def dimension_columns(self) -> list[str]:
@@ -122,8 +144,13 @@ class StatsAnswer:
         return columns
 
     @property
+    def flagged(self) -> bool:
+        """Analysts' rows say where a reader sees something else (never, for a source's aggregates)."""
+        return self.query.exact
+
+    @property
     def columns(self) -> list[str]:
-        extra = ["suppressed"] if self.query.exact else []
+        extra = ["suppressed", "perturbed"] if self.flagged else []
         return self.dimension_columns + self.query.measures + extra
 
     def hxl_tags(self) -> list[str]:
@@ -131,9 +158,25 @@ class StatsAnswer:
         for dim in self.query.group_by:
             tags += [hxl_dimension(dim), hxl_label(dim)]
         tags += [hxl_measure(self.query.dataset.name, measure) for measure in self.query.measures]
-        if self.query.exact:
-            tags.append(HXL_SUPPRESSED)
+        if self.flagged:
+            tags += [HXL_SUPPRESSED, HXL_PERTURBED]
         return tags
+
+    @property
+    def disclosure(self) -> dict:
+        """What the figures are: exact for analysts, protected for readers (the cell key method)."""
+        dataset = self.query.dataset
+        if not dataset.perturbed:
+            return {"method": "none", "exact": True, "note": ""}
+        if self.query.exact:
+            return {"method": "none", "exact": True, "note": audience_note(Audience.ANALYST, self.threshold)}
+        return {
+            "method": "cell_key",
+            "exact": False,
+            "threshold": self.threshold,
+            "max_perturbation": NOISE_BOUND,
+            "note": audience_note(Audience.PUBLIC, self.threshold),
+        }
 
     def as_json(self) -> dict:
         query = self.query
@@ -145,6 +188,9 @@ class StatsAnswer:
             "filters": query.echo,
             "exact": query.exact,
             "threshold": self.threshold,
+            "disclosure": self.disclosure,
+            "gbv_withheld": query.gbv_withheld,
+            "notes": self.notes,
             "count": len(self.rows),
             "rows": self.rows,
             "total": self.total,
@@ -259,15 +305,32 @@ def parse_query(name: str, params, *, exact: bool) -> StatsQuery:
     organisation_codes = _values(params, "organisation")
     if organisation_codes and not dataset.organisation_field:
         raise DatasetError(_("This dataset has no organisation."))
+    date_from, date_to = _date(params, "date_from"), _date(params, "date_to")
+    period_note = ""
+    if not exact:
+        # Readers' periods are calendar months, quarters or years (the echo gives the period answered).
+        asked = (date_from, date_to)
+        date_from, date_to = reader_period(date_from, date_to)
+        if (date_from, date_to) != asked:
+            period_note = _(
+                "Period widened to %(start)s – %(end)s: readers' figures cover calendar months, quarters "
+                "or years."
+            ) % {"start": _iso(date_from), "end": _iso(date_to)}
+        _one_value_each(areas, organisation_codes, extra)
     filters = Filters(
-        date_from=_date(params, "date_from"),
-        date_to=_date(params, "date_to"),
+        date_from=date_from,
+        date_to=date_to,
         areas=areas,
         organisation_ids=_organisations(organisation_codes),
         extra=extra,
     )
-    if not exact:
-        _check_public(dataset, group_by, areas, extra)
+    if not exact and len(group_by) > MAX_PUBLIC_DIMENSIONS:
+        raise DatasetError(
+            _("Group by at most %(count)d dimensions (exact figures are for analysts only).")
+            % {"count": MAX_PUBLIC_DIMENSIONS}
+        )
+    # Refused here (400) when the question is about GBV records only below the protocol's level.
+    floor = datasets.gbv_floor(dataset, group_by=group_by, filters=filters, exact=exact)
     echo = dict(extra)
     if filters.date_from:
         echo["date_from"] = filters.date_from.isoformat()
@@ -277,56 +340,40 @@ def parse_query(name: str, params, *, exact: bool) -> StatsQuery:
         echo["area"] = [area.pcode for area in areas]
     if organisation_codes:
         echo["organisation"] = organisation_codes
-    return StatsQuery(dataset, measures, group_by, filters, exact, echo)
+    return StatsQuery(
+        dataset,
+        measures,
+        group_by,
+        filters,
+        exact,
+        echo,
+        gbv_withheld=floor == datasets.FLOOR_WITHHELD,
+        period_note=period_note,
+    )
 
 
-GBV_CODE = "gbv"
+def _iso(day) -> str:
+    return day.isoformat() if day else "…"
+
+
+def _one_value_each(areas, organisations, extra) -> None:
+    """Readers ask about one area, one organisation and one code of each filter at a time: unions would
+    give the same records under ever new keys (core/disclosure.py), which averaging exploits."""
+    if len(areas) > 1:
+        raise DatasetError(_("Filter on one area at a time (several areas are for analysts only)."))
+    if len(organisations) > 1:
+        raise DatasetError(_("Filter on one organisation at a time (several are for analysts only)."))
+    for name, values in extra.items():
+        if len(values) > 1:
+            raise DatasetError(
+                _("Filter %(name)s on one code at a time (several codes are for analysts only).")
+                % {"name": name}
+            )
 
 
 def is_gbv(dataset: datasets.Dataset) -> bool:
-    return dataset.name.startswith("gbv")
-
-
-def shows_gbv(dataset: datasets.Dataset, group_by: list[str], extra: dict) -> bool:
-    """Does the answer hold GBV figures? A GBV dataset; a filter on the "gbv" code (incidents of category
-    gbv, GBV cases or their referrals); or a breakdown by a dimension with a "gbv" code, which puts the
-    GBV figures in their own rows."""
-    if is_gbv(dataset):
-        return True
-    if any(GBV_CODE in values for values in extra.values()):
-        return True
-    dims = dataset.all_dimensions()
-    return any(dims[dim].choices and GBV_CODE in dims[dim].choices for dim in group_by)
-
-
-def _check_public(dataset, group_by: list[str], areas: tuple, extra: dict) -> None:
-    """The limits of answers that leave the analysts."""
-    if len(group_by) > MAX_PUBLIC_DIMENSIONS:
-        raise DatasetError(
-            _("Group by at most %(count)d dimensions (exact figures are for analysts only).")
-            % {"count": MAX_PUBLIC_DIMENSIONS}
-        )
-    if not shows_gbv(dataset, group_by, extra):
-        return
-    for dim in group_by:
-        level = AREA_LEVELS.get(dim)
-        if level is not None and coarsest_area_level(level, gbv=True) < level:
-            raise DatasetError(
-                _(
-                    "GBV figures are not broken down below admin level %(level)d "
-                    "(information-sharing protocol): group by a coarser area."
-                )
-                % {"level": coarsest_area_level(level, gbv=True)}
-            )
-    for area in areas:
-        if coarsest_area_level(area.level, gbv=True) < area.level:
-            raise DatasetError(
-                _(
-                    "GBV figures are not broken down below admin level %(level)d "
-                    "(information-sharing protocol): filter on a coarser area."
-                )
-                % {"level": coarsest_area_level(area.level, gbv=True)}
-            )
+    """A dataset whose every record is GBV (declared by the dataset)."""
+    return dataset.gbv
 
 
 # --- Answering -------------------------------------------------------------------------------------
@@ -359,32 +406,17 @@ def _area_labels(rows: list[dict], group_by: list[str]) -> dict[str, str]:
     return labels
 
 
-def _keys(row: dict, group_by: list[str], measure: str) -> tuple:
-    """The (row, column) of a result row in the two-way table that disclosure control protects."""
-    if not group_by:
-        return ("total", measure)
-    if len(group_by) == 1:
-        return (row[group_by[0]], measure)
-    if len(group_by) == 2:
-        return (row[group_by[0]], row[group_by[1]])
-    return (tuple(row[dim] for dim in group_by), measure)
-
-
 def answer(query: StatsQuery) -> StatsAnswer:
     dataset = query.dataset
     raw = datasets.aggregate(
-        dataset.name, measures=query.measures, group_by=query.group_by, filters=query.filters
+        dataset.name,
+        measures=query.measures,
+        group_by=query.group_by,
+        filters=query.filters,
+        exact=query.exact,
     )
     threshold = threshold_setting()
-    audience = Audience.ANALYST if query.exact else Audience.PUBLIC
-    tables = {}
-    for measure in query.measures:
-        counts: dict[tuple, int] = {}
-        for row in raw:
-            key = _keys(row, query.group_by, measure)
-            counts[key] = counts.get(key, 0) + int(row[measure] or 0)
-        tables[measure] = protect(counts, audience=audience, threshold=threshold)
-    hidden = f"<{threshold}"
+    perturbed = bool(dataset.perturbed)
     area_labels = _area_labels(raw, query.group_by)
     dims = dataset.all_dimensions()
     rows = []
@@ -397,25 +429,38 @@ def answer(query: StatsQuery) -> StatsAnswer:
                 out[f"{dim}_label"] = area_labels.get(code, "") if code else ""
             else:
                 out[f"{dim}_label"] = datasets.label_of(dataset, dim, row[dim]) if dim in dims else ""
-        suppressed = False
+        key = row.get(CELL_KEY) if perturbed else None
+        statuses = set()
         for measure in query.measures:
-            cell = tables[measure].cell(*_keys(row, query.group_by, measure))
-            suppressed = suppressed or cell.suppressed
-            out[measure] = _plain(row[measure] or 0) if (query.exact or not cell.suppressed) else hidden
+            out[measure], status = _figure(row[measure], key, query, threshold)
+            statuses.add(status)
         if query.exact:
-            out["suppressed"] = suppressed
+            out["suppressed"] = Status.SMALL in statuses
+            out["perturbed"] = Status.PERTURBED in statuses
         rows.append(out)
     rows.sort(key=lambda r: tuple((r[d] is None, str(r[d])) for d in query.group_by))
-    total = {}
-    for measure, table in tables.items():
-        grand = table.cells.get((TOTAL, TOTAL))
-        if grand is None:
-            total[measure] = 0
-        elif query.exact or not grand.suppressed:
-            total[measure] = grand.value
-        else:
-            total[measure] = hidden
-    return StatsAnswer(query=query, rows=rows, total=total, threshold=threshold)
+    # The total is a cell of its own: the sum of the rows' exact values, with the sum of their keys.
+    key = add_keys(0, *(row.get(CELL_KEY, 0) for row in raw)) if perturbed else None
+    total = {
+        measure: _figure(sum(_plain(row[measure] or 0) for row in raw), key, query, threshold)[0]
+        for measure in query.measures
+    }
+    notes = [datasets.gbv_withheld_note()] if query.gbv_withheld else []
+    if query.period_note:
+        notes.append(query.period_note)
+    return StatsAnswer(query=query, rows=rows, total=total, threshold=threshold, notes=notes)
+
+
+def _figure(value, key: int | None, query: StatsQuery, threshold: int):
+    """(what the asker gets, how a reader's figure relates to the exact one) for one measure of a cell.
+    Non-integer sums (a decimal measure) are published as computed."""
+    value = _plain(value or 0)
+    if not isinstance(value, int) or key is None:
+        return value, Status.EXACT
+    cell = Cell(value, key)
+    if query.exact:
+        return value, cell.status(threshold)
+    return reader_value(cell, threshold=threshold), Status.EXACT
 
 
 def catalogue() -> list[dict]:
@@ -443,6 +488,8 @@ def catalogue() -> list[dict]:
                 "area_filter": bool(dataset.area_field),
                 "organisation_filter": bool(dataset.organisation_field),
                 "gbv": is_gbv(dataset),
+                # GBV records among others: left out below the protocol's level (see gbv_floor).
+                "gbv_records": datasets.has_gbv(dataset),
             }
         )
     return entries

@@ -102,7 +102,7 @@ def api_token_authenticate(token: str, *, request=None):
             reason = "revoked"
         elif api_token.expires_at <= now:
             reason = "expired"
-        elif not user.is_active or user.is_locked(now):
+        elif not user.is_active:
             reason = "inactive"
         else:
             if api_token.last_used_at is None or api_token.last_used_at < now - LAST_USED_RESOLUTION:

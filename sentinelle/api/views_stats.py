@@ -1,8 +1,12 @@
 """GET /api/v1/stats/ (the datasets) and GET /api/v1/stats/<dataset>/ (figures): JSON, CSV or HXL.
 
-Analysts (Perm.STATS_EXACT) get exact figures with small cells flagged; every other answer goes through
-disclosure control (see api/stats.py). The schema lists every dataset's measures, dimensions and filters,
-generated from the registry when the schema is generated.
+Analysts (Perm.STATS_EXACT) get exact figures, flagged where a reader sees something else; every other
+answer goes through disclosure control (the cell key method, see api/stats.py), says so (the JSON's
+`disclosure`, the X-Sentinelle-Disclosure header) and counts against the reader's daily throttle
+(`StatsThrottle`, SENTINELLE["THROTTLES"]["stats.user"]) on top of the API's own per-minute one: the
+method's known weakness is averaging many differently filtered answers, so their number is limited. The
+schema lists every dataset's measures, dimensions and filters, generated from the registry when the
+schema is generated.
 """
 
 from django.utils.translation import gettext as _
@@ -12,13 +16,17 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from sentinelle.api import stats
 from sentinelle.api.permissions import DeclaredAccess
+from sentinelle.api.throttles import TooManyRequests
 from sentinelle.core import datasets
 from sentinelle.core.datasets import DatasetError
+from sentinelle.core.disclosure import STATS_THROTTLE, disclosure_header
 from sentinelle.core.permissions import Perm, has_perm
+from sentinelle.core.throttles import TooManyAttempts, throttle_take
 
 
 class CSVRenderer(BaseRenderer):
@@ -110,6 +118,23 @@ def _codes(name: str, everything) -> list[str]:
     return codes
 
 
+class StatsThrottle(BaseThrottle):
+    """A reader's figures per day (the statistics API, dashboard pages and downloads share the bucket);
+    analysts, who see exact figures, are not counted. Refusals answer 429 with Retry-After, audited."""
+
+    def allow_request(self, request, view) -> bool:
+        user = request.user
+        if user is None or not user.is_authenticated or has_perm(user, Perm.STATS_EXACT):
+            return True
+        try:
+            throttle_take(
+                [(STATS_THROTTLE, str(user.pk))], request=request._request, user=user, channel="stats"
+            )
+        except TooManyAttempts as refusal:
+            raise TooManyRequests(refusal) from None
+        return True
+
+
 class StatsCatalogueView(DeclaredAccess, APIView):
     """The datasets with their measures, dimensions (and codes) and filters."""
 
@@ -134,6 +159,9 @@ class StatsDatasetView(DeclaredAccess, APIView):
     renderer_classes = [JSONRenderer, CSVRenderer, HXLRenderer]
     schema = StatsSchema()
 
+    def get_throttles(self):
+        return [*super().get_throttles(), StatsThrottle()]
+
     @extend_schema(
         operation_id="stats_dataset", responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT}
     )
@@ -145,6 +173,12 @@ class StatsDatasetView(DeclaredAccess, APIView):
         except DatasetError as error:
             return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
         response = Response(answer.as_json())
+        if query.dataset.perturbed:
+            # CSV and HXL have no room for the JSON's `disclosure`: the header says it for every format.
+            response["X-Sentinelle-Disclosure"] = disclosure_header(answer.threshold, exact=query.exact)
+        if query.gbv_withheld:
+            # CSV and HXL have no room for the JSON's notes: the header says it for every format.
+            response["X-Sentinelle-GBV-Withheld"] = "true"
         fmt = request.accepted_renderer.format
         if fmt in ("csv", "hxl"):
             filename = f"sentinelle-{query.dataset.name}{'-hxl' if fmt == 'hxl' else ''}.csv"

@@ -5,9 +5,11 @@
 - referrals: referrals made (date: the day the referral was made), by service type, status, the case's
   type, the referring organisation (the case's), urgency, the person's sex and age group. "Managed" in the
   seeds' sense is status completed; cancelled referrals stay in the count of referrals made unless filtered.
+
+GBV records (the GBV floor of core/datasets.py): GBV cases and the referrals of GBV cases.
 """
 
-from django.db.models import Count, DateField
+from django.db.models import Count, DateField, Q
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +21,7 @@ from sentinelle.core.permissions import Perm
 from sentinelle.directory.models import ServiceType
 
 MONTH = Dimension(_("Month"), "month")
+GBV_CASE_TYPE = {"case_type": frozenset({CaseType.GBV.value})}
 
 
 def _cases(filters):
@@ -30,6 +33,7 @@ def _cases(filters):
 register(
     Dataset(
         name="cases",
+        perturbed=True,  # record keys: the cell key method (core/disclosure.py)
         label=_("Cases"),
         perm=Perm.CASE_STATS,
         base=_cases,
@@ -55,6 +59,8 @@ register(
             "sex": "person__sex",
             "age_group": "person__age_group",
         },
+        gbv_q=Q(case_type=CaseType.GBV),
+        gbv_codes=GBV_CASE_TYPE,
     )
 )
 
@@ -69,6 +75,7 @@ def _referrals(filters):
 register(
     Dataset(
         name="referrals",
+        perturbed=True,  # record keys: the cell key method (core/disclosure.py)
         label=_("Referrals"),
         perm=Perm.CASE_STATS,
         base=_referrals,
@@ -96,5 +103,7 @@ register(
             "sex": "case__person__sex",
             "age_group": "case__person__age_group",
         },
+        gbv_q=Q(case__case_type=CaseType.GBV),
+        gbv_codes=GBV_CASE_TYPE,
     )
 )

@@ -39,11 +39,10 @@ from sentinelle.cases.models import (
     RiskLevel,
 )
 from sentinelle.cases.selectors.cases import case_list, case_steps, persons_visible, scoped_cases
-from sentinelle.cases.services._casework import deny
 from sentinelle.core.audit import audit_record
 from sentinelle.core.codes import AgeGroup, Sex
 from sentinelle.core.models import AuditAction
-from sentinelle.core.permissions import Perm, has_perm, organisations_in_scope, scope_queryset
+from sentinelle.core.permissions import Perm, ensure, has_perm, organisations_in_scope, scope_queryset
 from sentinelle.core.spreadsheets import safe_cell
 
 __all__ = ["IR_HEADERS", "ExportFile", "case_list_export", "gbv_incident_recorder", "safe_cell"]
@@ -314,18 +313,16 @@ def _menu_sheet(sheet, rows: list[list]) -> None:
 
 
 def _require_export(user, organisation=None, request=None) -> None:
-    allowed = organisations_in_scope(user, Perm.CASE_EXPORT)
-    if not has_perm(user, Perm.CASE_EXPORT) or (
-        organisation is not None and allowed is not None and organisation.pk not in allowed
-    ):
-        deny(
-            user,
-            Perm.CASE_EXPORT,
-            obj=organisation,
-            object_type="cases.case",
-            request=request,
-            message=gettext("You are not allowed to export these data."),
-        )
+    """Perm.CASE_EXPORT at all, or for `organisation` when one is named (refused and audited otherwise)."""
+    named = {"organisation": organisation} if organisation is not None else {}
+    ensure(
+        user,
+        Perm.CASE_EXPORT,
+        **named,
+        object_type="cases.case",
+        request=request,
+        message=gettext("You are not allowed to export these data."),
+    )
 
 
 def gbv_incident_recorder(

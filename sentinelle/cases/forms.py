@@ -332,6 +332,26 @@ class BreakGlassForm(forms.Form):
     hours = forms.IntegerField(label=_("For how many hours"), min_value=1, max_value=24, initial=4)
 
 
+class AccessRequestForm(forms.Form):
+    """A manager asks another organisation for read access to one of its cases."""
+
+    case_number = forms.CharField(label=_("Case number"), max_length=24)
+    reason = forms.CharField(
+        label=_("Why you need to read this case"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+    )
+    hours = forms.IntegerField(label=_("For how many hours"), min_value=1, max_value=24, initial=4)
+
+
+class AccessDecisionForm(forms.Form):
+    """The owning organisation's manager grants (for some hours) or refuses (saying why)."""
+
+    DECISIONS = [("grant", _("Grant")), ("refuse", _("Refuse"))]
+
+    decision = forms.ChoiceField(choices=DECISIONS)
+    hours = forms.IntegerField(label=_("Hours"), min_value=1, max_value=24, required=False)
+    reason = forms.CharField(label=_("Reason for refusing"), max_length=2000, required=False)
+
+
 class TransferForm(forms.Form):
     to_user = forms.ModelChoiceField(label=_("Case worker"), queryset=None)
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from sentinelle.cases.views import cases, casework, home, more, persons, referrals, tracing
+from sentinelle.cases.views import access, cases, casework, home, more, persons, referrals, tracing
 
 app_name = "cases"
 
@@ -41,7 +41,14 @@ urlpatterns = [
     path("assistance/<uuid:public_id>/versee/", casework.assistance_disburse, name="assistance-disburse"),
     path("dossiers/<uuid:public_id>/transfert/", casework.transfer_request, name="transfer-request"),
     path("transferts/<uuid:public_id>/reponse/", casework.transfer_answer, name="transfer-answer"),
-    path("bris-de-glace/", casework.break_glass, name="break-glass"),
+    path("bris-de-glace/", access.break_glass, name="break-glass"),
+    path("demandes-d-acces/", access.access_request_create, name="access-request-create"),
+    path("demandes-d-acces/recues/", access.access_request_list, name="access-request-queue"),
+    path(
+        "demandes-d-acces/<uuid:public_id>/decision/",
+        access.access_request_decide,
+        name="access-request-decide",
+    ),
     path("exports/dossiers/", casework.export_cases, name="export-cases"),
     path("exports/registre-vbg/", casework.export_incident_recorder, name="export-incident-recorder"),
     path("recherche-familiale/", tracing.tracing_list, name="tracing-list"),

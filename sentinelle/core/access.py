@@ -7,9 +7,6 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from sentinelle.core.audit import audit_record
-from sentinelle.core.models import AuditAction, AuditOutcome
-
 
 def _redirect(request, url_name: str) -> HttpResponseRedirect:
     target = reverse(url_name)
@@ -33,13 +30,13 @@ def needs_two_factor(request):
 
 
 def deny(request, perm) -> object:
-    audit_record(
-        action=AuditAction.DENIED,
-        outcome=AuditOutcome.DENIED,
-        user=request.user,
-        request=request,
+    from sentinelle.core.permissions import audit_refusal
+
+    audit_refusal(
+        request.user,
+        perm,
         object_type="view",
         object_id=request.resolver_match.view_name if request.resolver_match else "",
-        detail={"perm": str(perm)},
+        request=request,
     )
     return render(request, "403.html", status=403)

@@ -20,9 +20,18 @@ apart (another medium, another place); without the key ring the restored identit
 
 Restore refuses a database that already holds data (anything but the migration bookkeeping) unless
 --force, replaces the whole database with the copy, then recomputes every count and checksum and
-fails loudly on any difference. The audit chain is part of the copy; the backup entry is written
-before the snapshot (so it is inside the copy) and the restore entry is appended after the
-verification, so `audit_verify` passes after a restore.
+fails loudly on any difference; a copy older than the code's migrations is migrated. The audit chain
+is part of the copy; the backup entry is written before the snapshot (so it is inside the copy) and the
+restore entry is appended after the verification.
+
+Audit anchors (core/audit.py). Every backup anchors the head of the audit chain AS IT IS IN THE COPY
+(read from the copy, or inside the snapshot): the anchor is appended to the anchor file and recorded in
+the manifest (`audit_anchor`, authenticated with the audit key). Restoring rewinds the log to that anchor:
+entries written after the backup are gone, and so the anchors written since would no longer hold.
+`restore` therefore checks the manifest's anchor (it must authenticate, and the restored log must hold
+the anchored entry with its digest), appends its own audit entry naming that anchor and the latest
+anchor it supersedes, then writes an anchor of kind "restore" that states the rewind; `audit_verify`
+checks the anchors from that one on. A forger cannot write such an anchor without the audit key.
 """
 
 import hashlib
@@ -35,12 +44,14 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.core.management import call_command
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from sentinelle.core import crypto
+from sentinelle.core import audit, crypto
 from sentinelle.core.audit import audit_record
-from sentinelle.core.models import AuditAction
+from sentinelle.core.models import AuditAction, AuditEntry
 
 MANIFEST = "manifest.json"
 FORMAT = 1
@@ -60,6 +71,9 @@ class Restored:
     tables: int
     rows: int
     created_at: str
+    migrations: int = 0  # migrations applied to a copy older than the code
+    anchor: dict | None = None  # the "restore" anchor written to the anchor file
+    warning: str = ""
 
 
 # --- Checksums ---------------------------------------------------------------------------------
@@ -252,9 +266,9 @@ def backup(dest: Path) -> dict:
     )
     try:
         if vendor == "postgresql":
-            filename, figures = POSTGRES_FILE, _backup_postgres(dest / POSTGRES_FILE)
+            filename, (figures, head) = POSTGRES_FILE, _backup_postgres(dest / POSTGRES_FILE)
         else:
-            filename, figures = SQLITE_FILE, _backup_sqlite(dest / SQLITE_FILE)
+            filename, (figures, head) = SQLITE_FILE, _backup_sqlite(dest / SQLITE_FILE)
     except Exception:
         shutil.rmtree(dest, ignore_errors=True)
         raise
@@ -270,6 +284,7 @@ def backup(dest: Path) -> dict:
         "keys": keys,
         "tables": figures,
         "total_rows": sum(table["rows"] for table in figures.values()),
+        "audit_anchor": _backup_anchor(head, dest),
     }
     path = dest / MANIFEST
     path.write_text(json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8")
@@ -277,7 +292,17 @@ def backup(dest: Path) -> dict:
     return manifest
 
 
-def _backup_sqlite(target: Path) -> dict:
+def _backup_anchor(head: audit.Head, dest: Path) -> dict:
+    """Anchor the copy's audit head in the anchor file; without one (not configured, or refused), the
+    anchor is only in the manifest, saying why: the backup itself must not fail for it."""
+    detail = {"backup": dest.name}
+    try:
+        return audit.write_anchor("backup", head=head, detail=detail)
+    except (audit.AnchorError, OSError) as error:
+        return audit.make_anchor("backup", head, detail={**detail, "not_in_anchor_file": str(error)})
+
+
+def _backup_sqlite(target: Path) -> tuple[dict, audit.Head]:
     connection.ensure_connection()
     copy = sqlite3.connect(target)
     try:
@@ -289,12 +314,12 @@ def _backup_sqlite(target: Path) -> dict:
     os.chmod(target, 0o600)
     copy = sqlite3.connect(f"file:{target}?mode=ro", uri=True)
     try:
-        return table_figures(copy, "sqlite")
+        return table_figures(copy, "sqlite"), audit.head_in(copy.cursor())
     finally:
         copy.close()
 
 
-def _backup_postgres(target: Path) -> dict:
+def _backup_postgres(target: Path) -> tuple[dict, audit.Head]:
     args, env = _postgres_env()
     connection.ensure_connection()
     raw = connection.connection  # a connection of our own, outside Django's transaction handling
@@ -318,8 +343,9 @@ def _backup_postgres(target: Path) -> dict:
             env,
         )
         figures = table_figures(raw, "postgresql")
+        head = audit.head_in(cursor)
     os.chmod(target, 0o600)
-    return figures
+    return figures, head
 
 
 def _file_sha256(path: Path) -> str:
@@ -381,6 +407,12 @@ def restore(src: Path, *, force: bool = False) -> Restored:
             + "; ".join(missing)
             + ". Configure the key ring saved with the backup (SENTINELLE_FIELD_KEYS_FILE)."
         )
+    anchor = manifest.get("audit_anchor")  # absent from backups made before anchors
+    if anchor is not None and not audit.anchor_authentic(anchor):
+        raise BackupError(
+            "The backup's audit anchor does not authenticate: its manifest was changed, or the key ring "
+            "is not the one the backup was made with. Not restored."
+        )
     if not force:
         occupied = holds_data()
         if occupied:
@@ -391,6 +423,7 @@ def restore(src: Path, *, force: bool = False) -> Restored:
             )
     if connection.in_atomic_block:
         raise BackupError("A restore cannot run inside a transaction.")
+    superseded = _latest_anchor_or_none()
     if vendor == "postgresql":
         _restore_postgres(content)
     else:
@@ -398,6 +431,8 @@ def restore(src: Path, *, force: bool = False) -> Restored:
     problems = compare(manifest["tables"], current_figures())
     if problems:
         raise BackupError("The restored database does not match the manifest: " + "; ".join(problems[:20]))
+    migrations = _migrate_if_behind()
+    rewound_to = _rewind_target(anchor)
     audit_record(
         action=AuditAction.IMPORT,
         object_type="database.restore",
@@ -407,11 +442,78 @@ def restore(src: Path, *, force: bool = False) -> Restored:
             "backup_created_at": manifest["created_at"],
             "tables": len(manifest["tables"]),
             "rows": manifest["total_rows"],
+            "migrations_applied": migrations,
+            "rewound_to_anchor": _anchor_ref(anchor),
+            "superseded_anchor": _anchor_ref(superseded),
         },
     )
-    return Restored(
-        tables=len(manifest["tables"]), rows=manifest["total_rows"], created_at=manifest["created_at"]
+    restored = Restored(
+        tables=len(manifest["tables"]),
+        rows=manifest["total_rows"],
+        created_at=manifest["created_at"],
+        migrations=migrations,
     )
+    try:
+        restored.anchor = audit.write_anchor(
+            "restore",
+            detail={
+                "rewound_to": rewound_to,
+                "superseded": _anchor_ref(superseded),
+                "backup_created_at": manifest["created_at"],
+            },
+            new_file_reason="restore",
+        )
+    except audit.AnchorsNotConfigured as error:
+        restored.warning = str(error)
+    except (audit.AnchorError, OSError) as error:
+        raise BackupError(
+            f"The database was restored and the restore audited, but its anchor was not written: {error} "
+            "Until an anchor states the rewind, audit_verify reports the anchors written after the backup."
+        ) from None
+    return restored
+
+
+def _anchor_ref(anchor: dict | None) -> dict | None:
+    if not anchor:
+        return None
+    return {name: anchor.get(name) for name in ("seq", "kind", "at", "head_id", "head_hash", "count")}
+
+
+def _latest_anchor_or_none() -> dict | None:
+    try:
+        return audit.latest_anchor()
+    except Exception:  # no key ring, unreadable file: the restore does not depend on it
+        return None
+
+
+def _rewind_target(anchor: dict | None) -> dict:
+    """The head the restore rewinds to: the backup's anchor, which the restored log must hold; for a
+    backup made before anchors, the restored log's own head (vouched for by nothing but the copy)."""
+    if anchor is None:
+        head = audit.chain_head()
+        return {
+            "head_id": head.id,
+            "head_hash": head.digest,
+            "count": head.count,
+            "source": "restored database (the backup has no anchor)",
+        }
+    digest = AuditEntry.objects.filter(pk=anchor["head_id"]).values_list("entry_hash", flat=True).first()
+    count = AuditEntry.objects.filter(pk__lte=anchor["head_id"]).count()
+    if anchor["head_id"] and (digest, count) != (anchor["head_hash"], anchor["count"]):
+        raise BackupError(
+            f"The restored audit log does not hold the backup's anchored entry #{anchor['head_id']} with its "
+            "digest: the copy does not match its anchor."
+        )
+    return {**_anchor_ref(anchor), "source": "backup anchor"}
+
+
+def _migrate_if_behind() -> int:
+    """Bring a copy made by older code up to the code's schema (the restore entry needs it)."""
+    executor = MigrationExecutor(connection)
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    if plan:
+        call_command("migrate", interactive=False, verbosity=0)
+    return len(plan)
 
 
 def _restore_sqlite(content: Path) -> None:

@@ -37,3 +37,26 @@ def field_keys_valid(app_configs, **kwargs):
     except ImproperlyConfigured as error:
         return [checks.Error(str(error), id="sentinelle.E002")]
     return []
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def audit_anchor_dir_configured(app_configs, **kwargs):
+    """Without anchors outside the database, cutting the end of the audit log goes unseen (core/audit.py)."""
+    directory = settings.SENTINELLE.get("AUDIT_ANCHOR_DIR", "")
+    if not directory:
+        return [
+            checks.Warning(
+                "No audit anchor directory: set SENTINELLE_AUDIT_ANCHOR_DIR (on another disk, or shipped off "
+                "the machine) so that audit_verify can detect a truncated audit log.",
+                id="sentinelle.W002",
+            )
+        ]
+    if not Path(directory).is_dir():
+        return [
+            checks.Warning(
+                f"The audit anchor directory {directory} does not exist yet: create it, owned by the "
+                "service's user.",
+                id="sentinelle.W003",
+            )
+        ]
+    return []

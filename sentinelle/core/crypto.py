@@ -22,7 +22,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
@@ -30,6 +32,8 @@ from sentinelle.core.text import normalise_text
 
 PREFIX = "enc1"
 NONCE_BYTES = 12
+# HKDF label of the audit chain's key (core/audit.py). A new label means a new audit scheme.
+AUDIT_KEY_INFO = b"sentinelle/audit-chain/hmac-sha256/v1"
 
 
 class DecryptionError(Exception):
@@ -170,3 +174,17 @@ def keyed_hash(value: str | None, *, kind: str = "text") -> str:
     if not normalised:
         return ""
     return hmac.new(get_keyring().hash_key, normalised.encode(), hashlib.sha256).hexdigest()
+
+
+@lru_cache(maxsize=4)
+def _derive(material: bytes, info: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(material)
+
+
+def audit_key() -> bytes:
+    """The key of the audit chain and its anchors (core/audit.py): HKDF-SHA256 of the key ring's hash key
+    under its own label, so never the same bytes as the look-up hash key, and the look-up key cannot be
+    computed back from it. The hash key is the one key of the ring that never rotates (every look-up hash
+    depends on it), as a chain verified for the life of the log needs; it is already kept apart from the
+    database, copied by `backup --keys-out` and checked by `restore`."""
+    return _derive(get_keyring().hash_key, AUDIT_KEY_INFO)

@@ -10,6 +10,15 @@ means the same thing wherever it is shown, and the layers above never import the
 Aggregates are not scoped to the user's records: they are counts, which design §6 lets the IMO and
 managers see across organisations. The caller checks `dataset.perm` and passes every output that leaves
 the analysts through disclosure control.
+
+The GBV floor (design §6, SENTINELLE["GBV_MIN_ADMIN_LEVEL"]) is applied here, where every figure is
+computed, for every audience but the exact one (`exact=True`, Perm.STATS_EXACT). Each dataset declares
+its GBV records (`gbv=True`: all of them; `gbv_q`: those of a mixed dataset; `gbv_codes`: the filter codes
+that select GBV records only). A query whose area filter or area grouping is finer than the floor counts
+no GBV record in any of its figures, totals included, so that no subtraction of such figures gives a GBV
+count back; a query that would count GBV records only (a GBV dataset, category=gbv, case_type=gbv...)
+is refused (GBVFloorError) rather than answered with a silent zero. `gbv_floor` says which of the two
+applies, before anything is computed, so that callers can say so under the figure.
 """
 
 from collections import defaultdict
@@ -17,10 +26,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Q, QuerySet
+from django.db.models import BigIntegerField, ExpressionWrapper, F, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
 from sentinelle.core import figure_cache
+from sentinelle.core.disclosure import CELL_KEY, add_keys, gbv_min_admin_level
+from sentinelle.core.record_keys import KEY_RANGE
 
 # Area dimensions every dataset with an area gets: the record's area rolled up to that level.
 AREA_LEVELS = {"admin1": 1, "admin2": 2, "admin3": 3}
@@ -73,6 +84,15 @@ class Dataset:
     filters: dict[str, str] = field(default_factory=dict)
     # True when `base` applies the dates itself (snapshot datasets).
     dates_in_base: bool = False
+    # GBV records (see the module docstring): every record, or the rows `gbv_q` selects; `gbv_codes` maps a
+    # filter to the codes that select GBV records only (a filter holding nothing else selects only GBV).
+    gbv: bool = False
+    gbv_q: Q | None = None
+    gbv_codes: Mapping[str, frozenset] = field(default_factory=dict)
+    # Disclosure control (core/disclosure.py), declared by every dataset: True when its figures are counts
+    # of records that carry a record key (the cell key method applies), False for figures that are
+    # already aggregates published by their sources (shown exactly). None (undeclared) fails a test.
+    perturbed: bool | None = None
 
     @property
     def scope(self) -> str:
@@ -95,6 +115,15 @@ class DatasetError(ValueError):
     """A request for an unknown dataset, measure, dimension or filter (the message is for the user)."""
 
 
+class GBVFloorError(DatasetError):
+    """A query that would count only GBV records below the level the sharing protocol allows."""
+
+
+# What the GBV floor does to a query (gbv_floor).
+FLOOR_NONE = ""
+FLOOR_WITHHELD = "withheld"
+
+
 def register(dataset: Dataset) -> Dataset:
     _REGISTRY[dataset.name] = dataset
     return dataset
@@ -111,9 +140,78 @@ def all_datasets() -> list[Dataset]:
     return sorted(_REGISTRY.values(), key=lambda dataset: dataset.name)
 
 
-def filtered(dataset: Dataset, filters: Filters) -> QuerySet:
-    """The dataset's rows under the filters (before grouping)."""
+def has_gbv(dataset: Dataset) -> bool:
+    return dataset.gbv or dataset.gbv_q is not None
+
+
+def selects_only_gbv(dataset: Dataset, extra: Mapping) -> bool:
+    """Does the dataset, under these filters of its own, hold GBV records only?"""
+    if dataset.gbv:
+        return True
+    for name, codes in dataset.gbv_codes.items():
+        value = extra.get(name)
+        if value is None or value == "":
+            continue
+        values = set(value) if isinstance(value, list | tuple | set | frozenset) else {value}
+        if values and {str(code) for code in values} <= {str(code) for code in codes}:
+            return True
+    return False
+
+
+def _below_floor(group_by, filters: Filters) -> str:
+    """ "filter" or "group" when the query's area filter or area grouping is finer than the floor."""
+    floor = gbv_min_admin_level()
+    if any(area.level > floor for area in filters.areas):
+        return "filter"
+    if any(AREA_LEVELS[dim] > floor for dim in group_by if dim in AREA_LEVELS):
+        return "group"
+    return ""
+
+
+def gbv_floor(dataset: Dataset, *, group_by=(), filters: Filters | None = None, exact: bool = False) -> str:
+    """FLOOR_NONE, or FLOOR_WITHHELD when the query's figures leave every GBV record out; raises
+    GBVFloorError when they would count nothing else. Decided from the query alone, never from the data:
+    whether a GBV record exists must not change the answer."""
+    filters = filters or Filters()
+    if exact or not has_gbv(dataset):
+        return FLOOR_NONE
+    below = _below_floor(group_by, filters)
+    if not below:
+        return FLOOR_NONE
+    if selects_only_gbv(dataset, filters.extra):
+        level = gbv_min_admin_level()
+        if below == "filter":
+            message = _(
+                "GBV figures are not broken down below admin level %(level)d "
+                "(information-sharing protocol): filter on a coarser area."
+            )
+        else:
+            message = _(
+                "GBV figures are not broken down below admin level %(level)d "
+                "(information-sharing protocol): group by a coarser area."
+            )
+        raise GBVFloorError(message % {"level": level})
+    return FLOOR_WITHHELD
+
+
+def gbv_withheld_note() -> str:
+    """What a figure whose GBV records were left out says under it (and the API in its answer)."""
+    return str(
+        _(
+            "GBV records are left out of this figure and of its totals: the information-sharing protocol "
+            "does not allow them below admin level %(level)d."
+        )
+        % {"level": gbv_min_admin_level()}
+    )
+
+
+def filtered(dataset: Dataset, filters: Filters, *, group_by=(), exact: bool = False) -> QuerySet:
+    """The dataset's rows under the filters (before grouping), under the GBV floor for `group_by` unless
+    `exact` (the analysts)."""
+    floor = gbv_floor(dataset, group_by=group_by, filters=filters, exact=exact)
     queryset = dataset.base(filters)
+    if floor == FLOOR_WITHHELD and dataset.gbv_q is not None:
+        queryset = queryset.exclude(dataset.gbv_q)
     if dataset.date_field and not dataset.dates_in_base:
         if filters.date_from:
             queryset = queryset.filter(**{f"{dataset.date_field}__gte": filters.date_from})
@@ -154,12 +252,21 @@ def aggregate(
     measures: list[str] | tuple = (),
     group_by: list[str] | tuple = (),
     filters: Filters | None = None,
+    exact: bool = False,
 ) -> list[dict]:
     """Rows of {dimension: code, ..., measure: value}; one row with the totals when nothing is grouped.
 
+    `exact` is for the analysts' audience only (Perm.STATS_EXACT): every other answer is under the GBV
+    floor (see `gbv_floor`; GBVFloorError when refused).
+
+    Rows of a perturbed dataset also carry the group's cell key under CELL_KEY ("_key", see
+    core/disclosure.py): the sum of its distinct records' keys modulo KEY_RANGE, computed in the same
+    query as the figure, so that the same records give the same key whatever the query that reached
+    them. Callers pass it to disclosure control and never show it (every output strips it).
+
     Area dimensions (admin1/admin2/admin3) group by the record's area in SQL, then roll up to the
-    asked level here: a handful of hundred areas at most, and counts add up across areas because a
-    record has one area. A record located above the asked level falls under None.
+    asked level here: a handful of hundred areas at most, and counts (and keys, modulo KEY_RANGE) add up
+    across areas because a record has one area. A record located above the asked level falls under None.
     """
     dataset = get(name)
     filters = filters or Filters()
@@ -175,10 +282,12 @@ def aggregate(
             raise DatasetError(
                 _("Unknown dimension for %(dataset)s: %(name)s.") % {"dataset": dataset.name, "name": dim}
             )
+    floor = gbv_floor(dataset, group_by=group_by, filters=filters, exact=exact)
     return figure_cache.cached(
         scope=dataset.scope,
-        parts=[dataset.name, measures, list(group_by), _filters_key(filters)],
-        compute=lambda: _compute(dataset, measures, list(group_by), filters),
+        # The floor is part of the key: an answer without GBV records is never served as the exact one.
+        parts=[dataset.name, measures, list(group_by), _filters_key(filters), f"gbv:{floor or 'all'}"],
+        compute=lambda: _compute(dataset, measures, list(group_by), filters, exact=exact),
     )
 
 
@@ -197,36 +306,61 @@ def _filters_key(filters: Filters) -> list:
     ]
 
 
-def _compute(dataset: Dataset, measures: list[str], group_by: list[str], filters: Filters) -> list[dict]:
+def _compute(
+    dataset: Dataset, measures: list[str], group_by: list[str], filters: Filters, *, exact: bool
+) -> list[dict]:
     dims = dataset.all_dimensions()
     area_dims = [dim for dim in group_by if dim in AREA_LEVELS]
     sql_fields = [dims[dim].field for dim in group_by if dim not in AREA_LEVELS]
     if area_dims:
         sql_fields.append(f"{dataset.area_field}_id")
-    queryset = filtered(dataset, filters)
+    queryset = filtered(dataset, filters, group_by=group_by, exact=exact)
     expressions = {measure: dataset.measures[measure].expression() for measure in measures}
+    if dataset.perturbed:
+        expressions[CELL_KEY] = cell_key_expression()
     if not sql_fields:
         row = queryset.aggregate(**expressions)
-        return [{measure: row[measure] or 0 for measure in measures}]
+        return [_keyed({measure: row[measure] or 0 for measure in measures}, row, dataset)]
     raw = queryset.order_by().values(*sql_fields).annotate(**expressions)
     if not area_dims:
-        return [_rename(row, group_by, dims, measures) for row in raw]
-    return _roll_up_areas(list(raw), group_by, dims, measures, f"{dataset.area_field}_id")
+        return [_rename(row, group_by, dims, measures, dataset) for row in raw]
+    return _roll_up_areas(list(raw), group_by, dims, measures, f"{dataset.area_field}_id", dataset)
 
 
-def _rename(row: dict, group_by, dims, measures) -> dict:
-    out = {dim: row[dims[dim].field] for dim in group_by}
-    out.update({measure: row[measure] or 0 for measure in measures})
+def cell_key_expression():
+    """The cell key of a group, in SQL: the sum of its distinct base rows' (pk * KEY_RANGE + record_key).
+
+    Distinct per base row, so that a join that repeats a row (an incident's categories, an activity's
+    beneficiaries) does not count its key twice; pk * KEY_RANGE is a multiple of KEY_RANGE, so the sum
+    modulo KEY_RANGE is the sum of the record keys."""
+    value = ExpressionWrapper(F("pk") * KEY_RANGE + F("record_key"), output_field=BigIntegerField())
+    return Sum(value, distinct=True)
+
+
+def _key(raw) -> int:
+    return int(raw or 0) % KEY_RANGE
+
+
+def _keyed(out: dict, row: dict, dataset: Dataset) -> dict:
+    if dataset.perturbed:
+        out[CELL_KEY] = _key(row.get(CELL_KEY))
     return out
 
 
-def _roll_up_areas(raw: list[dict], group_by, dims, measures, area_key: str) -> list[dict]:
+def _rename(row: dict, group_by, dims, measures, dataset: Dataset) -> dict:
+    out = {dim: row[dims[dim].field] for dim in group_by}
+    out.update({measure: row[measure] or 0 for measure in measures})
+    return _keyed(out, row, dataset)
+
+
+def _roll_up_areas(raw: list[dict], group_by, dims, measures, area_key: str, dataset: Dataset) -> list[dict]:
     from django.apps import apps
 
     AdminArea = apps.get_model("geography", "AdminArea")
     area_ids = {row[area_key] for row in raw if row[area_key] is not None}
     paths = dict(AdminArea.objects.filter(pk__in=area_ids).values_list("pk", "path"))
-    totals: dict[tuple, dict] = defaultdict(lambda: dict.fromkeys(measures, 0))
+    fields = [*measures, CELL_KEY] if dataset.perturbed else list(measures)
+    totals: dict[tuple, dict] = defaultdict(lambda: dict.fromkeys(fields, 0))
     for row in raw:
         path_codes = [code for code in paths.get(row[area_key], "").split("/") if code]
         key = []
@@ -239,7 +373,14 @@ def _roll_up_areas(raw: list[dict], group_by, dims, measures, area_key: str) -> 
         cell = totals[tuple(key)]
         for measure in measures:
             cell[measure] += row[measure] or 0
+        if dataset.perturbed:
+            cell[CELL_KEY] = add_keys(cell[CELL_KEY], _key(row[CELL_KEY]))
     return [dict(zip(group_by, key, strict=True)) | values for key, values in totals.items()]
+
+
+def strip_keys(rows: list[dict]) -> list[dict]:
+    """The rows without their cell keys (for callers that pass figures on without disclosure control)."""
+    return [{name: value for name, value in row.items() if name != CELL_KEY} for row in rows]
 
 
 def label_of(dataset: Dataset, dimension: str, code) -> str:

@@ -77,7 +77,16 @@ class AuditOutcome(models.TextChoices):
 
 
 class AuditEntry(models.Model):
-    """One link of the hash chain. Rows are never updated or deleted (a database trigger refuses it)."""
+    """One link of the hash chain. Rows are never updated or deleted (a database trigger refuses it).
+
+    `scheme` says how `entry_hash` was computed (core/audit.py): the first entries of an installation
+    were chained with a plain SHA-256 (LEGACY, kept as they are: the log is append-only); every entry
+    since is an HMAC-SHA256 under the audit key, kept outside the database (KEYED). A legacy entry after
+    a keyed one is a break.
+    """
+
+    SCHEME_LEGACY = "sha256"
+    SCHEME_KEYED = "hmac-sha256"
 
     at = models.DateTimeField(_("time"), db_index=True)
     user = models.ForeignKey(
@@ -105,6 +114,7 @@ class AuditEntry(models.Model):
     detail = models.JSONField(_("detail"), default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     entry_hash = models.CharField(max_length=64, unique=True)
+    scheme = models.CharField(max_length=16, default=SCHEME_KEYED, editable=False)
 
     class Meta:
         ordering = ["-id"]
@@ -155,3 +165,22 @@ class FigureCache(models.Model):
 
     def __str__(self):
         return f"{self.scope} {self.key[:12]}"
+
+
+class ThrottleBucket(models.Model):
+    """A token bucket for one door that takes a secret (core/throttles.py), shared by every process.
+
+    The key is a keyed digest of the door and what is counted (a username, a client address): neither is
+    stored in clear, so the table reveals no username that was tried.
+    """
+
+    key = models.CharField(primary_key=True, max_length=64)
+    tokens = models.FloatField()
+    updated_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("throttle bucket")
+        verbose_name_plural = _("throttle buckets")
+
+    def __str__(self):
+        return self.key[:12]

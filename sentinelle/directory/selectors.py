@@ -66,11 +66,9 @@ def serves(service: Service, area: AdminArea, areas_served: list[AdminArea]) -> 
     """The rule of `serving_q` for a service already loaded with its areas served."""
     if areas_served:
         for served in areas_served:
-            if served.version_id != area.version_id:
-                continue
-            if area.path.startswith(served.path):
+            if served.contains(area):
                 return True
-            if area.level < AdminLevel.COMMUNE and served.path.startswith(area.path):
+            if area.level < AdminLevel.COMMUNE and area.contains(served):
                 return True
         return False
     location = service.area
@@ -290,7 +288,7 @@ def place_find(text: str) -> PlaceMatch:
         return PlaceMatch()
     widest = matches[0]  # ordered by level, then P-code
     others = matches[1:]
-    if all(area.path.startswith(widest.path) for area in others):
+    if all(widest.contains(area) for area in others):
         return PlaceMatch(area=widest, also=others)
     return PlaceMatch(candidates=matches)
 

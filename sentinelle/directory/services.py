@@ -13,7 +13,7 @@ import datetime
 import uuid
 from dataclasses import dataclass, field, fields
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
@@ -22,8 +22,8 @@ from django.utils.translation import gettext as _
 
 from sentinelle.accounts.models import Membership, Organisation
 from sentinelle.core.audit import audit_record
-from sentinelle.core.models import AuditAction, AuditOutcome
-from sentinelle.core.permissions import Perm, has_perm, organisations_in_scope
+from sentinelle.core.models import AuditAction
+from sentinelle.core.permissions import Perm, ensure, refuse
 from sentinelle.directory.models import Cost, Service, ServiceStatus, ServiceType
 from sentinelle.geography.models import AdminArea, AdminLevel, Settlement
 from sentinelle.geography.selectors import cod_version_default
@@ -31,7 +31,6 @@ from sentinelle.geography.selectors import cod_version_default
 __all__ = [
     "ImportResult",
     "ServiceInput",
-    "can_manage_provider",
     "service_archive",
     "service_create",
     "service_errors",
@@ -94,33 +93,36 @@ class ImportResult:
 # --- Policy -----------------------------------------------------------------------------------
 
 
-def can_manage_provider(user, organisation: Organisation) -> bool:
-    """May the user keep this organisation's services up to date (before any service exists)?"""
-    organisations = organisations_in_scope(user, Perm.SERVICE_MANAGE)
-    return organisations is None or organisation.pk in organisations
-
-
-def _refuse(actor, *, request=None, service: Service | None = None, organisation=None, action: str):
-    audit_record(
-        action=AuditAction.DENIED,
-        outcome=AuditOutcome.DENIED,
-        user=actor,
-        obj=service,
-        object_type="" if service else "directory.service",
-        request=request,
-        detail={"perm": str(Perm.SERVICE_MANAGE), "action": action},
-    )
-    raise PermissionDenied(_("You may not manage the services of this organisation."))
+def _refused() -> str:
+    return _("You may not manage the services of this organisation.")
 
 
 def _require_provider(actor, organisation: Organisation, *, request=None, action: str) -> None:
-    if organisation is None or not can_manage_provider(actor, organisation):
-        _refuse(actor, request=request, organisation=organisation, action=action)
+    """The actor keeps `organisation`'s services up to date (before any service exists)."""
+    ensure(
+        actor,
+        Perm.SERVICE_MANAGE,
+        organisation=organisation,
+        request=request,
+        message=_refused(),
+        object_type="directory.service",
+        detail={"action": action},
+    )
 
 
 def _require_service(actor, service: Service, *, request=None, action: str) -> None:
-    if service.is_archived or not has_perm(actor, Perm.SERVICE_MANAGE, service):
-        _refuse(actor, request=request, service=service, action=action)
+    if service.is_archived:
+        refuse(
+            actor,
+            Perm.SERVICE_MANAGE,
+            message=_refused(),
+            obj=service,
+            request=request,
+            detail={"action": action},
+        )
+    ensure(
+        actor, Perm.SERVICE_MANAGE, service, request=request, message=_refused(), detail={"action": action}
+    )
 
 
 # --- Validation -------------------------------------------------------------------------------
@@ -189,7 +191,7 @@ def _settlement_fits(data: ServiceInput) -> bool:
     if settlement.version_id != area.version_id:
         return False
     # The settlement's commune is the area itself, or contains it (a quartier of a Bamako commune).
-    return settlement.admin3_id == area.pk or area.path.startswith(settlement.admin3.path)
+    return settlement.admin3_id == area.pk or settlement.admin3.contains(area)
 
 
 def service_validate(data: ServiceInput) -> None:

@@ -42,6 +42,7 @@ def _needs(filters: Filters):
 POPULATION = register(
     Dataset(
         name="population",
+        perturbed=False,  # a source's own aggregates: exact
         label=_("Population figures"),
         perm=Perm.POPULATION_VIEW,
         base=_population,
@@ -65,6 +66,7 @@ POPULATION = register(
 DISPLACEMENT_EVENTS = register(
     Dataset(
         name="displacement_events",
+        perturbed=False,  # a source's own aggregates: exact
         label=_("Displacement events"),
         perm=Perm.POPULATION_VIEW,
         base=_events,
@@ -90,6 +92,7 @@ DISPLACEMENT_EVENTS = register(
 PEOPLE_IN_NEED = register(
     Dataset(
         name="people_in_need",
+        perturbed=False,  # a source's own aggregates: exact
         label=_("People in need"),
         perm=Perm.POPULATION_VIEW,
         base=_needs,

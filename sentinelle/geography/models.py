@@ -96,6 +96,10 @@ class AdminArea(BaseModel):
     def path_pcodes(self) -> list[str]:
         return [code for code in self.path.split("/") if code]
 
+    def contains(self, other: "AdminArea") -> bool:
+        """Is `other` this area or inside it? Codes are compared within one COD version only."""
+        return other.version_id == self.version_id and other.path.startswith(self.path)
+
 
 class NameKind(models.TextChoices):
     OFFICIAL = "official", _("Official name")

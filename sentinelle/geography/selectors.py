@@ -169,7 +169,7 @@ def _choose(value: str, candidates: list[AdminArea], *, level, parent, parents=N
 def _fits(area: AdminArea, *, level, parent: AdminArea | None) -> bool:
     if level is not None and area.level != level:
         return False
-    return parent is None or (area.path.startswith(parent.path) and area.pk != parent.pk)
+    return parent is None or (parent.contains(area) and area.pk != parent.pk)
 
 
 def area_resolve(value, *, level=None, parent: AdminArea | None = None, version=None) -> AdminArea:

@@ -1,7 +1,11 @@
 """The import engine: read the file, match its columns, map and validate every row, then write.
 
 Rows stream in chunks (memory stays flat for 100,000 rows). Each chunk reports progress through a
-callback, which is also the worker's heartbeat. Writes happen only after every row is valid:
+callback, which is also the worker's heartbeat. Every error of every row is reported at once: the cells
+are all read (a bad cell reads as empty for what follows), the kind then maps the row (places,
+references), and the domain's rules run on what could be built; an error that only follows from a cell
+already in error is left out. Values not in their code list and unknown place names are not errors but
+values to map (value_maps.py). Writes happen only after every row is valid:
   - a job of up to SENTINELLE["IMPORT_INLINE_MAX_ROWS"] rows is written in ONE transaction;
   - a larger job (validated in full before) is written chunk by chunk, each chunk in a transaction
     that also advances the job's `progress` and counts, so a worker that dies resumes exactly where
@@ -12,6 +16,8 @@ callback, which is also the worker's heartbeat. Writes happen only after every r
 import hashlib
 import inspect
 import json
+import logging
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
@@ -20,15 +26,21 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from sentinelle.ingest import values as cells
 from sentinelle.ingest.kinds import all_kinds, get_kind
 from sentinelle.ingest.kinds.base import ImportKind, Row, RowError
 from sentinelle.ingest.matching import ColumnMap, match_columns, other_template
 from sentinelle.ingest.sources import SourceError, Table, open_table
+from sentinelle.ingest.value_maps import Unknowns, ValueMap, entry_id, load_value_map, value_key
+
+logger = logging.getLogger(__name__)
 
 CHUNK_ROWS = 1000
 # Rows written per transaction by a large job (each chunk also moves the job's progress).
 COMMIT_CHUNK_ROWS = 5000
-MAX_ERRORS = 1000
+# Errors kept on a job (the page pages them, the CSV has them all); error_count counts every one. A
+# file with more has the same few mistakes on many rows: the count by column says which.
+MAX_ERRORS = 10_000
 PREVIEW_ROWS = 20
 
 
@@ -47,7 +59,7 @@ def follow_up_inline_max() -> int:
 
 
 def file_error(message: str, column: str = "") -> dict:
-    return {"row": None, "column": column, "message": message}
+    return {"row": None, "column": column, "value": "", "message": message}
 
 
 @dataclass
@@ -95,11 +107,45 @@ class Outcome:
     preview_rows: list[dict] = field(default_factory=list)
     items: list = field(default_factory=list)  # kept only when asked (inline commit)
     numbers: list[int] = field(default_factory=list)  # the row number of each kept item
+    # The smallest area that holds every valid row (its version and path); None once a row has no
+    # area or rows lie in two COD versions. It decides who, among area-limited staff, sees the job.
+    cover: tuple[int, str] | None = None
+    uncovered: bool = False
+    # Values not in their code list and unknown place names, waiting for a mapping.
+    unknowns: Unknowns = field(default_factory=Unknowns)
+    # Errors by column header (all of them, also those beyond MAX_ERRORS).
+    error_columns: Counter = field(default_factory=Counter)
 
-    def add_error(self, row: int | None, column: str, message: str) -> None:
+    def cover_areas(self, areas: list) -> None:
+        if self.uncovered:
+            return
+        if not areas:
+            self.uncovered, self.cover = True, None
+            return
+        for area in areas:
+            if self.cover is None:
+                self.cover = (area.version_id, area.path)
+            elif self.cover[0] != area.version_id:
+                self.uncovered, self.cover = True, None
+                return
+            else:
+                self.cover = (area.version_id, _common_path(self.cover[1], area.path))
+
+    def add_error(self, row: int | None, column: str, message: str, value: str = "") -> None:
         self.error_count += 1
+        self.error_columns[column] += 1
         if len(self.errors) < MAX_ERRORS:
-            self.errors.append({"row": row, "column": column, "message": message})
+            self.errors.append({"row": row, "column": column, "value": value, "message": message})
+
+
+def _common_path(first: str, second: str) -> str:
+    """The path of the deepest area above both ("ML/ML05/" for "ML/ML05/ML0501/" and "ML/ML05/ML0502/")."""
+    common = []
+    for a, b in zip(first.split("/"), second.split("/"), strict=False):
+        if a != b or not a:
+            break
+        common.append(a)
+    return "".join(f"{code}/" for code in common)
 
 
 def content_hash(organisation_key: str, kind: str, row: Row) -> str:
@@ -133,9 +179,13 @@ def start_kind(kind: ImportKind, *, job, table):
 
 
 class Mapper:
-    """Maps rows of one opened file for one job: typed values, domain input, errors with columns."""
+    """Maps rows of one opened file for one job: typed values, domain input, errors with columns.
 
-    def __init__(self, opened: Opened, *, job, domain_checks: bool = True):
+    `value_map` is the job's mappings ({column: {normalised value: code}}): by default those remembered
+    for its organisation, source and kind; the commit passes the ones its validation applied.
+    """
+
+    def __init__(self, opened: Opened, *, job, domain_checks: bool = True, value_map: dict | None = None):
         self.kind = opened.kind
         self.table = opened.table
         self.columns = opened.columns
@@ -150,6 +200,24 @@ class Mapper:
         self.required = [
             column for column in self.kind.columns if column.required and column.key in self.columns.positions
         ]
+        if value_map is None:
+            value_map = load_value_map(
+                organisation=job.organisation, source=getattr(job, "source", ""), kind=self.kind.code
+            )
+        self.values = ValueMap(self.kind, value_map)
+        self._places = None
+
+    @property
+    def places(self):
+        """The names of the geography by level (built on first need: a file without place errors never
+        pays for it), from the kind's own resolver when it has one."""
+        if self._places is None:
+            from sentinelle.geography.selectors import AreaResolver
+            from sentinelle.ingest.synonyms import PlaceIndex
+
+            resolver = getattr(self.context, "resolver", None) or AreaResolver()
+            self._places = PlaceIndex(resolver)
+        return self._places
 
     def _hash(self, row: Row) -> str:
         return content_hash(self.organisation_key, self.kind.code, row)
@@ -160,41 +228,112 @@ class Mapper:
         column = self.kind.columns_by_key.get(key)
         return column.french_label() if column else ""
 
-    def domain_header(self, domain_key: str) -> str:
+    def domain_column(self, domain_key: str, raw: dict | None = None) -> str:
+        """The column a domain error is about: the first of its columns that the row fills, else that the
+        file has."""
         candidates = self.kind.columns_for_error(domain_key)
         for key in candidates:
+            if raw is not None and key in raw:
+                return key
+        for key in candidates:
             if key in self.columns.positions:
-                return self.columns.header(key)
-        return self.column_header(candidates[0]) if candidates else ""
+                return key
+        return candidates[0] if candidates else ""
+
+    def domain_header(self, domain_key: str) -> str:
+        key = self.domain_column(domain_key)
+        return self.column_header(key) if key else ""
+
+    def _is_place(self, key: str) -> bool:
+        column = self.kind.columns_by_key.get(key)
+        return column is not None and column.place_level is not None
+
+    def _unknown_places(self, row: Row) -> list[tuple[str, str]]:
+        """The row's place names that no area of their level has ("Mopit" as a cercle)."""
+        found = []
+        for key, value in row.raw.items():
+            column = row.columns[key]
+            if column.takes_place_names and not self.places.known(cells.shown(value), column.place_level):
+                found.append((key, cells.shown(value)))
+        return found
+
+    def _build(self, row: Row, partial: bool):
+        try:
+            return self.kind.build(row, self.context)
+        except RowError:
+            return None
+        except Exception:
+            if not partial:
+                raise
+            # A row with bad cells reads them as empty; a kind that cannot build from that has nothing
+            # more to say about the row until they are corrected.
+            logger.debug("import: %s could not map a row with bad cells", self.kind.code, exc_info=True)
+            return None
+
+    def _domain_problems(self, item, partial: bool) -> list[tuple[str, str]]:
+        try:
+            return self.kind.validate(item, self.context) if self.domain_checks else []
+        except Exception:
+            if not partial:
+                raise
+            logger.debug("import: %s could not check a row with bad cells", self.kind.code, exc_info=True)
+            return []
 
     def map(self, number: int, values: list, outcome: Outcome):
-        """The valid item of a row, or None after recording its errors in `outcome`."""
-        raw = {}
+        """The valid item of a row, or None after recording its errors (every one) in `outcome`."""
+        original = {}
         for key, index in self.positions:
             value = values[index]
             if value is None or value == "" or (value.__class__ is str and value.isspace()):
                 continue
-            raw[key] = value
+            original[key] = value
+        raw = self.values.apply(original) if self.values else original
         row = Row(number, raw, self.kind.columns_by_key, hasher=self._hash, language=self.language)
         for key in raw:
             row.get(key)
         for column in self.required:
             if not row.has(column.key) and not any(row.has(key) for key in column.required_unless):
                 row.error(column.key, _("Empty cell: this column is required."))
-        item = None
-        if not row.errors:
-            try:
-                item = self.kind.build(row, self.context)
-            except RowError:
-                item = None
-        for key, message in row.errors:
-            outcome.add_error(number, self.column_header(key), message)
-        if row.errors or item is None:
-            return None
-        problems = self.kind.validate(item, self.context) if self.domain_checks else []
-        for domain_key, message in problems:
-            outcome.add_error(number, self.domain_header(domain_key), message)
-        if problems:
+        # Every cell is read first; the kind then maps the row with the bad cells read as empty, so that
+        # a bad date does not hide a bad cercle.
+        cell_errors, row.errors = row.errors, []
+        partial = bool(cell_errors or row.unknown)
+        item = self._build(row, partial)
+        built = row.errors
+        unknown = list(row.unknown)
+        if any(self._is_place(key) for key, _message in built):
+            places = self._unknown_places(row)
+            if places:
+                # The place errors follow from names Sentinelle does not know: they wait for a mapping.
+                unknown += places
+                built = [(key, message) for key, message in built if not self._is_place(key)]
+        bad = {key for key, _message in cell_errors} | {key for key, _value in unknown}
+        # An error on a column whose cell is already wrong only repeats it ("give the sex" after an
+        # unknown sex).
+        errors = cell_errors + [(key, message) for key, message in built if key not in bad]
+        bad |= {key for key, _message in errors}
+        partial = partial or bool(built)
+        if item is not None:
+            # A kind may return what it could build after recording errors: the domain's rules then
+            # report the rest of the row (never written).
+            for domain_key, message in self._domain_problems(item, partial):
+                key = self.domain_column(domain_key, raw)
+                if bad.intersection(self.kind.columns_for_error(domain_key)):
+                    continue  # follows from a cell already reported (or waiting for a mapping)
+                errors.append((key, message))
+        errors.sort(key=lambda error: self.columns.positions.get(error[0], len(self.columns.headers)))
+        for key, message in errors:
+            shown = cells.shown(original[key]) if key in original else ""
+            outcome.add_error(number, self.column_header(key), message, shown)
+        # Once per row and value (a cell may hold "FDS; fds").
+        seen = set()
+        for key, value in unknown:
+            if (key, value_key(value)) not in seen:
+                seen.add((key, value_key(value)))
+                outcome.unknowns.add(key, value, number)
+        if errors or unknown or item is None:
+            if unknown and not errors:
+                outcome.unknowns.pending_rows += 1
             return None
         source_id = self.kind.source_id(item)
         if source_id:
@@ -210,7 +349,10 @@ class Mapper:
                     )
                 )
                 outcome.add_error(
-                    number, self.column_header(id_column) if id_column else "", message % {"row": first}
+                    number,
+                    self.column_header(id_column) if id_column else "",
+                    message % {"row": first},
+                    cells.shown(original[id_column]) if id_column in original else "",
                 )
                 return None
         return item
@@ -239,6 +381,7 @@ def run_pass(
             if item is None:
                 continue
             outcome.valid_count += 1
+            outcome.cover_areas(kind.areas(item))
             valid.append(item)
             if keep_items:
                 outcome.numbers.append(number)
@@ -269,14 +412,62 @@ def commit_items(
     return created, unchanged, list(rest[0]) if rest else []
 
 
-def preview_of(opened: Opened, outcome: Outcome) -> dict:
+def covering_area(outcome: Outcome):
+    """The area every valid row of the pass lies in, or None (no row, rows without an area, or across
+    COD versions)."""
+    from sentinelle.geography.models import AdminArea
+
+    if outcome.uncovered or outcome.cover is None or not outcome.cover[1]:
+        return None
+    version_id, path = outcome.cover
+    return AdminArea.objects.filter(version_id=version_id, path=path).first()
+
+
+def preview_of(opened: Opened, outcome: Outcome, mapper: Mapper | None = None) -> dict:
     columns = opened.columns
     mapping = [
         [columns.header(key), opened.kind.columns_by_key[key].french_label()]
         for key, _index in sorted(columns.positions.items(), key=lambda item: item[1])
     ]
-    return {
+    preview = {
         "columns": [str(label) for label in opened.kind.preview_labels],
         "rows": outcome.preview_rows,
         "mapping": mapping,
+        # Errors by column, most first: with thousands of errors, where they are.
+        "error_columns": [[column or "", count] for column, count in outcome.error_columns.most_common()],
+        "pending_rows": outcome.unknowns.pending_rows,
+        "unmapped_overflow": [
+            [mapper.column_header(key) if mapper else key, len(keys)]
+            for key, keys in outcome.unknowns.overflow.items()
+        ],
     }
+    if mapper is not None:
+        # The remembered mappings this file used ("3 values mapped from your earlier choices").
+        order = {column.key: index for index, column in enumerate(mapper.kind.columns)}
+        in_order = sorted(
+            mapper.values.used.items(), key=lambda item: (order.get(item[0][0], 0), item[1].value)
+        )
+        preview["remembered"] = [
+            {
+                "id": entry_id(used.column, key),
+                "column": used.column,
+                "header": mapper.column_header(used.column),
+                "value": used.value,
+                "code": used.code,
+                "rows": used.rows,
+            }
+            for (_column, key), used in in_order
+        ]
+    return preview
+
+
+def unmapped_of(mapper: Mapper, outcome: Outcome) -> list[dict]:
+    """The job's values to map, with their suggestions."""
+    if not outcome.unknowns.found:
+        return []
+    has_places = any(
+        mapper.kind.columns_by_key[key].takes_place_names for key, _value in outcome.unknowns.found
+    )
+    return outcome.unknowns.entries(
+        kind=mapper.kind, header=mapper.column_header, places=mapper.places if has_places else None
+    )

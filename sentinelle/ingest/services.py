@@ -1,6 +1,8 @@
 """Import job services: upload, validate, commit, and the worker's claim.
 
-    job = import_job_upload(actor=user, kind="incidents", organisation=org, filename=name, content=data)
+    job = import_job_upload(actor=user, kind="incidents", organisation=org, filename=name, content=data,
+                            source="Kobo AMSS Mopti")
+    value_mappings_save(actor=user, job=job, choices={entry_id: code})   # mapping_services.py
     import_job_commit(actor=user, job=job)          # when job.status == "valid"
 
 Small files run in the request; larger ones (SENTINELLE["IMPORT_INLINE_MAX_ROWS"]) wait for
@@ -15,7 +17,7 @@ import os
 import socket
 from datetime import timedelta
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -24,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from sentinelle.core.audit import audit_record
 from sentinelle.core.models import AuditAction, AuditOutcome
-from sentinelle.core.permissions import Perm, organisations_in_scope
+from sentinelle.core.permissions import Perm, ensure
 from sentinelle.ingest.kinds import get_kind
 from sentinelle.ingest.models import RUNNABLE_STATUSES, ImportFile, ImportJob, ImportStatus
 from sentinelle.ingest.runner import (
@@ -33,6 +35,7 @@ from sentinelle.ingest.runner import (
     Mapper,
     Outcome,
     commit_items,
+    covering_area,
     file_error,
     follow_up_inline_max,
     inline_max_rows,
@@ -40,6 +43,7 @@ from sentinelle.ingest.runner import (
     preview_of,
     run_pass,
     setting,
+    unmapped_of,
 )
 from sentinelle.ingest.sources import SourceError
 
@@ -70,11 +74,6 @@ def worker_name(prefix: str = "worker") -> str:
     return f"{prefix}:{socket.gethostname()}:{os.getpid()}"[:100]
 
 
-def can_import_for(user, organisation) -> bool:
-    scope = organisations_in_scope(user, Perm.IMPORT_RUN)
-    return scope is None or organisation.pk in scope
-
-
 def _audit(job: ImportJob, step: str, *, user=None, request=None, outcome=AuditOutcome.OK, **detail):
     # Counts and codes only: never a file name or a cell (they may name people).
     audit_record(
@@ -88,18 +87,16 @@ def _audit(job: ImportJob, step: str, *, user=None, request=None, outcome=AuditO
     )
 
 
-def _refuse(actor, organisation, request, *, job=None):
-    audit_record(
-        action=AuditAction.DENIED,
-        outcome=AuditOutcome.DENIED,
-        user=actor,
+def _ensure_may_import(actor, organisation, request, *, job=None) -> None:
+    ensure(
+        actor,
+        Perm.IMPORT_RUN,
+        job,
         organisation=organisation,
-        obj=job,
-        object_type="" if job is not None else "ingest.importjob",
         request=request,
-        detail={"perm": str(Perm.IMPORT_RUN)},
+        message=_("You may not import for this organisation."),
+        object_type="ingest.importjob",
     )
-    raise PermissionDenied(_("You may not import for this organisation."))
 
 
 # --- Upload ------------------------------------------------------------------------------------
@@ -112,16 +109,19 @@ def import_job_upload(
     organisation,
     filename: str,
     content: bytes,
+    source: str = "",
     run_now: bool | None = None,
     request=None,
 ):
     """Store the file as a new job, check its columns, and validate it now if it is small.
 
+    `source` names where the file comes from (e.g. "Kobo AMSS Mopti"): the values mapped for one file
+    are applied to every later file of the organisation with the same source and kind.
+
     `run_now` forces the choice (the command line always runs now); by default a file of more than
     SENTINELLE["IMPORT_INLINE_MAX_ROWS"] rows waits for the worker.
     """
-    if not can_import_for(actor, organisation):
-        _refuse(actor, organisation, request)
+    _ensure_may_import(actor, organisation, request)
     try:
         get_kind(kind)
     except LookupError as error:
@@ -141,6 +141,7 @@ def import_job_upload(
             kind=kind,
             organisation=organisation,
             original_filename=name,
+            source=" ".join(str(source or "").split())[:100],
             format=opened.columns.format if opened.columns else "unknown",
             row_count=row_count,
             background=background,
@@ -186,8 +187,7 @@ def _error_fields(errors: list[dict]) -> dict:
 
 def import_job_commit(*, actor, job: ImportJob, run_now: bool | None = None, request=None) -> ImportJob:
     """Write a valid job's records: now if it is small (or `run_now`), else by the worker."""
-    if not can_import_for(actor, job.organisation):
-        _refuse(actor, job.organisation, request, job=job)
+    _ensure_may_import(actor, job.organisation, request, job=job)
     inline = worker_name("request")
     with transaction.atomic():
         locked = ImportJob.objects.select_for_update().get(pk=job.pk)
@@ -326,6 +326,7 @@ def files_purge(*, older_than_days: int | None = None) -> int:
     stale = Q(job__status__in=FILE_NOT_NEEDED) | Q(
         job__status=ImportStatus.VALID, job__updated_at__lt=timezone.now() - timedelta(days=days)
     )
+    stale |= Q(job__status=ImportStatus.MAPPING, job__updated_at__lt=timezone.now() - timedelta(days=days))
     count, _detail = ImportFile.objects.filter(stale).delete()
     return count
 
@@ -341,29 +342,35 @@ def _validate(job: ImportJob, *, worker: str, request=None, opened=None) -> None
             job, "validate", user=job.created_by, request=request, result="invalid", errors=job.error_count
         )
         return
+    mapper = Mapper(opened, job=job)
     try:
-        outcome = run_pass(
-            Mapper(opened, job=job), on_progress=lambda done: _heartbeat(job, worker, progress=done)
-        )
+        outcome = run_pass(mapper, on_progress=lambda done: _heartbeat(job, worker, progress=done))
     except SourceError as error:
         outcome = Outcome(errors=[file_error(str(error))], error_count=1)
     if not outcome.row_count and not outcome.error_count:
         outcome = Outcome(
             errors=[file_error(_("The file has column headers but no data row."))], error_count=1
         )
+    if outcome.unknowns:
+        status = ImportStatus.MAPPING
+    else:
+        status = ImportStatus.INVALID if outcome.error_count else ImportStatus.VALID
     _release(
         job,
         worker,
-        status=ImportStatus.INVALID if outcome.error_count else ImportStatus.VALID,
+        status=status,
         row_count=outcome.row_count,
         valid_count=outcome.valid_count,
         error_count=outcome.error_count,
         errors=outcome.errors,
+        unmapped=unmapped_of(mapper, outcome),
+        value_map=mapper.values.applied(),
         warnings=opened.warnings,
         existing_count=outcome.existing_count,
-        preview=preview_of(opened, outcome),
+        preview=preview_of(opened, outcome, mapper),
         progress=outcome.row_count,
         validated_at=timezone.now(),
+        area=covering_area(outcome),
     )
     _audit(
         job,
@@ -373,12 +380,26 @@ def _validate(job: ImportJob, *, worker: str, request=None, opened=None) -> None
         result=job.status,
         rows=job.row_count,
         errors=job.error_count,
+        to_map=len(job.unmapped),
     )
 
 
 def _refuse_commit(job, worker, outcome: Outcome, *, request=None, status=ImportStatus.INVALID) -> None:
     _release(job, worker, status=status, errors=outcome.errors, error_count=outcome.error_count)
     _audit(job, "commit", user=job.committed_by, request=request, result=job.status, errors=job.error_count)
+
+
+def _with_unknowns(outcome: Outcome) -> Outcome:
+    """At commit, a value without a mapping can only mean the file or the mappings changed since the
+    validation: an error of its row, never a silent guess."""
+    for unknown in outcome.unknowns.found.values():
+        outcome.add_error(
+            unknown.first_row,
+            unknown.column,
+            _("This value has no mapping any more: check the file again."),
+            unknown.value,
+        )
+    return outcome
 
 
 def _commit(job: ImportJob, *, worker: str, request=None) -> None:
@@ -388,7 +409,8 @@ def _commit(job: ImportJob, *, worker: str, request=None) -> None:
             job, worker, Outcome(errors=opened.errors, error_count=len(opened.errors)), request=request
         )
         return
-    mapper = Mapper(opened, job=job, domain_checks=False)
+    # The mappings the validation applied, not those of today: the commit writes what the preview showed.
+    mapper = Mapper(opened, job=job, domain_checks=False, value_map=job.value_map)
     actor = job.committed_by
     if job.row_count <= inline_max_rows():
         # Small job: validated again and written in one transaction, all or nothing.
@@ -396,8 +418,8 @@ def _commit(job: ImportJob, *, worker: str, request=None) -> None:
             outcome = run_pass(mapper, keep_items=True, count_existing=False)
         except SourceError as error:
             outcome = Outcome(errors=[file_error(str(error))], error_count=1)
-        if outcome.error_count:
-            _refuse_commit(job, worker, outcome, request=request)
+        if outcome.error_count or outcome.unknowns:
+            _refuse_commit(job, worker, _with_unknowns(outcome), request=request)
             return
         try:
             with transaction.atomic():
@@ -431,7 +453,8 @@ def _commit(job: ImportJob, *, worker: str, request=None) -> None:
                 items.append(item)
                 numbers.append(number)
         try:
-            if outcome.error_count:
+            if outcome.error_count or outcome.unknowns:
+                outcome = _with_unknowns(outcome)
                 raise CommitRefused([])
             with transaction.atomic():
                 created, unchanged, follow_up_ids = commit_items(

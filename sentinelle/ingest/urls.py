@@ -10,6 +10,7 @@ urlpatterns = [
     path("<uuid:public_id>/", views.job_detail, name="job-detail"),
     path("<uuid:public_id>/etat/", views.job_status, name="job-status"),
     path("<uuid:public_id>/importer/", views.job_commit, name="job-commit"),
+    path("<uuid:public_id>/correspondances/", views.job_map, name="job-map"),
     path("<uuid:public_id>/erreurs.csv", views.job_errors, name="job-errors"),
     path("modeles/<slug:kind>.<str:extension>", views.template_download, name="template"),
 ]

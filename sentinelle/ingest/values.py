@@ -28,6 +28,15 @@ class CellError(ValueError):
         self.message = message
 
 
+class UnknownCode(CellError):
+    """A cell whose value (or some of its values) is not in the column's code list: a partner's own word,
+    which the import's mapping step can map to a code instead of refusing the row."""
+
+    def __init__(self, message: str, values: list[str]):
+        super().__init__(message)
+        self.values = values
+
+
 def is_empty(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -132,28 +141,49 @@ class CodeList:
     def get(self, value) -> str | None:
         return self.lookup.get(normalise_text(shown(value)))
 
+    def _unknown(self, values: list[str]) -> UnknownCode:
+        listed = ", ".join(self.codes[:MAX_LISTED]) + (", …" if len(self.codes) > MAX_LISTED else "")
+        return UnknownCode(
+            _("“%(value)s” is not in the list; admitted codes: %(codes)s (see the Instructions sheet).")
+            % {"value": "; ".join(values), "codes": listed},
+            values,
+        )
+
     def parse(self, value) -> str:
         code = self.get(value)
         if code is None:
-            listed = ", ".join(self.codes[:MAX_LISTED]) + (", …" if len(self.codes) > MAX_LISTED else "")
-            raise CellError(
-                _("“%(value)s” is not in the list; admitted codes: %(codes)s (see the Instructions sheet).")
-                % {"value": shown(value), "codes": listed}
-            )
+            raise self._unknown([shown(value)])
         return code
 
+    def parts(self, text: str, known=None) -> list[str]:
+        """The values of a cell that may hold several: the whole cell when it is one value, else its
+        parts split on ; then | then , (a label may hold commas: "Propriété (vol, extorsion); Milice"),
+        or on spaces when every word is a code (Kobo's select_multiple writes "life integrity").
+        `known(part)` says whether a part is a value (by default: in the list)."""
+        known = known or (lambda part: self.get(part) is not None)
+        text = text.strip()
+        if known(text):
+            return [text]
+        for separator in (";", "|", ","):
+            if separator in text:
+                found = []
+                for piece in text.split(separator):
+                    if piece.strip():
+                        found.extend(self.parts(piece, known))
+                return found
+        words = text.split()
+        if len(words) > 1 and all(known(word) for word in words):
+            return words
+        return [text] if text else []
+
     def parse_many(self, value) -> list[str]:
-        """Several codes in one cell: separated by ; | , or spaces (Kobo's select_multiple)."""
-        whole = self.get(value)
-        if whole is not None:
-            return [whole]
-        text = shown(value)
-        for separator in (";", "|", ",", None):
-            parts = [part for part in (text.split(separator) if separator else text.split()) if part.strip()]
-            if len(parts) > 1 and all(self.get(part) for part in parts):
-                return list(dict.fromkeys(self.get(part) for part in parts))
-        parts = [part for part in re.split(r"[;|,]", text) if part.strip()] or [text]
-        return list(dict.fromkeys(self.parse(part) for part in parts))
+        """Several codes in one cell (see `parts`); UnknownCode names every part not in the list."""
+        parts = self.parts(shown(value))
+        codes = [self.get(part) for part in parts]
+        unknown = [part for part, code in zip(parts, codes, strict=True) if code is None]
+        if unknown:
+            raise self._unknown(list(dict.fromkeys(unknown)))
+        return list(dict.fromkeys(codes))
 
     def describe(self) -> Iterable[tuple[str, str]]:
         return [(str(code), str(label)) for code, label in self.choices.choices]

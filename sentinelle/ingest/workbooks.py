@@ -1,9 +1,11 @@
 """Files Sentinelle writes for imports: the templates (XLSX, CSV) and the list of a job's errors (CSV).
 
-A template is the kind's French headers, then the HXL hashtag row, then nothing: the data starts on row 3.
-The XLSX template adds an Instructions sheet (every column explained, every code list with its French
-labels), drop-down lists where a column takes one code, and a marker in the document properties that
-lets an import recognise a file made for another kind.
+A template is the kind's headers, then the HXL hashtag row, then nothing: the data starts on row 3.
+The XLSX template adds an Instructions sheet (every column explained, every code list with its labels),
+drop-down lists of labels where a column takes one code (the import reads a label or a code alike, case
+and accents ignored), and a marker in the document properties that lets an import recognise a file made
+for another kind. A template speaks one language: French by default, English for an English-speaking
+user (headers, lists, instructions); the import reads both.
 
 Text coming from users (an error quotes the cell it is about) is neutralised before it goes into a
 spreadsheet: a cell that starts with = + - @ would otherwise be run as a formula by Excel.
@@ -43,13 +45,19 @@ def _sheet_title(text: str) -> str:
 
 
 def template_rows(kind: ImportKind) -> tuple[list[str], list[str]]:
+    """The header row (in the active language) and the hashtag row."""
     columns = kind.template_columns()
-    return [column.french_label() for column in columns], [column.hxl for column in columns]
+    return [str(column.label) for column in columns], [column.hxl for column in columns]
 
 
-def template_csv(kind: ImportKind, rows: list[dict] | None = None) -> bytes:
+def template_language(language: str | None) -> str:
+    """French unless the user reads English (the only two languages of Sentinelle)."""
+    return "en" if (language or "").lower().startswith("en") else "fr"
+
+
+def template_csv(kind: ImportKind, rows: list[dict] | None = None, *, language: str = "fr") -> bytes:
     """The CSV template (UTF-8 with BOM and ";", as French Excel expects), optionally with data rows."""
-    with translation.override("fr"):
+    with translation.override(template_language(language)):
         headers, tags = template_rows(kind)
     keys = [column.key for column in kind.template_columns()]
     buffer = io.StringIO()
@@ -69,11 +77,11 @@ def _csv_cell(value) -> str:
     return str(value)
 
 
-def template_xlsx(kind: ImportKind, rows: list[dict] | None = None) -> bytes:
+def template_xlsx(kind: ImportKind, rows: list[dict] | None = None, *, language: str = "fr") -> bytes:
     """The XLSX template; with `rows`, a filled file (samples) written in streaming mode."""
     from openpyxl import Workbook
 
-    with translation.override("fr"):
+    with translation.override(template_language(language)):
         if rows is not None:
             workbook = Workbook(write_only=True)
             sheet = workbook.create_sheet(_sheet_title(str(kind.label)))
@@ -118,28 +126,30 @@ def _data_sheet(workbook, kind: ImportKind) -> None:
     last = VALIDATED_ROWS + 2
     for index, column in enumerate(kind.template_columns(), start=1):
         letter = get_column_letter(index)
-        sheet.column_dimensions[letter].width = max(12, min(40, len(column.french_label()) + 2))
+        label = str(column.label)
+        sheet.column_dimensions[letter].width = max(12, min(40, len(label) + 2))
         target = f"{letter}3:{letter}{last}"
         validation = None
         if column.type == CODE and column.codes is not None:
             list_column += 1
             list_letter = get_column_letter(list_column)
-            codes = column.codes.codes
-            lists.cell(row=1, column=list_column, value=column.french_label())
-            for row, code in enumerate(codes, start=2):
-                lists.cell(row=row, column=list_column, value=code)
+            # The labels, in the template's language: people choose words, the import finds the codes.
+            labels = [text for _code, text in column.codes.describe()]
+            lists.cell(row=1, column=list_column, value=label)
+            for row, text in enumerate(labels, start=2):
+                lists.cell(row=row, column=list_column, value=safe_cell(text))
             validation = DataValidation(
-                type="list", formula1=f"'{lists.title}'!${list_letter}$2:${list_letter}${len(codes) + 1}"
+                type="list", formula1=f"'{lists.title}'!${list_letter}$2:${list_letter}${len(labels) + 1}"
             )
         elif column.type == BOOL:
-            validation = DataValidation(type="list", formula1='"oui,non"')
+            validation = DataValidation(type="list", formula1=f'"{_("yes")},{_("no")}"')
         elif column.type == COUNT:
             validation = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0")
             validation.error = _("A whole number, 0 or more.")
         if validation is not None:
             validation.allow_blank = True
             validation.showErrorMessage = True
-            validation.errorTitle = column.french_label()
+            validation.errorTitle = label
             validation.error = validation.error or _(
                 "Choose a value of the list (see the Instructions sheet)."
             )
@@ -157,7 +167,10 @@ def _instructions_sheet(workbook, kind: ImportKind) -> None:
     for line in (
         _("One row per record, from row 3 of the first sheet. Keep rows 1 (headers) and 2 (HXL hashtags)."),
         _("Dates: 2024-03-31 or 31/03/2024. Places: P-code or name (accents and case do not matter)."),
-        _("Codes: the code or its French label, as listed below. Several codes in one cell: separate with ;"),
+        _(
+            "Codes: choose a label of the drop-down list, or write the code or the label (French or "
+            "English; case and accents do not matter). Several codes in one cell: separate them with ;"
+        ),
         _("Imported again, the same rows change nothing (same identifier, or same content)."),
         _("Never write a name, a telephone number or an address in a file meant to be shared."),
     ):
@@ -174,7 +187,7 @@ def _instructions_sheet(workbook, kind: ImportKind) -> None:
             required = _("one of the place columns")
         else:
             required = _("no")
-        sheet.append([column.french_label(), column.hxl, required, _type_label(column), str(column.help)])
+        sheet.append([str(column.label), column.hxl, required, _type_label(column), str(column.help)])
     sheet.append([])
     sheet.append([_("Code lists")])
     sheet[sheet.max_row][0].font = Font(bold=True, size=12)
@@ -184,7 +197,7 @@ def _instructions_sheet(workbook, kind: ImportKind) -> None:
             continue
         shown.add(column.choices)
         sheet.append([])
-        sheet.append([column.french_label()])
+        sheet.append([str(column.label)])
         sheet[sheet.max_row][0].font = bold
         sheet.append([_("Code"), _("Label")])
         for code, label in column.codes.describe():
@@ -194,16 +207,30 @@ def _instructions_sheet(workbook, kind: ImportKind) -> None:
 
 
 def errors_csv(job) -> bytes:
-    """The job's errors as CSV (row, column, message), neutralised against formula injection."""
+    """Every error the job kept (row, column, value of the cell, message), then the values waiting for a
+    mapping; neutralised against formula injection."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow([_("Row"), _("Column"), _("Message")])
+    writer.writerow([_("Row"), _("Column"), _("Value"), _("Message")])
     for error in job.errors:
         writer.writerow(
             [
                 error.get("row") or "",
                 safe_cell(error.get("column") or ""),
+                safe_cell(error.get("value") or ""),
                 safe_cell(error.get("message") or ""),
+            ]
+        )
+    for entry in getattr(job, "unmapped", None) or []:
+        writer.writerow(
+            [
+                entry.get("first_row") or "",
+                safe_cell(entry.get("header") or ""),
+                safe_cell(entry.get("value") or ""),
+                safe_cell(
+                    _("Not in the list: to map in Sentinelle (%(count)s rows).")
+                    % {"count": entry.get("rows")}
+                ),
             ]
         )
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")

@@ -14,6 +14,10 @@ incidents or victims of its other categories).
   and abduction once per child victim (by sex and age group), attacks on schools and hospitals and denial
   of access once per violation.
 - eo_casualties: explosive ordnance casualties, by outcome, sex, age group and device.
+
+GBV records (the GBV floor of core/datasets.py): an incident of category "gbv", with GBV details or with
+a grave violation of sexual violence against children, and every record of such an incident (its victims,
+violations, casualties). `gbv_incidents` is GBV as a whole.
 """
 
 from django.db.models import Count, DateField, F, Q, Sum
@@ -31,6 +35,7 @@ from sentinelle.monitoring.models import (
     GBVIncident,
     GraveViolation,
     Incident,
+    IncidentCategory,
     Verification,
     VictimCount,
     ViolationType,
@@ -58,6 +63,24 @@ def _month(date_path: str):
     return TruncMonth(date_path, output_field=DateField())
 
 
+def _gbv_incident(path: str) -> Q:
+    """The records of GBV incidents (category GBV, GBV details, or sexual violence against children), `path`
+    leading to the incident's id ("pk", "incident_id"...): subqueries, so that leaving them out never
+    multiplies or drops the other rows through a join."""
+    ids = (
+        IncidentCategory.objects.filter(category=Category.GBV).values("incident_id"),
+        GBVIncident.objects.values("incident_id"),
+        GraveViolation.objects.filter(type=ViolationType.SEXUAL_VIOLENCE).values("incident_id"),
+    )
+    gbv = Q()
+    for subquery in ids:
+        gbv |= Q(**{f"{path}__in": subquery})
+    return gbv
+
+
+GBV_CATEGORY = {"category": frozenset({Category.GBV.value})}
+
+
 def _incidents(filters):
     return (
         mrm.statistics_incidents(Incident.objects.all())
@@ -69,6 +92,7 @@ def _incidents(filters):
 register(
     Dataset(
         name="incidents",
+        perturbed=True,  # record keys: the cell key method (core/disclosure.py)
         label=_("Incidents"),
         perm=Perm.INCIDENT_VIEW,
         base=_incidents,
@@ -94,6 +118,8 @@ register(
             "status": "status",
             "organisation": "organisation__acronym",
         },
+        gbv_q=_gbv_incident("pk"),
+        gbv_codes=GBV_CATEGORY,
     )
 )
 
@@ -109,6 +135,7 @@ def _victims(filters):
 register(
     Dataset(
         name="victims",
+        perturbed=True,  # record keys: the cell key method (core/disclosure.py)
         label=_("Victims of incidents"),
         perm=Perm.INCIDENT_VIEW,
         base=_victims,
@@ -136,6 +163,8 @@ register(
             "category": "incident__category_links__category",
             "organisation": "incident__organisation__acronym",
         },
+        gbv_q=_gbv_incident("incident_id"),
+        gbv_codes=GBV_CATEGORY,
     )
 )
 
@@ -153,6 +182,7 @@ def _gbv(filters):
 register(
     Dataset(
         name="gbv_incidents",
+        perturbed=True,  # record keys: the cell key method (core/disclosure.py)
         label=_("GBV incidents (with consent to report)"),
         perm=Perm.INCIDENT_VIEW,
         base=_gbv,
@@ -178,6 +208,7 @@ register(
             "displacement_status": "displacement_status",
             "organisation": "incident__organisation__acronym",
         },
+        gbv=True,
     )
 )
 
@@ -202,6 +233,7 @@ def _mrm_count():
 register(
     Dataset(
         name="grave_violations",
+        perturbed=True,  # record keys: the cell key method (core/disclosure.py)
         label=_("Grave violations against children (MRM)"),
         perm=Perm.INCIDENT_VIEW,
         base=_violations,
@@ -233,6 +265,8 @@ register(
             "age_group": "victim_age_group",
             "organisation": "incident__organisation__acronym",
         },
+        gbv_q=_gbv_incident("incident_id"),  # sexual violence included
+        gbv_codes={"violation_type": frozenset({ViolationType.SEXUAL_VIOLENCE.value})},
     )
 )
 
@@ -246,6 +280,7 @@ def _casualties(filters):
 register(
     Dataset(
         name="eo_casualties",
+        perturbed=True,  # record keys: the cell key method (core/disclosure.py)
         label=_("Explosive ordnance casualties"),
         perm=Perm.INCIDENT_VIEW,
         base=_casualties,
@@ -273,5 +308,6 @@ register(
             "civilian": "civilian",
             "organisation": "accident__incident__organisation__acronym",
         },
+        gbv_q=_gbv_incident("accident__incident_id"),
     )
 )

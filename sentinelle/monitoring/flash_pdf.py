@@ -18,24 +18,51 @@ MAP_SIZE = 300
 
 
 def victims_table(figures: dict) -> dict:
-    """Rows by age group, columns by sex, with totals, from the draft's figures."""
-    by_sex_age = (figures.get("victims") or {}).get("by_sex_age") or {}
+    """Rows by age group, columns by sex, with totals: the readers' figures the draft keeps under
+    `published` (core/disclosure.py: "<5" for a small count, the others within 2), never the exact ones.
+    A draft written before the cell key method has none: its small counts read "<5"."""
+    exact = (figures.get("victims") or {}).get("by_sex_age") or {}
+    published = (figures.get("published") or {}).get("victims")
     sexes = list(Sex)
     rows = []
     for age in AgeGroup:
-        cells = [int(by_sex_age.get(sex.value, {}).get(age.value, 0)) for sex in sexes]
-        if any(cells):
-            rows.append({"label": age.label, "cells": cells, "total": sum(cells)})
-    totals = [sum(row["cells"][i] for row in rows) for i in range(len(sexes))]
+        counts = [int(exact.get(sex.value, {}).get(age.value, 0)) for sex in sexes]
+        if not any(counts):
+            continue
+        if published:
+            cells = [published["sex_age"].get(f"{sex.value}|{age.value}", "0") for sex in sexes]
+            total = published["ages"][age.value]
+        else:
+            cells, total = [_small(count) for count in counts], _small(sum(counts))
+        rows.append({"label": age.label, "cells": cells, "total": total})
     by_outcome = (figures.get("victims") or {}).get("by_outcome") or {}
+    if published:
+        totals = [published["sex"][sex.value] for sex in sexes]
+        total = published["total"]
+        outcomes = [
+            (o.label, published["outcomes"][o.value]) for o in Outcome if o.value in published["outcomes"]
+        ]
+        withheld = published["gbv"]
+    else:
+        sums = [sum(int(exact.get(sex.value, {}).get(age.value, 0)) for age in AgeGroup) for sex in sexes]
+        totals, total = [_small(n) for n in sums], _small(sum(sums))
+        outcomes = [(o.label, _small(by_outcome[o.value])) for o in Outcome if by_outcome.get(o.value)]
+        withheld = _small((figures.get("victims") or {}).get("withheld_gbv") or 0)
     return {
         "sexes": [sex.label for sex in sexes],
         "rows": rows,
         "totals": totals,
-        "total": sum(totals),
-        "outcomes": [(o.label, by_outcome.get(o.value, 0)) for o in Outcome if by_outcome.get(o.value)],
-        "withheld_gbv": (figures.get("victims") or {}).get("withheld_gbv") or 0,
+        "total": total,
+        "outcomes": outcomes,
+        "withheld_gbv": withheld if withheld not in ("", "0") else "",
     }
+
+
+def _small(count: int) -> str:
+    from sentinelle.core.disclosure import threshold_setting
+
+    threshold = threshold_setting()
+    return f"<{threshold}" if 0 < count < threshold else str(count)
 
 
 def area_map_svg(report: FlashReport) -> str:
@@ -45,8 +72,10 @@ def area_map_svg(report: FlashReport) -> str:
         return ""
     area = alert.area
     context = area.parent
+    # The places the draft's figures list (never the GBV incidents' places that the floor left out).
+    places = [place["pcode"] for place in (report.figures or {}).get("areas") or []]
     incident_areas = list(
-        AdminArea.objects.filter(pk__in=alert.incidents.values("area_id"))
+        AdminArea.objects.filter(version_id=area.version_id, pcode__in=places)
         .exclude(pk=area.pk)
         .only("geometry", "name_fr")
     )

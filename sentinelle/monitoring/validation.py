@@ -133,7 +133,7 @@ def _check_place(errors: _Errors, data: IncidentInput) -> None:
     settlement = data.settlement
     if settlement is not None:
         admin3 = settlement.admin3  # loaded with the settlement by the look-ups and imports
-        if settlement.version_id != area.version_id or not admin3.path.startswith(area.path):
+        if settlement.version_id != area.version_id or not area.contains(admin3):
             errors.add("settlement", gettext("This settlement is not in the area given."))
     if data.coordinates:
         try:

@@ -6,8 +6,13 @@ their trend against the previous month, grave violations, explosive ordnance), e
 population by status) and capacities and response (referrals made and completed, 4W activities and their
 coverage). Every figure comes from `core.datasets.aggregate` (the domains' counting rules apply: linked
 duplicates count once, GBV only with consent, MRM rules) and is frozen as a disclosure-controlled table
-(report_tables.py). The narrative of each section is prefilled with a factual sentence in French built
-from the published (protected) figures, never from exact small counts.
+(report_tables.py): each cell keeps its exact value and the reader's figure that core.disclosure gives it
+from its cell key (never the key). The narrative of each section is prefilled with a factual sentence in
+French built from the readers' (protected) figures, never from exact counts.
+
+The analysis is published: every figure is computed for the public audience, with whole months only,
+under the GBV floor of core/datasets.py (GBV records left out of a figure finer than the protocol's level,
+with a note under its table; a GBV-only figure there refused, shown "—" with the reason).
 """
 
 import datetime
@@ -20,9 +25,17 @@ from django.utils.translation import gettext as _
 from sentinelle.core import datasets
 from sentinelle.core.codes import AgeGroup, Sex
 from sentinelle.core.datasets import Filters
-from sentinelle.core.disclosure import Audience, coarsest_area_level, threshold_setting
+from sentinelle.core.disclosure import (
+    CELL_KEY,
+    Audience,
+    Cell,
+    add_keys,
+    coarsest_area_level,
+    threshold_setting,
+)
 from sentinelle.geography.models import AdminArea
 from sentinelle.reports.report_tables import (
+    KeyedCounts,
     figure_text,
     frozen_table,
     ordered_by_total,
@@ -81,23 +94,43 @@ class _Builder:
     def rows(self, name, *, group_by, measure=None, **kwargs):
         dataset = datasets.get(name)
         measure = measure or dataset.default_measure
-        return datasets.aggregate(name, measures=[measure], group_by=group_by, filters=self.filters(**kwargs))
+        try:
+            return datasets.aggregate(
+                name, measures=[measure], group_by=group_by, filters=self.filters(**kwargs)
+            )
+        except datasets.GBVFloorError:
+            return None
 
-    def counts(self, name, *, row, column=None, measure=None, column_value=None, **kwargs) -> dict:
+    def note(self, name, *group_by, **kwargs) -> str:
+        """What the GBV floor does to this figure, in words ("" when nothing)."""
+        dataset = datasets.get(name)
+        try:
+            floor = datasets.gbv_floor(dataset, group_by=group_by, filters=self.filters(**kwargs))
+        except datasets.GBVFloorError as error:
+            return str(error)
+        return datasets.gbv_withheld_note() if floor else ""
+
+    def counts(self, name, *, row, column=None, measure=None, column_value=None, **kwargs) -> KeyedCounts:
+        """{(row, column): count} with the cells' keys (core.disclosure's cell key method)."""
         dataset = datasets.get(name)
         measure = measure or dataset.default_measure
         group_by = [row] + ([column] if column else [])
         out: dict[tuple, int] = {}
-        for item in self.rows(name, group_by=group_by, measure=measure, **kwargs):
+        keys: dict[tuple, int] = {}
+        for item in self.rows(name, group_by=group_by, measure=measure, **kwargs) or []:
             key = (item[row], item[column] if column else (column_value or "value"))
             out[key] = out.get(key, 0) + int(item[measure] or 0)
-        return out
+            keys[key] = add_keys(keys.get(key, 0), item.get(CELL_KEY, 0))
+        return KeyedCounts(out, keys if dataset.perturbed else None)
 
-    def total(self, name, *, measure=None, **kwargs) -> int:
+    def total(self, name, *, measure=None, **kwargs) -> Cell | None:
+        """The total with its key, or None when the GBV floor refuses it (never a silent 0)."""
         dataset = datasets.get(name)
         measure = measure or dataset.default_measure
-        [row] = self.rows(name, group_by=[], measure=measure, **kwargs)
-        return int(row[measure] or 0)
+        rows = self.rows(name, group_by=[], measure=measure, **kwargs)
+        if rows is None:
+            return None
+        return Cell(int(rows[0][measure] or 0), rows[0].get(CELL_KEY) if dataset.perturbed else None)
 
     def labeller(self, name, dimension):
         dataset = datasets.get(name)
@@ -122,6 +155,7 @@ class _Builder:
     def table(
         self, counts, *, key, title, row_label, rows=None, columns=None, row_labels, column_labels, **kwargs
     ):
+        # kwargs may hold `note` (what the GBV floor did): shown under the table.
         rows = rows if rows is not None else ordered_by_total(counts)
         columns = columns if columns is not None else present([], counts, axis=1)
         return frozen_table(
@@ -137,8 +171,10 @@ class _Builder:
             **kwargs,
         )
 
-    def figure(self, value, label):
-        return single_figure(value, label=label, threshold=self.threshold)
+    def figure(self, cell: Cell | None, label):
+        if cell is None:  # refused by the GBV floor: "—", never a 0
+            return {"label": label, "cell": None}
+        return single_figure(cell, label=label, threshold=self.threshold)
 
     def text(self, figure) -> str:
         return figure_text(figure, audience=Audience.PUBLIC, threshold=self.threshold)
@@ -170,6 +206,7 @@ def _services_table(b) -> dict | None:
     counts: dict[tuple, int] = {}
     for service_type in service_list(user=b.user, area=b.area).values_list("service_type", flat=True):
         counts[(service_type, "services")] = counts.get((service_type, "services"), 0) + 1
+    counts = KeyedCounts(counts, None)  # facilities, not people: exact
     labels = dict(ServiceType.choices)
     return frozen_table(
         counts,
@@ -224,7 +261,7 @@ def _monthly_figures(b: _Builder) -> dict:
     previous = b.counts("incidents", row="category", column_value="previous", start=prev_start, end=prev_end)
     incidents_now = b.total("incidents")
     incidents_before = b.total("incidents", start=prev_start, end=prev_end)
-    by_category = {**current, **previous}
+    by_category = current.merged(previous)
     category_rows = list(dict.fromkeys(ordered_by_total(current) + ordered_by_total(previous)))
     trend_labels = {"previous": _("Previous month"), "current": month}
     violations = b.counts("grave_violations", row="violation_type", column="sex")
@@ -241,6 +278,7 @@ def _monthly_figures(b: _Builder) -> dict:
             b.table(
                 by_category,
                 key="incidents_by_category",
+                note=b.note("incidents", "category"),
                 title=_("Incidents by category, against the previous month"),
                 row_label=_("Category"),
                 rows=category_rows,
@@ -253,6 +291,7 @@ def _monthly_figures(b: _Builder) -> dict:
             b.table(
                 by_area,
                 key="incidents_by_area",
+                note=b.note("incidents", area_dim),
                 title=_("Incidents by area"),
                 row_label=area_title,
                 row_labels=b.area_label,
@@ -261,6 +300,7 @@ def _monthly_figures(b: _Builder) -> dict:
             b.table(
                 violations,
                 key="grave_violations",
+                note=b.note("grave_violations", "violation_type", "sex"),
                 title=_("Grave violations against children (MRM counting rules)"),
                 row_label=_("Violation"),
                 columns=present(sex_codes, violations, axis=1),
@@ -270,6 +310,7 @@ def _monthly_figures(b: _Builder) -> dict:
             b.table(
                 casualties,
                 key="eo_casualties",
+                note=b.note("eo_casualties", "outcome", "sex"),
                 title=_("Explosive ordnance casualties"),
                 row_label=_("Outcome"),
                 columns=present(sex_codes, casualties, axis=1),
@@ -309,6 +350,7 @@ def _monthly_figures(b: _Builder) -> dict:
             b.table(
                 victims,
                 key="victims_by_age_sex",
+                note=b.note("victims", "age_group", "sex"),
                 title=_("Victims by age group and sex"),
                 row_label=_("Age group"),
                 rows=present(AgeGroup.values, victims, axis=0),
@@ -319,6 +361,7 @@ def _monthly_figures(b: _Builder) -> dict:
             b.table(
                 outcomes,
                 key="victims_by_outcome",
+                note=b.note("victims", "outcome"),
                 title=_("Victims by outcome"),
                 row_label=_("Outcome"),
                 row_labels=b.labeller("victims", "outcome"),
@@ -327,6 +370,7 @@ def _monthly_figures(b: _Builder) -> dict:
             b.table(
                 gbv_types,
                 key="gbv_by_type",
+                note=b.note("gbv_incidents", "gbv_type"),
                 title=_("GBV incidents by type (consent to report only)"),
                 row_label=_("GBV type"),
                 row_labels=b.labeller("gbv_incidents", "gbv_type"),
@@ -335,6 +379,7 @@ def _monthly_figures(b: _Builder) -> dict:
             b.table(
                 gbv_areas,
                 key="gbv_by_area",
+                note=b.note("gbv_incidents", gbv_area_dim),
                 title=_("GBV incidents by area (no finer than the sharing protocol allows)"),
                 row_label=str(datasets.AREA_DIMENSION_LABELS[gbv_area_dim]),
                 row_labels=b.area_label,
@@ -357,6 +402,8 @@ def _monthly_figures(b: _Builder) -> dict:
         "%(victims)s victims were counted in %(month)s; %(gbv)s GBV incidents were reported with the "
         "survivor's consent."
     ) % {"victims": b.text(effects["figures"][0]), "month": month, "gbv": b.text(effects["figures"][1])}
+    if gbv_refused := b.note("gbv_incidents"):
+        effects["narrative"] += " " + gbv_refused
 
     # --- Capacities and response ------------------------------------------------------------------
     referrals = b.counts("referrals", row="service_type", column_value="sent")
@@ -365,15 +412,16 @@ def _monthly_figures(b: _Builder) -> dict:
     coverage = b.counts("activities", row=area_dim, measure="people_reached")
     capacities = {
         "figures": [
-            b.figure(sum(referrals.values()), _("Referrals made")),
-            b.figure(sum(completed.values()), _("Referrals completed")),
+            b.figure(referrals.total(), _("Referrals made")),
+            b.figure(completed.total(), _("Referrals completed")),
             b.figure(b.total("activities", measure="count"), _("Activities (validated 4W)")),
             b.figure(b.total("activities", measure="people_reached"), _("People reached")),
         ],
         "tables": [
             b.table(
-                {**referrals, **completed},
+                referrals.merged(completed),
                 key="referrals_by_service",
+                note=b.note("referrals", "service_type"),
                 title=_("Referrals made and completed, by type of service"),
                 row_label=_("Type of service"),
                 rows=ordered_by_total(referrals),

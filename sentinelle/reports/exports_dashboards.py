@@ -1,7 +1,10 @@
 """A dashboard table as XLSX or CSV, each with an HXL hashtag row under the headers.
 
-The file holds what the page showed the same user: exact numbers for analysts (small cells marked
-"3*"), the disclosed text ("<5") for everyone else. Text is neutralised against formula injection.
+The file holds what the page showed the same user: for readers the protected figures ("<5" for a small
+count, the others perturbed by up to 2), for analysts the exact ones, marked "3*" or "12†" where a reader
+sees something else. The figure's disclosure note is in the XLSX's "About" sheet and on the CSV's first
+line, above the headers (the view also sends the X-Sentinelle-Disclosure header). Text is neutralised
+against formula injection.
 """
 
 import csv
@@ -11,7 +14,7 @@ import io
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
-from sentinelle.core.disclosure import TOTAL
+from sentinelle.core.disclosure import TOTAL, Status
 from sentinelle.core.spreadsheets import safe_cell
 from sentinelle.reports.dashboards.tables import Figure, Shown
 
@@ -28,9 +31,9 @@ def _code(code) -> str:
 
 
 def _value(cell: Shown):
-    """The number of a cell that is not suppressed; the shown text of a small cell ("<5", or "3*" marked
-    for analysts); a ratio as a number."""
-    if cell.value is not None and not cell.suppressed:
+    """The number a reader gets (a ratio as a number too), or the shown text: "<5", or an analyst's
+    marked figure ("3*", "12†")."""
+    if cell.value is not None and cell.status == Status.EXACT:
         return cell.value
     return cell.text
 
@@ -48,6 +51,9 @@ def figure_csv(figure: Figure) -> bytes:
     headers, tags, rows = table_lines(figure)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
+    if figure.disclosure:
+        # Above the headers: HXL tools read the row over the hashtag row as the headers and skip the rest.
+        writer.writerow([safe_cell(figure.disclosure)])
     writer.writerow([safe_cell(h) for h in headers])
     writer.writerow(tags)
     for row in rows:
@@ -66,7 +72,7 @@ def figure_xlsx(figure: Figure, *, description: list[str]) -> bytes:
         sheet.append([safe_cell(value) for value in row])
     about = workbook.create_sheet(_("About")[:31])
     about.append([safe_cell(figure.title)])
-    for line in [*description, *figure.notes]:
+    for line in [*description, *figure.notes, *([figure.disclosure] if figure.disclosure else [])]:
         about.append([safe_cell(str(line))])
     buffer = io.BytesIO()
     workbook.save(buffer)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from sentinelle.accounts.selectors import organisation_list
 from sentinelle.core import datasets
 from sentinelle.core.codes import PopulationStatus
+from sentinelle.core.permissions import Perm, has_perm
 from sentinelle.geography.selectors import AreaLookupError, area_resolve
 
 PERIODS = [
@@ -21,6 +22,9 @@ PERIODS = [
     ("custom", _("Dates given")),
 ]
 DEFAULT_PERIOD = "last_12_months"
+# Readers' figures cover calendar months, quarters or years (core.disclosure.reader_period): twelve
+# rolling months would be widened to two years, so their page opens on this year.
+READER_DEFAULT_PERIOD = "this_year"
 
 
 class DateInput(forms.DateInput):
@@ -81,7 +85,9 @@ class DashboardFilterForm(forms.Form):
     def __init__(self, *args, user, fixed_area=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fixed_area = fixed_area
-        self.fields["period"].initial = DEFAULT_PERIOD
+        exact = has_perm(user, Perm.STATS_EXACT)
+        self.default_period = DEFAULT_PERIOD if exact else READER_DEFAULT_PERIOD
+        self.fields["period"].initial = self.default_period
         self.fields["category"].choices = _category_choices()
         self.fields["organisation"].queryset = organisation_list(user=user).only("pk", "acronym", "name")
         if fixed_area is not None:
@@ -102,8 +108,8 @@ class DashboardFilterForm(forms.Form):
         if cleaned.get("date_from") or cleaned.get("date_to"):
             cleaned["period"] = "custom"
         else:
-            period = cleaned.get("period") or DEFAULT_PERIOD
-            period = DEFAULT_PERIOD if period == "custom" else period
+            period = cleaned.get("period") or self.default_period
+            period = self.default_period if period == "custom" else period
             cleaned["period"] = period
             cleaned["date_from"], cleaned["date_to"] = period_dates(period, timezone.localdate())
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
@@ -116,7 +122,7 @@ class DashboardFilterForm(forms.Form):
         if self.is_bound and self.is_valid():
             data = self.cleaned_data
         else:
-            start, end = period_dates(DEFAULT_PERIOD, timezone.localdate())
+            start, end = period_dates(self.default_period, timezone.localdate())
             data = {"date_from": start, "date_to": end}
         return {
             "date_from": data.get("date_from"),

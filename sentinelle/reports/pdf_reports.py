@@ -1,19 +1,21 @@
 """What a report shows (HTML page and PDF alike), and its PDF (WeasyPrint, the site language).
 
 Everything is drawn from the version's frozen figures and narrative, for an audience: the published
-version always for the public ("<5"), a draft with exact figures marked for analysts. Charts and maps
-are the same server-side SVG on the page and in the PDF.
+version always for the public (the readers' protected figures, "<5" for a small count), a draft with
+exact figures marked for analysts ("3*", "12†"). Charts and maps are the same server-side SVG on the page
+and in the PDF; every report says once what its figures are (core.disclosure.audience_note).
 """
 
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from sentinelle.core.disclosure import Audience
+from sentinelle.core.disclosure import Audience, audience_note
 from sentinelle.geography.maps import choropleth_map
 from sentinelle.geography.models import CodVersion
 from sentinelle.reports.models import Report, ReportKind, ReportVersion
 from sentinelle.reports.report_tables import display_table, figure_text, is_hidden, shown, table_chart
+from sentinelle.reports.report_tables import drawn as drawn_value
 
 TEMPLATE = "reports/reports/report_pdf.html"
 MAP_WIDTH = 360
@@ -27,7 +29,8 @@ def _map(table: dict, level: int, report: Report, *, audience: Audience, thresho
             continue
         cell = row["total"]
         hidden = is_hidden(cell) and audience == Audience.PUBLIC
-        values[row["code"]] = 1 if hidden and cell[0] else cell[0]
+        # The public's shade is its figure; a small count's the lightest, whatever its size.
+        values[row["code"]] = 1 if hidden and cell[0] else drawn_value(cell, audience=audience)
         texts[row["code"]] = shown(cell, audience=audience, threshold=threshold)
     if not any(values.values()):
         return None
@@ -154,6 +157,7 @@ def report_context(report: Report, version: ReportVersion, *, audience: Audience
         "threshold": threshold,
         "generated_at": timezone.localtime(),
         "monthly": report.kind == ReportKind.MONTHLY_ANALYSIS,
+        "disclosure": audience_note(audience, threshold),
     }
     if report.kind == ReportKind.MONTHLY_ANALYSIS:
         context["sections"] = _monthly_sections(

@@ -3,8 +3,13 @@
 For the quarter: the programme's presentation (lead, partners, donors), then one section per outcome
 with each indicator's value against its target, achievement and traffic light (the activities app's
 rules: selectors/results.py), and the women / men split where the indicator declares a disaggregation
-by sex. Counts go through disclosure control (a small count of women shows "<5", with complementary
-suppression in the indicator's row); percentages are not counts and are shown as computed.
+by sex. Counts go through disclosure control (core/disclosure.py): a count from 1 to 4 reads "<5", the
+others are perturbed by up to 2 from their cell keys (a computed count: its records' keys, read from the
+same aggregate as the value; a count entered by hand: a key derived under the key ring's secret from the
+indicator, the period and the sex), and the frozen cell keeps the exact value beside the reader's figure.
+Percentages are not counts and are shown as computed. The report is published: indicators are computed
+for the public audience, under the GBV floor of core/datasets.py (an indicator over GBV records only below
+the protocol's level reads "—"; one that leaves GBV records out there says so in its section).
 """
 
 import datetime
@@ -14,7 +19,7 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from sentinelle.activities.computations import Evaluator
+from sentinelle.activities.computations import VALUE, Evaluator
 from sentinelle.activities.models import IndicatorSource, IndicatorUnit, NodeLevel, ResultsFramework
 from sentinelle.activities.selectors.results import (
     achievement,
@@ -27,7 +32,9 @@ from sentinelle.activities.selectors.results import (
     traffic_light,
     year_period,
 )
-from sentinelle.core.disclosure import protect, threshold_setting
+from sentinelle.core import datasets
+from sentinelle.core.disclosure import CELL_KEY, Cell, secret_key, threshold_setting
+from sentinelle.reports.report_tables import frozen
 
 SEXES = ("f", "m")
 
@@ -71,11 +78,41 @@ def _sex_values(indicator, evaluator: Evaluator, start, end) -> dict | None:
             sex: manual_value(indicator, entries, start, end, disaggregation={"sex": sex}) for sex in SEXES
         }
         return values if any(value is not None for value in values.values()) else None
+    if evaluator.floor_refuses(indicator.computation, group_by=("sex",)):
+        return None
     rows = evaluator.evaluate(indicator.computation, date_from=start, date_to=end, group_by=("sex",))
     return {sex: rows.get((sex,), Decimal(0)) for sex in SEXES}
 
 
-def _indicator_figures(result, sex_values: dict | None, threshold: int) -> dict:
+def _cell_keys(indicator, evaluator: Evaluator, start, end, group_by=()) -> dict[tuple, int | None]:
+    """The cell keys of a count indicator's value for the period ({(): key}, or by sex): from the records
+    of a computed count (the aggregate its value came from, cached), or derived from the indicator for a
+    value entered by hand; None for a count of a source's own aggregates (exact)."""
+    if indicator.source == IndicatorSource.MANUAL:
+        if group_by:
+            return {(sex,): secret_key(indicator.public_id, start, end, sex) for sex in SEXES}
+        return {(): secret_key(indicator.public_id, start, end)}
+    computation = indicator.computation or {}
+    if computation.get("kind", VALUE) != VALUE:
+        return {}
+    dataset = datasets.get(computation["dataset"])
+    if not dataset.perturbed:
+        return {(): None} if not group_by else {(sex,): None for sex in SEXES}
+    # The filters the evaluator computed the value with (read only): the same records, hence the same keys.
+    filters = evaluator._part_filters(computation, computation.get("context") or {}, start, end)
+    if filters is None:
+        return {}
+    rows = datasets.aggregate(
+        dataset.name,
+        measures=[computation.get("measure") or dataset.default_measure],
+        group_by=list(group_by),
+        filters=filters,
+        exact=evaluator.scope.exact,
+    )
+    return {tuple(row[dim] for dim in group_by): row.get(CELL_KEY, 0) for row in rows}
+
+
+def _indicator_figures(result, sex_values: dict | None, threshold: int, keys: dict, sex_keys: dict) -> dict:
     indicator = result.indicator
     percentage = indicator.unit == IndicatorUnit.PERCENTAGE
     value = result.value
@@ -97,32 +134,31 @@ def _indicator_figures(result, sex_values: dict | None, threshold: int) -> dict:
                 for sex in SEXES
             }
         return entry
-    counts = {(indicator.code, "total"): int(value)}
-    if sex_values:
-        women, men = (int(sex_values[sex] or 0) for sex in SEXES)
-        counts = {
-            (indicator.code, "f"): women,
-            (indicator.code, "m"): men,
-            (indicator.code, "other"): max(0, int(value) - women - men),
-        }
-    table = protect(
-        counts, rows=[indicator.code], columns=sorted({c for _r, c in counts}), threshold=threshold
-    )
-    total = table.row_total(indicator.code)
-    entry["value"] = [total.value, str(total.suppression)]
+    total = Cell(int(value), keys.get((), 0))
+    entry["value"] = frozen(total, threshold)
     if sex_values:
         entry["sex"] = {
-            sex: [table.cell(indicator.code, sex).value, str(table.cell(indicator.code, sex).suppression)]
-            for sex in SEXES
+            sex: frozen(Cell(int(sex_values[sex] or 0), sex_keys.get((sex,), 0)), threshold) for sex in SEXES
         }
-    # Achievement would give a hidden count back from the target: it is withheld with the count.
-    entry["percent_hidden"] = total.suppressed
+    # Achievement would give a small count back from the target: it is withheld with the count. A
+    # perturbed count's achievement is computed from the reader's figure.
+    published = total.published(threshold)
+    entry["percent_hidden"] = published is None
+    if published is not None and published != total.value:
+        entry["percent"], entry["light"] = _achievement_of(published, result.target)
     return entry
+
+
+def _achievement_of(value, target) -> tuple[str | None, str]:
+    """The achievement (text) and traffic light of a readers' figure against its target."""
+    percent = achievement(Decimal(value), target)
+    return (None if percent is None else f"{percent:.0f} %"), traffic_light(percent)
 
 
 def _year_to_date(indicator, evaluator, start, end, threshold: int, same=None) -> dict | None:
     """Without a target for the quarter: the value since 1 January against the year's target."""
-    result = same or indicator_result(indicator, evaluator, datetime.date(start.year, 1, 1), end)
+    year_start = datetime.date(start.year, 1, 1)
+    result = same or indicator_result(indicator, evaluator, year_start, end)
     year_target = target_for(indicator, list(indicator.targets.all()), *year_period(start.year))
     if year_target is None:
         return None
@@ -133,9 +169,13 @@ def _year_to_date(indicator, evaluator, start, end, threshold: int, same=None) -
         entry["value"] = [None if result.value is None else _number(result.value) + " %", ""]
         entry["percent_hidden"] = False
     else:
-        cell = protect({("x", "x"): int(result.value)}, threshold=threshold).cell("x", "x")
-        entry["value"] = [cell.value, str(cell.suppression)]
-        entry["percent_hidden"] = cell.suppressed
+        keys = _cell_keys(indicator, evaluator, year_start, end)
+        cell = Cell(int(result.value), keys.get((), 0))
+        entry["value"] = frozen(cell, threshold)
+        published = cell.published(threshold)
+        entry["percent_hidden"] = published is None
+        if published is not None and published != cell.value:
+            entry["percent"], entry["light"] = _achievement_of(published, year_target)
     return entry
 
 
@@ -165,8 +205,21 @@ def _quarterly_figures(framework, start, end) -> dict:
             continue
         for result in row.results:
             indicator = result.indicator
-            figures = _indicator_figures(result, _sex_values(indicator, evaluator, start, end), threshold)
+            sex_values = _sex_values(indicator, evaluator, start, end)
+            counted = indicator.unit != IndicatorUnit.PERCENTAGE and result.value is not None
+            keys = _cell_keys(indicator, evaluator, start, end) if counted else {}
+            sex_keys = (
+                _cell_keys(indicator, evaluator, start, end, ("sex",)) if counted and sex_values else {}
+            )
+            figures = _indicator_figures(result, sex_values, threshold, keys, sex_keys)
             figures["result"] = row.node.code
+            note = (
+                evaluator.floor_note(indicator.computation)
+                if indicator.source != IndicatorSource.MANUAL
+                else ""
+            )
+            if note:
+                current.setdefault("notes", []).append(f"{indicator.code} : {note}")
             if result.target is None and start.month != 1:
                 figures["annual"] = _year_to_date(indicator, evaluator, start, end, threshold)
             elif result.target is None:
@@ -189,7 +242,7 @@ def _quarterly_figures(framework, start, end) -> dict:
             }
         )
     for section in sections:
-        section["narrative"] = _outcome_sentence(section, threshold)
+        section["narrative"] = "\n".join([_outcome_sentence(section, threshold), *section.get("notes", [])])
     return {
         "kind": "programme_quarterly",
         "threshold": threshold,

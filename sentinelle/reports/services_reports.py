@@ -6,19 +6,20 @@ lead organisation's (its manager) or the IMO's.
 
 import datetime
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sentinelle.core.audit import audit_record
-from sentinelle.core.models import AuditAction, AuditOutcome
+from sentinelle.core.models import AuditAction
 from sentinelle.core.permissions import (
-    ROLE_PERMISSIONS,
     Perm,
     ensure,
-    memberships_of,
+    home_organisation,
+    may_act_for,
     organisations_in_scope,
+    refuse,
 )
 from sentinelle.reports import analysis, quarterly
 from sentinelle.reports.models import Report, ReportKind, ReportStatus, ReportVersion
@@ -26,33 +27,16 @@ from sentinelle.reports.models import Report, ReportKind, ReportStatus, ReportVe
 MAX_NARRATIVE = 20_000
 
 
-def _deny(actor, request, detail: dict):
-    audit_record(
-        action=AuditAction.DENIED,
-        outcome=AuditOutcome.DENIED,
-        user=actor,
-        object_type="reports.report",
-        request=request,
-        detail={"perm": str(Perm.REPORT_EDIT), **detail},
-    )
-    raise PermissionDenied
-
-
 def author_organisation(actor, *, kind: str, framework=None):
     """The organisation a new report is written for, or None when the actor may not write it."""
-    scope = organisations_in_scope(actor, Perm.REPORT_EDIT)
     if kind == ReportKind.MONTHLY_ANALYSIS:
-        if scope is not None:
+        # The cluster's analysis: written by those whose grant reaches every organisation.
+        if organisations_in_scope(actor, Perm.REPORT_EDIT) is not None:
             return None
-        membership = next(
-            (m for m in memberships_of(actor) if Perm.REPORT_EDIT in ROLE_PERMISSIONS[m.role]), None
-        )
-        return membership.organisation if membership else None
+        return home_organisation(actor, Perm.REPORT_EDIT)
     programme = framework.programme if framework is not None else None
     owner = programme.lead_organisation if programme is not None else framework.owner_organisation
-    if scope is None or owner.pk in scope:
-        return owner
-    return None
+    return owner if may_act_for(actor, Perm.REPORT_EDIT, organisation=owner) else None
 
 
 def _figures(kind, *, start, end, area, framework, actor):
@@ -95,7 +79,7 @@ def report_generate(
         raise ValidationError(_("The end of the period is before its start."))
     organisation = author_organisation(actor, kind=kind, framework=framework)
     if organisation is None:
-        _deny(actor, request, {"kind": kind})
+        refuse(actor, Perm.REPORT_EDIT, object_type="reports.report", request=request, detail={"kind": kind})
     existing = (
         Report.objects.filter(
             kind=kind,

@@ -1,6 +1,8 @@
 """Dashboard pages and their table downloads. Everyone with Perm.DASHBOARD_VIEW reads them: the figures
-are aggregates computed by core.datasets and passed through disclosure control (exact with small cells
-marked only for Perm.STATS_EXACT). The filters are the query string, shared by every figure and link."""
+are aggregates computed by core.datasets and passed through disclosure control (exact, marked where a
+reader sees something else, only for Perm.STATS_EXACT). The filters are the query string, shared by every
+figure and link. Readers' pages and downloads count against the same daily throttle as the statistics
+API (core.disclosure.STATS_THROTTLE): the cell key method resists subtraction, not unlimited averaging."""
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
@@ -10,8 +12,10 @@ from django.utils.translation import gettext as _
 from sentinelle.core import datasets
 from sentinelle.core.audit import audit_record
 from sentinelle.core.codes import PopulationStatus
-from sentinelle.core.models import AuditAction
-from sentinelle.core.permissions import Perm, require_perm
+from sentinelle.core.disclosure import STATS_THROTTLE, audience_note, disclosure_header
+from sentinelle.core.models import AuditAction, AuditOutcome
+from sentinelle.core.permissions import Perm, has_perm, require_perm
+from sentinelle.core.throttles import TooManyAttempts, throttle_take
 from sentinelle.geography.selectors import area_get_by_pcode
 from sentinelle.reports.dashboards.figures import FIGURES
 from sentinelle.reports.dashboards.pages import PAGES
@@ -55,23 +59,33 @@ def describe(scope: DashboardScope) -> list[str]:
     if scope.population_status:
         label = dict(PopulationStatus.choices).get(scope.population_status, scope.population_status)
         lines.append(_("Population status: %(code)s") % {"code": label})
-    if scope.is_analyst:
-        lines.append(
-            _("Exact figures: cells under %(threshold)s are marked * and must not be published.")
-            % {"threshold": scope.threshold}
-        )
-    else:
-        lines.append(
-            _(
-                "Cells under %(threshold)s are shown as <%(threshold)s; cells marked x are hidden so that "
-                "totals cannot reveal a small cell."
-            )
-            % {"threshold": scope.threshold}
-        )
+    lines.append(audience_note(scope.audience, scope.threshold))
+    if not scope.is_analyst:
+        lines.append(_("Periods are calendar months, quarters or years: other dates are widened to them."))
     return lines
 
 
+def _throttled(request) -> HttpResponse | None:
+    """Readers' dashboards count against their daily figures throttle: 429 once it is spent."""
+    if has_perm(request.user, Perm.STATS_EXACT):
+        return None
+    try:
+        throttle_take(
+            [(STATS_THROTTLE, str(request.user.pk))], request=request, user=request.user, channel="dashboards"
+        )
+    except TooManyAttempts as refusal:
+        message = _("Too many requests. Wait %(seconds)s seconds, then try again.") % {
+            "seconds": refusal.retry_after
+        }
+        response = HttpResponse(message, status=429, content_type="text/plain; charset=utf-8")
+        response["Retry-After"] = str(refusal.retry_after)
+        return response
+    return None
+
+
 def _render(request, page_name: str, *, fixed_area=None):
+    if refusal := _throttled(request):
+        return refusal
     page = PAGES[page_name]
     form, scope = _scope(request, fixed_area=fixed_area)
     figures = [FIGURES[key](scope) for key in page.figures]
@@ -151,8 +165,23 @@ def export(request, key: str, fmt: str):
     """One figure's table under the same filters, as the user saw it; audited (counts, never content)."""
     if key not in FIGURES or fmt not in FORMATS:
         raise Http404(_("Not found."))
+    if refusal := _throttled(request):
+        return refusal
     _form, scope = _scope(request)
     figure = FIGURES[key](scope)
+    if figure.refused:
+        # A figure this audience may not see (the GBV floor): no file, the reason instead. Not a
+        # permission refusal (the user may export): an export that disclosure control refused.
+        audit_record(
+            action=AuditAction.EXPORT,
+            outcome=AuditOutcome.DENIED,
+            user=request.user,
+            request=request,
+            object_type="reports.dashboard",
+            object_id=key,
+            detail={"format": fmt, "reason": "gbv_floor"},
+        )
+        return HttpResponse(figure.refused, status=400, content_type="text/plain; charset=utf-8")
     if fmt == "csv":
         content, content_type = figure_csv(figure), CSV_CONTENT_TYPE
     else:
@@ -166,6 +195,8 @@ def export(request, key: str, fmt: str):
         detail={"format": fmt, "rows": len(figure.table.rows), "exact": scope.is_analyst},
     )
     response = HttpResponse(content, content_type=content_type)
+    if figure.disclosure:
+        response["X-Sentinelle-Disclosure"] = disclosure_header(scope.threshold, exact=scope.is_analyst)
     suffix = scope.date_to.isoformat() if scope.date_to else "all"
     response["Content-Disposition"] = f'attachment; filename="sentinelle-{key}-{suffix}.{fmt}"'
     return response

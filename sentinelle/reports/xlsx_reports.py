@@ -1,13 +1,17 @@
 """The XLSX annex of a report: one sheet per table, with the same disclosure-controlled figures as the
-PDF ("<5" as text for the public); every text cell that a spreadsheet could read as a formula is quoted."""
+PDF ("<5" as text for the public, the readers' protected numbers as numbers), the disclosure note on the
+summary sheet and under every protected table; every text cell that a spreadsheet could read as a
+formula is quoted."""
 
 import io
 import re
 
+from django.conf import settings
+from django.utils import translation
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from sentinelle.core.disclosure import Audience
+from sentinelle.core.disclosure import Audience, audience_note
 from sentinelle.core.spreadsheets import safe_cell
 from sentinelle.reports.models import Report, ReportKind, ReportVersion
 from sentinelle.reports.pdf_reports import report_context
@@ -41,6 +45,9 @@ def _write(sheet, rows):
 
 def report_xlsx(report: Report, version: ReportVersion, *, audience: Audience) -> bytes:
     context = report_context(report, version, audience=audience)
+    with translation.override(settings.LANGUAGE_CODE):
+        # What the figures are (protected for the public, exact and marked for analysts), in French.
+        disclosure = audience_note(audience, context["threshold"])
     workbook = Workbook()
     summary = workbook.active
     summary.title = "Rapport"
@@ -52,6 +59,7 @@ def report_xlsx(report: Report, version: ReportVersion, *, audience: Audience) -
             ["Période", f"{report.period_start:%d/%m/%Y} – {report.period_end:%d/%m/%Y}"],
             ["Organisation", report.organisation.acronym],
             ["Statut", "Brouillon" if context["is_draft"] else "Publié"],
+            ["Chiffres", disclosure],
             [],
         ],
     )
@@ -79,6 +87,10 @@ def report_xlsx(report: Report, version: ReportVersion, *, audience: Audience) -
                         sheet,
                         [["Total", *table["totals"]] + ([table["grand"]] if table["row_totals"] else [])],
                     )
+                if table.get("note"):
+                    _write(sheet, [[], [table["note"]]])
+                if table.get("protected"):
+                    _write(sheet, [[], [disclosure]])
     else:
         _write(summary, [[context["overview"]], []])
         sheet = workbook.create_sheet(_sheet_title("Indicateurs", used))

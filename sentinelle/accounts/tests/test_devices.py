@@ -80,7 +80,7 @@ def test_a_verified_secret_skips_argon2_until_revoked(monitor, monkeypatch):
     assert devices.device_authenticate(identifier="monitor", secret=secret) is None
 
 
-def test_a_verified_secret_does_not_open_a_locked_or_inactive_account(monitor):
+def test_a_verified_secret_does_not_open_an_inactive_account(monitor):
     _credential, secret = devices.device_credential_create(actor=monitor, label="Tablette")
     assert devices.device_authenticate(identifier="monitor", secret=secret) == monitor
     monitor.is_active = False

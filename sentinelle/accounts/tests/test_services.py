@@ -5,12 +5,13 @@ import time_machine
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import RequestFactory
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from sentinelle.accounts import services
 from sentinelle.accounts.models import Membership, Organisation, User
 from sentinelle.accounts.tests.factories import TEST_PASSWORD
 from sentinelle.core.models import AuditAction, AuditEntry, AuditOutcome, Role
+from sentinelle.core.throttles import Rate, TooManyAttempts
 
 pytestmark = pytest.mark.django_db
 
@@ -37,26 +38,21 @@ def test_sign_in_by_username_or_email_case_insensitive(manager):
     assert entry.user == manager and entry.ip == "10.1.2.3"
 
 
-def test_failed_sign_ins_lock_the_account_then_it_unlocks_by_itself(manager, settings):
-    threshold = settings.SENTINELLE["LOCKOUT_THRESHOLD"]
-    for _ in range(threshold):
-        result = services.user_sign_in(request=_request(), identifier="manager", password="wrong")
-        assert result.user is None
-    manager.refresh_from_db()
-    assert manager.is_locked()
-    # Even the right password is refused while locked, and the refusal is audited.
-    with translation.override("en"):
-        locked = services.user_sign_in(request=_request(), identifier="manager", password=TEST_PASSWORD)
-    assert locked.user is None and "locked" in locked.error
-    assert AuditEntry.objects.filter(action=AuditAction.LOCKED_OUT).exists()
-    assert AuditEntry.objects.filter(action=AuditAction.LOGIN_FAILED).count() == threshold
-    with time_machine.travel(timezone.now() + timedelta(minutes=settings.SENTINELLE["LOCKOUT_MINUTES"] + 1)):
-        assert (
-            services.user_sign_in(request=_request(), identifier="manager", password=TEST_PASSWORD).user
-            == manager
-        )
-    manager.refresh_from_db()
-    assert manager.failed_logins == 0 and manager.locked_until is None
+def test_failed_sign_ins_pause_the_username_then_it_opens_by_itself(manager, settings):
+    """Replaces the account lock-out: the username's throttle refuses, even the right password, without
+    locking the account itself; the wait passes and the right password signs in."""
+    limit = Rate.parse(settings.SENTINELLE["THROTTLES"]["signin.username"]).limit
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        for _ in range(limit):
+            result = services.user_sign_in(request=_request(), identifier="manager", password="wrong")
+            assert result.user is None
+        with pytest.raises(TooManyAttempts) as refused:
+            services.user_sign_in(request=_request(), identifier="manager", password=TEST_PASSWORD)
+        assert AuditEntry.objects.filter(action=AuditAction.LOGIN_FAILED).count() == limit
+        assert AuditEntry.objects.filter(action=AuditAction.DENIED, object_id="signin.username").count() == 1
+        traveller.shift(timedelta(seconds=refused.value.retry_after))
+        result = services.user_sign_in(request=_request(), identifier="manager", password=TEST_PASSWORD)
+    assert result.user == manager
 
 
 def test_unknown_account_gets_the_same_message_as_a_wrong_password(manager):

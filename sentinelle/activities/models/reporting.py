@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sentinelle.core.codes import AgeGroup, PopulationStatus, Sex
 from sentinelle.core.models import BaseModel
+from sentinelle.core.record_keys import record_key_field
 
 from .codes import ActivityStatus, ActivityType, ParticipantCategory, PeriodStatus, ReportStatus
 from .programmes import Project
@@ -110,6 +111,9 @@ class Activity(BaseModel):
     # Imports use it to recognise a line already received (idempotent re-import).
     source_key = models.CharField(max_length=64, blank=True, db_index=True)
 
+    # The cell key method (core/record_keys.py): secret, drawn by the database.
+    record_key = record_key_field()
+
     class Meta:
         ordering = ["start_date", "pk"]
         verbose_name = _("activity")
@@ -177,6 +181,9 @@ class TrainingParticipants(models.Model):
     category = models.CharField(_("category"), max_length=24, choices=ParticipantCategory.choices)
     sex = models.CharField(_("sex"), max_length=8, choices=Sex.choices)
     count = models.PositiveIntegerField(_("number"))
+
+    # The cell key method (core/record_keys.py): secret, drawn by the database.
+    record_key = record_key_field()
 
     class Meta:
         verbose_name = _("training participants")

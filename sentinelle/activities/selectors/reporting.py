@@ -26,11 +26,10 @@ from sentinelle.activities.models import (
 )
 from sentinelle.core.codes import CHILD_AGE_GROUPS, AgeGroup, PopulationStatus, Sex
 from sentinelle.core.permissions import (
-    ROLE_PERMISSIONS,
     Perm,
     get_object_for_user,
     has_perm,
-    memberships_of,
+    organisations_for,
     scope_queryset,
 )
 from sentinelle.geography.models import AdminLevel
@@ -45,7 +44,7 @@ _HEAVY_AREA = [
 
 def member_organisations(user, perm: Perm = Perm.ACTIVITY_VIEW) -> set[int]:
     """Organisations the user belongs to with `perm` (global grants do not make one a member)."""
-    return {m.organisation_id for m in memberships_of(user) if perm in ROLE_PERMISSIONS[m.role]}
+    return {organisation.pk for organisation in organisations_for(user, perm)}
 
 
 def _not_someone_elses_draft(user, prefix: str = "") -> Q:
@@ -166,12 +165,7 @@ def activity_details(activity: Activity) -> dict:
 
 def entry_organisations(user) -> list:
     """Organisations the user may report activities for, from their memberships."""
-    seen, organisations = set(), []
-    for membership in memberships_of(user):
-        if Perm.ACTIVITY_EDIT in ROLE_PERMISSIONS[membership.role] and membership.organisation_id not in seen:
-            seen.add(membership.organisation_id)
-            organisations.append(membership.organisation)
-    return sorted(organisations, key=lambda o: o.acronym)
+    return sorted(organisations_for(user, Perm.ACTIVITY_EDIT), key=lambda o: o.acronym)
 
 
 def entry_projects(organisations) -> QuerySet:

@@ -248,14 +248,15 @@ def indicator_result(indicator: Indicator, evaluator: Evaluator, start, end, *, 
 
 
 def framework_results(
-    framework: ResultsFramework, *, start, end, area=None
+    framework: ResultsFramework, *, start, end, area=None, exact: bool = False
 ) -> tuple[list[NodeRow], Evaluator]:
-    """The tree (objective > outcome > output) in display order, each node with its indicators' results."""
+    """The tree (objective > outcome > output) in display order, each node with its indicators' results;
+    `exact` for the analysts only (otherwise the GBV floor of core/datasets.py applies)."""
     nodes = list(ResultNode.objects.filter(framework=framework, is_archived=False).order_by("order", "code"))
     indicators = list(
         _prefetched_indicators(Indicator.objects.filter(framework=framework)).order_by("order", "code")
     )
-    evaluator = Evaluator(Scope(area=area, programme=programme_of(framework)))
+    evaluator = Evaluator(Scope(area=area, programme=programme_of(framework), exact=exact))
     by_node = defaultdict(list)
     for indicator in indicators:
         by_node[indicator.node_id].append(indicator_result(indicator, evaluator, start, end, area=area))
@@ -298,7 +299,7 @@ def _light_row(label, value, target=None):
     }
 
 
-def indicator_report(indicator: Indicator, *, year: int, area=None) -> IndicatorReport:
+def indicator_report(indicator: Indicator, *, year: int, area=None, exact: bool = False) -> IndicatorReport:
     framework = indicator.framework
     indicator = (
         _prefetched_indicators(Indicator.objects.filter(pk=indicator.pk))
@@ -307,7 +308,7 @@ def indicator_report(indicator: Indicator, *, year: int, area=None) -> Indicator
     )
     targets = list(indicator.targets.all())
     entries = list(indicator.values.all())
-    evaluator = Evaluator(Scope(area=area, programme=programme_of(framework)))
+    evaluator = Evaluator(Scope(area=area, programme=programme_of(framework), exact=exact))
     years = [year_period(y) for y in framework_years(framework)]
     quarters = quarter_periods(year)
     if indicator.source == IndicatorSource.MANUAL:

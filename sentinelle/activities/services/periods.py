@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 
 from sentinelle.activities.models import PeriodStatus, ReportingPeriod, ReportStatus
 from sentinelle.core.audit import audit_record
-from sentinelle.core.models import AuditAction, AuditOutcome
-from sentinelle.core.permissions import Perm, ensure
+from sentinelle.core.models import AuditAction
+from sentinelle.core.permissions import Perm, ensure, refuse
 
 __all__ = [
     "fourw_publish",
@@ -57,18 +57,15 @@ def period_get_or_create(month: datetime.date) -> ReportingPeriod:
 
 def refuse_locked(actor, *, obj, action: str, request=None, message: str | None = None):
     """Audit a refused write on a locked month (or a closed report) and raise its French message."""
-    audit_record(
-        action=AuditAction.DENIED,
-        outcome=AuditOutcome.DENIED,
-        user=actor,
+    refuse(
+        actor,
+        message=message
+        or _("The period %(month)s is locked: only an administrator can reopen it.")
+        % {"month": month_label(obj.month if isinstance(obj, ReportingPeriod) else obj.period.month)},
+        exception=ValidationError,
         obj=obj,
         request=request,
         detail={"action": action, "reason": "period_locked" if message is None else "report_closed"},
-    )
-    raise ValidationError(
-        message
-        or _("The period %(month)s is locked: only an administrator can reopen it.")
-        % {"month": month_label(obj.month if isinstance(obj, ReportingPeriod) else obj.period.month)}
     )
 
 

@@ -10,21 +10,20 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from sentinelle.accounts.models import Organisation
 from sentinelle.activities.models import Currency, Programme, Project
 from sentinelle.core.audit import audit_record
-from sentinelle.core.models import AuditAction, AuditOutcome
-from sentinelle.core.permissions import Perm, ensure, organisations_in_scope
+from sentinelle.core.models import AuditAction
+from sentinelle.core.permissions import Perm, ensure
 from sentinelle.geography.models import AdminArea
 
 __all__ = [
     "ProgrammeInput",
     "ProjectInput",
-    "can_manage_for",
     "programme_create",
     "programme_update",
     "project_create",
@@ -61,25 +60,18 @@ class ProjectInput:
     areas: list[AdminArea] = field(default_factory=list)
 
 
-def can_manage_for(user, organisation: Organisation | None) -> bool:
-    """May the user keep the programmes (projects) of `organisation`?"""
-    organisations = organisations_in_scope(user, Perm.PROGRAMME_MANAGE)
-    return organisations is None or (organisation is not None and organisation.pk in organisations)
-
-
 def _require(actor, organisation, *, obj=None, object_type: str, request=None, action: str) -> None:
-    if can_manage_for(actor, organisation):
-        return
-    audit_record(
-        action=AuditAction.DENIED,
-        outcome=AuditOutcome.DENIED,
-        user=actor,
-        obj=obj,
-        object_type="" if obj is not None else object_type,
+    """The actor keeps the programmes of `organisation` (and `obj` when given)."""
+    ensure(
+        actor,
+        Perm.PROGRAMME_MANAGE,
+        obj,
+        organisation=organisation,
         request=request,
-        detail={"perm": str(Perm.PROGRAMME_MANAGE), "action": action},
+        message=_("You may not manage the programmes of this organisation."),
+        object_type=object_type,
+        detail={"action": action},
     )
-    raise PermissionDenied(_("You may not manage the programmes of this organisation."))
 
 
 def _common_errors(data, model, instance) -> dict[str, list[str]]:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -39,14 +39,8 @@ from sentinelle.activities.models import (
 )
 from sentinelle.core.audit import audit_record
 from sentinelle.core.codes import AgeGroup, PopulationStatus, Sex
-from sentinelle.core.models import AuditAction, AuditOutcome
-from sentinelle.core.permissions import (
-    ROLE_PERMISSIONS,
-    Perm,
-    ensure,
-    is_global,
-    memberships_of,
-)
+from sentinelle.core.models import AuditAction
+from sentinelle.core.permissions import Perm, audit_refusal, ensure
 from sentinelle.geography.models import AdminArea, AdminLevel
 
 from .periods import (
@@ -73,7 +67,6 @@ __all__ = [
     "activity_report_submit",
     "activity_report_validate",
     "activity_update",
-    "can_edit_activities",
     "fourw_publish",
     "month_of",
     "period_get_or_create",
@@ -169,37 +162,19 @@ class ImportOutcome:
 # --- Who may report ---------------------------------------------------------------------------
 
 
-def can_edit_activities(user, organisation, area: AdminArea | None = None) -> bool:
-    """May the user record activities of `organisation` (in `area` when given)?"""
-    for membership in memberships_of(user):
-        if Perm.ACTIVITY_EDIT not in ROLE_PERMISSIONS[membership.role]:
-            continue
-        areas = list(membership.areas.all())
-        if (
-            not is_global(membership.role, Perm.ACTIVITY_EDIT)
-            and membership.organisation_id != organisation.pk
-        ):
-            continue
-        if area is None or not areas:
-            return True
-        if any(area.version_id == a.version_id and area.path.startswith(a.path) for a in areas):
-            return True
-    return False
-
-
 def _require_edit(actor, organisation, area, *, obj=None, request=None, action: str) -> None:
-    if organisation is not None and can_edit_activities(actor, organisation, area):
-        return
-    audit_record(
-        action=AuditAction.DENIED,
-        outcome=AuditOutcome.DENIED,
-        user=actor,
-        obj=obj,
-        object_type="" if obj is not None else "activities.activity",
+    """The actor records activities of `organisation` in `area` (and may change `obj` when given)."""
+    ensure(
+        actor,
+        Perm.ACTIVITY_EDIT,
+        obj,
+        organisation=organisation,
+        area=area,
         request=request,
-        detail={"perm": str(Perm.ACTIVITY_EDIT), "action": action},
+        message=_("You may not record activities of this organisation in this area."),
+        object_type="activities.activity",
+        detail={"action": action},
     )
-    raise PermissionDenied(_("You may not record activities of this organisation in this area."))
 
 
 def report_get_or_create(*, organisation, month: datetime.date) -> ActivityReport:
@@ -410,8 +385,7 @@ def activity_import_many(*, actor, organisation, rows: list[ActivityInput], requ
     """
     errors: dict[str, list[str]] = {}
     for data in rows:
-        if not can_edit_activities(actor, organisation, data.area):
-            _require_edit(actor, None, None, request=request, action="import")
+        _require_edit(actor, organisation, data.area, request=request, action="import")
     keys = [data.source_key for data in rows if data.source_key]
     known = set(
         Activity.objects.filter(
@@ -447,10 +421,8 @@ def activity_import_many(*, actor, organisation, rows: list[ActivityInput], requ
             if key != "start_date" or f"{index}.start_date" not in errors:
                 errors.setdefault(f"{index}.{key}", []).extend(messages)
     if errors:
-        audit_record(
-            action=AuditAction.DENIED,
-            outcome=AuditOutcome.DENIED,
-            user=actor,
+        audit_refusal(
+            actor,
             organisation=organisation,
             object_type="activities.activity",
             request=request,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -29,8 +29,8 @@ from sentinelle.activities.models import (
     ResultsFramework,
 )
 from sentinelle.core.audit import audit_record
-from sentinelle.core.models import AuditAction, AuditOutcome
-from sentinelle.core.permissions import Perm, ensure, organisations_in_scope
+from sentinelle.core.models import AuditAction
+from sentinelle.core.permissions import Perm, ensure
 
 FRAMEWORK_FIELDS = (
     "code",
@@ -62,22 +62,16 @@ PARENT_LEVEL = {
 }
 
 
-def can_edit_for(user, organisation) -> bool:
-    """May the user keep this organisation's results frameworks (before one exists)?"""
-    organisations = organisations_in_scope(user, Perm.INDICATOR_EDIT)
-    return organisation is not None and (organisations is None or organisation.pk in organisations)
-
-
-def _refuse_owner(actor, organisation, *, request=None) -> None:
-    audit_record(
-        action=AuditAction.DENIED,
-        outcome=AuditOutcome.DENIED,
-        user=actor,
-        object_type="activities.resultsframework",
+def _require_owner(actor, organisation, *, request=None) -> None:
+    """The actor keeps the results frameworks of `organisation` (before one exists, or moving one)."""
+    ensure(
+        actor,
+        Perm.INDICATOR_EDIT,
+        organisation=organisation,
         request=request,
-        detail={"perm": str(Perm.INDICATOR_EDIT), "owner": getattr(organisation, "acronym", "")},
+        message=_("You may not edit the results frameworks of this organisation."),
+        object_type="activities.resultsframework",
     )
-    raise PermissionDenied(_("You may not edit the results frameworks of this organisation."))
 
 
 def _changed(obj, values: dict) -> list[str]:
@@ -125,8 +119,7 @@ def _framework_errors(values: dict, *, instance=None) -> dict:
 
 
 def framework_create(*, actor, request=None, **values) -> ResultsFramework:
-    if not can_edit_for(actor, values.get("owner_organisation")):
-        _refuse_owner(actor, values.get("owner_organisation"), request=request)
+    _require_owner(actor, values.get("owner_organisation"), request=request)
     values = {name: values.get(name) for name in FRAMEWORK_FIELDS}
     values["description"] = values["description"] or ""
     errors = _framework_errors(values)
@@ -148,10 +141,8 @@ def framework_update(*, actor, framework: ResultsFramework, request=None, **valu
     ensure(actor, Perm.INDICATOR_EDIT, framework, request=request)
     values = {name: values.get(name, getattr(framework, name)) for name in FRAMEWORK_FIELDS}
     values["description"] = values["description"] or ""
-    if values["owner_organisation"] != framework.owner_organisation and not can_edit_for(
-        actor, values["owner_organisation"]
-    ):
-        _refuse_owner(actor, values["owner_organisation"], request=request)
+    if values["owner_organisation"] != framework.owner_organisation:
+        _require_owner(actor, values["owner_organisation"], request=request)
     errors = _framework_errors(values, instance=framework)
     if errors:
         raise ValidationError(errors)

@@ -67,7 +67,8 @@ def _period(request, framework):
 def framework_detail(request, public_id):
     framework = selectors.framework_get(user=request.user, public_id=public_id, request=request)
     form, start, end, area = _period(request, framework)
-    rows, _evaluator = selectors.framework_results(framework, start=start, end=end, area=area)
+    exact = has_perm(request.user, Perm.STATS_EXACT)
+    rows, _evaluator = selectors.framework_results(framework, start=start, end=end, area=area, exact=exact)
     context = {
         "framework": framework,
         "form": form,
@@ -91,7 +92,9 @@ def indicator_detail(request, public_id):
     data = getattr(form, "cleaned_data", {})
     year = data.get("year") or min(max(timezone.localdate().year, framework.start_date.year), years[-1])
     area = data.get("area")
-    report = selectors.indicator_report(indicator, year=year, area=area)
+    report = selectors.indicator_report(
+        indicator, year=year, area=area, exact=has_perm(request.user, Perm.STATS_EXACT)
+    )
     can_edit = has_perm(request.user, Perm.INDICATOR_EDIT, indicator)
     context = {
         "indicator": report.indicator,

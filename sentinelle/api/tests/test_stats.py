@@ -1,5 +1,7 @@
 """/api/v1/stats/: every dataset and dimension answers; readers get only protected figures (JSON, CSV and
-HXL, validated with libhxl); analysts get exact figures with small cells flagged; bad requests say why."""
+HXL, validated with libhxl: "<5" for a small count, the others within 2 of the exact one, said in
+`disclosure` and a header); analysts get exact figures flagged where a reader sees something else; bad
+requests say why."""
 
 import csv
 import io
@@ -73,7 +75,13 @@ def test_every_dataset_answers_for_each_dimension_and_measure(api, imo, figures)
         for dimension in dataset.all_dimensions():
             data = _ok(client.get(f"{URL}{dataset.name}/", {"group_by": dimension, "measure": measures}))
             for row in data["rows"]:
-                assert set(row) == {dimension, f"{dimension}_label", *dataset.measures, "suppressed"}
+                assert set(row) == {
+                    dimension,
+                    f"{dimension}_label",
+                    *dataset.measures,
+                    "suppressed",
+                    "perturbed",
+                }
             # Rows add up to the total, whatever the dimension (except multi-valued ones like categories).
             if dimension != "category":
                 for measure in dataset.measures:
@@ -88,11 +96,13 @@ def test_hand_counted_figures_for_the_analyst(api, imo, figures):
     data = _ok(api(imo).get(f"{URL}incidents/", {"group_by": "admin1,category"}))
     assert data["exact"] is True
     cells = {(row["admin1"], row["category"]): (row["count"], row["suppressed"]) for row in data["rows"]}
+    # Exact, flagged where a reader reads "<5" (no complementary cells any more).
     assert cells == {
-        ("ML05", "life"): (7, True),  # complementary: would reveal Ségou's 2 by subtraction
+        ("ML05", "life"): (7, False),
         ("ML04", "life"): (2, True),
-        ("ML04", "property"): (6, True),
+        ("ML04", "property"): (6, False),
     }
+    assert data["disclosure"]["exact"] is True and "*" in data["disclosure"]["note"]
     labels = {row["admin1"]: row["admin1_label"] for row in data["rows"]}
     assert labels == {"ML05": "Mopti", "ML04": "Ségou"}
     assert data["total"] == {"count": 15}
@@ -122,15 +132,23 @@ def test_a_reader_never_sees_a_cell_under_the_threshold_in_json(api, reader, fig
     assert data["exact"] is False
     values = {(row["admin1"], row["category"]): row["count"] for row in data["rows"]}
     assert values[("ML04", "life")] == "<5"
-    # Complementary suppression: the other cells of its row and column are hidden too.
-    assert values[("ML05", "life")] == "<5" and values[("ML04", "property")] == "<5"
-    assert all("suppressed" not in row for row in data["rows"])
+    # No complementary suppression: the cells of 5 or more are shown, within 2 of the exact count.
+    assert abs(values[("ML05", "life")] - 7) <= 2 and abs(values[("ML04", "property")] - 6) <= 2
+    assert all(
+        "suppressed" not in row and "perturbed" not in row and "_key" not in row for row in data["rows"]
+    )
     for row in data["rows"]:
         assert not (isinstance(row["count"], int) and 0 < row["count"] < 5)
-    # One dimension: 7 and 8 are safe.
+    # The total is a cell of its own, always shown.
+    assert abs(data["total"]["count"] - 15) <= 2
+    assert data["disclosure"]["method"] == "cell_key" and data["disclosure"]["max_perturbation"] == 2
+    assert data["disclosure"]["note"]
     by_region = _ok(client.get(f"{URL}incidents/", {"group_by": "admin1"}))
-    assert {row["admin1"]: row["count"] for row in by_region["rows"]} == {"ML05": 7, "ML04": 8}
-    # A filter that isolates a small count: the total itself is hidden.
+    regions = {row["admin1"]: row["count"] for row in by_region["rows"]}
+    assert abs(regions["ML05"] - 7) <= 2 and abs(regions["ML04"] - 8) <= 2
+    # The same records read the same in every table: Mopti's incidents are all "life".
+    assert regions["ML05"] == values[("ML05", "life")]
+    # A filter that isolates a small count: the total itself reads "<5".
     small = _ok(client.get(f"{URL}incidents/", {"area": "ML04", "category": "life"}))
     assert small["total"] == {"count": "<5"} and small["rows"] == [{"count": "<5"}]
 
@@ -140,6 +158,7 @@ def test_a_reader_never_sees_a_cell_under_the_threshold_in_csv_and_hxl(api, read
     response = api(reader).get(f"{URL}incidents/", {"group_by": "admin1,category", "format": fmt})
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
+    assert response["X-Sentinelle-Disclosure"] == "cell-key; small=<5; max-perturbation=2"
     assert "attachment" in response["Content-Disposition"]
     text = response.content.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
@@ -173,6 +192,7 @@ def test_hxl_answers_are_valid_hxl(api, reader, imo, figures):
         "#adm1+name",
         "#event+num",
         "#meta+suppressed",
+        "#meta+perturbed",
     ]
     assert sorted(row.get("#event+num") for row in analyst) == ["7", "8"]
 
@@ -203,9 +223,8 @@ def test_gbv_figures_stop_at_the_protocols_level_for_non_analysts(api, reader, i
     for _ in range(6):
         make_incident(actor=monitor, area=cercle, status="submitted", data=gbv_incident_input(cercle))
     client = api(reader)
-    assert _ok(client.get(f"{URL}gbv_incidents/", {"group_by": "admin1"}))["rows"] == [
-        {"admin1": "ML05", "admin1_label": "Mopti", "count": 6}
-    ]
+    [row] = _ok(client.get(f"{URL}gbv_incidents/", {"group_by": "admin1"}))["rows"]
+    assert (row["admin1"], row["admin1_label"]) == ("ML05", "Mopti") and abs(row["count"] - 6) <= 2
     for level in ("admin2", "admin3"):
         response = client.get(f"{URL}gbv_incidents/", {"group_by": level}, **EN)
         assert response.status_code == 400
@@ -213,8 +232,8 @@ def test_gbv_figures_stop_at_the_protocols_level_for_non_analysts(api, reader, i
     response = client.get(f"{URL}gbv_incidents/", {"area": cercle.pcode}, **EN)
     assert response.status_code == 400
     # Analysts see the cercles.
-    rows = _ok(api(imo).get(f"{URL}gbv_incidents/", {"group_by": "admin2"}))["rows"]
-    assert rows == [{"admin2": cercle.pcode, "admin2_label": cercle.name_fr, "count": 6, "suppressed": False}]
+    [row] = _ok(api(imo).get(f"{URL}gbv_incidents/", {"group_by": "admin2"}))["rows"]
+    assert (row["admin2"], row["count"], row["suppressed"]) == (cercle.pcode, 6, False)
 
 
 def test_gbv_level_follows_the_setting(api, reader, settings):
@@ -308,27 +327,34 @@ def test_sums_are_protected_too_for_every_dataset_a_reader_asks(api, reader, imo
 
 
 @pytest.mark.parametrize(
-    ("params", "refused"),
+    ("params", "outcome"),
     [
-        ({"group_by": "admin2,category"}, True),  # GBV rows per cercle
-        ({"group_by": "admin3", "category": "gbv"}, True),
-        ({"group_by": "category", "area": "ML0501"}, True),
-        ({"group_by": "admin2"}, False),
-        ({"group_by": "admin2", "category": "life"}, False),
-        ({"group_by": "admin1,category"}, False),
+        ({"group_by": "admin2,category"}, "withheld"),  # GBV rows per cercle: left out, not refused
+        ({"group_by": "admin3", "category": "gbv"}, "refused"),
+        ({"group_by": "category", "area": "ML0501"}, "withheld"),
+        ({"group_by": "admin2"}, "withheld"),
+        ({"group_by": "admin2", "category": "life"}, "withheld"),
+        ({"group_by": "admin1,category"}, "all"),
     ],
 )
-def test_gbv_rows_of_other_datasets_stop_at_the_protocols_level(api, reader, imo, figures, params, refused):
+def test_gbv_rows_of_other_datasets_stop_at_the_protocols_level(api, reader, imo, figures, params, outcome):
     for name in ("incidents", "victims"):
         response = api(reader).get(f"{URL}{name}/", params, **EN)
-        assert response.status_code == (400 if refused else 200), (name, response.content)
-        if refused:
+        assert response.status_code == (400 if outcome == "refused" else 200), (name, response.content)
+        if outcome == "refused":
             assert "GBV figures" in response.json()["detail"]
-        assert api(imo).get(f"{URL}{name}/", params).status_code == 200
+        else:
+            data = response.json()
+            assert data["gbv_withheld"] is (outcome == "withheld")
+            assert bool(data["notes"]) is (outcome == "withheld")
+            assert all(row.get("category") != "gbv" for row in data["rows"]) or outcome == "all"
+        exact = api(imo).get(f"{URL}{name}/", params)
+        assert exact.status_code == 200 and exact.json()["gbv_withheld"] is False
 
 
 def test_gbv_cases_and_referrals_stop_at_the_protocols_level(api, reader):
     for name in ("cases", "referrals"):
         assert api(reader).get(f"{URL}{name}/", {"group_by": "admin2", "case_type": "gbv"}).status_code == 400
-        assert api(reader).get(f"{URL}{name}/", {"group_by": "admin2,case_type"}).status_code == 400
+        by_type = _ok(api(reader).get(f"{URL}{name}/", {"group_by": "admin2,case_type"}))
+        assert by_type["gbv_withheld"] is True
         assert api(reader).get(f"{URL}{name}/", {"group_by": "admin2", "case_type": "ipa"}).status_code == 200

@@ -1,5 +1,6 @@
 """Case management models, split by sub-domain; import them from here."""
 
+from .access import CaseAccessRequest
 from .cases import (
     Approval,
     Assessment,
@@ -39,6 +40,7 @@ __all__ = [
     "Assistance",
     "BreakGlassAccess",
     "Case",
+    "CaseAccessRequest",
     "CaseNote",
     "CasePlan",
     "CasePlanAction",

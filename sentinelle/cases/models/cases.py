@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sentinelle.core.fields import EncryptedTextField
 from sentinelle.core.models import BaseModel
+from sentinelle.core.record_keys import record_key_field
 
 from .codes import ApprovalKind, ApprovalStatus, CaseStatus, CaseType, ClosureReason, RiskLevel, TaskKind
 from .persons import Person
@@ -56,6 +57,9 @@ class Case(BaseModel):
         _("reason for closure"), max_length=16, choices=ClosureReason.choices, blank=True
     )
     closure_note = EncryptedTextField(_("closure note"), blank=True)
+
+    # The cell key method (core/record_keys.py): secret, drawn by the database.
+    record_key = record_key_field()
 
     class Meta:
         ordering = ["-opened_on", "-id"]

@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from sentinelle.core.models import BaseModel
+from sentinelle.core.record_keys import record_key_field
 
 from .cases import Case
 from .codes import ConsentGivenBy, ConsentPurpose, ReferralStatus, Urgency
@@ -73,6 +74,9 @@ class Referral(BaseModel):
     handled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+
+    # The cell key method (core/record_keys.py): secret, drawn by the database.
+    record_key = record_key_field()
 
     class Meta:
         ordering = ["-created_at"]

@@ -22,6 +22,7 @@ from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySe
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from sentinelle.cases.models import (
     Approval,
@@ -43,19 +44,24 @@ from sentinelle.cases.models import (
     Task,
     Transfer,
 )
-from sentinelle.core.audit import audit_record
-from sentinelle.core.models import AuditAction, AuditEntry, AuditOutcome
+from sentinelle.core.crypto import keyed_hash
+from sentinelle.core.models import AuditAction, AuditEntry
 from sentinelle.core.permissions import (
     Perm,
+    audit_refusal,
     get_object_for_user,
     has_perm,
+    is_member_for,
     organisations_in_scope,
+    refuse,
     scope_queryset,
 )
 
 __all__ = [
     "CaseFilters",
+    "break_glass_miss",
     "case_file",
+    "case_for_break_glass",
     "case_get",
     "case_list",
     "case_overdue_actions",
@@ -352,7 +358,7 @@ def case_file(*, user, case: Case) -> dict:
 def case_who_saw(*, user, case: Case) -> list[dict]:
     """Who opened this case or its person's record, and who broke the glass to do it (newest first)."""
     if not has_perm(user, Perm.CASE_VIEW, case):
-        raise Http404
+        refuse(user, Perm.CASE_VIEW, message=gettext("Not found."), exception=Http404, obj=case)
     ids = [str(case.public_id), str(case.person.public_id)]
     return list(
         AuditEntry.objects.filter(
@@ -526,20 +532,52 @@ def case_consents(case: Case) -> QuerySet:
 def case_for_break_glass(*, user, case_number: str, request=None) -> Case | None:
     """The case a manager asks to open by break-the-glass, found by its (random) number.
 
-    Deliberately outside the user's scope: that is what breaking the glass is for. Only holders of
-    Perm.BREAK_GLASS look it up; the access itself is granted, audited and notified by
-    services.case_team.break_glass_open. An unknown number is audited as a refusal, so that guessing is seen.
+    Break-the-glass stays inside the organisation that holds the case (design §6): only a case of an
+    organisation where the user holds Perm.BREAK_GLASS through a membership of their own is found; within
+    it, the glass is broken to reach the case outside the user's areas. Another organisation's case is
+    answered exactly as an unknown number (None, and the same audit entry in the user's organisation's
+    log); across organisations, access is requested (services/case_access.py). The access itself is
+    granted, audited and notified by services.case_team.break_glass_open.
     """
     if not has_perm(user, Perm.BREAK_GLASS):
         return None
-    case = Case.objects.select_related("organisation").filter(case_number=case_number.strip().upper()).first()
-    if case is None:
-        audit_record(
-            action=AuditAction.DENIED,
-            outcome=AuditOutcome.DENIED,
-            user=user,
-            object_type="cases.case",
-            request=request,
-            detail={"perm": str(Perm.BREAK_GLASS), "reason": "unknown_case_number"},
-        )
+    number = (case_number or "").strip().upper()
+    case = Case.objects.select_related("organisation").filter(case_number=number, is_archived=False).first()
+    if case is None or not is_member_for(user, Perm.BREAK_GLASS, case.organisation):
+        break_glass_miss(user, case, case_number=number, request=request)
+        return None
     return case
+
+
+def break_glass_miss(user, case: Case | None, *, case_number: str, request=None, exception=None) -> None:
+    """Audit a break-the-glass attempt that found no case the user may open; with `exception`, refuse it.
+
+    The entry filed under the user's organisation (whose managers read that log) is the same for an
+    unknown number and for another organisation's case: no object, the number as a keyed digest only
+    (a user may type anything in that field). The owning organisation's log also gets the attempt on
+    its case, so that its managers see who tried.
+    """
+    if case is not None:
+        audit_refusal(
+            user,
+            Perm.BREAK_GLASS,
+            obj=case,
+            organisation=case.organisation,
+            request=request,
+            detail={"reason": "outside_organisation"},
+        )
+    audit = {
+        "object_type": "cases.case",
+        "request": request,
+        "detail": {"reason": "no_case_to_open", "number": keyed_hash(case_number)},
+    }
+    if exception is None:
+        audit_refusal(user, Perm.BREAK_GLASS, **audit)
+    else:
+        refuse(
+            user,
+            Perm.BREAK_GLASS,
+            message=gettext("You are not allowed to do this on this case."),
+            exception=exception,
+            **audit,
+        )

@@ -1,10 +1,17 @@
-"""Finding persons: search before create, the out-of-scope duplicate count, and one person's record.
+"""Finding persons: search before create, the probable match outside the user's scope, one person's record.
 
 Search never scans identities. It gathers candidates through indexed keyed hashes (the exact full name
 in either order, the phone number, and the PersonNameKey blocking keys of names.py), ranks them first on
 non-identifying columns (how many keys they share, sex, age, commune), and decrypts only the best few
-dozen to score them with `name_similarity`. Candidates are limited to the user's scope (Perm.PERSON_VIEW);
-`person_duplicate_check` counts probable matches outside it without showing them.
+dozen to score them with `name_similarity`. Candidates are limited to the user's scope (Perm.PERSON_VIEW).
+
+Outside that scope (another organisation, another case worker's cases) a search must not become an
+oracle ("is this survivor registered somewhere?"). So `person_duplicate_check` says only whether a
+*strong* match exists (see STRONG_* below), never how many, never where; each search or check takes a
+token of the user's throttle (SENTINELLE["THROTTLES"]["person_search.user"]) and is refused, audited and
+not run past it; each is audited with keyed digests of its terms, never the terms; and the managers of
+the organisation holding a strong match are told (services.persons.person_duplicate_notify), so that a
+probe is seen by those who hold the record.
 """
 
 from __future__ import annotations
@@ -13,21 +20,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Case as SqlCase
 from django.db.models import IntegerField, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext
 
 from sentinelle.cases.models import Person, PersonMerge, PersonNameKey
 from sentinelle.cases.names import DUPLICATE_THRESHOLD, name_keys, name_similarity
 from sentinelle.core.audit import audit_record
-from sentinelle.core.crypto import keyed_hash
+from sentinelle.core.crypto import keyed_hash, normalise_phone
 from sentinelle.core.models import AuditAction
-from sentinelle.core.permissions import Perm, get_object_for_user, has_perm, scope_queryset
+from sentinelle.core.permissions import Perm, get_object_for_user, has_perm, refuse, scope_queryset
+from sentinelle.core.throttles import throttle_hit, throttle_retry_after
 
 __all__ = [
     "Candidate",
+    "PersonLookup",
     "PersonQuery",
+    "SearchThrottled",
     "area_relation",
     "blocked_person_ids",
     "current_age",
@@ -35,6 +46,7 @@ __all__ = [
     "key_weight_expression",
     "person_duplicate_check",
     "person_get",
+    "person_lookup",
     "person_merges",
     "person_search",
     "weighted_name_keys",
@@ -53,6 +65,20 @@ MIN_SCORE = 0.6
 KEY_WEIGHTS = {"p": 4, "t": 2, "s": 1}
 EXACT_NAME_WEIGHT = 10
 PHONE_WEIGHT = 6
+
+# A match outside the user's scope is mentioned only when it is strong, judged on columns read without
+# decrypting anything:
+#   - the same full name by keyed hash (in either order), the same sex (known on both sides), an age within
+#     STRONG_AGE_GAP years (the registered age brought to today) and the same cercle (or commune); or
+#   - the same phone number by keyed hash, at least MIN_PHONE_DIGITS digits once normalised (a Malian
+#     number: a short fragment matches too many).
+# Fuzzy name similarity never counts there: "someone like the person you describe is registered
+# elsewhere" is the oracle; a strong match is what the case worker would otherwise register twice.
+STRONG_AGE_GAP = 2
+STRONG_AREAS = ("commune", "cercle")
+MIN_PHONE_DIGITS = 8
+# The throttle of searches and duplicate checks, per user (core/throttles.py, settings THROTTLES).
+SEARCH_THROTTLE = "person_search.user"
 
 
 @dataclass
@@ -319,7 +345,153 @@ def _candidates(allowed, query: PersonQuery, decrypt_limit: int) -> list[Candida
     return found
 
 
-# --- Public selectors -----------------------------------------------------------------------------
+# --- Outside the user's scope: strong matches only -------------------------------------------------
+
+
+def _strong_elsewhere(user, query: PersonQuery) -> list[Person]:
+    """Persons outside the user's scope (Perm.PERSON_VIEW) who strongly match the query (STRONG_* above).
+
+    Found through the exact keyed hashes only, judged on sex, age, area and creation date: no identity
+    is decrypted (the persons are loaded without their encrypted fields)."""
+    _weights, by_name, by_phone = _exact_ids(query)
+    phone_counts = len(normalise_phone(query.phone)) >= MIN_PHONE_DIGITS
+    ids = by_name | (by_phone if phone_counts else set())
+    if not ids:
+        return []
+    persons = Person.objects.filter(pk__in=ids, merged_into__isnull=True, is_archived=False)
+    outside = persons.exclude(pk__in=scope_queryset(user, persons, Perm.PERSON_VIEW).values("pk"))
+    today = timezone.localdate()
+    strong = []
+    for pk, sex, age, created_at, path in outside.values_list("id", "sex", "age", "created_at", "area__path"):
+        if phone_counts and pk in by_phone:
+            strong.append(pk)
+            continue
+        age = age_now(age, created_at, today)
+        if (
+            pk in by_name
+            and _sex_known(query.sex)
+            and sex == query.sex
+            and query.age is not None
+            and age is not None
+            and abs(query.age - age) <= STRONG_AGE_GAP
+            and area_relation(getattr(query.area, "path", None), path) in STRONG_AREAS
+        ):
+            strong.append(pk)
+    if not strong:
+        return []
+    fields = ("id", "public_id", "organisation", "area")
+    return list(Person.objects.filter(pk__in=strong).select_related("organisation", "area").only(*fields))
+
+
+# --- The doors: throttled, audited -----------------------------------------------------------------
+
+
+class SearchThrottled(PermissionDenied):
+    """The user searched too often in the window: this search was not run (audited)."""
+
+
+def _take_search_token(user, request) -> None:
+    """One search or duplicate check by this user, or the refusal (audited, nothing searched)."""
+    counted = str(user.pk)
+    if throttle_hit(SEARCH_THROTTLE, counted):
+        return
+    minutes = max(1, -(-throttle_retry_after(SEARCH_THROTTLE, counted) // 60))
+    refuse(
+        user,
+        Perm.PERSON_VIEW,
+        message=gettext(
+            "You have searched for persons many times in a short while: to protect the persons registered, "
+            "searching is paused for you. Try again in %(minutes)s minutes, or ask your manager."
+        )
+        % {"minutes": minutes},
+        exception=SearchThrottled,
+        object_type="cases.person",
+        request=request,
+        detail={"throttle": SEARCH_THROTTLE},
+    )
+
+
+def _term_digests(query: PersonQuery) -> dict:
+    """The terms as keyed digests, never in clear. The name's digest is what a person's full_name_hash
+    holds (and its reverse order), the phone's their phone_hash: an auditor can tell whose record a search
+    was after, the log cannot. "query" digests every term together, to see the same search repeated."""
+    digests = {}
+    if query.full_name:
+        digests["name"] = keyed_hash(query.full_name)
+        digests["name_reversed"] = keyed_hash(f"{query.family_name} {query.given_name}".strip())
+    if query.phone.strip():
+        digests["phone"] = keyed_hash(query.phone, kind="phone")
+    together = [query.full_name, normalise_phone(query.phone), str(query.age), str(query.sex or "")]
+    together.append(getattr(query.area, "pcode", ""))
+    digests["query"] = keyed_hash("|".join(together))
+    return digests
+
+
+def _audit_search(user, query: PersonQuery, request, organisation=None, **detail) -> None:
+    audit_record(
+        action=AuditAction.READ,
+        user=user,
+        organisation=organisation,
+        object_type="cases.person",
+        request=request,
+        detail={**detail, "terms": _term_digests(query)},
+    )
+
+
+def _tell_holders(user, organisation, persons: list[Person], request) -> None:
+    from sentinelle.cases.services.persons import person_duplicate_notify
+
+    person_duplicate_notify(actor=user, organisation=organisation, persons=persons, request=request)
+
+
+@dataclass
+class PersonLookup:
+    """What search before create shows: candidates in the user's scope, and whether a strong match
+    exists outside it (never how many, never where)."""
+
+    candidates: list[Candidate] = field(default_factory=list)
+    elsewhere: bool = False
+
+
+def _query(given_name, family_name, phone, age, sex, area) -> PersonQuery:
+    return PersonQuery(given_name.strip(), family_name.strip(), phone.strip(), age, sex, area)
+
+
+def _visible(user, query: PersonQuery, limit: int) -> list[Candidate]:
+    allowed = lambda persons: scope_queryset(user, persons, Perm.PERSON_VIEW)  # noqa: E731
+    return _candidates(allowed, query, max(DECRYPT_LIMIT, limit))[:limit]
+
+
+def person_lookup(
+    *,
+    user,
+    organisation=None,
+    given_name: str = "",
+    family_name: str = "",
+    phone: str = "",
+    age: int | None = None,
+    sex: str | None = None,
+    area=None,
+    limit: int = 20,
+    request=None,
+) -> PersonLookup:
+    """Search before create in one step (one throttle token, one audit entry): the candidates the user
+    may see (Perm.PERSON_VIEW) and, for a user who registers persons (Perm.PERSON_CREATE), whether a
+    strong match exists outside their scope (its holders are then told). SearchThrottled past the rate."""
+    query = _query(given_name, family_name, phone, age, sex, area)
+    sees, registers = has_perm(user, Perm.PERSON_VIEW), has_perm(user, Perm.PERSON_CREATE)
+    if query.is_empty() or not (sees or registers):
+        return PersonLookup()
+    _take_search_token(user, request)
+    found = _visible(user, query, limit) if sees else []
+    elsewhere = _strong_elsewhere(user, query) if registers else []
+    candidates = [str(c.person.public_id) for c in found]
+    _audit_search(
+        user, query, request, organisation, search=True, candidates=candidates, elsewhere=bool(elsewhere)
+    )
+    if elsewhere:
+        _tell_holders(user, organisation, elsewhere, request)
+    return PersonLookup(candidates=found, elsewhere=bool(elsewhere))
 
 
 def person_search(
@@ -336,21 +508,14 @@ def person_search(
 ) -> list[Candidate]:
     """Persons in the user's scope who may be the one described, best first (search before create).
 
-    The search is audited with the public ids of the candidates shown (never the terms searched).
-    """
-    query = PersonQuery(given_name.strip(), family_name.strip(), phone.strip(), age, sex, area)
+    Throttled (SearchThrottled); audited with the public ids of the candidates shown and keyed digests of
+    the terms (never the terms)."""
+    query = _query(given_name, family_name, phone, age, sex, area)
     if query.is_empty() or not has_perm(user, Perm.PERSON_VIEW):
         return []
-    found = _candidates(
-        lambda persons: scope_queryset(user, persons, Perm.PERSON_VIEW), query, max(DECRYPT_LIMIT, limit)
-    )[:limit]
-    audit_record(
-        action=AuditAction.READ,
-        user=user,
-        object_type="cases.person",
-        request=request,
-        detail={"search": True, "candidates": [str(c.person.public_id) for c in found]},
-    )
+    _take_search_token(user, request)
+    found = _visible(user, query, limit)
+    _audit_search(user, query, request, search=True, candidates=[str(c.person.public_id) for c in found])
     return found
 
 
@@ -365,42 +530,31 @@ def person_duplicate_check(
     sex: str | None = None,
     area=None,
     request=None,
-) -> int:
-    """How many probable matches exist among persons the user cannot see (another organisation, another
-    case worker's cases): a count only, so that a duplicate is not created unknowingly; the IMO or a
-    manager can then look. Audited (the count, never the terms)."""
-    query = PersonQuery(given_name.strip(), family_name.strip(), phone.strip(), age, sex, area)
+) -> bool:
+    """Is a strong match of this person registered among records the user cannot see (another
+    organisation, another case worker's cases)? Only yes or no, so that a duplicate is not created
+    unknowingly while nobody learns from it who is registered where; the holders' managers are told.
+    Perm.PERSON_CREATE; throttled and audited like a search."""
+    query = _query(given_name, family_name, phone, age, sex, area)
     if query.is_empty() or not has_perm(user, Perm.PERSON_CREATE):
-        return 0
-
-    def outside_scope(persons: QuerySet) -> QuerySet:
-        return persons.exclude(pk__in=scope_queryset(user, persons, Perm.PERSON_VIEW).values("pk"))
-
-    count = sum(c.probable_duplicate for c in _candidates(outside_scope, query, DECRYPT_LIMIT))
-    audit_record(
-        action=AuditAction.READ,
-        user=user,
-        organisation=organisation,
-        object_type="cases.person",
-        request=request,
-        detail={"duplicate_check": True, "outside_scope": count},
-    )
-    return count
+        return False
+    _take_search_token(user, request)
+    elsewhere = _strong_elsewhere(user, query)
+    _audit_search(user, query, request, organisation, duplicate_check=True, elsewhere=bool(elsewhere))
+    if elsewhere:
+        _tell_holders(user, organisation, elsewhere, request)
+    return bool(elsewhere)
 
 
-def duplicate_hint(count: int) -> str:
-    """What to tell the case worker when `person_duplicate_check` found something."""
-    if not count:
+def duplicate_hint(found) -> str:
+    """What to tell the case worker when a strong match exists outside their scope (never where)."""
+    if not found:
         return ""
-    return ngettext(
-        "%(count)s probable match of this person is registered in records you cannot see (another "
-        "organisation or another case worker). Before registering, ask your manager or the cluster "
-        "information manager to check it.",
-        "%(count)s probable matches of this person are registered in records you cannot see (another "
-        "organisation or another case worker). Before registering, ask your manager or the cluster "
-        "information manager to check them.",
-        count,
-    ) % {"count": count}
+    return gettext(
+        "A person closely matching these details is already registered in records you cannot see. Before "
+        "registering, ask your manager: the managers who hold that record have been told, so that you can "
+        "coordinate."
+    )
 
 
 def person_get(*, user, public_id, request=None) -> Person:

@@ -21,7 +21,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -35,8 +34,8 @@ from sentinelle.core.models import AuditAction
 from sentinelle.core.pagination import CappedPaginator
 from sentinelle.core.permissions import (
     Perm,
+    ensure,
     get_object_for_user,
-    has_perm,
     organisations_in_scope,
     scope_queryset,
 )
@@ -285,8 +284,7 @@ def referral_statistics(*, user, filters: dict | None = None) -> dict:
     completion: in total and by service type, receiving organisation and area (the referring case's
     region, or cercle with filters["area_level"] = 2). Filters: date_from, date_to (day referred),
     service_type, organisation (a receiving organisation's id). Two queries."""
-    if not has_perm(user, Perm.CASE_STATS):
-        raise PermissionDenied
+    ensure(user, Perm.CASE_STATS, object_type="cases.referral")
     filters = filters or {}
     organisations = organisations_in_scope(user, Perm.CASE_STATS)
     referrals = Referral.objects.filter(is_archived=False)

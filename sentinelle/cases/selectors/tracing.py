@@ -17,9 +17,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from sentinelle.cases.models import Reunification, TracingMatch, TracingRequest
-from sentinelle.core.audit import audit_record
-from sentinelle.core.models import AuditAction, AuditOutcome
-from sentinelle.core.permissions import Perm, get_object_for_user, has_perm, scope_queryset
+from sentinelle.core.permissions import Perm, get_object_for_user, has_perm, refuse, scope_queryset
 
 __all__ = [
     "reasons_text",
@@ -108,16 +106,16 @@ def tracing_match_get(*, user, match_id: int, perm: Perm = Perm.TRACING_VIEW, re
     try:
         return scope_queryset(user, queryset, perm).get(pk=match_id)
     except (ObjectDoesNotExist, ValueError, TypeError):
-        audit_record(
-            action=AuditAction.DENIED,
-            outcome=AuditOutcome.DENIED,
-            user=user,
-            object_type="cases.tracingmatch",
-            object_id=str(match_id),
-            request=request,
-            detail={"perm": str(perm)},
-        )
-        raise Http404(gettext("Not found.")) from None
+        pass
+    refuse(
+        user,
+        perm,
+        message=gettext("Not found."),
+        exception=Http404,
+        object_type="cases.tracingmatch",
+        object_id=str(match_id)[:64],
+        request=request,
+    )
 
 
 def reunifications_for_case(*, user, case) -> QuerySet:

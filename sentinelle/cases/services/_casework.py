@@ -1,8 +1,9 @@
-"""Helpers shared by the case management services: policy checks, references, deadlines, mail.
+"""Helpers shared by the case management services: the organisation a record is made for, references,
+deadlines, mail.
 
-Refusals are audited before they raise, outside the transaction that would roll back, so that the
-refusal stays on record while nothing else is written. Mail goes out after commit and never carries a
-name: references, codes and a link only.
+Refusals go through the policy (`ensure`, `refuse`: audited before they raise), outside the transaction
+that would roll back, so that the refusal stays on record while nothing else is written. Mail goes out
+after commit and never carries a name: references, codes and a link only.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable, Iterable
 from datetime import date
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
@@ -23,8 +24,8 @@ from django.utils.translation import gettext
 
 from sentinelle.cases.models import Case, CaseStatus, Task, TaskKind
 from sentinelle.core.audit import audit_record
-from sentinelle.core.models import AuditAction, AuditOutcome
-from sentinelle.core.permissions import ROLE_PERMISSIONS, Perm, has_perm, is_global, memberships_of
+from sentinelle.core.models import AuditAction
+from sentinelle.core.permissions import Perm, ensure_organisation
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,8 @@ DEFAULT_DEADLINES = {
 DEFAULT_REFERRAL_RESPONSE_HOURS = {"emergency": 12, "urgent": 72, "routine": 168}
 DEFAULT_BREAK_GLASS_HOURS = 4
 MAX_BREAK_GLASS_HOURS = 24
+# Days a request for access to another organisation's case waits for an answer before it lapses.
+DEFAULT_ACCESS_REQUEST_DAYS = 7
 
 # No 0/O or 1/I: references are read out over the phone.
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -52,6 +55,10 @@ def deadline_days(kind: str, risk_level: str) -> int:
     """Days allowed for `kind` (RESPONSE_, CASE_PLAN_ or FOLLOW_UP_DEADLINES) at a risk level."""
     table = {**DEFAULT_DEADLINES[kind], **setting(kind, {})}
     return int(table.get(risk_level or "unknown", table.get("medium", 3)))
+
+
+def access_request_days() -> int:
+    return int(setting("ACCESS_REQUEST_DAYS", DEFAULT_ACCESS_REQUEST_DAYS))
 
 
 def referral_response_hours(urgency: str) -> int:
@@ -70,55 +77,20 @@ def new_reference(model, field: str, prefix: str) -> str:
     raise RuntimeError("Could not draw a free reference.")  # 32^6 codes a year: never in practice
 
 
-# --- Policy --------------------------------------------------------------------------------------
+# --- Policy ---------------------------------------------------------------------------------------
+# Every check goes through the policy (core/permissions.py): `ensure` for an action on a record or for an
+# organisation and area before the record exists, `refuse` for a refusal decided here (both audit it).
 
 
-def deny(actor, perm: Perm, *, obj=None, object_type: str = "", request=None, message: str = ""):
-    """Audit the refusal and raise PermissionDenied (the message names no record)."""
-    audit_record(
-        action=AuditAction.DENIED,
-        outcome=AuditOutcome.DENIED,
-        user=actor,
-        obj=obj,
-        object_type=object_type if obj is None else "",
-        request=request,
-        detail={"perm": str(perm)},
-    )
-    raise PermissionDenied(message or gettext("You are not allowed to do this on this case."))
+def refused() -> str:
+    """The message of a refusal on a case or one of its records (it names no record)."""
+    return gettext("You are not allowed to do this on this case.")
 
 
-def require(actor, perm: Perm, obj, *, request=None) -> None:
-    """The actor may `perm` this object (through the policy's scope), or the refusal is audited and raised."""
-    if not has_perm(actor, perm, obj):
-        deny(actor, perm, obj=obj, request=request)
-
-
-def granting(actor, perm: Perm, organisation) -> list:
-    """The actor's memberships that grant `perm` for `organisation` (global ones included)."""
-    return [
-        m
-        for m in memberships_of(actor)
-        if perm in ROLE_PERMISSIONS[m.role]
-        and (is_global(m.role, perm) or m.organisation_id == organisation.pk)
-    ]
-
-
-def area_allowed(memberships, area) -> bool:
-    """Is `area` within the areas of one of the memberships (a membership without areas: anywhere)?"""
-    for membership in memberships:
-        areas = list(membership.areas.all())
-        if not areas:
-            return True
-        if any(area.version_id == a.version_id and area.path.startswith(a.path) for a in areas):
-            return True
-    return False
-
-
-def works_in(user, organisation, perm: Perm = Perm.CASE_CREATE) -> bool:
-    """Does `user` hold a role in `organisation` that grants `perm` (a case worker or a manager there)?"""
-    return any(
-        m.organisation_id == organisation.pk and perm in ROLE_PERMISSIONS[m.role]
-        for m in memberships_of(user)
+def resolve_organisation(actor, organisation, perm: Perm, *, object_type: str, request=None):
+    """The organisation a new record of case management is made for (see permissions.ensure_organisation)."""
+    return ensure_organisation(
+        actor, perm, organisation, request=request, message=refused(), object_type=object_type
     )
 
 

@@ -13,9 +13,9 @@ from django.utils.translation import gettext
 from sentinelle.cases.models import Assistance, Case, CaseStatus
 from sentinelle.core.audit import audit_record
 from sentinelle.core.models import AuditAction
-from sentinelle.core.permissions import Perm
+from sentinelle.core.permissions import Perm, ensure
 
-from ._casework import check_choice, check_date, invalid, require, required_text
+from ._casework import check_choice, check_date, invalid, refused, required_text
 
 __all__ = ["assistance_approve", "assistance_cancel", "assistance_disburse", "assistance_request"]
 
@@ -65,7 +65,7 @@ def assistance_request(
     items: str = "",
     request=None,
 ) -> Assistance:
-    require(actor, Perm.CASE_EDIT, case, request=request)
+    ensure(actor, Perm.CASE_EDIT, case, request=request, message=refused())
     check_choice(kind, Assistance.Kind, field="kind")
     purpose = required_text(purpose, field="purpose")[:300]
     if kind == Assistance.Kind.CASH:
@@ -93,7 +93,7 @@ def assistance_request(
 
 def assistance_approve(*, actor, assistance: Assistance, request=None) -> Assistance:
     """A manager approves (Perm.CASE_APPROVE on the case; not their own request)."""
-    require(actor, Perm.CASE_APPROVE, assistance.case, request=request)
+    ensure(actor, Perm.CASE_APPROVE, assistance.case, request=request, message=refused())
     if assistance.created_by_id == actor.pk:
         invalid(gettext("Another manager must decide on a request you made yourself."))
     with transaction.atomic():
@@ -110,7 +110,7 @@ def assistance_approve(*, actor, assistance: Assistance, request=None) -> Assist
 def assistance_disburse(
     *, actor, assistance: Assistance, disbursed_on: date | None = None, request=None
 ) -> Assistance:
-    require(actor, Perm.CASE_EDIT, assistance.case, request=request)
+    ensure(actor, Perm.CASE_EDIT, assistance.case, request=request, message=refused())
     disbursed_on = check_date(disbursed_on or timezone.localdate(), field="disbursed_on")
     with transaction.atomic():
         locked = _transition(assistance, (Status.APPROVED,))
@@ -125,7 +125,7 @@ def assistance_disburse(
 
 
 def assistance_cancel(*, actor, assistance: Assistance, request=None) -> Assistance:
-    require(actor, Perm.CASE_EDIT, assistance.case, request=request)
+    ensure(actor, Perm.CASE_EDIT, assistance.case, request=request, message=refused())
     with transaction.atomic():
         locked = _transition(assistance, (Status.REQUESTED, Status.APPROVED))
         locked.status = Status.CANCELLED

@@ -19,9 +19,7 @@ from sentinelle.cases.models import (
     CaseStatus,
     TaskKind,
 )
-from sentinelle.core.permissions import (
-    Perm,
-)
+from sentinelle.core.permissions import Perm, ensure
 from sentinelle.directory.models import ServiceType
 
 from ._casework import (
@@ -34,7 +32,7 @@ from ._casework import (
     ensure_task,
     invalid,
     lock_open,
-    require,
+    refused,
     required_text,
     requires_approval,
     task_title,
@@ -96,7 +94,7 @@ def case_plan_save(
     action's "id" to keep it, with its done date and referral). A draft or returned plan is edited in
     place; a plan awaiting approval cannot change; an approved plan that needs approval is followed by a
     new draft while it stays in force. Without an approval requirement the saved plan is in force."""
-    require(actor, Perm.CASE_EDIT, case, request=request)
+    ensure(actor, Perm.CASE_EDIT, case, request=request, message=refused())
     cleaned = _clean_actions(actions)
     if not cleaned:
         invalid(gettext("A case plan needs at least one action."), "actions")
@@ -152,7 +150,7 @@ def _write_actions(plan: CasePlan, previous: CasePlan | None, cleaned: list[dict
 def case_plan_submit_for_approval(*, actor, plan: CasePlan, request=None) -> Approval:
     """Ask a manager to approve the case plan (organisations with requires_supervisor_approval)."""
     case = plan.case
-    require(actor, Perm.CASE_EDIT, case, request=request)
+    ensure(actor, Perm.CASE_EDIT, case, request=request, message=refused())
     with transaction.atomic():
         case = lock_open(case)
         plan = CasePlan.objects.select_for_update().get(pk=plan.pk)
@@ -173,7 +171,7 @@ def case_plan_submit_for_approval(*, actor, plan: CasePlan, request=None) -> App
 def approval_decide(*, actor, approval: Approval, approve: bool, note: str = "", request=None) -> Approval:
     """A manager approves or returns a case plan or a closure (Perm.CASE_APPROVE; never their own request)."""
     case = approval.case
-    require(actor, Perm.CASE_APPROVE, case, request=request)
+    ensure(actor, Perm.CASE_APPROVE, case, request=request, message=refused())
     if approval.created_by_id == actor.pk:
         invalid(gettext("Another manager must decide on a request you made yourself."))
     if not approve:
@@ -209,7 +207,7 @@ def approval_decide(*, actor, approval: Approval, approve: bool, note: str = "",
 def plan_action_complete(*, actor, action: CasePlanAction, done_on: date | None = None, request=None):
     """Mark a case plan action done (a referral's completion does it by itself)."""
     case = action.plan.case
-    require(actor, Perm.CASE_EDIT, case, request=request)
+    ensure(actor, Perm.CASE_EDIT, case, request=request, message=refused())
     done_on = check_date(done_on or timezone.localdate(), field="done_on")
     with transaction.atomic():
         case = lock_open(case)

@@ -2,9 +2,10 @@
 
 A transfer to another organisation hands over the whole file: it needs a current referral consent that
 covers that organisation for any service type. Break-the-glass gives a manager a time-limited access to a
-case outside their scope, for a written reason; it is audited (BREAK_GLASS), shown on the case, and the
-owner is told in the app (a note on the case) and by e-mail (case number and link, no identity, no reason:
-the reason may name someone).
+case of their own organisation outside their scope (another area), for a written reason; it is audited
+(BREAK_GLASS), shown on the case, and the owner is told in the app (a note on the case) and by e-mail
+(case number and link, no identity, no reason: the reason may name someone). Across organisations, access
+is requested and granted instead (case_access.py).
 """
 
 from __future__ import annotations
@@ -12,30 +13,38 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext
 
 from sentinelle.cases.models import BreakGlassAccess, Case, CaseNote, CaseStatus, Task, Transfer
+from sentinelle.cases.selectors.cases import break_glass_miss
 from sentinelle.core.audit import audit_record
 from sentinelle.core.models import AuditAction
-from sentinelle.core.permissions import ROLE_PERMISSIONS, Perm, has_perm, memberships_of
+from sentinelle.core.permissions import Perm, ensure, has_perm, home_organisation, is_member_for, refuse
 
 from ._casework import (
     DEFAULT_BREAK_GLASS_HOURS,
     MAX_BREAK_GLASS_HOURS,
     absolute_url,
-    deny,
     invalid,
     mail_after_commit,
-    require,
+    refused,
     required_text,
     setting,
-    works_in,
 )
 from .consent import consent_covering
 
-__all__ = ["break_glass_open", "case_assign", "transfer_accept", "transfer_decline", "transfer_request"]
+__all__ = [
+    "break_glass_hours",
+    "break_glass_open",
+    "case_assign",
+    "may_assign",
+    "transfer_accept",
+    "transfer_decline",
+    "transfer_request",
+]
 
 BREAK_GLASS_MIN_REASON = 15
 
@@ -51,18 +60,22 @@ def _audit(actor, case: Case, event: str, request=None, action=AuditAction.UPDAT
     )
 
 
-def case_assign(*, actor, case: Case, collaborators, request=None) -> Case:
-    """Set the users who work on the case with its case worker (they must work in the case's organisation).
+def may_assign(user, case: Case) -> bool:
+    """Only the case worker who owns the case or a manager of it decides who else reads it: a
+    collaborator cannot widen the team. (The case page asks it to offer the form.)"""
+    return has_perm(user, Perm.CASE_EDIT, case) and (
+        case.owner_id == user.pk or has_perm(user, Perm.CASE_APPROVE, case)
+    )
 
-    Only the case worker who owns the case or a manager of it decides who else reads it: a collaborator
-    cannot widen the team.
-    """
-    require(actor, Perm.CASE_EDIT, case, request=request)
-    if case.owner_id != actor.pk and not has_perm(actor, Perm.CASE_APPROVE, case):
-        deny(actor, Perm.CASE_APPROVE, obj=case, request=request)
+
+def case_assign(*, actor, case: Case, collaborators, request=None) -> Case:
+    """Set the users who work on the case with its case worker (they must work in the case's organisation)."""
+    ensure(actor, Perm.CASE_EDIT, case, request=request, message=refused())
+    if case.owner_id != actor.pk:
+        ensure(actor, Perm.CASE_APPROVE, case, request=request, message=refused())
     users = [u for u in dict.fromkeys(collaborators) if u.pk != case.owner_id]
     for user in users:
-        if not user.is_active or not works_in(user, case.organisation, Perm.CASE_VIEW):
+        if not user.is_active or not is_member_for(user, Perm.CASE_VIEW, case.organisation):
             invalid(
                 gettext("%(user)s does not work on cases in this organisation.") % {"user": user.username},
                 "collaborators",
@@ -79,14 +92,13 @@ def case_assign(*, actor, case: Case, collaborators, request=None) -> Case:
 
 
 def _transfer_organisation(case: Case, to_user, to_organisation):
+    """Where the case goes: the given organisation, else the case's own when the receiving user holds
+    cases there, else the receiving user's home organisation for cases."""
     if to_organisation is None:
-        if works_in(to_user, case.organisation):
+        if is_member_for(to_user, Perm.CASE_CREATE, case.organisation):
             return case.organisation
-        to_organisation = next(
-            (m.organisation for m in memberships_of(to_user) if Perm.CASE_CREATE in ROLE_PERMISSIONS[m.role]),
-            None,
-        )
-    if to_organisation is None or not works_in(to_user, to_organisation):
+        to_organisation = home_organisation(to_user, Perm.CASE_CREATE)
+    if to_organisation is None or not is_member_for(to_user, Perm.CASE_CREATE, to_organisation):
         invalid(gettext("This person cannot receive cases in that organisation."), "to_user")
     return to_organisation
 
@@ -95,7 +107,7 @@ def transfer_request(
     *, actor, case: Case, to_user, reason: str, to_organisation=None, request=None
 ) -> Transfer:
     """Propose the case to another case worker (of this or another organisation); they accept or decline."""
-    require(actor, Perm.CASE_EDIT, case, request=request)
+    ensure(actor, Perm.CASE_EDIT, case, request=request, message=refused())
     reason = required_text(reason, field="reason")
     if to_user.pk == case.owner_id or not to_user.is_active:
         invalid(gettext("Choose another case worker than the current one."), "to_user")
@@ -151,7 +163,7 @@ def transfer_request(
 
 def _decide_transfer(actor, transfer: Transfer, request) -> Transfer:
     if actor.pk != transfer.to_user_id:
-        deny(actor, Perm.CASE_EDIT, obj=transfer.case, request=request)
+        refuse(actor, Perm.CASE_EDIT, message=refused(), obj=transfer.case, request=request)
     locked = Transfer.objects.select_for_update().get(pk=transfer.pk)
     if locked.status != Transfer.Status.PENDING:
         invalid(gettext("This transfer was already answered."))
@@ -163,7 +175,7 @@ def transfer_accept(*, actor, transfer: Transfer, request=None) -> Transfer:
     the old organisation's collaborators behind. Open tasks follow the case to its new case worker."""
     with transaction.atomic():
         transfer = _decide_transfer(actor, transfer, request)
-        if not works_in(actor, transfer.to_organisation):
+        if not is_member_for(actor, Perm.CASE_CREATE, transfer.to_organisation):
             invalid(gettext("This person cannot receive cases in that organisation."), "to_user")
         case = (
             Case.objects.select_for_update(of=("self",))
@@ -211,18 +223,30 @@ def transfer_decline(*, actor, transfer: Transfer, reason: str, request=None) ->
 # --- Break the glass -------------------------------------------------------------------------------
 
 
-def break_glass_open(
-    *, actor, case: Case, reason: str, hours: int | None = None, request=None
-) -> BreakGlassAccess:
-    """Open a case outside the manager's scope for `hours` (default SENTINELLE["BREAK_GLASS_HOURS"], at
-    most 24) after writing why. Perm.BREAK_GLASS; a case already within reach needs no glass broken."""
-    if not has_perm(actor, Perm.BREAK_GLASS):
-        deny(actor, Perm.BREAK_GLASS, obj=case, request=request)
-    reason = required_text(reason, field="reason", min_length=BREAK_GLASS_MIN_REASON)
+def break_glass_hours(hours: int | None) -> int:
+    """Hours of a break-the-glass access or of a granted request: SENTINELLE["BREAK_GLASS_HOURS"] by
+    default, between 1 and SENTINELLE["BREAK_GLASS_MAX_HOURS"]."""
     hours = int(hours if hours is not None else setting("BREAK_GLASS_HOURS", DEFAULT_BREAK_GLASS_HOURS))
     maximum = int(setting("BREAK_GLASS_MAX_HOURS", MAX_BREAK_GLASS_HOURS))
     if not 1 <= hours <= maximum:
         invalid(gettext("Choose between 1 and %(hours)s hours.") % {"hours": maximum}, "hours")
+    return hours
+
+
+def break_glass_open(
+    *, actor, case: Case, reason: str, hours: int | None = None, request=None
+) -> BreakGlassAccess:
+    """Open a case of the actor's own organisation that is outside their scope (another area) for
+    `hours` after writing why (break_glass_hours). Perm.BREAK_GLASS through a membership of the case's
+    organisation: break-the-glass stays inside the organisation that holds the case (design §6), and
+    another organisation's case is refused exactly as the break-the-glass page answers an unknown number
+    (selectors.cases.break_glass_miss). A case already within reach needs no glass broken."""
+    if not is_member_for(actor, Perm.BREAK_GLASS, case.organisation):
+        break_glass_miss(
+            actor, case, case_number=case.case_number, request=request, exception=PermissionDenied
+        )
+    reason = required_text(reason, field="reason", min_length=BREAK_GLASS_MIN_REASON)
+    hours = break_glass_hours(hours)
     if has_perm(actor, Perm.CASE_VIEW, case):
         invalid(gettext("You can already open this case."))
     now = timezone.now()

@@ -37,32 +37,24 @@ from sentinelle.cases.models import (
 )
 from sentinelle.core.audit import audit_record
 from sentinelle.core.models import AuditAction
-from sentinelle.core.permissions import (
-    ROLE_PERMISSIONS,
-    Perm,
-    has_perm,
-    memberships_of,
-    organisations_in_scope,
-)
+from sentinelle.core.permissions import Perm, ensure, refuse
 from sentinelle.directory.models import ServiceType
 
 from ._casework import (
     apply_closure,
-    area_allowed,
     audit_case,
     check_choice,
     check_date,
     close_tasks,
     deadline_days,
-    deny,
     ensure_task,
-    granting,
     invalid,
     lock_open,
     new_reference,
-    require,
+    refused,
     required_text,
     requires_approval,
+    resolve_organisation,
     task_title,
     touch,
 )
@@ -106,24 +98,11 @@ PlanStatus = CasePlan.Status
 # --- Step 1: registration -------------------------------------------------------------------------
 
 
-def _resolve_organisation(actor, organisation, request):
-    allowed = organisations_in_scope(actor, Perm.CASE_CREATE)
-    if organisation is None:
-        organisation = next(
-            (m.organisation for m in memberships_of(actor) if Perm.CASE_CREATE in ROLE_PERMISSIONS[m.role]),
-            None,
-        )
-        if organisation is None:
-            deny(actor, Perm.CASE_CREATE, object_type="cases.case", request=request)
-    if allowed is not None and organisation.pk not in allowed:
-        deny(actor, Perm.CASE_CREATE, object_type="cases.case", request=request)
-    return organisation
-
-
 def _check_incident(actor, incident, organisation, request) -> None:
     """The incident is the organisation's, visible to the actor, and not already followed by an open case."""
-    if not has_perm(actor, Perm.INCIDENT_VIEW, incident) or incident.organisation_id != organisation.pk:
-        deny(actor, Perm.INCIDENT_VIEW, obj=incident, request=request)
+    ensure(actor, Perm.INCIDENT_VIEW, incident, request=request, message=refused())
+    if incident.organisation_id != organisation.pk:
+        refuse(actor, Perm.INCIDENT_VIEW, message=refused(), obj=incident, request=request)
     existing = Case.objects.filter(incident=incident, status=CaseStatus.OPEN).first()
     if existing is not None:
         invalid(
@@ -147,17 +126,19 @@ def case_open(
 ) -> Case:
     """Open a case for a person (step 1). The actor becomes its case worker; an assessment task is due
     within the response deadline of the risk level (SENTINELLE["RESPONSE_DEADLINES"])."""
-    organisation = _resolve_organisation(actor, organisation, request)
-    if not area_allowed(granting(actor, Perm.CASE_CREATE, organisation), person.area):
-        deny(
-            actor,
-            Perm.CASE_CREATE,
-            object_type="cases.case",
-            request=request,
-            message=gettext("This person's commune is outside your areas of responsibility."),
-        )
-    if not has_perm(actor, Perm.PERSON_VIEW, person):
-        deny(actor, Perm.PERSON_VIEW, obj=person, request=request)
+    organisation = resolve_organisation(
+        actor, organisation, Perm.CASE_CREATE, object_type="cases.case", request=request
+    )
+    ensure(
+        actor,
+        Perm.CASE_CREATE,
+        organisation=organisation,
+        area=person.area,
+        request=request,
+        message=gettext("This person's commune is outside your areas of responsibility."),
+        object_type="cases.case",
+    )
+    ensure(actor, Perm.PERSON_VIEW, person, request=request, message=refused())
     if incident is not None:
         _check_incident(actor, incident, organisation, request)
     check_choice(case_type, CaseType, field="case_type")
@@ -224,7 +205,7 @@ def assessment_record(
 ) -> Assessment:
     """Record an assessment (step 2): sets the case's risk level, closes the assessment task and sets the
     case plan's deadline (SENTINELLE["CASE_PLAN_DEADLINES"])."""
-    require(actor, Perm.CASE_EDIT, case, request=request)
+    ensure(actor, Perm.CASE_EDIT, case, request=request, message=refused())
     check_choice(risk_level, RiskLevel, field="risk_level")
     assessed_on = check_date(
         assessed_on or timezone.localdate(), field="assessed_on", not_before=case.opened_on
@@ -276,7 +257,7 @@ def follow_up_record(
 ) -> FollowUp:
     """Record a follow-up (step 5); the next one is due on `next_follow_up_on`, or after the follow-up
     deadline of the risk level (SENTINELLE["FOLLOW_UP_DEADLINES"]) while a plan is in force."""
-    require(actor, Perm.CASE_EDIT, case, request=request)
+    ensure(actor, Perm.CASE_EDIT, case, request=request, message=refused())
     check_date(date, field="date", not_before=case.opened_on)
     check_choice(kind, FollowUp.Kind, field="kind")
     if next_follow_up_on is not None and next_follow_up_on <= date:
@@ -307,7 +288,7 @@ def task_add(
     *, actor, case: Case, title: str, due_on: date, assigned_to=None, kind: str = TaskKind.OTHER, request=None
 ) -> Task:
     """Add a task with a due date (assigned to the case worker unless someone else on the case is named)."""
-    require(actor, Perm.CASE_EDIT, case, request=request)
+    ensure(actor, Perm.CASE_EDIT, case, request=request, message=refused())
     title = required_text(title, field="title")[:200]
     check_choice(kind, TaskKind, field="kind")
     assigned_to = assigned_to or case.owner
@@ -325,7 +306,7 @@ def task_add(
 
 
 def task_complete(*, actor, task: Task, done_on: date | None = None, request=None) -> Task:
-    require(actor, Perm.CASE_EDIT, task.case, request=request)
+    ensure(actor, Perm.CASE_EDIT, task.case, request=request, message=refused())
     done_on = check_date(done_on or timezone.localdate(), field="done_on")
     with transaction.atomic():
         locked = Task.objects.select_for_update().get(pk=task.pk)
@@ -340,7 +321,7 @@ def task_complete(*, actor, task: Task, done_on: date | None = None, request=Non
 
 def note_add(*, actor, case: Case, text: str, request=None) -> CaseNote:
     """A note on the case (encrypted; also on a closed case)."""
-    require(actor, Perm.CASE_EDIT, case, request=request)
+    ensure(actor, Perm.CASE_EDIT, case, request=request, message=refused())
     text = required_text(text, field="text")
     with transaction.atomic():
         note = CaseNote.objects.create(case=case, text=text, created_by=actor, updated_by=actor)
@@ -354,7 +335,7 @@ def note_add(*, actor, case: Case, text: str, request=None) -> CaseNote:
 def case_close(*, actor, case: Case, reason: str, note: str = "", request=None) -> Case:
     """Close the case (step 6) with a reason, or, when the organisation requires it, ask a manager to
     approve the closure (the case stays open until then; see approval_decide)."""
-    require(actor, Perm.CASE_EDIT, case, request=request)
+    ensure(actor, Perm.CASE_EDIT, case, request=request, message=refused())
     check_choice(reason, ClosureReason, field="reason")
     today = timezone.localdate()
     with transaction.atomic():
@@ -383,7 +364,7 @@ def case_close(*, actor, case: Case, reason: str, note: str = "", request=None) 
 
 def case_reopen(*, actor, case: Case, reason: str, request=None) -> Case:
     """Reopen a closed case; the reason is kept as a note (encrypted)."""
-    require(actor, Perm.CASE_EDIT, case, request=request)
+    ensure(actor, Perm.CASE_EDIT, case, request=request, message=refused())
     reason = required_text(reason, field="reason")
     with transaction.atomic():
         case = Case.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=case.pk)

@@ -26,10 +26,10 @@ from sentinelle.cases.models import (
 from sentinelle.core.audit import audit_record
 from sentinelle.core.codes import CHILD_AGE_GROUPS
 from sentinelle.core.models import AuditAction
-from sentinelle.core.permissions import Perm, has_perm
+from sentinelle.core.permissions import Perm, ensure, has_perm, refuse
 from sentinelle.directory.models import ServiceType
 
-from ._casework import check_choice, check_date, deny, invalid, require
+from ._casework import check_choice, check_date, invalid, refused
 
 __all__ = ["consent_covering", "consent_record", "consent_withdraw"]
 
@@ -48,9 +48,9 @@ def consent_record(
 ) -> Consent:
     """Record a consent given for one purpose (on a case, or on the person before a case is opened)."""
     if case is not None:
-        require(actor, Perm.CASE_EDIT, case, request=request)
+        ensure(actor, Perm.CASE_EDIT, case, request=request, message=refused())
     elif not (has_perm(actor, Perm.PERSON_CREATE) and has_perm(actor, Perm.PERSON_VIEW, person)):
-        deny(actor, Perm.PERSON_VIEW, obj=person, request=request)
+        refuse(actor, Perm.PERSON_VIEW, message=refused(), obj=person, request=request)
     if case is not None and case.person_id != person.pk:
         invalid(gettext("This consent is for another person than the person of the case."), "person")
     check_choice(purpose, ConsentPurpose, field="purpose")
@@ -97,9 +97,9 @@ def consent_record(
 def consent_withdraw(*, actor, consent: Consent, withdrawn_on: date | None = None, request=None) -> Consent:
     """Withdraw a consent; referrals still relying on it are cancelled (their services are told so)."""
     if consent.case is not None:
-        require(actor, Perm.CASE_EDIT, consent.case, request=request)
+        ensure(actor, Perm.CASE_EDIT, consent.case, request=request, message=refused())
     elif not has_perm(actor, Perm.PERSON_VIEW, consent.person):
-        deny(actor, Perm.PERSON_VIEW, obj=consent.person, request=request)
+        refuse(actor, Perm.PERSON_VIEW, message=refused(), obj=consent.person, request=request)
     withdrawn_on = check_date(withdrawn_on or timezone.localdate(), field="withdrawn_on")
     now = timezone.now()
     with transaction.atomic():

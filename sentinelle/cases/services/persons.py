@@ -20,12 +20,14 @@ from sentinelle.cases.names import hashed_name_keys
 from sentinelle.core.audit import audit_record
 from sentinelle.core.codes import Sex, age_group_of
 from sentinelle.core.models import AuditAction
-from sentinelle.core.permissions import ROLE_PERMISSIONS, Perm, memberships_of, organisations_in_scope
+from sentinelle.core.permissions import Perm, ensure, home_organisation, may_act_for, users_with
+from sentinelle.core.throttles import Rate, throttle_hit
 
-from ._casework import area_allowed, deny, granting, invalid, require
+from ._casework import absolute_url, invalid, mail_after_commit, refused, resolve_organisation
 
 __all__ = [
     "PERSON_FIELDS",
+    "person_duplicate_notify",
     "person_merge",
     "person_merge_undo",
     "person_register",
@@ -165,20 +167,6 @@ def _save_with_code(person: Person) -> None:
 # --- Register and update -------------------------------------------------------------------------
 
 
-def _resolve_organisation(actor, organisation, request):
-    if organisation is None:
-        organisation = next(
-            (m.organisation for m in memberships_of(actor) if Perm.PERSON_CREATE in ROLE_PERMISSIONS[m.role]),
-            None,
-        )
-        if organisation is None:
-            deny(actor, Perm.PERSON_CREATE, object_type="cases.person", request=request)
-    allowed = organisations_in_scope(actor, Perm.PERSON_CREATE)
-    if allowed is not None and organisation.pk not in allowed:
-        deny(actor, Perm.PERSON_CREATE, object_type="cases.person", request=request)
-    return organisation
-
-
 def _outside_areas() -> ValidationError:
     return ValidationError({"area": [gettext("This commune is outside your areas of responsibility.")]})
 
@@ -208,7 +196,9 @@ def person_register(
     Search first (selectors.persons.person_search and person_duplicate_check): this service does not
     refuse a probable duplicate, the case worker decides after seeing the candidates.
     """
-    organisation = _resolve_organisation(actor, organisation, request)
+    organisation = resolve_organisation(
+        actor, organisation, Perm.PERSON_CREATE, object_type="cases.person", request=request
+    )
     values = _clean(
         {
             "given_name": given_name,
@@ -227,7 +217,8 @@ def person_register(
             "area": area,
         }
     )
-    if not area_allowed(granting(actor, Perm.PERSON_CREATE, organisation), values["area"]):
+    # Outside the actor's areas is a field error of the form (as for incidents), not a refusal.
+    if not may_act_for(actor, Perm.PERSON_CREATE, organisation=organisation, area=values["area"]):
         raise _outside_areas()
     with transaction.atomic():
         person = Person(organisation=organisation, created_by=actor, updated_by=actor)
@@ -251,7 +242,7 @@ def person_update(*, actor, person: Person, request=None, **changes) -> Person:
     unknown = set(changes) - set(PERSON_FIELDS)
     if unknown:
         raise TypeError(f"person_update() got unexpected fields: {', '.join(sorted(unknown))}")
-    require(actor, Perm.PERSON_CREATE, person, request=request)
+    ensure(actor, Perm.PERSON_CREATE, person, request=request, message=refused())
     if person.merged_into_id is not None:
         invalid(gettext("This person was merged into another record: change that record instead."))
     current = {name: getattr(person, name) for name in PERSON_FIELDS}
@@ -260,8 +251,8 @@ def person_update(*, actor, person: Person, request=None, **changes) -> Person:
     values = _clean({**current, **changes})
     changed = sorted(name for name in PERSON_FIELDS if values[name] != getattr(person, name))
     area_moved = values["area"].pk != person.area_id
-    if area_moved and not area_allowed(
-        granting(actor, Perm.PERSON_CREATE, person.organisation), values["area"]
+    if area_moved and not may_act_for(
+        actor, Perm.PERSON_CREATE, organisation=person.organisation, area=values["area"]
     ):
         raise _outside_areas()
     if not changed:
@@ -296,8 +287,8 @@ def _lock_pair(first: Person, second: Person) -> tuple[Person, Person]:
 def person_merge(*, actor, kept: Person, merged: Person, request=None) -> PersonMerge:
     """`merged` is the same person as `kept`: its cases and consents move to `kept` and it points at
     `kept` from now on (search no longer offers it). What moved is recorded, so the merge can be undone."""
-    require(actor, Perm.PERSON_MERGE, kept, request=request)
-    require(actor, Perm.PERSON_MERGE, merged, request=request)
+    ensure(actor, Perm.PERSON_MERGE, kept, request=request, message=refused())
+    ensure(actor, Perm.PERSON_MERGE, merged, request=request, message=refused())
     if kept.pk == merged.pk:
         invalid(gettext("Choose two different persons to merge."))
     now = timezone.now()
@@ -340,8 +331,8 @@ def person_merge(*, actor, kept: Person, merged: Person, request=None) -> Person
 def person_merge_undo(*, actor, merge: PersonMerge, request=None) -> PersonMerge:
     """Put back what the merge moved (the cases and consents still on the kept person) and make the merged
     record a person of its own again."""
-    require(actor, Perm.PERSON_MERGE, merge.kept, request=request)
-    require(actor, Perm.PERSON_MERGE, merge.merged, request=request)
+    ensure(actor, Perm.PERSON_MERGE, merge.kept, request=request, message=refused())
+    ensure(actor, Perm.PERSON_MERGE, merge.merged, request=request, message=refused())
     now = timezone.now()
     with transaction.atomic():
         merge = PersonMerge.objects.select_for_update().get(pk=merge.pk)
@@ -381,3 +372,49 @@ def person_merge_undo(*, actor, merge: PersonMerge, request=None) -> PersonMerge
             },
         )
     return merge
+
+
+# --- A probable duplicate searched elsewhere -------------------------------------------------------
+
+# One message per searcher and person a day, however often the same search is repeated.
+DUPLICATE_NOTICE = "person_duplicate.notice"
+DUPLICATE_NOTICE_RATE = Rate(limit=1, period=24 * 3600)
+
+
+def person_duplicate_notify(*, actor, persons, organisation=None, request=None) -> int:
+    """Tell the managers of the organisations holding `persons` (strong matches of a search by `actor`
+    outside the actor's scope: selectors.persons) that a case worker of the actor's organisation may be
+    about to register the same person, so that they coordinate.
+
+    The mail carries no personal data: the searcher's organisation and a link to the person's page (which
+    only those who may see the person open). Managers are those who may merge the person (Perm.PERSON_MERGE
+    in its organisation, its area within theirs). The search's own audit entry records it (its name
+    digest is the person's full_name_hash); nothing else is written but the throttle of repeats.
+    Returns how many persons were notified."""
+    searcher = organisation or home_organisation(actor, Perm.PERSON_CREATE)
+    acronym = searcher.acronym if searcher is not None else ""
+    notified = 0
+    for person in persons:
+        if not throttle_hit(DUPLICATE_NOTICE, f"{actor.pk}:{person.pk}", DUPLICATE_NOTICE_RATE):
+            continue
+        managers = [
+            user
+            for user in users_with(Perm.PERSON_MERGE, [person.organisation_id])
+            if user.pk != actor.pk
+            and may_act_for(user, Perm.PERSON_MERGE, organisation=person.organisation, area=person.area)
+        ]
+        url = absolute_url("cases:person-detail", person.public_id)
+
+        def compose(user, url=url):
+            subject = gettext("[Sentinelle] A person of your organisation may be registered twice")
+            body = gettext(
+                "A case worker of %(organisation)s searched for a person who closely matches a person your "
+                "organisation registered. They were told only that a match exists in records they cannot "
+                "see, not where. To avoid a second record, check it and coordinate with %(organisation)s "
+                "through its managers: %(url)s"
+            ) % {"organisation": acronym, "url": url}
+            return subject, body
+
+        mail_after_commit(managers, compose)
+        notified += 1
+    return notified

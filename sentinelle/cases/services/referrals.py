@@ -19,7 +19,6 @@ from django.db import transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext
 
-from sentinelle.accounts.models import User
 from sentinelle.cases.models import (
     CasePlanAction,
     CaseStatus,
@@ -29,8 +28,8 @@ from sentinelle.cases.models import (
     Urgency,
 )
 from sentinelle.core.audit import audit_record
-from sentinelle.core.models import AuditAction
-from sentinelle.core.permissions import ROLE_PERMISSIONS, Perm
+from sentinelle.core.models import AuditAction, Role
+from sentinelle.core.permissions import Perm, ensure, roles_with, users_with
 from sentinelle.directory.models import ServiceStatus, ServiceType
 
 from ._casework import (
@@ -40,7 +39,7 @@ from ._casework import (
     mail_after_commit,
     new_reference,
     referral_response_hours,
-    require,
+    refused,
     required_text,
 )
 from .consent import consent_covering
@@ -67,8 +66,6 @@ __all__ = [
 
 # --- Notifications --------------------------------------------------------------------------------
 
-RECEIVING_ROLES = [role for role, perms in ROLE_PERMISSIONS.items() if Perm.REFERRAL_RECEIVE in perms]
-
 
 def _receivers(referral: Referral) -> list:
     """The service's focal points; when it names none, the provider's focal points and managers."""
@@ -78,14 +75,9 @@ def _receivers(referral: Referral) -> list:
     users = list(service.focal_points.filter(is_active=True))
     if users:
         return users
-    return list(
-        User.objects.filter(
-            is_active=True,
-            memberships__organisation_id=service.provider_id,
-            memberships__role__in=[r for r in RECEIVING_ROLES if r != "admin"],
-            memberships__is_archived=False,
-        ).distinct()
-    )
+    # An administrator's membership in the provider is not a service desk.
+    roles = [role for role in roles_with(Perm.REFERRAL_RECEIVE) if role != Role.ADMIN]
+    return list(users_with(Perm.REFERRAL_RECEIVE, [service.provider_id], roles=roles))
 
 
 def _notify_receivers(referral: Referral, event: str) -> None:
@@ -198,7 +190,7 @@ def referral_create(
     request=None,
 ) -> Referral:
     """Refer the case's person to a service of the directory (or one outside Sentinelle, by name)."""
-    require(actor, Perm.REFERRAL_CREATE, case, request=request)
+    ensure(actor, Perm.REFERRAL_CREATE, case, request=request, message=refused())
     external_service = (external_service or "").strip()
     if (service is None) == (not external_service):
         invalid(
@@ -250,7 +242,7 @@ def referral_create(
 def _require_receiving_side(actor, referral: Referral, request) -> None:
     """The provider side answers; for a service outside Sentinelle, the referring side records its answer."""
     perm = Perm.REFERRAL_RECEIVE if referral.service_id is not None else Perm.REFERRAL_CREATE
-    require(actor, perm, referral, request=request)
+    ensure(actor, perm, referral, request=request, message=refused())
 
 
 def _lock(referral: Referral, allowed: tuple[str, ...]) -> Referral:
@@ -326,7 +318,7 @@ def referral_complete(*, actor, referral: Referral, service_given: str, request=
 
 def referral_cancel(*, actor, referral: Referral, reason: str, request=None) -> Referral:
     """The referring side withdraws a referral that is not yet answered or completed."""
-    require(actor, Perm.REFERRAL_CREATE, referral, request=request)
+    ensure(actor, Perm.REFERRAL_CREATE, referral, request=request, message=refused())
     reason = required_text(reason, field="reason")
     with transaction.atomic():
         referral = _lock(referral, (ReferralStatus.PENDING, ReferralStatus.ACCEPTED))

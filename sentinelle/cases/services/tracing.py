@@ -43,17 +43,17 @@ from sentinelle.cases.selectors.persons import (
 from sentinelle.core.audit import audit_record
 from sentinelle.core.codes import Sex
 from sentinelle.core.models import AuditAction
-from sentinelle.core.permissions import ROLE_PERMISSIONS, Perm, memberships_of, organisations_in_scope
+from sentinelle.core.permissions import Perm, ensure
 
 from ._casework import (
     absolute_url,
     check_date,
-    deny,
     invalid,
     mail_after_commit,
     new_reference,
-    require,
+    refused,
     required_text,
+    resolve_organisation,
 )
 
 __all__ = [
@@ -261,20 +261,6 @@ def _notify_owner(case: Case) -> None:
 # --- Requests ------------------------------------------------------------------------------------------
 
 
-def _resolve_organisation(actor, organisation, request):
-    if organisation is None:
-        organisation = next(
-            (m.organisation for m in memberships_of(actor) if Perm.TRACING_EDIT in ROLE_PERMISSIONS[m.role]),
-            None,
-        )
-        if organisation is None:
-            deny(actor, Perm.TRACING_EDIT, object_type="cases.tracingrequest", request=request)
-    allowed = organisations_in_scope(actor, Perm.TRACING_EDIT)
-    if allowed is not None and organisation.pk not in allowed:
-        deny(actor, Perm.TRACING_EDIT, object_type="cases.tracingrequest", request=request)
-    return organisation
-
-
 def _write_keys(tracing_request: TracingRequest) -> None:
     TracingNameKey.objects.filter(request=tracing_request).delete()
     keys = hashed_name_keys(
@@ -305,7 +291,9 @@ def tracing_request_create(
     request=None,
 ) -> TracingRequest:
     """Record a family's request and propose the registered children who may be the one sought."""
-    organisation = _resolve_organisation(actor, organisation, request)
+    organisation = resolve_organisation(
+        actor, organisation, Perm.TRACING_EDIT, object_type="cases.tracingrequest", request=request
+    )
     errors = {}
     for field, value in (
         ("inquirer_name", inquirer_name),
@@ -357,7 +345,7 @@ def tracing_request_create(
 
 def tracing_matches_refresh(*, actor, tracing_request: TracingRequest, request=None) -> int:
     """Look again (children registered since); returns how many new proposals were made."""
-    require(actor, Perm.TRACING_EDIT, tracing_request, request=request)
+    ensure(actor, Perm.TRACING_EDIT, tracing_request, request=request, message=refused())
     if tracing_request.status != TracingRequest.Status.OPEN:
         invalid(gettext("This tracing request is no longer open."))
     with transaction.atomic():
@@ -405,7 +393,7 @@ def tracing_case_registered(*, case: Case) -> int:
 
 def tracing_request_close(*, actor, tracing_request: TracingRequest, request=None) -> TracingRequest:
     """The family no longer looks (child found otherwise, request withdrawn)."""
-    require(actor, Perm.TRACING_EDIT, tracing_request, request=request)
+    ensure(actor, Perm.TRACING_EDIT, tracing_request, request=request, message=refused())
     with transaction.atomic():
         tracing_request.status = TracingRequest.Status.CLOSED
         tracing_request.updated_by = actor
@@ -436,7 +424,7 @@ def _audit_case(actor, case: Case, event: str, request=None, **detail) -> None:
 
 
 def _decide(actor, match: TracingMatch, status: str, request) -> TracingMatch:
-    require(actor, Perm.TRACING_EDIT, match, request=request)
+    ensure(actor, Perm.TRACING_EDIT, match, request=request, message=refused())
     with transaction.atomic():
         locked = (
             TracingMatch.objects.select_for_update(of=("self",))
@@ -489,7 +477,7 @@ def reunification_record(
 ) -> Reunification:
     """Record the reunification with the family (or the alternative care arranged) and its follow-up.
     A reunification after a confirmed match closes the family's tracing request."""
-    require(actor, Perm.TRACING_EDIT, case, request=request)
+    ensure(actor, Perm.TRACING_EDIT, case, request=request, message=refused())
     if case.case_type != CaseType.CHILD_PROTECTION:
         invalid(gettext("Reunification is recorded on child-protection cases only."))
     if outcome not in Reunification.Outcome.values:

@@ -1,5 +1,5 @@
-"""More of a case: the case plan and its approval, IPA, transfers, break the glass, who saw the case,
-and the exports (downloads, audited by the export functions)."""
+"""More of a case: the case plan and its approval, IPA, transfers, who saw the case, and the exports
+(downloads, audited by the export functions). Break the glass: views/access.py."""
 
 from django.apps import apps
 from django.contrib import messages
@@ -9,16 +9,25 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from sentinelle.accounts.models import Organisation, User
+from sentinelle.accounts.models import Organisation
 from sentinelle.cases import exports
-from sentinelle.cases.forms import AssistanceForm, BreakGlassForm, PlanForm, TransferForm, attach_errors
+from sentinelle.cases.forms import AssistanceForm, PlanForm, TransferForm, attach_errors
 from sentinelle.cases.models import Assistance, CasePlan
-from sentinelle.cases.selectors.cases import case_for_break_glass, case_get, case_who_saw, transfers_received
+from sentinelle.cases.selectors.cases import case_get, case_who_saw, transfers_received
 from sentinelle.cases.services import assistance as ipa
 from sentinelle.cases.services import case_team
 from sentinelle.cases.services import cases as services
 from sentinelle.core.models import AuditAction, Role
-from sentinelle.core.permissions import Perm, get_object_for_user, organisations_in_scope, require_perm
+from sentinelle.core.permissions import (
+    Perm,
+    get_object_for_user,
+    organisations_for,
+    organisations_in_scope,
+    refuse,
+    require_perm,
+    roles_with,
+    users_with,
+)
 
 
 def _explain(request, error: ValidationError) -> None:
@@ -133,19 +142,11 @@ def assistance_disburse(request, public_id):
 
 
 def _colleagues(user):
-    """Case workers and managers of the user's organisations (transfers within the organisation)."""
-    organisations = organisations_in_scope(user, Perm.CASE_CREATE) or []
-    return (
-        User.objects.filter(
-            is_active=True,
-            memberships__organisation_id__in=organisations,
-            memberships__role__in=[Role.CASEWORKER, Role.MANAGER],
-            memberships__is_archived=False,
-        )
-        .exclude(pk=user.pk)
-        .distinct()
-        .order_by("username")
-    )
+    """Those who may hold cases in the user's organisations (transfers within the organisation); an
+    administrator's membership holds no caseload."""
+    roles = [role for role in roles_with(Perm.CASE_CREATE) if role != Role.ADMIN]
+    organisations = organisations_for(user, Perm.CASE_CREATE)
+    return users_with(Perm.CASE_CREATE, organisations, roles=roles).exclude(pk=user.pk).order_by("username")
 
 
 @require_perm(Perm.CASE_EDIT)
@@ -169,7 +170,15 @@ def transfer_answer(request, public_id):
     """The proposed case worker accepts or declines (only transfers addressed to them: 404 otherwise)."""
     transfer = transfers_received(user=request.user).filter(public_id=public_id).first()
     if transfer is None:
-        raise Http404
+        refuse(
+            request.user,
+            Perm.CASE_VIEW,
+            message=_("Not found."),
+            exception=Http404,
+            object_type="cases.transfer",
+            object_id=str(public_id),
+            request=request,
+        )
     try:
         if request.POST.get("decision") == "accept":
             case_team.transfer_accept(actor=request.user, transfer=transfer, request=request)
@@ -182,32 +191,6 @@ def transfer_answer(request, public_id):
     except ValidationError as error:
         _explain(request, error)
     return redirect("cases:transfers")
-
-
-@require_perm(Perm.BREAK_GLASS)
-def break_glass(request):
-    form = BreakGlassForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        case = case_for_break_glass(
-            user=request.user, case_number=form.cleaned_data["case_number"], request=request
-        )
-        if case is None:
-            form.add_error("case_number", _("No case has this number."))
-        else:
-            try:
-                case_team.break_glass_open(
-                    actor=request.user,
-                    case=case,
-                    reason=form.cleaned_data["reason"],
-                    hours=form.cleaned_data["hours"],
-                    request=request,
-                )
-            except ValidationError as error:
-                attach_errors(form, error)
-            else:
-                messages.warning(request, _("Access opened; the case worker is told, and it is recorded."))
-                return _back(case)
-    return render(request, "cases/break_glass.html", {"form": form})
 
 
 def _download(export) -> HttpResponse:

@@ -4,6 +4,7 @@ from django.shortcuts import render
 
 from sentinelle.cases.forms import CaseFilterForm
 from sentinelle.cases.models import CaseType, RiskLevel
+from sentinelle.cases.selectors.access import access_requests_waiting
 from sentinelle.cases.selectors.cases import (
     RISK_ORDER,
     case_list,
@@ -26,11 +27,13 @@ def my_cases(request):
     home = caseworker_home(user=request.user)
     groups = [(risk, _risk_label(risk), home["cases_by_risk"].get(risk, [])) for risk in RISK_ORDER]
     user = request.user
+    can_manage = has_perm(user, Perm.CASE_APPROVE)
     links = {
         "can_trace": has_perm(user, Perm.TRACING_VIEW),
-        "can_manage": has_perm(user, Perm.CASE_APPROVE),
+        "can_manage": can_manage,
         "can_break_glass": has_perm(user, Perm.BREAK_GLASS),
         "can_stats": has_perm(user, Perm.CASE_STATS),
+        "access_requests_waiting": access_requests_waiting(user=user) if can_manage else 0,
     }
     return render(request, "cases/my_cases.html", {"home": home, "groups": groups, **links})
 
@@ -38,6 +41,7 @@ def my_cases(request):
 @require_perm(Perm.CASE_APPROVE)
 def dashboard(request):
     data = manager_dashboard(user=request.user)
+    data["access_requests_waiting"] = access_requests_waiting(user=request.user)
     load = [
         (_risk_label(risk), [(CaseType(t).label, n) for t, n in data["open_by_risk"].get(risk, {}).items()])
         for risk in RISK_ORDER

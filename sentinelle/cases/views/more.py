@@ -4,23 +4,30 @@ collaborators, reopen a closed case. Each is a POST calling one service, which c
 import uuid
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from sentinelle.accounts.models import User
 from sentinelle.cases.forms import CollaboratorsForm, ReasonForm
 from sentinelle.cases.models import CaseStatus, Person
 from sentinelle.cases.selectors.cases import case_consents, case_get
-from sentinelle.cases.selectors.persons import person_get, person_merges, person_search
+from sentinelle.cases.selectors.persons import SearchThrottled, person_get, person_merges, person_search
 from sentinelle.cases.services import case_team
 from sentinelle.cases.services.cases import case_reopen as reopen
 from sentinelle.cases.services.consent import consent_withdraw as withdraw
 from sentinelle.cases.services.persons import person_merge as merge_persons
 from sentinelle.cases.services.persons import person_merge_undo
-from sentinelle.core.permissions import ROLE_PERMISSIONS, Perm, get_object_for_user, has_perm, require_perm
+from sentinelle.core.permissions import (
+    Perm,
+    ensure,
+    get_object_for_user,
+    has_perm,
+    refuse,
+    require_perm,
+    users_with,
+)
 
 
 def _explain(request, error: ValidationError) -> None:
@@ -38,34 +45,49 @@ def _person_to_merge(request, public_id) -> Person:
     """The person whose page this is: read through the selector (audited, 404 alike), then the user must
     be allowed to merge it (403)."""
     person = person_get(user=request.user, public_id=public_id, request=request)
-    if not has_perm(request.user, Perm.PERSON_MERGE, person):
-        raise PermissionDenied
+    ensure(request.user, Perm.PERSON_MERGE, person, request=request)
     return person
+
+
+def _not_found(request, perm: Perm, object_type: str, object_id: str = ""):
+    refuse(
+        request.user,
+        perm,
+        message=_("Not found."),
+        exception=Http404,
+        object_type=object_type,
+        object_id=object_id[:64],
+        request=request,
+    )
 
 
 def _duplicate(request, value) -> Person:
     """The record chosen to be merged, among those the user may merge (404 alike otherwise)."""
     try:
         public_id = uuid.UUID(str(value))
-    except ValueError as error:
-        raise Http404 from error
+    except ValueError:
+        _not_found(request, Perm.PERSON_MERGE, "cases.person")
     queryset = Person.objects.select_related("area")
     return get_object_for_user(request.user, queryset, public_id, Perm.PERSON_MERGE, request=request)
 
 
 def merge_candidates(request, person: Person) -> list:
     """The probable duplicates of this person that the user may merge: the search uses the person's own
-    names, server-side (no names in the address or the logs)."""
-    found = person_search(
-        user=request.user,
-        given_name=person.given_name,
-        family_name=person.family_name,
-        phone=person.phone,
-        age=person.age,
-        sex=person.sex,
-        area=person.area,
-        request=request,
-    )
+    names, server-side (no names in the address or the logs). It counts as a search (throttled)."""
+    try:
+        found = person_search(
+            user=request.user,
+            given_name=person.given_name,
+            family_name=person.family_name,
+            phone=person.phone,
+            age=person.age,
+            sex=person.sex,
+            area=person.area,
+            request=request,
+        )
+    except SearchThrottled as error:
+        messages.error(request, str(error))
+        return []
     return [
         candidate
         for candidate in found
@@ -102,11 +124,11 @@ def person_merge(request, public_id):
 def person_merge_cancel(request, public_id, merge_id):
     """Undo one merge into this person (merges are listed on the person page)."""
     person = _person_to_merge(request, public_id)
-    if not merge_id.isdigit():
-        raise Http404
-    merge = person_merges(user=request.user, person=person).filter(pk=int(merge_id)).first()
+    merge = None
+    if merge_id.isdigit():
+        merge = person_merges(user=request.user, person=person).filter(pk=int(merge_id)).first()
     if merge is None:
-        raise Http404
+        _not_found(request, Perm.PERSON_MERGE, "cases.personmerge", merge_id)
     try:
         person_merge_undo(actor=request.user, merge=merge, request=request)
     except ValidationError as error:
@@ -128,9 +150,8 @@ def consent_withdraw(request, public_id, consent_id):
     case = case_get(user=request.user, public_id=public_id, request=request)
     consent = case_consents(case).select_related("case", "person").filter(public_id=consent_id).first()
     if consent is None:
-        raise Http404
-    if not has_perm(request.user, Perm.CASE_EDIT, case):
-        raise PermissionDenied
+        _not_found(request, Perm.CASE_EDIT, "cases.consent", str(consent_id))
+    ensure(request.user, Perm.CASE_EDIT, case, request=request)
     try:
         withdraw(actor=request.user, consent=consent, request=request)
     except ValidationError as error:
@@ -142,24 +163,7 @@ def consent_withdraw(request, public_id, consent_id):
 
 def case_workers_of(organisation):
     """Active users of the organisation who may hold cases (case workers, managers)."""
-    roles = [role for role, perms in ROLE_PERMISSIONS.items() if Perm.CASE_CREATE in perms]
-    return (
-        User.objects.filter(
-            is_active=True,
-            memberships__organisation=organisation,
-            memberships__role__in=roles,
-            memberships__is_archived=False,
-        )
-        .distinct()
-        .order_by("username")
-    )
-
-
-def can_assign(user, case) -> bool:
-    """The case worker who owns the case, or a manager of it."""
-    return has_perm(user, Perm.CASE_EDIT, case) and (
-        case.owner_id == user.pk or has_perm(user, Perm.CASE_APPROVE, case)
-    )
+    return users_with(Perm.CASE_CREATE, [organisation]).order_by("username")
 
 
 def collaborators_form(case, data=None) -> CollaboratorsForm:
@@ -169,7 +173,7 @@ def collaborators_form(case, data=None) -> CollaboratorsForm:
 
 def case_more_context(user, case) -> dict:
     """What the case page needs for these actions."""
-    allowed = can_assign(user, case)
+    allowed = case_team.may_assign(user, case)
     return {
         "can_assign": allowed,
         "collaborators_form": collaborators_form(case) if allowed else None,
@@ -182,8 +186,8 @@ def case_more_context(user, case) -> dict:
 @require_POST
 def case_collaborators(request, public_id):
     case = case_get(user=request.user, public_id=public_id, request=request)
-    if not can_assign(request.user, case):
-        raise PermissionDenied
+    if not case_team.may_assign(request.user, case):
+        refuse(request.user, Perm.CASE_APPROVE, obj=case, request=request)
     form = collaborators_form(case, request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose collaborators among the case workers of the organisation."))

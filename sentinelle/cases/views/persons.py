@@ -9,11 +9,11 @@ from django.views.decorators.http import require_POST
 from sentinelle.cases.forms import CaseOpenForm, PersonForm, attach_errors
 from sentinelle.cases.selectors.cases import scoped_cases
 from sentinelle.cases.selectors.persons import (
+    SearchThrottled,
     duplicate_hint,
-    person_duplicate_check,
     person_get,
+    person_lookup,
     person_merges,
-    person_search,
 )
 from sentinelle.cases.services.cases import case_open as open_case
 from sentinelle.cases.services.persons import person_register
@@ -22,9 +22,11 @@ from sentinelle.core.permissions import Perm, has_perm, require_perm
 
 @require_perm(Perm.PERSON_CREATE)
 def person_find(request):
-    """Search first; the same data, completed, registers a new person only after a search was shown."""
+    """Search first; the same data, completed, registers a new person only after a search was shown.
+    Searching is throttled per user: past the rate, the search is not run (429, the reason shown)."""
     form = PersonForm(request.POST or None)
     context = {"form": form, "searched": False}
+    status = 200
     if request.method == "POST" and form.is_valid():
         if "register" in request.POST:
             try:
@@ -34,13 +36,14 @@ def person_find(request):
             else:
                 messages.success(request, _("Person %(code)s registered.") % {"code": person.person_code})
                 return redirect("cases:person-detail", public_id=person.public_id)
-        query = form.query()
-        context.update(
-            searched=True,
-            candidates=person_search(user=request.user, request=request, **query),
-            hint=duplicate_hint(person_duplicate_check(user=request.user, request=request, **query)),
-        )
-    return render(request, "cases/person_find.html", context)
+        try:
+            found = person_lookup(user=request.user, request=request, **form.query())
+        except SearchThrottled as error:
+            form.add_error(None, str(error))
+            status = 429
+        else:
+            context.update(searched=True, candidates=found.candidates, hint=duplicate_hint(found.elsewhere))
+    return render(request, "cases/person_find.html", context, status=status)
 
 
 @require_perm(Perm.PERSON_VIEW)

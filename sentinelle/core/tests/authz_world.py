@@ -15,7 +15,12 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from sentinelle.accounts.tests.factories import OrganisationFactory, UserFactory, make_member
+from sentinelle.accounts.tests.factories import (
+    MembershipFactory,
+    OrganisationFactory,
+    UserFactory,
+    make_member,
+)
 from sentinelle.core.models import Role
 from sentinelle.geography.tests.factories import AdminAreaFactory, CodVersionFactory
 
@@ -24,12 +29,14 @@ ACTORS: dict[str, tuple[str | None, str | None, str | None]] = {
     "admin": (Role.ADMIN, "cluster", None),
     "imo": (Role.IMO, "cluster", None),
     "manager": (Role.MANAGER, "alpha", None),
+    "manager_other_area": (Role.MANAGER, "alpha", "segou"),
     "caseworker": (Role.CASEWORKER, "alpha", "mopti"),
     "caseworker_other_area": (Role.CASEWORKER, "alpha", "segou"),
     "monitor": (Role.MONITOR, "alpha", "mopti"),
     "focal_point_alpha": (Role.FOCAL_POINT, "alpha", None),
     "reader_alpha": (Role.READER, "alpha", None),
     "outsider": (Role.MANAGER, "beta", None),
+    "outsider_other_area": (Role.MANAGER, "beta", "segou"),
     "caseworker_beta": (Role.CASEWORKER, "beta", None),
     "monitor_beta": (Role.MONITOR, "beta", None),
     "focal_point": (Role.FOCAL_POINT, "beta", None),
@@ -146,6 +153,7 @@ def _monitoring(world: World) -> None:
 def _directory_and_cases(world: World) -> None:
     from sentinelle.cases.models import TracingMatch
     from sentinelle.cases.services.assistance import assistance_request
+    from sentinelle.cases.services.case_access import case_access_request
     from sentinelle.cases.services.case_plans import case_plan_save, case_plan_submit_for_approval
     from sentinelle.cases.services.case_team import transfer_request
     from sentinelle.cases.services.cases import assessment_record, task_add
@@ -203,6 +211,10 @@ def _directory_and_cases(world: World) -> None:
     world.objects["cases.tracingmatch"] = TracingMatch.objects.create(
         request=tracing, case=case, score=0.9, reasons=[{"code": "name", "similarity": 0.9}]
     )
+    # BETA's manager asks ALPHA for access to the case (ALPHA's managers decide).
+    world.objects["cases.caseaccessrequest"] = case_access_request(
+        actor=a["outsider"], case_number=case.case_number, reason="Urgence médicale à notre centre.", hours=4
+    )
     # A person registered twice, merged by the manager into the case's person (the merge can be undone).
     twin = register(a["caseworker"], area=commune, given_name="Aminata", family_name="Traoré")
     world.objects["cases.personmerge"] = person_merge(actor=a["manager"], kept=case.person, merged=twin)
@@ -215,6 +227,11 @@ def _accounts(world: World) -> None:
     a = world.actors
     world.objects["accounts.organisation"] = world.orgs["alpha"]
     world.objects["accounts.user"] = a["monitor"]
+    # A user above ALPHA's manager (a cluster IMO) who also holds a reader role in ALPHA: ALPHA's manager
+    # sees them among ALPHA's people but may not act on them (the role order).
+    imo_in_alpha = make_member(Role.IMO, world.orgs["cluster"], username="authz_imo_in_alpha")
+    MembershipFactory(user=imo_in_alpha, organisation=world.orgs["alpha"], role=Role.READER)
+    world.variants.setdefault("accounts.user", []).append(imo_in_alpha)
     world.objects["accounts.membership"] = a["monitor"].memberships.get()
     world.objects["accounts.devicecredential"], _ = device_credential_create(
         actor=a["monitor"], label="Tablette"
@@ -292,6 +309,30 @@ def _ingest(world: World) -> None:
         filename="incidents.csv",
         content=content,
     )
+    # A partner's file in its own words ("FDS"): the job waits for the mapping step (its page shows the
+    # values with a form; mapping is a POST that refused actors must not get through).
+    from sentinelle.monitoring.tests.factories import days_ago, today
+
+    row = {
+        "source_id": "AUTHZ-1",
+        "date_start": days_ago(3).isoformat(),
+        "date_reported": today().isoformat(),
+        "adm2_code": world.areas["cercle"].pcode,
+        "adm3_code": world.areas["commune"].pcode,
+        "categories": "life",
+        "perpetrator_category": "FDS",
+        "victims_killed_m_18_59": 1,
+    }
+    world.variants["ingest.importjob"] = [
+        import_job_upload(
+            actor=world.actors["monitor"],
+            kind="incidents",
+            organisation=world.orgs["alpha"],
+            filename="partenaire.csv",
+            content=template_csv(get_kind("incidents"), [row]),
+            source="Partenaire",
+        )
+    ]
 
 
 BUILDERS = (

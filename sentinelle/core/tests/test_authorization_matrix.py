@@ -38,7 +38,15 @@ from rest_framework.test import APIClient
 
 import conftest
 from sentinelle.core import permissions
-from sentinelle.core.permissions import ACCESS_ATTRIBUTE, PUBLIC, Perm, has_perm, roles_of, rule_for
+from sentinelle.core.permissions import (
+    ACCESS_ATTRIBUTE,
+    PUBLIC,
+    VERIFIED_ATTRIBUTE,
+    Perm,
+    has_perm,
+    roles_of,
+    rule_for,
+)
 from sentinelle.core.tests.authz_world import ACTORS, build_world
 from sentinelle.core.tests.test_urls import ALL_PATTERNS
 
@@ -457,3 +465,63 @@ def test_the_lists_name_only_existing_views():
     assert set(NARROWER_THAN_POLICY) <= names
     assert set(NOT_WALKED) <= names
     assert set(NAMES_IDS_ONLY) <= names
+
+
+# --- The second factor: every state of a session of a role that needs it ------------------------------
+
+UI_BEHIND_SECOND_FACTOR = [
+    (route, name, pattern)
+    for route, name, pattern in CHECKED
+    if _channel(route, pattern) == "ui" and getattr(pattern.callback, VERIFIED_ATTRIBUTE, True)
+]
+
+
+def _second_factor_sessions(world) -> dict[str, tuple[Client, str]]:
+    """A signed-in session without the second factor, for each state of the user's devices, with the page
+    the user must be sent to."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from sentinelle.accounts.tests.factories import make_member
+    from sentinelle.core.models import Role
+
+    alpha = world.orgs["alpha"]
+    confirmed = world.actors["manager"]  # has a confirmed device (conftest.sign_in made one)
+    none = make_member(Role.CASEWORKER, alpha, username="authz_2fa_none")
+    pending = make_member(Role.ADMIN, world.orgs["cluster"], username="authz_2fa_pending")
+    TOTPDevice.objects.create(user=pending, name="pending", confirmed=False)
+    sessions = {}
+    for label, user, target in (
+        ("confirmed device", confirmed, "accounts:otp-verify"),
+        ("no device", none, "accounts:otp-setup"),
+        ("unconfirmed device", pending, "accounts:otp-setup"),
+    ):
+        client = Client(raise_request_exception=False)
+        client.force_login(user)
+        sessions[label] = (client, reverse(target))
+    return sessions
+
+
+@pytest.mark.django_db
+def test_no_page_opens_before_the_second_factor(world):
+    """Password alone: every page of a role that needs two-factor sends the session to the two-factor
+    pages, for GET and POST alike, whatever the state of the user's devices, and nothing changes."""
+    sessions = _second_factor_sessions(world)
+    wrong = []
+    before = fingerprint()
+    for _route, name, pattern in UI_BEHIND_SECOND_FACTOR:
+        values = {key: world.args.get(key, "x") for key in pattern.pattern.converters}
+        values |= {key: uuid.uuid4() for key in _uuid_keys(pattern)}
+        values |= {key: "1" for key, value in values.items() if value == RECORD_ID}
+        url = _reverse(name, pattern, values)
+        for label, (client, target) in sessions.items():
+            for method in (client.get, client.post):
+                response = method(url, secure=True)
+                location = response.get("Location", "")
+                if response.status_code == 405:
+                    continue  # the method is refused before anything else (require_POST outermost)
+                if response.status_code != 302 or not location.startswith(target):
+                    wrong.append(
+                        f"{label}: {method.__name__.upper()} {url} -> {response.status_code} {location}"
+                    )
+    assert fingerprint() == before, "a request without the second factor changed the database"
+    assert not wrong, "\n".join(wrong)

@@ -5,6 +5,7 @@ Runs on the configured test database: SQLite (online backup API) under `make tes
 """
 
 import base64
+import io
 import json
 
 import pytest
@@ -14,7 +15,7 @@ from django.test import override_settings
 
 from sentinelle.cases.models import Person
 from sentinelle.cases.tests.factories_persons import commune_in, register
-from sentinelle.core import backups, crypto
+from sentinelle.core import audit, backups, crypto
 from sentinelle.core.audit import verify_chain
 from sentinelle.core.models import AuditEntry
 
@@ -130,3 +131,96 @@ def test_restore_refuses_a_damaged_copy_and_a_foreign_key_ring(people, tmp_path)
 
     with pytest.raises(CommandError, match="not a Sentinelle backup"):
         call_command("restore", str(tmp_path))
+
+
+# --- Audit anchors at backup and restore ----------------------------------------------------------
+
+
+@pytest.fixture
+def anchors(settings, tmp_path):
+    settings.SENTINELLE = {**settings.SENTINELLE, "AUDIT_ANCHOR_DIR": str(tmp_path / "anchors")}
+    return tmp_path / "anchors" / audit.ANCHOR_FILE
+
+
+def _anchor_lines(path):
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_backup_anchors_the_chain_of_its_copy(people, tmp_path, anchors):
+    dest = tmp_path / "backup"
+    call_command("backup", str(dest), stdout=io.StringIO())
+    anchor = manifest_of(dest)["audit_anchor"]
+    # The head of the copy: the backup entry, written just before the copy.
+    backup_entry = AuditEntry.objects.get(object_type="database.backup")
+    assert (anchor["kind"], anchor["head_id"], anchor["head_hash"]) == (
+        "backup",
+        backup_entry.pk,
+        backup_entry.entry_hash,
+    )
+    assert anchor["count"] == AuditEntry.objects.filter(pk__lte=backup_entry.pk).count()
+    assert audit.anchor_authentic(anchor)
+    assert _anchor_lines(anchors)[-1] == anchor  # the same line in the anchor file
+    call_command("audit_verify", stdout=io.StringIO())
+
+
+def test_backup_without_an_anchor_directory_keeps_the_anchor_in_its_manifest(people, tmp_path):
+    dest, err = tmp_path / "backup", io.StringIO()
+    call_command("backup", str(dest), stdout=io.StringIO(), stderr=err)
+    anchor = manifest_of(dest)["audit_anchor"]
+    assert anchor["seq"] is None and audit.anchor_authentic(anchor)
+    assert "only in the manifest" in err.getvalue()
+
+
+def test_restore_rewinds_the_log_to_the_backup_anchor_and_verify_passes(people, tmp_path, anchors):
+    dest = tmp_path / "backup"
+    call_command("backup", str(dest), stdout=io.StringIO())
+    backup_anchor = manifest_of(dest)["audit_anchor"]
+    # Life goes on after the backup: more entries, anchored.
+    register(people[0].created_by, area=people[0].area, given_name="Fatoumata", family_name="Diarra")
+    call_command("audit_anchor", stdout=io.StringIO())
+    superseded = _anchor_lines(anchors)[-1]
+    assert superseded["head_id"] > backup_anchor["head_id"]
+
+    out = io.StringIO()
+    call_command("restore", str(dest), "--force", stdout=out)
+    assert f"rewound to entry #{backup_anchor['head_id']} (backup anchor)" in out.getvalue()
+
+    restore = _anchor_lines(anchors)[-1]
+    assert restore["kind"] == "restore" and audit.anchor_authentic(restore)
+    assert restore["detail"]["rewound_to"]["head_id"] == backup_anchor["head_id"]
+    assert restore["detail"]["superseded"]["seq"] == superseded["seq"]
+    entry = AuditEntry.objects.get(object_type="database.restore")
+    assert entry.detail["rewound_to_anchor"]["seq"] == backup_anchor["seq"]
+    assert entry.detail["superseded_anchor"]["seq"] == superseded["seq"]
+    assert restore["head_id"] == AuditEntry.objects.order_by("-id").first().pk
+    verified = io.StringIO()
+    call_command("audit_verify", stdout=verified)
+    assert "2 anchor(s) hold" in verified.getvalue()  # the backup anchor and the restore's
+
+
+def test_putting_an_old_copy_back_without_restore_is_a_truncation(people, tmp_path, anchors):
+    """An attacker who loads an older copy directly (no audited restore, no audit key) cannot write
+    the rewind anchor: the anchors written since say the log was cut."""
+    dest = tmp_path / "backup"
+    call_command("backup", str(dest), stdout=io.StringIO())
+    register(people[0].created_by, area=people[0].area, given_name="Fatoumata", family_name="Diarra")
+    call_command("audit_anchor", stdout=io.StringIO())
+    content = dest / manifest_of(dest)["file"]
+    if connection.vendor == "postgresql":
+        backups._restore_postgres(content)
+    else:
+        backups._restore_sqlite(content)
+    with pytest.raises(CommandError, match="truncated"):
+        call_command("audit_verify")
+
+
+def test_restore_refuses_a_manifest_whose_anchor_was_changed(people, tmp_path, anchors):
+    dest = tmp_path / "backup"
+    call_command("backup", str(dest), stdout=io.StringIO())
+    manifest = manifest_of(dest)
+    manifest["audit_anchor"]["head_id"] -= 1
+    (dest / backups.MANIFEST).write_text(json.dumps(manifest))
+    persons = Person.objects.count()
+    with pytest.raises(CommandError, match="audit anchor does not authenticate"):
+        call_command("restore", str(dest), "--force")
+    assert Person.objects.count() == persons

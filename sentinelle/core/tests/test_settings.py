@@ -52,6 +52,8 @@ def test_production_settings_are_secure_and_deploy_check_wants_keys(tmp_path):
     assert result.stdout.splitlines()[0] == "True True False True"
     assert result.returncode != 0
     assert "sentinelle.E001" in result.stderr
+    # Without anchors outside the database, a cut audit log would go unseen: the deploy check says so.
+    assert "sentinelle.W002" in result.stderr
 
 
 @pytest.mark.parametrize("value", ["", "not json", '{"active": "a", "keys": {}, "hash_key": "x"}'])

@@ -15,7 +15,6 @@ from sentinelle.displacement.services._common import (
     ImportResult,
     IntentionInput,
     NeedInput,
-    can_manage,
     figure_errors,
     manageable_organisations,
 )
@@ -41,7 +40,6 @@ __all__ = [
     "ImportResult",
     "IntentionInput",
     "NeedInput",
-    "can_manage",
     "event_errors",
     "event_record",
     "figure_breakdown",

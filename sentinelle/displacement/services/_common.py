@@ -3,15 +3,12 @@
 import datetime
 from dataclasses import dataclass, field
 
-from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sentinelle.accounts.models import Organisation
-from sentinelle.core.audit import audit_record
 from sentinelle.core.codes import AgeGroup, PopulationStatus, Sex
-from sentinelle.core.models import AuditAction, AuditOutcome
-from sentinelle.core.permissions import ROLE_PERMISSIONS, Perm, has_perm, is_global, memberships_of
+from sentinelle.core.permissions import Perm, ensure, organisations_in_scope, refuse
 from sentinelle.displacement.models import (
     FIGURE_STATUSES,
     FigureSource,
@@ -86,58 +83,42 @@ class ImportResult:
 # --- Policy -----------------------------------------------------------------------------------
 
 
-def can_manage(user, organisation: Organisation | None, area: AdminArea | None = None) -> bool:
-    """May the user record population data for this organisation in this area (before any record exists)?"""
-    if organisation is None:
-        return False
-    for membership in memberships_of(user):
-        if Perm.POPULATION_MANAGE not in ROLE_PERMISSIONS[membership.role]:
-            continue
-        if not is_global(membership.role, Perm.POPULATION_MANAGE) and (
-            membership.organisation_id != organisation.pk
-        ):
-            continue
-        areas = list(membership.areas.all())
-        if not areas or area is None:
-            return True
-        if any(area.version_id == own.version_id and area.path.startswith(own.path) for own in areas):
-            return True
-    return False
-
-
 def manageable_organisations(user):
     """Organisations the user may record population data for (the choices of the forms)."""
     organisations = Organisation.objects.filter(is_archived=False).order_by("acronym")
-    ids = set()
-    for membership in memberships_of(user):
-        if Perm.POPULATION_MANAGE not in ROLE_PERMISSIONS[membership.role]:
-            continue
-        if is_global(membership.role, Perm.POPULATION_MANAGE):
-            return organisations
-        ids.add(membership.organisation_id)
-    return organisations.filter(pk__in=ids)
-
-
-def _refuse(actor, *, request=None, obj=None, object_type: str = "", action: str):
-    audit_record(
-        action=AuditAction.DENIED,
-        outcome=AuditOutcome.DENIED,
-        user=actor,
-        obj=obj,
-        object_type="" if obj is not None else object_type,
-        request=request,
-        detail={"perm": str(Perm.POPULATION_MANAGE), "action": action},
-    )
-    raise PermissionDenied(_("You may not record population data for this organisation or area."))
+    ids = organisations_in_scope(user, Perm.POPULATION_MANAGE)
+    return organisations if ids is None else organisations.filter(pk__in=ids)
 
 
 def _require(
     actor, organisation, area, *, request=None, obj=None, object_type: str = "", action: str
 ) -> None:
-    if obj is not None and (obj.is_archived or not has_perm(actor, Perm.POPULATION_MANAGE, obj)):
-        _refuse(actor, request=request, obj=obj, action=action)
-    if not can_manage(actor, organisation, area):
-        _refuse(actor, request=request, obj=obj, object_type=object_type, action=action)
+    """The actor may record population data for `organisation` in `area` (and change `obj`)."""
+    if organisation is None or (obj is not None and obj.is_archived):
+        refuse(
+            actor,
+            Perm.POPULATION_MANAGE,
+            message=_refused(),
+            obj=obj,
+            object_type=object_type,
+            request=request,
+            detail={"action": action},
+        )
+    ensure(
+        actor,
+        Perm.POPULATION_MANAGE,
+        obj,
+        organisation=organisation,
+        area=area,
+        request=request,
+        message=_refused(),
+        object_type=object_type,
+        detail={"action": action},
+    )
+
+
+def _refused() -> str:
+    return _("You may not record population data for this organisation or area.")
 
 
 # --- Validation -------------------------------------------------------------------------------

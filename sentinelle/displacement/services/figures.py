@@ -14,11 +14,9 @@ from sentinelle.displacement.models import (
 from sentinelle.displacement.services._common import (
     FigureInput,
     ImportResult,
-    _refuse,
     _require,
     _round_taken_message,
     _same_round,
-    can_manage,
     figure_errors,
 )
 
@@ -113,10 +111,14 @@ def figures_import(
     Errors are keyed "<index>.<field>" so that the import names the row.
     """
     for row in rows:
-        if not can_manage(actor, row.organisation, row.area):
-            _refuse(
-                actor, request=request, object_type="displacement.populationfigure", action="figures_import"
-            )
+        _require(
+            actor,
+            row.organisation,
+            row.area,
+            request=request,
+            object_type="displacement.populationfigure",
+            action="figures_import",
+        )
     errors: dict[str, list[str]] = {}
     keys = [row.source_key or row.natural_key() for row in rows]
     known = set(

@@ -29,9 +29,7 @@ from sentinelle.displacement.services._common import (
     _check_count,
     _check_date,
     _Errors,
-    _refuse,
     _require,
-    can_manage,
 )
 
 # --- Events -----------------------------------------------------------------------------------
@@ -255,13 +253,14 @@ def people_in_need_import(
     seen: dict[tuple, int] = {}
     fresh: list[NeedInput] = []
     for index, row in enumerate(rows):
-        if not can_manage(actor, row.organisation, row.area):
-            _refuse(
-                actor,
-                request=request,
-                object_type="displacement.peopleinneed",
-                action="people_in_need_import",
-            )
+        _require(
+            actor,
+            row.organisation,
+            row.area,
+            request=request,
+            object_type="displacement.peopleinneed",
+            action="people_in_need_import",
+        )
         row_errors = need_errors(row)
         for name, messages in row_errors.items():
             errors[f"{index}.{name}"] = messages

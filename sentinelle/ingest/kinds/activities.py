@@ -35,11 +35,10 @@ from sentinelle.activities.services.reporting import (
     BeneficiaryCell,
     activity_errors,
     activity_import_many,
-    can_edit_activities,
     month_of,
 )
 from sentinelle.core.codes import AgeGroup, PopulationStatus, Sex
-from sentinelle.core.permissions import Perm
+from sentinelle.core.permissions import Perm, may_act_for
 from sentinelle.core.text import normalise_text
 from sentinelle.geography.models import AdminLevel
 from sentinelle.geography.selectors import AreaLookupError, AreaResolver
@@ -214,7 +213,8 @@ class ActivityImport(ImportKind):
                 ),
             )
         start = row.get("start_date")
-        if row.errors or area is None:
+        # Returned even after errors (but never without a place): the runner checks the rest of the row.
+        if area is None:
             raise RowError
         return ActivityInput(
             activity_type=row.get("activity_type"),
@@ -279,8 +279,8 @@ class ActivityImport(ImportKind):
         if problem:
             problems.append(("start_date", problem))
         if item.area.pk not in context.allowed:
-            context.allowed[item.area.pk] = can_edit_activities(
-                context.actor, context.organisation, item.area
+            context.allowed[item.area.pk] = may_act_for(
+                context.actor, Perm.ACTIVITY_EDIT, organisation=context.organisation, area=item.area
             )
         if not context.allowed[item.area.pk]:
             problems.append(

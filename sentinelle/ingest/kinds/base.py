@@ -5,6 +5,7 @@ by declared type, collecting French errors by row and column, previews, progress
 A kind only maps typed values to the domain's input dataclass and calls the domain's bulk service.
 """
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from sentinelle.ingest import values as cells
 
 TEXT, DATE, COUNT, NUMBER, BOOL, CODE, CODES = "text", "date", "count", "number", "bool", "code", "codes"
 PARSE_CACHE_SIZE = 10_000
+# A column of place names (#adm2+name) or P-codes (#adm2+code), whatever the kind: its level.
+_PLACE_TAG = re.compile(r"^#adm([1-4])\+(name|code)$")
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,6 +58,22 @@ class ImportColumn:
         if self.choices is None:
             return None
         return cells.CodeList(self.choices, aliases=dict(self.aliases), name=str(self.label))
+
+    @cached_property
+    def place_level(self) -> int | None:
+        """The admin level of a column of place names or P-codes (from its hashtag), else None."""
+        match = _PLACE_TAG.match(self.hxl)
+        return int(match.group(1)) if match else None
+
+    @cached_property
+    def takes_place_names(self) -> bool:
+        """A column of place names (#adm3+name): an unknown name there can be mapped to a P-code."""
+        return self.place_level is not None and self.hxl.endswith("+name")
+
+    @property
+    def mappable(self) -> bool:
+        """May the mapping step map this column's unknown values (a code list, or place names)?"""
+        return self.codes is not None or self.takes_place_names
 
     @cached_property
     def header_keys(self) -> set[str]:
@@ -119,15 +138,20 @@ class RowError(Exception):
 
 
 class Row:
-    """One data row while a kind maps it: typed values by column key, and the errors found."""
+    """One data row while a kind maps it: typed values by column key, and the errors found.
 
-    __slots__ = ("_hasher", "_parsed", "columns", "errors", "language", "number", "raw")
+    A value that is not in its column's code list is not an error of the row but an unknown value
+    (`unknown`), which the import's mapping step lists once for all the rows that hold it.
+    """
+
+    __slots__ = ("_hasher", "_parsed", "columns", "errors", "language", "number", "raw", "unknown")
 
     def __init__(self, number: int, raw: dict, columns: dict[str, ImportColumn], hasher=None, language=None):
         self.number = number
         self.raw = raw  # column key -> cell value, only the non-empty cells
         self.columns = columns
         self.errors: list[tuple[str, str]] = []  # (column key or "", message)
+        self.unknown: list[tuple[str, str]] = []  # (column key, value not in the code list)
         self._parsed: dict = {}
         self._hasher = hasher
         self.language = language
@@ -148,6 +172,9 @@ class Row:
             return default if result is None else result
         try:
             result = self.columns[key].parse(self.raw[key], self.language)
+        except cells.UnknownCode as error:
+            self.unknown.extend((key, value) for value in error.values)
+            result = None
         except cells.CellError as error:
             self.errors.append((key, error.message))
             result = None
@@ -190,7 +217,9 @@ class ImportKind(ABC):
 
     @abstractmethod
     def build(self, row: Row, context) -> object:
-        """The domain input for a row; record problems with row.error / row.get and raise RowError."""
+        """The domain input for a row; record problems with row.error / row.get, and raise RowError when
+        nothing can be built. An item returned after recording errors is only checked by the domain's
+        rules (so that every error of the row is reported at once), never written."""
 
     def validate(self, item, context) -> list[tuple[str, str]]:
         """Domain validation: [(domain key, message)]."""
@@ -211,6 +240,12 @@ class ImportKind(ABC):
     def follow_up(self, *, ids: list[int]) -> None:
         """What must happen once the job's records are committed (e.g. alerts); nothing by default."""
         return None
+
+    def areas(self, item) -> list:
+        """The admin areas a valid item lies in (its `area`, by default); [] when it has none. The job's
+        covering area, and so who may read its preview, follows from them."""
+        area = getattr(item, "area", None)
+        return [area] if hasattr(area, "path") else []
 
     def preview(self, item) -> list[str]:
         return []

@@ -17,11 +17,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sentinelle.core.permissions import ROLE_PERMISSIONS, Perm, is_global, memberships_of
+from sentinelle.core.permissions import Perm, may_act_for
 from sentinelle.core.text import normalise_text
 from sentinelle.geography.selectors import AreaLookupError, AreaResolver, as_pcode
 from sentinelle.ingest.kinds import register
-from sentinelle.ingest.kinds.base import ImportKind, Row, RowError
+from sentinelle.ingest.kinds.base import ImportKind, Row
 from sentinelle.ingest.kinds.incident_columns import (
     AREA_KEYS,
     DETAIL_COLUMNS,
@@ -79,7 +79,7 @@ class Context:
     resolver: AreaResolver
     organisation: object
     organisation_keys: set[str]
-    allowed_areas: list | None  # None: anywhere
+    actor: object  # who validates or commits: the rows must lie where they may import for the organisation
     today: object = None
     repeats: Repeats = field(default_factory=Repeats)
     settlements: dict | None = None
@@ -144,7 +144,7 @@ class IncidentImport(ImportKind):
             resolver=AreaResolver(),
             organisation=organisation,
             organisation_keys={normalise_text(organisation.acronym), normalise_text(organisation.name)},
-            allowed_areas=_allowed_areas(job.committed_by or job.created_by, organisation),
+            actor=job.committed_by or job.created_by,
             today=timezone.localdate(),
             repeats=load_repeats(table),
         )
@@ -179,8 +179,7 @@ class IncidentImport(ImportKind):
         if explosive is not None and index is not None and context.repeats.of("casualties", index):
             explosive.casualties = casualties_of(row, context.repeats, index)
         self._check_kobo_repeats(row, victims, explosive)
-        if row.errors:
-            raise RowError
+        # Returned even after errors: the runner checks the rest of the row with it, never writes it.
         return IncidentInput(
             date_start=row.get("date_start"),
             date_end=row.get("date_end"),
@@ -238,7 +237,9 @@ class IncidentImport(ImportKind):
         if values not in context.areas_cache:
             errors: list[tuple[str, str]] = []
             area = _resolve(values, context, errors)
-            if area is not None and not _in_areas(area, context.allowed_areas):
+            if area is not None and not may_act_for(
+                context.actor, Perm.IMPORT_RUN, organisation=context.organisation, area=area
+            ):
                 errors.append((_first_given(row), _("This area is outside your areas of responsibility.")))
                 area = None
             context.areas_cache[values] = (area, errors)
@@ -253,7 +254,7 @@ class IncidentImport(ImportKind):
         by_pcode, by_key = context.settlements
         pcode = as_pcode(value)
         candidates = [by_pcode[pcode]] if pcode in by_pcode else by_key.get(normalise_text(value), [])
-        inside = [s for s in candidates if context.resolver.by_id[s.admin3_id].path.startswith(area.path)]
+        inside = [s for s in candidates if area.contains(context.resolver.by_id[s.admin3_id])]
         if len(inside) == 1:
             inside[0].admin3 = context.resolver.by_id[inside[0].admin3_id]
             return inside[0]
@@ -495,7 +496,7 @@ def _resolve(values: tuple, context: Context, errors: list) -> object:
                 return None
         if area is None:
             continue
-        if parent is not None and not area.path.startswith(parent.path):
+        if parent is not None and not parent.contains(area):
             errors.append(
                 (
                     code_key if given[code_key] else name_key,
@@ -511,27 +512,6 @@ def _resolve(values: tuple, context: Context, errors: list) -> object:
             return None
         parent = area
     return parent
-
-
-def _allowed_areas(user, organisation) -> list | None:
-    """The areas where `user` may import for `organisation`; None when anywhere."""
-    areas = []
-    for membership in memberships_of(user):
-        if Perm.IMPORT_RUN not in ROLE_PERMISSIONS[membership.role]:
-            continue
-        if not (is_global(membership.role, Perm.IMPORT_RUN) or membership.organisation_id == organisation.pk):
-            continue
-        own = list(membership.areas.all())
-        if not own:
-            return None
-        areas.extend(own)
-    return areas
-
-
-def _in_areas(area, allowed: list | None) -> bool:
-    if allowed is None:
-        return True
-    return any(area.version_id == a.version_id and area.path.startswith(a.path) for a in allowed)
 
 
 def _load_settlements(resolver: AreaResolver) -> tuple[dict, dict]:

@@ -10,9 +10,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from sentinelle.core.codes import PopulationStatus
-from sentinelle.core.permissions import Perm
+from sentinelle.core.permissions import Perm, may_act_for
 from sentinelle.displacement.models import PeopleInNeed
-from sentinelle.displacement.services import NeedInput, can_manage, need_errors, people_in_need_import
+from sentinelle.displacement.services import NeedInput, need_errors, people_in_need_import
 from sentinelle.geography.models import AdminLevel
 from sentinelle.geography.selectors import AreaLookupError, AreaResolver
 from sentinelle.ingest.kinds import register
@@ -118,7 +118,9 @@ class PeopleInNeedImport(ImportKind):
 
     def validate(self, item: NeedInput, context: Context) -> list[tuple[str, str]]:
         if item.area.pk not in context.allowed:
-            context.allowed[item.area.pk] = can_manage(context.actor, context.organisation, item.area)
+            context.allowed[item.area.pk] = may_act_for(
+                context.actor, Perm.POPULATION_MANAGE, organisation=context.organisation, area=item.area
+            )
         if not context.allowed[item.area.pk]:
             return [("area", _("You may not record population data for this organisation in this area."))]
         return [(key, message) for key, messages in need_errors(item).items() for message in messages]

@@ -21,9 +21,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from sentinelle.core.codes import AgeGroup, PopulationStatus, Sex
-from sentinelle.core.permissions import Perm
+from sentinelle.core.permissions import Perm, may_act_for
 from sentinelle.displacement.models import FigureSource, PopulationFigure
-from sentinelle.displacement.services import FigureInput, can_manage, figure_errors, figures_import
+from sentinelle.displacement.services import FigureInput, figure_errors, figures_import
 from sentinelle.geography.models import AdminLevel
 from sentinelle.geography.selectors import AreaLookupError, AreaResolver
 from sentinelle.ingest.kinds import register
@@ -327,7 +327,9 @@ class PopulationImport(ImportKind):
         problems = []
         for figure in item.figures:
             if figure.area.pk not in context.allowed:
-                context.allowed[figure.area.pk] = can_manage(context.actor, context.organisation, figure.area)
+                context.allowed[figure.area.pk] = may_act_for(
+                    context.actor, Perm.POPULATION_MANAGE, organisation=context.organisation, area=figure.area
+                )
             if not context.allowed[figure.area.pk]:
                 problems.append(
                     ("area", _("You may not record population data for this organisation in this area."))
@@ -369,6 +371,9 @@ class PopulationImport(ImportKind):
                 problems += [(owner, field_key or key, message) for message in messages]
             raise CommitRefused(problems) from error
         return result.created, result.unchanged
+
+    def areas(self, item: FigureRows) -> list:
+        return [figure.area for figure in item.figures]
 
     def preview(self, item: FigureRows) -> list[str]:
         figure = item.figures[0]

@@ -18,13 +18,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from sentinelle.accounts.models import Organisation
-from sentinelle.core.permissions import Perm
+from sentinelle.core.permissions import Perm, may_act_for
 from sentinelle.core.text import normalise_text
 from sentinelle.directory.exports import COLUMNS as EXPORT_COLUMNS
 from sentinelle.directory.models import Cost, Service, ServiceStatus, ServiceType
 from sentinelle.directory.services import (
     ServiceInput,
-    can_manage_provider,
     service_errors,
     service_import_many,
 )
@@ -165,7 +164,9 @@ class ServiceImport(ImportKind):
                 row.error(key, _("No organisation “%(value)s” in Sentinelle.") % {"value": value})
                 return None
         if provider.pk not in context.manageable:
-            context.manageable[provider.pk] = can_manage_provider(context.actor, provider)
+            context.manageable[provider.pk] = may_act_for(
+                context.actor, Perm.SERVICE_MANAGE, organisation=provider
+            )
         if not context.manageable[provider.pk]:
             row.error(
                 key,

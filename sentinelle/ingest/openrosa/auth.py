@@ -5,7 +5,9 @@ Devices (ODK Collect, KoboCollect) send HTTP Basic credentials with a per-device
 servers must support at least one scheme, and Basic over TLS is the one (Digest would need the secret
 stored reversibly). `require_device_perm` declares the view to the permission policy like
 `require_perm` does (the URLconf test reads the same attribute), but answers devices as OpenRosa
-expects: a 401 challenge rather than a redirect to the sign-in page.
+expects: a 401 challenge rather than a redirect to the sign-in page. Failed device sign-ins are throttled
+per client address and per user name before any secret is checked (accounts/devices.py): a throttled
+device gets 429 with Retry-After, which OpenRosa clients understand.
 
 A browser opening one of these URLs (no credentials and no X-OpenRosa-Version header: every OpenRosa
 client sends it) is sent to the help page, through the sign-in page when needed.
@@ -27,9 +29,8 @@ from django.utils.http import http_date
 from django.utils.translation import gettext
 
 from sentinelle.accounts.devices import device_authenticate
-from sentinelle.core.audit import audit_record
-from sentinelle.core.models import AuditAction, AuditOutcome
-from sentinelle.core.permissions import ACCESS_ATTRIBUTE, Perm, has_perm
+from sentinelle.core.permissions import ACCESS_ATTRIBUTE, Perm, audit_refusal, has_perm
+from sentinelle.core.throttles import TooManyAttempts
 
 RESPONSE_NS = "http://openrosa.org/http/response"
 REALM = "Sentinelle"
@@ -61,6 +62,17 @@ def _challenge(message: str) -> HttpResponse:
     return response
 
 
+def _too_many(refusal: TooManyAttempts) -> HttpResponse:
+    """429 with Retry-After: ODK Collect and KoboCollect show the message and the user tries again later."""
+    message = gettext(
+        "Too many failed sign-ins from this device or for this user name. Wait %(minutes)s minutes, then "
+        "try again."
+    ) % {"minutes": refusal.retry_after_minutes}
+    response = openrosa_response(message, status=429)
+    response["Retry-After"] = str(refusal.retry_after)
+    return response
+
+
 def basic_credentials(header: str) -> tuple[str, str] | None:
     scheme, _space, encoded = header.partition(" ")
     if scheme.lower() != "basic" or not encoded:
@@ -74,14 +86,13 @@ def basic_credentials(header: str) -> tuple[str, str] | None:
 
 
 def _deny(request, user, perm: Perm, reason: str) -> None:
-    audit_record(
-        action=AuditAction.DENIED,
-        outcome=AuditOutcome.DENIED,
-        user=user,
-        request=request,
+    audit_refusal(
+        user,
+        perm,
         object_type="view",
         object_id=request.resolver_match.view_name if request.resolver_match else "",
-        detail={"perm": str(perm), "channel": "device", "reason": reason},
+        request=request,
+        detail={"channel": "device", "reason": reason},
     )
 
 
@@ -105,7 +116,10 @@ def _authenticate(request, perm: Perm):
     credentials = basic_credentials(header)
     if credentials is None:
         return None, _challenge(gettext("Sign in with your user name and a device password."))
-    user = device_authenticate(identifier=credentials[0], secret=credentials[1], request=request)
+    try:
+        user = device_authenticate(identifier=credentials[0], secret=credentials[1], request=request)
+    except TooManyAttempts as refusal:
+        return None, _too_many(refusal)
     if user is None:
         return None, _challenge(
             gettext(

@@ -18,8 +18,8 @@ from django.db import transaction
 from django.utils.translation import gettext
 
 from sentinelle.core.audit import audit_record
-from sentinelle.core.models import AuditAction, AuditEntry, AuditOutcome
-from sentinelle.core.permissions import ROLE_PERMISSIONS, Perm, memberships_of
+from sentinelle.core.models import AuditAction, AuditEntry
+from sentinelle.core.permissions import Perm, audit_refusal, home_organisation
 from sentinelle.monitoring.models import Channel, Incident
 from sentinelle.monitoring.services.incidents import (
     incident_find_by_source,
@@ -55,10 +55,7 @@ class Receipt:
 
 def device_organisation(user):
     """The organisation a device's submissions belong to: the user's first that lets them record."""
-    for membership in memberships_of(user):
-        if Perm.INCIDENT_CREATE in ROLE_PERMISSIONS[membership.role]:
-            return membership.organisation
-    return None
+    return home_organisation(user, Perm.INCIDENT_CREATE)
 
 
 def _received_fingerprint(incident: Incident) -> str | None:
@@ -118,10 +115,8 @@ def submission_refused(
     *, user, request, error: SubmissionError, form_id: str = "", organisation=None
 ) -> None:
     """Audit a refused submission (the reason code and the form, never the answers)."""
-    audit_record(
-        action=AuditAction.DENIED,
-        outcome=AuditOutcome.DENIED,
-        user=user,
+    audit_refusal(
+        user,
         organisation=organisation or device_organisation(user),
         object_type="monitoring.incident",
         request=request,

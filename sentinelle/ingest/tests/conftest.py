@@ -5,22 +5,15 @@ content = csv_bytes([{"date_start": "2024-03-01", ...}])   # the template's colu
 """
 
 import datetime
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
-from sentinelle.core.permissions import MODEL_SCOPES, ScopeRule
 from sentinelle.ingest.kinds import get_kind
 from sentinelle.ingest.services import import_job_commit, import_job_upload
 from sentinelle.ingest.workbooks import template_csv, template_xlsx
 from sentinelle.monitoring.tests.factories import cercle_of, commune_of
-
-
-@pytest.fixture(autouse=True)
-def importjob_scope(monkeypatch):
-    """The rule the lead adds to MODEL_SCOPES: jobs seen by organisation (IMO and admin: all)."""
-    if "ingest.importjob" not in MODEL_SCOPES:
-        monkeypatch.setitem(MODEL_SCOPES, "ingest.importjob", ScopeRule(organisation="organisation"))
 
 
 @pytest.fixture
@@ -83,3 +76,39 @@ def commit(user, job, **kwargs):
 
 def errors_of(job) -> list[tuple]:
     return [(error["row"], error["column"], error["message"]) for error in job.errors]
+
+
+# --- Partner files (tests/fixtures/) and the real P-codes they use ------------------------------------
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def fixture_bytes(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+@pytest.fixture
+def mali_mopti(mopti):
+    """The cercles and communes of the Mopti region that the partner files name, with their P-codes of
+    the COD-AB 2015 (ML0501 is the cercle of Mopti here, as in the real geography)."""
+    cercles = {
+        "ML0501": "Mopti",
+        "ML0502": "Bandiagara",
+        "ML0506": "Douentza",
+    }
+    communes = {
+        "ML050104": "Fatoma",
+        "ML050105": "Konna",
+        "ML050109": "Mopti",
+        "ML050113": "Sio",
+        "ML050114": "Socoura",
+        "ML050208": "Dourou",
+        "ML050211": "Kendié",
+        "ML050218": "Sangha",
+        "ML050609": "Hombori",
+    }
+    areas = {pcode: cercle_of(mopti, pcode=pcode, name_fr=name) for pcode, name in cercles.items()}
+    for pcode, name in communes.items():
+        areas[pcode] = commune_of(areas[pcode[:6]], pcode=pcode, name_fr=name)
+    areas["ML05"] = mopti
+    return areas

@@ -222,7 +222,19 @@ def _run_hostile(user, organisation, kind: str, content: bytes, model, *, filena
         assert ImportJob.objects.count() == jobs_before
         assert model.objects.count() == before
         return None
-    assert job.status in (ImportStatus.INVALID, ImportStatus.VALID), (job.status, job.failure)
+    assert job.status in (ImportStatus.INVALID, ImportStatus.VALID, ImportStatus.MAPPING), (
+        job.status,
+        job.failure,
+    )
+    if job.status == ImportStatus.MAPPING:
+        # Values that are not in their list wait for the mapping step: listed, nothing written.
+        assert job.unmapped or job.preview.get("unmapped_overflow"), "a job waiting for a mapping says which"
+        for entry in job.unmapped:
+            assert isinstance(entry["value"], str) and entry["rows"] >= 1
+        with pytest.raises(ValidationError):
+            import_job_commit(actor=user, job=job)
+        assert model.objects.count() == before, "a job waiting for a mapping wrote rows"
+        return job
     if job.status == ImportStatus.VALID:
         job = import_job_commit(actor=user, job=job)
         assert job.status in (ImportStatus.COMMITTED, ImportStatus.INVALID), (job.status, job.failure)

@@ -165,9 +165,16 @@ def test_wrong_status(monitor, alpha, places):
         ),
     )
 
-    [(row, column, message)] = refused(job)
-    assert (row, column) == (4, header("population", "status"))
-    assert "nomades" in message
+    # Every problem of the row at once: its unknown P-code is an error, and its status, not in the list,
+    # waits for the mapping step (not an error); nothing is written.
+    assert job.status == "mapping" and job.valid_count == 1
+    assert [(e["row"], e["column"], e["value"]) for e in job.errors] == [
+        (4, header("population", "adm3_code"), "ML050102")
+    ]
+    assert [(entry["column"], entry["value"], entry["rows"]) for entry in job.unmapped] == [
+        ("status", "nomades", 1)
+    ]
+    assert PopulationFigure.objects.count() == 0
 
 
 def test_host_status_refused(monitor, alpha, places):

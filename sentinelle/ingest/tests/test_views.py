@@ -67,7 +67,10 @@ def test_errors_are_listed_by_row_and_column(signed_in, monitor, alpha, places):
 
     page = client.get(response["Location"]).content.decode()
     assert "Erreurs trouvées" in page
-    assert "<td>3</td><td>Commune (P-code)</td><td>P-code inconnu « ML059999 »" in page
+    assert (
+        '<td data-label="Ligne">3</td><td>Commune (P-code)</td>'
+        '<td class="cell-value short">ML059999</td><td>P-code inconnu' in page
+    )
     assert reverse("ingest:job-commit", args=[ImportJob.objects.get().public_id]) not in page
 
 
@@ -201,17 +204,17 @@ def test_unknown_template_is_404(signed_in, monitor):
 
 
 def test_errors_export_neutralises_formulas(signed_in, monitor, alpha, places):
-    job = upload(monitor, alpha, csv_bytes([incident_row(categories="=cmd|'/c calc'!A1")]))
+    job = upload(monitor, alpha, csv_bytes([incident_row(date_start="=cmd|'/c calc'!A1")]))
     ImportJob.objects.filter(pk=job.pk).update(
-        errors=[*job.errors, {"row": 9, "column": "@SUM(A1)", "message": "+33 6 00"}]
+        errors=[*job.errors, {"row": 9, "column": "@SUM(A1)", "value": "-2+3", "message": "+33 6 00"}]
     )
 
     response = signed_in(monitor).get(reverse("ingest:job-errors", args=[job.public_id]))
 
     lines = response.content.decode("utf-8").lstrip("\ufeff").splitlines()
-    assert lines[0] == "Ligne;Colonne;Message"
-    assert lines[1].startswith('3;Catégories;"« =cmd')
-    assert lines[2] == "9;'@SUM(A1);'+33 6 00"
+    assert lines[0] == "Ligne;Colonne;Valeur;Message"
+    assert lines[1].startswith("3;Date de l'incident;'=cmd|'/c calc'!A1;« =cmd")
+    assert lines[2] == "9;'@SUM(A1);'-2+3;'+33 6 00"
     assert AuditEntry.objects.filter(action="export", object_id=str(job.public_id)).exists()
 
 

@@ -4,6 +4,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from sentinelle.core.record_keys import record_key_field
+
 from .codes import AgeGroup, Sex
 from .gbv_codes import (
     AbductionType,
@@ -117,6 +119,9 @@ class GBVIncident(models.Model):
     is_possible_sexual_slavery = models.BooleanField(_("possible sexual slavery"), default=False)
     is_harmful_traditional_practice = models.BooleanField(_("harmful traditional practice"), default=False)
 
+    # The cell key method (core/record_keys.py): secret, drawn by the database.
+    record_key = record_key_field()
+
     class Meta:
         verbose_name = _("GBV incident")
         verbose_name_plural = _("GBV incidents")
@@ -139,6 +144,9 @@ class GraveViolation(models.Model):
     )
     # For attacks on schools or hospitals and denial of access: what was hit (school, health centre...).
     facility = models.CharField(_("facility or aid affected"), max_length=200, blank=True)
+
+    # The cell key method (core/record_keys.py): secret, drawn by the database.
+    record_key = record_key_field()
 
     class Meta:
         ordering = ["incident", "type"]
@@ -197,6 +205,9 @@ class Casualty(models.Model):
     displacement_status = models.CharField(
         _("displacement status"), max_length=24, choices=DisplacementStatus.choices, blank=True
     )
+
+    # The cell key method (core/record_keys.py): secret, drawn by the database.
+    record_key = record_key_field()
 
     class Meta:
         verbose_name = _("casualty")

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sentinelle.core.fields import EncryptedTextField
 from sentinelle.core.models import BaseModel
+from sentinelle.core.record_keys import record_key_field
 
 from .codes import (
     AgeGroup,
@@ -97,6 +98,9 @@ class Incident(BaseModel):
     victims_total = models.PositiveIntegerField(_("victims"), default=0)
     killed_total = models.PositiveIntegerField(_("killed"), default=0)
 
+    # The cell key method (core/record_keys.py): secret, drawn by the database.
+    record_key = record_key_field()
+
     class Meta:
         ordering = ["-date_start", "-id"]
         verbose_name = _("incident")
@@ -163,6 +167,9 @@ class VictimCount(models.Model):
     sex = models.CharField(_("sex"), max_length=8, choices=Sex.choices)
     age_group = models.CharField(_("age group"), max_length=8, choices=AgeGroup.choices)
     count = models.PositiveIntegerField(_("number"))
+
+    # The cell key method (core/record_keys.py): secret, drawn by the database.
+    record_key = record_key_field()
 
     class Meta:
         verbose_name = _("victim count")

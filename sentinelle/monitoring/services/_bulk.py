@@ -87,7 +87,12 @@ def insert_values(model, rows: list[list]) -> None:
     if not rows:
         return
     fields = list(model._meta.concrete_fields)
-    converters = [(index, _converter(f)) for index, f in enumerate(fields) if not f.primary_key]
+    # The primary key and the columns the database fills itself (db_default: the record keys) are left out.
+    converters = [
+        (index, _converter(f))
+        for index, f in enumerate(fields)
+        if not f.primary_key and not f.has_db_default()
+    ]
     converted = [(index, convert) for index, convert in converters if convert is not None]
     positions = [index for index, _c in converters]
 

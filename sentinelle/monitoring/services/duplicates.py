@@ -18,14 +18,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 
 from sentinelle.core.audit import audit_record
-from sentinelle.core.models import AuditAction, AuditOutcome
-from sentinelle.core.permissions import Perm, has_perm
+from sentinelle.core.models import AuditAction
+from sentinelle.core.permissions import Perm, has_perm, refuse
 from sentinelle.geography.models import AdminArea
 from sentinelle.monitoring.models import (
     Category,
@@ -301,16 +301,14 @@ def _existing_pairs(pairs) -> set[tuple[int, int]]:
 
 def _require_review(actor, candidate, request) -> None:
     if not has_perm(actor, Perm.DUPLICATE_REVIEW):
-        audit_record(
-            action=AuditAction.DENIED,
-            outcome=AuditOutcome.DENIED,
-            user=actor,
+        refuse(
+            actor,
+            Perm.DUPLICATE_REVIEW,
+            message=gettext("You are not allowed to review possible duplicates."),
             object_type="monitoring.duplicatecandidate",
             object_id=str(candidate.pk),
             request=request,
-            detail={"perm": str(Perm.DUPLICATE_REVIEW)},
         )
-        raise PermissionDenied(gettext("You are not allowed to review possible duplicates."))
 
 
 def _root(incident: Incident) -> Incident:

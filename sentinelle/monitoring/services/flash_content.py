@@ -5,6 +5,18 @@ only: never an account, coordinates, a settlement or a free-text summary, which 
 (the IMO adds context by hand). Victims of GBV incidents are counted but not broken down by sex and age
 (GBVIMS information-sharing protocol). The draft is written in the site language (French), whatever the
 language of the request that triggered it, and keeps its figures as JSON for the PDF and for checks.
+
+A draft is written to be published, so its text carries the readers' figures of core/disclosure.py (the
+cell key method): a count from 1 to 4 reads "<5", the others are perturbed by up to 2 from the keys of
+the records they count (incidents, victim cells, grave violations), so that the same incidents read the
+same in a flash report, on the dashboards and in the statistics API; the exact figures stay in the
+draft's JSON for the IMO, beside the readers' ones (`published`) that the PDF draws. A note says so.
+
+It also follows the GBV floor (design §6, core/datasets.py). When the
+alert's area is finer than the protocol's level, GBV incidents (category GBV, or sexual violence against
+children) are left out of every figure and text of the draft, the rule's value (which counted them) is
+not stated, and a note says so; a rule about GBV incidents only gets no figure there, the reason instead.
+At or above that level, the places of the incidents finer than it are listed without GBV incidents.
 """
 
 from collections import Counter, defaultdict
@@ -15,6 +27,8 @@ from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from sentinelle.core.datasets import gbv_withheld_note
+from sentinelle.core.disclosure import Audience, Cell, add_keys, gbv_min_admin_level, reader_note, show_cell
 from sentinelle.geography.models import AdminArea
 from sentinelle.monitoring.models import (
     AgeGroup,
@@ -47,10 +61,38 @@ def _period(first, last) -> str:
     return _("from %(start)s to %(end)s") % {"start": _day(first), "end": _day(last)}
 
 
-def _listing(counts: dict, labels) -> str:
-    """ "Label (n), Label (m)" by decreasing count, labels from a TextChoices class."""
-    ordered = sorted(counts.items(), key=lambda item: (-item[1], str(item[0])))
-    return ", ".join(f"{labels(code).label} ({n})" for code, n in ordered)
+def _shown(cell: Cell) -> str:
+    """A count as readers get it ("<5", or within 2 of the count)."""
+    return show_cell(cell, threshold=_threshold(), audience=Audience.PUBLIC)
+
+
+def _threshold() -> int:
+    from sentinelle.core.disclosure import threshold_setting
+
+    return threshold_setting()
+
+
+def _listing(cells: dict[str, Cell], labels) -> str:
+    """ "Label (n), Label (m)" with the readers' figures, the largest first (small ones by label: their
+    order must not rank them)."""
+
+    def order(item):
+        code, cell = item
+        shown = cell.published(_threshold())
+        return (-(shown if shown is not None else 0), str(labels(code).label))
+
+    return ", ".join(
+        f"{labels(code).label} ({_shown(cell)})" for code, cell in sorted(cells.items(), key=order)
+    )
+
+
+def _keyed(pairs) -> dict:
+    """{code: Cell} from (code, count, key) triples: counts and keys added up."""
+    out: dict = {}
+    for code, count, key in pairs:
+        cell = out.get(code, Cell(0, 0))
+        out[code] = Cell(cell.value + int(count or 0), add_keys(cell.key, int(key or 0)))
+    return out
 
 
 def flash_report_draft(alert) -> dict:
@@ -69,6 +111,7 @@ def flash_report_drafts(alerts: list) -> dict[int, dict]:
 
 
 ROW_FIELDS = (
+    "record_key",
     "area_id",
     "date_start",
     "date_end",
@@ -119,18 +162,19 @@ class _Figures:
             ):
                 self.categories[incident_id].add(category)
         self.violations = self._counts(GraveViolation, "type", chunks)
+        self.violation_keys = self._keys(GraveViolation, "type", chunks)
         self.devices = self._counts(ExplosiveAccident, "device_type", chunks)
         self.victims: dict[int, list[tuple]] = defaultdict(list)
         for chunk in chunks:
             cells = (
                 VictimCount.objects.filter(incident_id__in=chunk)
                 .values("incident_id", "outcome", "sex", "age_group")
-                .annotate(n=Sum("count"))
+                .annotate(n=Sum("count"), k=Sum("record_key"))
                 .order_by()
             )
             for cell in cells:
                 self.victims[cell["incident_id"]].append(
-                    (cell["outcome"], cell["sex"], cell["age_group"], cell["n"])
+                    (cell["outcome"], cell["sex"], cell["age_group"], cell["n"], cell["k"])
                 )
         chains = {(alert.area.version_id, pcode) for alert in alerts for pcode in alert.area.path_pcodes}
         self.chain = {
@@ -142,6 +186,22 @@ class _Figures:
         }
         places = {row["area_id"] for rows in self.rows.values() for row in rows}
         self.places = AdminArea.objects.only("pcode", "name_fr", "level").in_bulk(places)
+
+    @staticmethod
+    def _keys(model, field: str, chunks: list[list[int]]) -> dict[int, dict]:
+        """{incident: {code: sum of the rows' record keys}} (the cell key method)."""
+        found: dict[int, dict] = defaultdict(dict)
+        for chunk in chunks:
+            rows = (
+                model.objects.filter(incident_id__in=chunk)
+                .values("incident_id", field)
+                .annotate(k=Sum("record_key"))
+                .order_by()
+                .values_list("incident_id", field, "k")
+            )
+            for incident_id, code, key in rows:
+                found[incident_id][code] = int(key or 0)
+        return found
 
     @staticmethod
     def _counts(model, field: str, chunks: list[list[int]]) -> dict[int, Counter]:
@@ -176,14 +236,55 @@ def _sum_counters(counters) -> dict:
     return dict(total)
 
 
+GBV_VIOLATIONS = frozenset({ViolationType.SEXUAL_VIOLENCE.value})
+
+
+def _gbv_only(rule) -> bool:
+    """A rule that matches GBV incidents only (the GBV category, or sexual violence against children)."""
+    categories, violations = set(rule.categories or ()), set(rule.violation_types or ())
+    return bool(categories and categories <= {Category.GBV.value}) or bool(
+        violations and violations <= GBV_VIOLATIONS
+    )
+
+
 def _draft(alert, data: _Figures) -> dict:
     rule, area = alert.rule, alert.area
     rows = data.rows.get(alert.pk, [])
     ids = data.ids.get(alert.pk, [])
+    gbv_ids = {
+        pk
+        for pk in ids
+        if Category.GBV in data.categories.get(pk, ()) or GBV_VIOLATIONS & set(data.violations.get(pk, ()))
+    }
+    below_floor = rule.subject == AlertRule.Subject.INCIDENTS and area.level > gbv_min_admin_level()
+    if below_floor and (_gbv_only(rule) or (ids and gbv_ids.issuperset(ids))):
+        # Nothing but GBV incidents to describe: the IMO gets the reason, and nothing to publish.
+        return _refused_draft(alert, data)
+    if below_floor:
+        # Decided from the alert's area, never from whether GBV incidents are among its incidents.
+        kept = [index for index, pk in enumerate(ids) if pk not in gbv_ids]
+        ids, rows, gbv_ids = [ids[i] for i in kept], [rows[i] for i in kept], set()
     categories = dict(Counter(category for pk in ids for category in data.categories.get(pk, ())))
-    gbv_ids = {pk for pk in ids if Category.GBV in data.categories.get(pk, ())}
     violations = _sum_counters(data.violations[pk] for pk in ids if pk in data.violations)
     devices = _sum_counters(data.devices[pk] for pk in ids if pk in data.devices)
+    # The same counts with their cell keys (what readers get): incidents carry theirs, grave violations
+    # theirs; an accident counts under its incident's key.
+    key_of = {pk: int(row["record_key"] or 0) for pk, row in zip(ids, rows, strict=True)}
+    cells = {
+        "incidents": Cell(len(rows), add_keys(0, *key_of.values())),
+        "categories": _keyed((code, 1, key_of[pk]) for pk in ids for code in data.categories.get(pk, ())),
+        "violations": _keyed(
+            (code, n, data.violation_keys.get(pk, {}).get(code, 0))
+            for pk in ids
+            for code, n in data.violations.get(pk, {}).items()
+        ),
+        "devices": _keyed(
+            (code, n, key_of[pk] * n) for pk in ids for code, n in data.devices.get(pk, {}).items()
+        ),
+        "perpetrators": _keyed((row["perpetrator_category"], 1, row["record_key"]) for row in rows),
+        "sources": _keyed((row["source_mechanism"], 1, row["record_key"]) for row in rows),
+        "reliability": _keyed((row["reliability"], 1, row["record_key"]) for row in rows),
+    }
     figures = {
         "rule": {
             "name": rule.name,
@@ -192,7 +293,8 @@ def _draft(alert, data: _Figures) -> dict:
             "threshold": rule.threshold,
             "window_days": rule.window_days,
         },
-        "value": alert.value,
+        # Below the protocol's level the rule's value counted GBV incidents the draft leaves out: kept out.
+        "value": None if below_floor else alert.value,
         "incidents": len(rows),
         "organisations": len({row["organisation_id"] for row in rows}),
         "window": [alert.window_start.isoformat(), alert.window_end.isoformat()],
@@ -203,21 +305,79 @@ def _draft(alert, data: _Figures) -> dict:
         "sources": dict(Counter(row["source_mechanism"] for row in rows)),
         "reliability": dict(Counter(row["reliability"] for row in rows)),
     }
-    figures["area"], figures["areas"], where = _where(area, rows, data)
+    places_rows = rows
+    if not below_floor and rule.subject == AlertRule.Subject.INCIDENTS:
+        # The places finer than the protocol's level are listed without GBV incidents.
+        floor = gbv_min_admin_level()
+        places_rows = [
+            row
+            for pk, row in zip(ids, rows, strict=True)
+            if pk not in gbv_ids or getattr(data.places.get(row["area_id"]), "level", 0) <= floor
+        ]
+    figures["area"], figures["areas"], where = _where(area, places_rows, data)
     figures["dates"], when = _when(alert, rows)
-    figures["victims"], victims = _victims(ids, gbv_ids, data)
-    figures["displacement"], displacement = _displacement(rows)
+    figures["victims"], victims, victim_cells = _victims(ids, gbv_ids, data)
+    figures["displacement"], displacement, displacement_cells = _displacement(rows)
+    # The readers' figures of the PDF's victims table (exact ones above, for the IMO).
+    figures["published"] = {"victims": _published_victims(victim_cells)}
+    cells["value"] = {
+        AlertRule.Metric.EVENTS: cells["incidents"],
+        AlertRule.Metric.VICTIMS: victim_cells["total"],
+        AlertRule.Metric.KILLED: victim_cells["outcomes"].get("killed", Cell(0, 0)),
+        AlertRule.Metric.DISPLACED: displacement_cells.get("individuals"),
+    }.get(rule.metric)
+    what = _what(alert, figures, cells, state_value=not below_floor)
+    if rule.subject == AlertRule.Subject.INCIDENTS and (below_floor or places_rows is not rows):
+        note = gbv_withheld_note() if below_floor else _places_note()
+        what = f"{what}\n{note}"
+        figures["gbv_withheld"] = "all" if below_floor else "places"
+    what = f"{what}\n{reader_note()}"
     return {
         "title": _title(alert),
-        "what": _what(alert, figures),
+        "what": what,
         "where": where,
         "when": when,
         "victims": victims,
         "displacement": displacement,
-        "perpetrators": _perpetrators(figures["perpetrators"]),
+        "perpetrators": _perpetrators(cells["perpetrators"]),
         "immediate_needs": "",
         "response": "",
         "figures": figures,
+    }
+
+
+def _places_note() -> str:
+    return _(
+        "GBV incidents are not counted in the places finer than admin level %(level)d "
+        "(information-sharing protocol)."
+    ) % {"level": gbv_min_admin_level()}
+
+
+def _refused_draft(alert, data: _Figures) -> dict:
+    """The draft of a GBV-only alert finer than the protocol's level: the area and the window, no figure."""
+    refusal = _(
+        "This alert is about GBV incidents only: the information-sharing protocol does not allow GBV "
+        "figures below admin level %(level)d, so this draft gives none."
+    ) % {"level": gbv_min_admin_level()}
+    rule = alert.rule
+    area_figure, _areas, where = _where(alert.area, [], data)
+    return {
+        "title": _title(alert),
+        "what": refusal,
+        "where": where,
+        "when": _("Window: %(period)s.") % {"period": _period(alert.window_start, alert.window_end)},
+        "victims": "",
+        "displacement": "",
+        "perpetrators": "",
+        "immediate_needs": "",
+        "response": "",
+        "figures": {
+            "rule": {"name": rule.name, "kind": rule.kind, "metric": rule.metric},
+            "window": [alert.window_start.isoformat(), alert.window_end.isoformat()],
+            "area": area_figure,
+            "areas": [],
+            "gbv_refused": True,
+        },
     }
 
 
@@ -230,12 +390,13 @@ def _title(alert) -> str:
     }
 
 
-def _what(alert, figures: dict) -> str:
+def _what(alert, figures: dict, cells: dict, *, state_value: bool = True) -> str:
     rule = alert.rule
+    value = cells.get("value")
     values = {
         "rule": rule.name,
         "area": alert.area.name_fr,
-        "value": alert.value,
+        "value": _shown(value) if value is not None else "",
         "metric": str(AlertRule.Metric(rule.metric).label).lower(),
         "threshold": rule.threshold,
         "days": rule.window_days,
@@ -243,7 +404,18 @@ def _what(alert, figures: dict) -> str:
     }
     if rule.kind == AlertRule.Kind.ALWAYS:
         lines = [_("An incident matching the alert rule “%(rule)s” in %(area)s, %(period)s.") % values]
+    elif not state_value or value is None:
+        # Below the protocol's level the rule's value counted GBV incidents the draft leaves out: stating
+        # it would give them away.
+        lines = [
+            _(
+                "Alert rule “%(rule)s”: %(metric)s in %(area)s %(period)s reached the threshold "
+                "(%(threshold)s in %(days)s days)."
+            )
+            % values
+        ]
     else:
+        # The readers' figure of the same records (a threshold rule's value is never small).
         lines = [
             _(
                 "Alert rule “%(rule)s”: %(metric)s in %(area)s %(period)s: %(value)s "
@@ -253,22 +425,22 @@ def _what(alert, figures: dict) -> str:
         ]
     lines.append(
         _("Incidents: %(incidents)s, reported by %(organisations)s organisation(s).")
-        % {"incidents": figures["incidents"], "organisations": figures["organisations"]}
+        % {"incidents": _shown(cells["incidents"]), "organisations": figures["organisations"]}
     )
-    if figures["categories"]:
-        lines.append(_("Categories: %(list)s.") % {"list": _listing(figures["categories"], Category)})
-    if figures["violations"]:
+    if cells["categories"]:
+        lines.append(_("Categories: %(list)s.") % {"list": _listing(cells["categories"], Category)})
+    if cells["violations"]:
         lines.append(
             _("Grave violations against children: %(list)s.")
-            % {"list": _listing(figures["violations"], ViolationType)}
+            % {"list": _listing(cells["violations"], ViolationType)}
         )
-    if figures["devices"]:
-        lines.append(_("Explosive devices: %(list)s.") % {"list": _listing(figures["devices"], DeviceType)})
+    if cells["devices"]:
+        lines.append(_("Explosive devices: %(list)s.") % {"list": _listing(cells["devices"], DeviceType)})
     lines.append(
         _("Sources: %(sources)s. Reliability: %(reliability)s.")
         % {
-            "sources": _listing(figures["sources"], SourceMechanism),
-            "reliability": _listing(figures["reliability"], Reliability),
+            "sources": _listing(cells["sources"], SourceMechanism),
+            "reliability": _listing(cells["reliability"], Reliability),
         }
     )
     return "\n".join(lines)
@@ -285,13 +457,15 @@ def _where(area: AdminArea, rows: list[dict], data: _Figures):
         "chain": [{"pcode": a.pcode, "name": a.name_fr, "level": a.level} for a in chain],
     }
     per_area = Counter(row["area_id"] for row in rows)
+    keys = _keyed((row["area_id"], 1, row.get("record_key")) for row in rows)
     places = sorted((data.places[pk] for pk in per_area if pk in data.places), key=lambda p: p.pcode)
     areas = [
         {"pcode": p.pcode, "name": p.name_fr, "level": p.level, "incidents": per_area[p.pk]} for p in places
     ]
     text = [" › ".join(f"{a.name_fr} ({a.pcode})" for a in chain if a.level > 0)]
     if areas:
-        listed = "; ".join(f"{a['name']} ({a['pcode']}): {a['incidents']}" for a in areas)
+        shown = {p.pcode: _shown(keys[p.pk]) for p in places}
+        listed = "; ".join(f"{a['name']} ({a['pcode']}): {shown[a['pcode']]}" for a in areas)
         text.append(_("Places of the incidents (incidents per area): %(list)s.") % {"list": listed})
     return area_figure, areas, "\n".join(text)
 
@@ -323,16 +497,21 @@ def _when(alert, rows: list[dict]):
 
 
 def _victims(ids: list[int], gbv_ids: set[int], data: _Figures):
+    """(exact figures, text with the readers' figures, the readers' cells)."""
     by_outcome: Counter = Counter()
     by_sex_age: dict[str, Counter] = defaultdict(Counter)
     withheld = 0
+    cells: list[tuple] = []  # (outcome, sex, age group, count, key) of the victims described
+    gbv_cells: list[tuple] = []
     for pk in ids:
-        for outcome, sex, age_group, n in data.victims.get(pk, ()):
+        for outcome, sex, age_group, n, key in data.victims.get(pk, ()):
             if pk in gbv_ids:
                 withheld += n
+                gbv_cells.append((n, key))
                 continue
             by_outcome[outcome] += n
             by_sex_age[sex][age_group] += n
+            cells.append((outcome, sex, age_group, n, key))
     total = sum(by_outcome.values())
     figure = {
         "total": total + withheld,
@@ -340,26 +519,45 @@ def _victims(ids: list[int], gbv_ids: set[int], data: _Figures):
         "by_sex_age": {sex: dict(ages) for sex, ages in by_sex_age.items()},
         "withheld_gbv": withheld,
     }
+
+    def cell_of(chosen) -> Cell:
+        return Cell(sum(c[3] for c in chosen), add_keys(0, *(int(c[4] or 0) for c in chosen)))
+
+    published = {
+        "total": cell_of(cells + [(None, None, None, n, key) for n, key in gbv_cells]),
+        "described": cell_of(cells),
+        "outcomes": {code: cell_of([c for c in cells if c[0] == code]) for code in Outcome.values},
+        "sex_age": {
+            (sex, age): cell_of([c for c in cells if (c[1], c[2]) == (sex, age)])
+            for sex in Sex.values
+            for age in AgeGroup.values
+        },
+        "sex": {sex: cell_of([c for c in cells if c[1] == sex]) for sex in Sex.values},
+        "gbv": cell_of([(None, None, None, n, key) for n, key in gbv_cells]),
+    }
     if not figure["total"]:
-        return figure, _("No victim recorded.")
+        return figure, _("No victim recorded."), published
 
-    def sex_total(sex):
-        return sum(by_sex_age.get(sex, {}).values())
-
-    def age_total(ages):
-        return sum(n for per_age in by_sex_age.values() for age, n in per_age.items() if age in ages)
+    def ages_of(ages) -> str:
+        return _shown(cell_of([c for c in cells if c[2] in ages]))
 
     lines = []
     if total:
         outcomes = ", ".join(
-            f"{str(Outcome(code).label).lower()}: {by_outcome[code]}"
+            f"{str(Outcome(code).label).lower()}: {_shown(published['outcomes'][code])}"
             for code in Outcome.values
             if by_outcome[code]
         )
-        lines.append(_("Victims: %(total)s (%(outcomes)s).") % {"total": total, "outcomes": outcomes})
+        lines.append(
+            _("Victims: %(total)s (%(outcomes)s).")
+            % {"total": _shown(published["described"]), "outcomes": outcomes}
+        )
         lines.append(
             _("By sex: women and girls %(f)s, men and boys %(m)s, sex unknown %(unknown)s.")
-            % {"f": sex_total(Sex.FEMALE), "m": sex_total(Sex.MALE), "unknown": sex_total(Sex.UNKNOWN)}
+            % {
+                sex_key: _shown(published["sex"][code])
+                for sex_key, code in (("f", Sex.FEMALE), ("m", Sex.MALE), ("unknown", Sex.UNKNOWN))
+            }
         )
         lines.append(
             _(
@@ -367,16 +565,18 @@ def _victims(ids: list[int], gbv_ids: set[int], data: _Figures):
                 "age unknown %(unknown)s."
             )
             % {
-                "children": age_total(CHILD_AGES),
-                "adults": age_total(ADULT_AGES),
-                "unknown": age_total({AgeGroup.UNKNOWN}),
+                "children": ages_of(CHILD_AGES),
+                "adults": ages_of(ADULT_AGES),
+                "unknown": ages_of({AgeGroup.UNKNOWN}),
             }
         )
         for sex in Sex.values:
             ages = by_sex_age.get(sex)
             if ages:
                 detail = ", ".join(
-                    f"{AgeGroup(age).label}: {ages[age]}" for age in AgeGroup.values if ages.get(age)
+                    f"{AgeGroup(age).label}: {_shown(published['sex_age'][(sex, age)])}"
+                    for age in AgeGroup.values
+                    if ages.get(age)
                 )
                 lines.append(f"{Sex(sex).label}: {detail}.")
     if withheld:
@@ -385,9 +585,31 @@ def _victims(ids: list[int], gbv_ids: set[int], data: _Figures):
                 "Survivors of gender-based violence: %(count)s, not broken down by sex and age "
                 "(GBVIMS information-sharing protocol)."
             )
-            % {"count": withheld}
+            % {"count": _shown(published["gbv"])}
         )
-    return figure, "\n".join(lines)
+    return figure, "\n".join(lines), published
+
+
+def _published_victims(published: dict) -> dict:
+    """The PDF's victims table as readers get it: texts by sex and age group, totals, outcomes."""
+    return {
+        "sex_age": {
+            f"{sex}|{age}": _shown(cell) for (sex, age), cell in published["sex_age"].items() if cell.value
+        },
+        "sex": {sex: _shown(cell) for sex, cell in published["sex"].items()},
+        "ages": {
+            age: _shown(
+                Cell(
+                    sum(published["sex_age"][(sex, age)].value for sex in Sex.values),
+                    add_keys(0, *(published["sex_age"][(sex, age)].key for sex in Sex.values)),
+                )
+            )
+            for age in AgeGroup.values
+        },
+        "total": _shown(published["described"]),
+        "outcomes": {code: _shown(cell) for code, cell in published["outcomes"].items() if cell.value},
+        "gbv": _shown(published["gbv"]) if published["gbv"].value else "",
+    }
 
 
 def _displacement(rows: list[dict]):
@@ -397,20 +619,26 @@ def _displacement(rows: list[dict]):
         "households": sum(households) if households else None,
         "individuals": sum(individuals) if individuals else None,
     }
+    # People counted by the incidents' reports: the readers' figures, under the incidents' keys.
+    cells = {}
+    for name in ("households", "individuals"):
+        reporting = [row for row in rows if row[f"displaced_{name}"] is not None]
+        if reporting:
+            cells[name] = Cell(figure[name], add_keys(0, *(int(row["record_key"] or 0) for row in reporting)))
     if not households and not individuals:
-        return figure, _("No displacement reported.")
+        return figure, _("No displacement reported."), cells
     parts = []
     if households:
-        parts.append(_("households displaced: %(n)s") % {"n": figure["households"]})
+        parts.append(_("households displaced: %(n)s") % {"n": _shown(cells["households"])})
     if individuals:
-        parts.append(_("individuals displaced: %(n)s") % {"n": figure["individuals"]})
+        parts.append(_("individuals displaced: %(n)s") % {"n": _shown(cells["individuals"])})
     text = "; ".join(parts)
-    return figure, text[:1].upper() + text[1:] + "."
+    return figure, text[:1].upper() + text[1:] + ".", cells
 
 
-def _perpetrators(counts: dict) -> str:
-    if not counts:
+def _perpetrators(cells: dict) -> str:
+    if not cells:
         return ""
     return _("Categories of alleged perpetrators (incidents): %(list)s.") % {
-        "list": _listing(counts, PerpetratorCategory)
+        "list": _listing(cells, PerpetratorCategory)
     }

@@ -11,22 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from sentinelle.core.audit import audit_record
-from sentinelle.core.models import AuditAction, AuditOutcome
-from sentinelle.core.permissions import (
-    ROLE_PERMISSIONS,
-    Perm,
-    has_perm,
-    is_global,
-    memberships_of,
-    organisations_in_scope,
-)
+from sentinelle.core.models import AuditAction
+from sentinelle.core.permissions import Perm, ensure, ensure_organisation, has_perm, may_act_for
 from sentinelle.monitoring.inputs import IncidentInput
 from sentinelle.monitoring.models import (
     Channel,
@@ -77,55 +70,18 @@ class ImportResult:
     entered_ids: list[int] = field(default_factory=list)
 
 
-# --- Policy helpers ------------------------------------------------------------------------------
+# --- Policy ------------------------------------------------------------------------------------
 
 
-def _deny(actor, perm: Perm, *, obj=None, organisation=None, request=None):
-    """Audit the refusal (outside any transaction that is about to roll back) and raise."""
-    audit_record(
-        action=AuditAction.DENIED,
-        outcome=AuditOutcome.DENIED,
-        user=actor,
-        obj=obj,
-        object_type="" if obj is not None else "monitoring.incident",
-        organisation=organisation,
-        request=request,
-        detail={"perm": str(perm)},
-    )
-    raise PermissionDenied(gettext("You are not allowed to do this on this incident."))
-
-
-def _granting(actor, perm: Perm, organisation) -> list:
-    """The actor's memberships that grant `perm` for `organisation` (global ones included)."""
-    return [
-        m
-        for m in memberships_of(actor)
-        if perm in ROLE_PERMISSIONS[m.role]
-        and (is_global(m.role, perm) or m.organisation_id == organisation.pk)
-    ]
+def _refused() -> str:
+    return gettext("You are not allowed to do this on this incident.")
 
 
 def _resolve_organisation(actor, organisation, perm: Perm, request):
-    if organisation is None:
-        for membership in memberships_of(actor):
-            if perm in ROLE_PERMISSIONS[membership.role]:
-                return membership.organisation
-        _deny(actor, perm, request=request)
-    allowed = organisations_in_scope(actor, perm)
-    if allowed is not None and organisation.pk not in allowed:
-        _deny(actor, perm, organisation=organisation, request=request)
-    return organisation
-
-
-def _area_allowed(memberships, area) -> bool:
-    """Is `area` inside the areas of at least one membership (a membership without areas: anywhere)?"""
-    for membership in memberships:
-        areas = list(membership.areas.all())
-        if not areas:
-            return True
-        if any(area.version_id == a.version_id and area.path.startswith(a.path) for a in areas):
-            return True
-    return False
+    """The organisation the incident is recorded for (see permissions.ensure_organisation)."""
+    return ensure_organisation(
+        actor, perm, organisation, request=request, message=_refused(), object_type="monitoring.incident"
+    )
 
 
 def _outside_areas_message() -> str:
@@ -187,7 +143,8 @@ def incident_record(
         return existing
     errors = incident_errors(data)
     area = data.area if hasattr(data.area, "path") else None
-    if area is not None and not _area_allowed(_granting(actor, Perm.INCIDENT_CREATE, organisation), area):
+    allowed = area is None or may_act_for(actor, Perm.INCIDENT_CREATE, organisation=organisation, area=area)
+    if not allowed:
         errors.setdefault("area", []).append(_outside_areas_message())
     if errors:
         raise ValidationError(errors)
@@ -234,12 +191,11 @@ def incident_record(
 
 def incident_update(*, actor, incident: Incident, data: IncidentInput, request=None) -> Incident:
     """Change an incident; the changed fields go to the timeline (confidential ones without values)."""
-    if not has_perm(actor, Perm.INCIDENT_EDIT, incident):
-        _deny(actor, Perm.INCIDENT_EDIT, obj=incident, request=request)
+    ensure(actor, Perm.INCIDENT_EDIT, incident, request=request, message=_refused())
     errors = incident_errors(data)
     area = data.area if hasattr(data.area, "path") else None
     moved = area is not None and area.pk != incident.area_id
-    if moved and not _area_allowed(_granting(actor, Perm.INCIDENT_EDIT, incident.organisation), area):
+    if moved and not may_act_for(actor, Perm.INCIDENT_EDIT, organisation=incident.organisation, area=area):
         errors.setdefault("area", []).append(_outside_areas_message())
     if data.source_id and data.source_id != incident.source_id:
         other = incident_find_by_source(organisation=incident.organisation, source_id=data.source_id)
@@ -338,8 +294,7 @@ def _replace_children(incident: Incident, data: IncidentInput) -> None:
 
 
 def _transition(*, actor, incident, perm, allowed_from, to, kind, request, note="", extra=None) -> Incident:
-    if not has_perm(actor, perm, incident):
-        _deny(actor, perm, obj=incident, request=request)
+    ensure(actor, perm, incident, request=request, message=_refused())
     now = timezone.now()
     with transaction.atomic():
         current = Incident.objects.select_for_update().values_list("status", flat=True).get(pk=incident.pk)
@@ -508,10 +463,14 @@ def incident_import_many(
     `follow_up=False` skips duplicate detection and alerts: the caller runs them itself (the demo,
     without e-mail; an import job, once for the whole file, with `hooks.incidents_follow_up`).
     """
-    allowed = organisations_in_scope(actor, Perm.IMPORT_RUN)
-    if not has_perm(actor, Perm.IMPORT_RUN) or (allowed is not None and organisation.pk not in allowed):
-        _deny(actor, Perm.IMPORT_RUN, organisation=organisation, request=request)
-    memberships = _granting(actor, Perm.IMPORT_RUN, organisation)
+    ensure(
+        actor,
+        Perm.IMPORT_RUN,
+        organisation=organisation,
+        request=request,
+        message=_refused(),
+        object_type="monitoring.incident",
+    )
     now = timezone.now()
     status = IncidentStatus.SUBMITTED if submit else IncidentStatus.DRAFT
     with transaction.atomic():
@@ -539,7 +498,9 @@ def incident_import_many(
             area = row.area
             if area is not None and hasattr(area, "path"):
                 if area.pk not in areas_checked:
-                    areas_checked[area.pk] = _area_allowed(memberships, area)
+                    areas_checked[area.pk] = may_act_for(
+                        actor, Perm.IMPORT_RUN, organisation=organisation, area=area
+                    )
                 if not areas_checked[area.pk]:
                     errors.setdefault(f"{index}.area", []).append(_outside_areas_message())
         if errors:

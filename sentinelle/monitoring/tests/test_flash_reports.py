@@ -1,5 +1,6 @@
 """Flash reports: the draft written from the data, editing, publishing and revising, and the PDF."""
 
+import re
 import shutil
 import subprocess
 
@@ -67,9 +68,16 @@ def test_the_draft_is_filled_from_the_data(report, commune):
     assert figures["areas"] == [{"pcode": "ML050301", "name": "Dourou", "level": 3, "incidents": 1}]
     assert [a["pcode"] for a in figures["area"]["chain"]] == ["ML", "ML05", "ML0503"]
     assert figures["dates"]["first"] == days_ago(3).isoformat()
-    # The texts name the places with their P-codes and give the figures.
+    # The texts name the places with their P-codes and give the readers' figures (a flash report is
+    # published: core/disclosure.py): 3 victims read "<5", 12 households and 70 people within 2.
     assert "Mopti (ML05) › Bandiagara (ML0503)" in report.where and "Dourou (ML050301)" in report.where
-    assert "3" in report.victims and "12" in report.displacement and "70" in report.displacement
+    assert "<5" in report.victims and not re.search(
+        r"(?<![\d<])[1-4](?![\d])",
+        report.victims.replace("0-17", "").replace("12-17", "").replace("18-59", ""),
+    )
+    households, individuals = (int(n) for n in re.findall(r"\d+", report.displacement))
+    assert abs(households - 12) <= 2 and abs(individuals - 70) <= 2
+    assert figures["published"]["victims"]["total"] == "<5" and "_key" not in str(figures)
     assert report.perpetrators and report.what and report.when
     assert report.title.startswith("Au moins 3 victimes")
     # Immediate needs are the IMO's to write.
@@ -83,7 +91,8 @@ def test_the_draft_holds_nothing_confidential(report):
 
 
 def test_gbv_victims_are_counted_but_not_broken_down(admin, caseworker_in_area, commune):
-    alert_rule_create(actor=admin, name="VBG", kind=AlertRule.Kind.ALWAYS, categories=["gbv"])
+    # An alert for the region (the GBV protocol's level): GBV survivors counted, not broken down.
+    alert_rule_create(actor=admin, name="VBG", kind=AlertRule.Kind.ALWAYS, categories=["gbv"], area_level=1)
     gbv = make_incident(
         actor=caseworker_in_area,
         area=commune,
@@ -95,6 +104,70 @@ def test_gbv_victims_are_counted_but_not_broken_down(admin, caseworker_in_area, 
     [alert] = alerts_evaluate(incident_ids=[gbv.pk], notify=False)
     victims = alert.flash_report.figures["victims"]
     assert victims["by_sex_age"] == {} and victims["withheld_gbv"] == 1 and victims["total"] == 1
+    # Its place, a commune, is finer than the protocol allows: not listed with the GBV incident.
+    assert (
+        alert.flash_report.figures["areas"] == [] and alert.flash_report.figures["gbv_withheld"] == "places"
+    )
+    assert "ML050301" not in alert.flash_report.where
+
+
+def test_a_draft_below_the_region_leaves_gbv_incidents_out_and_says_so(admin, monitor, commune):
+    from django.utils import translation
+
+    from sentinelle.core.datasets import gbv_withheld_note
+
+    alert_rule_create(
+        actor=admin, name="Pic", kind=AlertRule.Kind.THRESHOLD, area_level=2, threshold=10, window_days=7
+    )
+    life = [
+        make_incident(
+            actor=monitor, area=commune, status="submitted", date_start=days_ago(2), date_reported=today()
+        )
+        for _ in range(7)
+    ]
+    gbv = [
+        make_incident(
+            actor=monitor,
+            area=commune,
+            status="submitted",
+            date_start=days_ago(2),
+            date_reported=today(),
+            **gbv_overrides(),
+        )
+        for _ in range(6)
+    ]
+    [alert] = alerts_evaluate(incident_ids=[incident.pk for incident in life + gbv], notify=False)
+    assert (alert.value, alert.area.level) == (13, 2)
+    report = alert.flash_report
+    figures = report.figures
+    assert figures["incidents"] == 7 and "gbv" not in figures["categories"]
+    assert figures["victims"]["total"] == 14 and figures["victims"]["withheld_gbv"] == 0
+    assert figures["areas"][0]["incidents"] == 7 and figures["gbv_withheld"] == "all"
+    # The rule's value counted the GBV incidents: it is not stated (13 - 7 would give them away).
+    assert "13 (" not in report.what
+    with translation.override("fr"):
+        assert gbv_withheld_note() in report.what
+    assert "gbv" not in str(figures["categories"]) and "6" not in report.victims
+
+
+def test_a_gbv_only_alert_below_the_region_gets_no_figure(admin, caseworker_in_area, commune):
+    alert_rule_create(actor=admin, name="VBG", kind=AlertRule.Kind.ALWAYS, categories=["gbv"])
+    gbv = make_incident(
+        actor=caseworker_in_area,
+        area=commune,
+        status="submitted",
+        date_start=days_ago(3),
+        date_reported=today(),
+        **gbv_overrides(),
+    )
+    [alert] = alerts_evaluate(incident_ids=[gbv.pk], notify=False)
+    report = alert.flash_report
+    assert alert.area.level == 2 and report.figures["gbv_refused"] is True
+    assert "victims" not in report.figures and report.figures["areas"] == []
+    assert report.victims == "" and report.perpetrators == "" and "ML050301" not in report.where
+    assert "1" in report.what  # the protocol's level, with the reason
+    html = flash_report_html(report)
+    assert "<svg" in html and 'fill="#c0392b"' not in html  # the GBV incident's place is not drawn
 
 
 def test_the_imo_edits_the_draft(imo, report):

@@ -1,16 +1,23 @@
 """The one builder of dashboard figures: a dataset grouped by one or two dimensions, through disclosure
 control, with its chart. Dimensions are the dataset's, plus "area": the level below the page's area
-(regions nationally, cercles in a region, communes in a cercle), capped for GBV figures."""
+(regions nationally, cercles in a region, communes in a cercle), capped for GBV-only figures.
+
+Every figure's numbers come from `aggregate` here, for the page's audience: below the GBV protocol's
+level, GBV records are left out of the figure (a note says so) or, for a figure of GBV records only, the
+figure is refused and shows why instead of numbers (its exports refuse too). The cells carry their keys
+from the aggregate to `protected_table` (the cell key method, core/disclosure.py), and every figure of a
+perturbed dataset says once what its readers get (or the analysts' legend)."""
 
 import re
 
 from django.utils.translation import gettext as _
 
 from sentinelle.core import datasets
-from sentinelle.core.disclosure import TOTAL
+from sentinelle.core.disclosure import CELL_KEY, TOTAL, add_keys, audience_note
 from sentinelle.reports.dashboards.scope import FILTER_LABELS, DashboardScope
 from sentinelle.reports.dashboards.tables import (
     Figure,
+    Table,
     bars_of,
     cell_bars_of,
     columns_of,
@@ -94,11 +101,45 @@ def ordered(dataset, dimension: str, codes: set, label) -> list:
     return sorted(codes, key=lambda code: (code is None, str(label(code))))
 
 
+def aggregate(scope: DashboardScope, dataset: str, *, measures, group_by, filters, notes: list) -> list[dict]:
+    """`core.datasets.aggregate` for the page's audience; the GBV floor's note is added to `notes`.
+    Raises GBVFloorError for a figure of GBV records only below the protocol's level."""
+    floor = datasets.gbv_floor(
+        datasets.get(dataset), group_by=group_by, filters=filters, exact=scope.is_analyst
+    )
+    rows = datasets.aggregate(
+        dataset, measures=measures, group_by=group_by, filters=filters, exact=scope.is_analyst
+    )
+    if floor == datasets.FLOOR_WITHHELD:
+        notes.append(datasets.gbv_withheld_note())
+    return rows
+
+
+def refused(key: str, title: str, error: datasets.GBVFloorError) -> Figure:
+    """A figure that may not be shown to this audience: the reason instead of numbers."""
+    return Figure(key=key, title=title, table=Table("", "", [], []), refused=str(error))
+
+
 def skipped_note(skipped: list[str]) -> str:
     if not skipped:
         return ""
     names = ", ".join(str(FILTER_LABELS[name]) for name in skipped)
     return _("Not filtered by: %(filters)s (this figure does not have them).") % {"filters": names}
+
+
+def cells_of(data: list[dict], *, rows: str, columns: str | None, measure: str, drop_rows=()):
+    """({(row, column): count}, {(row, column): cell key}) of aggregate rows, zero cells left out (a
+    column code is the measure's name for a one-column table)."""
+    counts: dict = {}
+    keys: dict = {}
+    for item in data:
+        if item[rows] in drop_rows:
+            continue
+        position = (item[rows], item[columns] if columns else measure)
+        counts[position] = counts.get(position, 0) + int(item[measure] or 0)
+        keys[position] = add_keys(keys.get(position, 0), item.get(CELL_KEY, 0))
+    counts = {position: value for position, value in counts.items() if value}
+    return counts, {position: keys[position] for position in counts}
 
 
 def crosstab(
@@ -121,29 +162,19 @@ def crosstab(
     """`dataset` grouped by `rows` (and `columns`), protected, drawn as bars, cell bars, columns or a map."""
     ds = datasets.get(dataset)
     notes = [str(note) for note in notes if note]
-    # GBV incidents picked out by the category filter are GBV figures: the protocol's level applies.
-    gbv = gbv or (scope.category == "gbv" and "category" in ds.filters)
-    filters, skipped = scope.filters_for(dataset, fixed=fixed, gbv=gbv, period=period)
+    filters, skipped = scope.filters_for(dataset, fixed=fixed, period=period)
+    # A figure of GBV records only (a GBV dataset, or picked out by a filter: category, case type) breaks
+    # down by area no finer than the protocol allows.
+    gbv = gbv or datasets.selects_only_gbv(ds, filters.extra)
     row_dim, row_level = dimension_of(scope, rows, gbv=gbv)
     col_dim, col_level = dimension_of(scope, columns, gbv=gbv) if columns else (None, None)
     measure = measure or ds.default_measure
     group_by = [row_dim, *([col_dim] if col_dim else [])]
-    data = datasets.aggregate(dataset, measures=[measure], group_by=group_by, filters=filters)
-    counts: dict = {}
-    for item in data:
-        if item[row_dim] in drop_rows:
-            continue
-        key_ = (item[row_dim], item[col_dim] if col_dim else measure)
-        counts[key_] = counts.get(key_, 0) + int(item[measure] or 0)
-    counts = {k: v for k, v in counts.items() if v}
-    if "category" in (row_dim, col_dim) and not gbv and scope.gbv_area() != scope.area:
-        # A category breakdown in an area finer than the GBV protocol allows leaves GBV out.
-        counts = {k: v for k, v in counts.items() if "gbv" not in k}
-        notes.append(
-            _("GBV incidents are left out here: the sharing protocol does not allow them at this level.")
-        )
-    if gbv and scope.gbv_area() != scope.area:
-        notes.append(_("GBV figures are not broken down below the level the sharing protocol allows."))
+    try:
+        data = aggregate(scope, dataset, measures=[measure], group_by=group_by, filters=filters, notes=notes)
+    except datasets.GBVFloorError as error:
+        return refused(key, title, error)
+    counts, keys = cells_of(data, rows=row_dim, columns=col_dim, measure=measure, drop_rows=drop_rows)
     row_label = labeller(scope, ds, row_dim, row_level)
     row_codes = ordered(ds, row_dim, {r for r, _c in counts}, row_label)
     if col_dim:
@@ -155,6 +186,7 @@ def crosstab(
     tag = MEASURE_TAGS.get(dataset, "#indicator+num")
     table = protected_table(
         counts,
+        keys=keys if ds.perturbed else None,
         rows=row_codes,
         columns=column_codes,
         row_label=row_label,
@@ -172,6 +204,8 @@ def crosstab(
         figure.notes.append(note)
     if table.is_empty:
         return figure
+    if ds.perturbed:
+        figure.disclosure = audience_note(scope.audience, scope.threshold)
     threshold = scope.threshold
     if chart == "bars":
         figure.chart = bars_of(table, label=title, threshold=threshold)
@@ -180,6 +214,7 @@ def crosstab(
     elif chart == "columns":
         figure.chart = columns_of(table, label=title, threshold=threshold)
     elif chart == "map" and row_level:
-        within = scope.gbv_area() if gbv else scope.area
-        figure.map = map_of(table, version=scope.version, level=row_level, within=within, threshold=threshold)
+        figure.map = map_of(
+            table, version=scope.version, level=row_level, within=scope.area, threshold=threshold
+        )
     return figure

@@ -1,18 +1,33 @@
 """Every figure the dashboards show, by key (a page lists keys; an export asks for one key).
 
-Each figure is computed from the declared datasets (core.datasets) only, under the page's scope, and
-leaves through disclosure control. The counting rules are the datasets': linked duplicates count once,
-GBV only with consent to report, grave violations by the MRM rules.
+Most figures are declarations (`Crosstab`): a dataset, its measure, the dimensions of its rows and
+columns, fixed filters, the chart and the notes. The few that compute something of their own (the needs
+of the latest year, the referral funnel, coverage against needs) are functions. Either way the numbers
+come from the declared datasets (core.datasets) through build.aggregate, for the page's audience and
+under the GBV floor, and leave through disclosure control (core.disclosure): nothing here applies a rule
+of its own. The counting rules are the datasets': linked duplicates count once, GBV only with consent to
+report, grave violations by the MRM rules.
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from sentinelle.core import datasets
 from sentinelle.core.codes import CHILD_AGE_GROUPS
-from sentinelle.core.disclosure import TOTAL, Audience, Cell, Suppression, show_cell
-from sentinelle.reports.dashboards.build import MEASURE_TAGS, crosstab, dimension_of, labeller, skipped_note
+from sentinelle.core.disclosure import CELL_KEY, TOTAL, Cell, add_keys, audience_note
+from sentinelle.reports.dashboards.build import (
+    MEASURE_TAGS,
+    aggregate,
+    crosstab,
+    dimension_of,
+    labeller,
+    refused,
+    skipped_note,
+)
 from sentinelle.reports.dashboards.scope import DashboardScope
 from sentinelle.reports.dashboards.tables import (
     EMPTY,
@@ -22,12 +37,249 @@ from sentinelle.reports.dashboards.tables import (
     Shown,
     Table,
     bars_of,
+    shown,
 )
 
-FIGURES: dict[str, Callable[[DashboardScope], Figure]] = {}
+
+@dataclass(frozen=True)
+class Crosstab:
+    """A figure declared as `dataset` grouped by `rows` (and `columns`): build.crosstab draws it.
+
+    `rows`/`columns` are dataset dimensions or "area" (the level below the page's area); `fixed` are
+    filters of the figure itself; `period=False` for figures that answer "now" (the open case load);
+    `gbv=True` for a figure of GBV records only (its area breakdown stops at the protocol's level)."""
+
+    key: str
+    title: Promise
+    dataset: str
+    rows: str
+    columns: str | None = None
+    measure: str | None = None
+    fixed: dict | None = None
+    gbv: bool = False
+    period: bool = True
+    chart: str = "bars"
+    notes: tuple = ()
+    drop_rows: tuple = ()
+
+    def __call__(self, scope: DashboardScope) -> Figure:
+        return crosstab(
+            scope,
+            key=self.key,
+            title=str(self.title),
+            dataset=self.dataset,
+            rows=self.rows,
+            columns=self.columns,
+            measure=self.measure,
+            fixed=self.fixed,
+            gbv=self.gbv,
+            period=self.period,
+            chart=self.chart,
+            notes=tuple(str(note) for note in self.notes),
+            drop_rows=self.drop_rows,
+        )
 
 
-def figure(key: str):
+DECLARED = (
+    # --- Protection monitoring
+    Crosstab(
+        "incidents_by_month",
+        gettext_lazy("Incidents by category and month"),
+        "incidents",
+        rows="month",
+        columns="category",
+        chart="columns",
+        notes=(
+            gettext_lazy(
+                "An incident of several categories counts under each: the totals by month add them up."
+            ),
+        ),
+    ),
+    Crosstab(
+        "incidents_map",
+        gettext_lazy("Incidents by area"),
+        "incidents",
+        rows="area",
+        chart="map",
+        notes=(gettext_lazy("Darker areas had more incidents; simplified boundaries."),),
+    ),
+    Crosstab(
+        "victims_by_sex_age",
+        gettext_lazy("Victims by sex and age"),
+        "victims",
+        rows="age_group",
+        columns="sex",
+        chart="cells",
+    ),
+    Crosstab(
+        "victims_children",
+        gettext_lazy("Child victims by outcome and sex"),
+        "victims",
+        rows="outcome",
+        columns="sex",
+        fixed={"age_group": list(CHILD_AGE_GROUPS)},
+    ),
+    Crosstab(
+        "gbv_types",
+        gettext_lazy("GBV incidents by type"),
+        "gbv_incidents",
+        rows="gbv_type",
+        gbv=True,
+        notes=(gettext_lazy("Only incidents whose survivor consented to reporting are counted."),),
+    ),
+    Crosstab(
+        "gbv_by_sex_age",
+        gettext_lazy("GBV survivors by sex and age"),
+        "gbv_incidents",
+        rows="age_group",
+        columns="sex",
+        gbv=True,
+        chart="cells",
+    ),
+    Crosstab("gbv_by_month", gettext_lazy("GBV incidents by month"), "gbv_incidents", rows="month", gbv=True),
+    Crosstab(
+        "gbv_map", gettext_lazy("GBV incidents by area"), "gbv_incidents", rows="area", gbv=True, chart="map"
+    ),
+    Crosstab(
+        "grave_violations",
+        gettext_lazy("Grave violations against children (MRM)"),
+        "grave_violations",
+        rows="violation_type",
+        notes=(
+            gettext_lazy(
+                "MRM counting rules: killing, maiming, recruitment, sexual violence and abduction once per "
+                "child victim; attacks on schools and hospitals and denial of access once per violation."
+            ),
+        ),
+    ),
+    Crosstab(
+        "grave_violations_by_sex_age",
+        gettext_lazy("Child victims of grave violations by sex and age"),
+        "grave_violations",
+        rows="age_group",
+        columns="sex",
+        chart="cells",
+        drop_rows=(None,),
+        notes=(
+            gettext_lazy("Violations counted once per event (attacks on schools...) have no victim here."),
+        ),
+    ),
+    Crosstab(
+        "grave_violations_by_month",
+        gettext_lazy("Grave violations by month"),
+        "grave_violations",
+        rows="month",
+        columns="verification",
+        chart="columns",
+    ),
+    Crosstab(
+        "eo_casualties",
+        gettext_lazy("Explosive ordnance casualties"),
+        "eo_casualties",
+        rows="outcome",
+        columns="sex",
+    ),
+    Crosstab(
+        "eo_by_device",
+        gettext_lazy("Explosive ordnance casualties by device"),
+        "eo_casualties",
+        rows="device_type",
+    ),
+    # --- Population movement (sources' own aggregates: exact)
+    Crosstab(
+        "displacement_by_status",
+        gettext_lazy("Displaced and returned people by status (latest figures)"),
+        "population",
+        rows="status",
+        notes=(gettext_lazy("Latest round of each area on or before the end of the period."),),
+    ),
+    Crosstab(
+        "displacement_map",
+        gettext_lazy("People counted by area (latest figures)"),
+        "population",
+        rows="area",
+        chart="map",
+    ),
+    Crosstab(
+        "displacement_events",
+        gettext_lazy("People displaced by events, by cause"),
+        "displacement_events",
+        rows="cause",
+    ),
+    # --- Case management
+    Crosstab(
+        "referrals_by_service",
+        gettext_lazy("Referrals by type of service and status"),
+        "referrals",
+        rows="service_type",
+        columns="status",
+    ),
+    Crosstab(
+        "caseload_by_risk",
+        gettext_lazy("Open cases by risk level and type"),
+        "cases",
+        rows="risk_level",
+        columns="case_type",
+        fixed={"status": "open"},
+        period=False,
+        notes=(gettext_lazy("Open cases today, whenever they were opened: counts only."),),
+    ),
+    Crosstab(
+        "cases_child_protection",
+        gettext_lazy("Open child protection cases by risk level"),
+        "cases",
+        rows="risk_level",
+        columns="sex",
+        fixed={"status": "open", "case_type": "child_protection"},
+        period=False,
+    ),
+    Crosstab(
+        "cases_gbv",
+        gettext_lazy("Open GBV cases by risk level"),
+        "cases",
+        rows="risk_level",
+        fixed={"status": "open", "case_type": "gbv"},
+        period=False,
+    ),
+    # --- Partners' activities (4W)
+    Crosstab(
+        "activities_by_type",
+        gettext_lazy("People reached by type of activity"),
+        "activities",
+        rows="activity_type",
+        notes=(gettext_lazy("Validated monthly 4W reports only."),),
+    ),
+    Crosstab(
+        "activities_by_organisation",
+        gettext_lazy("Activities by organisation"),
+        "activities",
+        rows="organisation",
+        measure="count",
+    ),
+    Crosstab(
+        "reached_by_sex_age",
+        gettext_lazy("People reached by sex and age"),
+        "activities",
+        rows="age_group",
+        columns="sex",
+        chart="cells",
+        drop_rows=(None,),
+    ),
+    Crosstab(
+        "trainings",
+        gettext_lazy("People trained by category and sex"),
+        "trainings",
+        rows="category",
+        columns="sex",
+    ),
+)
+
+FIGURES: dict[str, Callable[[DashboardScope], Figure]] = {figure.key: figure for figure in DECLARED}
+
+
+def custom(key: str):
+    """Registers a figure that computes something of its own."""
+
     def register(function):
         FIGURES[key] = lambda scope: function(scope, key)
         return function
@@ -35,225 +287,14 @@ def figure(key: str):
     return register
 
 
-# --- Protection monitoring ------------------------------------------------------------------------
-
-
-@figure("incidents_by_month")
-def incidents_by_month(scope, key):
-    return crosstab(
-        scope,
-        key=key,
-        title=_("Incidents by category and month"),
-        dataset="incidents",
-        rows="month",
-        columns="category",
-        chart="columns",
-        notes=(_("An incident of several categories counts under each: the totals by month add them up."),),
-    )
-
-
-@figure("incidents_map")
-def incidents_map(scope, key):
-    return crosstab(
-        scope,
-        key=key,
-        title=_("Incidents by area"),
-        dataset="incidents",
-        rows="area",
-        chart="map",
-        notes=(_("Darker areas had more incidents; simplified boundaries."),),
-    )
-
-
-@figure("victims_by_sex_age")
-def victims_by_sex_age(scope, key):
-    return crosstab(
-        scope,
-        key=key,
-        title=_("Victims by sex and age"),
-        dataset="victims",
-        rows="age_group",
-        columns="sex",
-        chart="cells",
-    )
-
-
-@figure("victims_children")
-def victims_children(scope, key):
-    return crosstab(
-        scope,
-        key=key,
-        title=_("Child victims by outcome and sex"),
-        dataset="victims",
-        rows="outcome",
-        columns="sex",
-        fixed={"age_group": list(CHILD_AGE_GROUPS)},
-    )
-
-
-@figure("gbv_types")
-def gbv_types(scope, key):
-    return crosstab(
-        scope,
-        key=key,
-        title=_("GBV incidents by type"),
-        dataset="gbv_incidents",
-        rows="gbv_type",
-        gbv=True,
-        notes=(_("Only incidents whose survivor consented to reporting are counted."),),
-    )
-
-
-@figure("gbv_by_sex_age")
-def gbv_by_sex_age(scope, key):
-    return crosstab(
-        scope,
-        key=key,
-        title=_("GBV survivors by sex and age"),
-        dataset="gbv_incidents",
-        rows="age_group",
-        columns="sex",
-        gbv=True,
-        chart="cells",
-    )
-
-
-@figure("gbv_by_month")
-def gbv_by_month(scope, key):
-    return crosstab(
-        scope,
-        key=key,
-        title=_("GBV incidents by month"),
-        dataset="gbv_incidents",
-        rows="month",
-        gbv=True,
-        chart="bars",
-    )
-
-
-@figure("gbv_map")
-def gbv_map(scope, key):
-    return crosstab(
-        scope,
-        key=key,
-        title=_("GBV incidents by area"),
-        dataset="gbv_incidents",
-        rows="area",
-        gbv=True,
-        chart="map",
-    )
-
-
-@figure("grave_violations")
-def grave_violations(scope, key):
-    return crosstab(
-        scope,
-        key=key,
-        title=_("Grave violations against children (MRM)"),
-        dataset="grave_violations",
-        rows="violation_type",
-        notes=(
-            _(
-                "MRM counting rules: killing, maiming, recruitment, sexual violence and abduction once per "
-                "child victim; attacks on schools and hospitals and denial of access once per violation."
-            ),
-        ),
-    )
-
-
-@figure("grave_violations_by_sex_age")
-def grave_violations_by_sex_age(scope, key):
-    return crosstab(
-        scope,
-        key=key,
-        title=_("Child victims of grave violations by sex and age"),
-        dataset="grave_violations",
-        rows="age_group",
-        columns="sex",
-        chart="cells",
-        drop_rows=(None,),
-        notes=(_("Violations counted once per event (attacks on schools...) have no victim here."),),
-    )
-
-
-@figure("grave_violations_by_month")
-def grave_violations_by_month(scope, key):
-    return crosstab(
-        scope,
-        key=key,
-        title=_("Grave violations by month"),
-        dataset="grave_violations",
-        rows="month",
-        columns="verification",
-        chart="columns",
-    )
-
-
-@figure("eo_casualties")
-def eo_casualties(scope, key):
-    return crosstab(
-        scope,
-        key=key,
-        title=_("Explosive ordnance casualties"),
-        dataset="eo_casualties",
-        rows="outcome",
-        columns="sex",
-    )
-
-
-@figure("eo_by_device")
-def eo_by_device(scope, key):
-    return crosstab(
-        scope,
-        key=key,
-        title=_("Explosive ordnance casualties by device"),
-        dataset="eo_casualties",
-        rows="device_type",
-    )
-
-
-# --- Population movement --------------------------------------------------------------------------
-
-
-@figure("displacement_by_status")
-def displacement_by_status(scope, key):
-    return crosstab(
-        scope,
-        key=key,
-        title=_("Displaced and returned people by status (latest figures)"),
-        dataset="population",
-        rows="status",
-        notes=(_("Latest round of each area on or before the end of the period."),),
-    )
-
-
-@figure("displacement_map")
-def displacement_map(scope, key):
-    return crosstab(
-        scope,
-        key=key,
-        title=_("People counted by area (latest figures)"),
-        dataset="population",
-        rows="area",
-        chart="map",
-    )
-
-
-@figure("displacement_events")
-def displacement_events(scope, key):
-    return crosstab(
-        scope,
-        key=key,
-        title=_("People displaced by events, by cause"),
-        dataset="displacement_events",
-        rows="cause",
-    )
+# --- Custom figures -------------------------------------------------------------------------------
 
 
 def _needs_year(scope: DashboardScope) -> int | None:
     """The latest year of needs on or before the end of the period (or the latest there is)."""
     filters, _skipped = scope.filters_for("people_in_need")
-    years = [row["year"] for row in datasets.aggregate("people_in_need", group_by=["year"], filters=filters)]
+    rows = aggregate(scope, "people_in_need", measures=[], group_by=["year"], filters=filters, notes=[])
+    years = [row["year"] for row in rows]
     years = [year for year in years if year]
     if not years:
         return None
@@ -261,7 +302,7 @@ def _needs_year(scope: DashboardScope) -> int | None:
     return max(before or years)
 
 
-@figure("people_in_need")
+@custom("people_in_need")
 def people_in_need(scope, key):
     year = _needs_year(scope)
     return crosstab(
@@ -275,173 +316,52 @@ def people_in_need(scope, key):
     )
 
 
-# --- Case management ------------------------------------------------------------------------------
-
-
-@figure("referral_funnel")
+@custom("referral_funnel")
 def referral_funnel(scope, key):
-    """Referrals made, accepted (or completed), completed: each stage a count, none revealing a small one."""
+    """Referrals made, accepted (or completed), completed: each stage a cell of its own (its records' key)."""
     filters, skipped = scope.filters_for("referrals")
-    rows = datasets.aggregate("referrals", group_by=["status"], filters=filters)
-    by_status = {row["status"]: int(row["count"] or 0) for row in rows}
+    notes: list[str] = []
+    title = _("Referrals from made to completed")
+    try:
+        rows = aggregate(scope, "referrals", measures=[], group_by=["status"], filters=filters, notes=notes)
+    except datasets.GBVFloorError as error:
+        return refused(key, title, error)
+
+    def stage(statuses) -> Cell:
+        chosen = [row for row in rows if statuses(row["status"])]
+        return Cell(
+            sum(int(row["count"] or 0) for row in chosen), add_keys(0, *(row[CELL_KEY] for row in chosen))
+        )
+
     stages = [
-        ("made", _("Referrals made"), sum(v for s, v in by_status.items() if s != "cancelled")),
-        (
-            "accepted",
-            _("Accepted or completed"),
-            by_status.get("accepted", 0) + by_status.get("completed", 0),
-        ),
-        ("completed", _("Completed"), by_status.get("completed", 0)),
+        ("made", _("Referrals made"), stage(lambda status: status != "cancelled")),
+        ("accepted", _("Accepted or completed"), stage(lambda status: status in ("accepted", "completed"))),
+        ("completed", _("Completed"), stage(lambda status: status == "completed")),
     ]
-    threshold = scope.threshold
-    hidden = set()
-    for index, (_code, _label, value) in enumerate(stages):
-        if 0 < value < threshold:
-            hidden.add(index)
-    # The difference between two stages is a count too: a small one hides the smaller stage.
-    for index in range(len(stages) - 1):
-        difference = stages[index][2] - stages[index + 1][2]
-        if 0 < difference < threshold:
-            hidden.add(index + 1)
-    cells = []
-    for index, (_code, _label, value) in enumerate(stages):
-        cell = Cell(value, Suppression.PRIMARY if index in hidden else Suppression.NONE)
-        cells.append(_shown(scope, cell))
     measure = str(datasets.get("referrals").measures["count"].label)
     table = Table(
         row_header=_("Stage"),
         row_tag="#status+stage",
         columns=[Column("count", measure, MEASURE_TAGS["referrals"])],
-        rows=[Row(code, label, [cell]) for (code, label, value), cell in zip(stages, cells, strict=True)]
-        if any(value for _c, _l, value in stages)
+        rows=[
+            Row(code, label, [shown(cell, audience=scope.audience, threshold=scope.threshold)])
+            for code, label, cell in stages
+        ]
+        if any(cell.value for _c, _l, cell in stages)
         else [],
     )
-    figure = Figure(key=key, title=_("Referrals from made to completed"), table=table)
+    figure = Figure(key=key, title=title, table=table, notes=notes)
     figure.notes.append(_("Cancelled referrals are left out; declined ones count as made only."))
     if note := skipped_note(skipped):
         figure.notes.append(note)
     figure.skipped = skipped
     if not table.is_empty:
-        figure.chart = bars_of(table, label=figure.title, threshold=threshold)
+        figure.disclosure = audience_note(scope.audience, scope.threshold)
+        figure.chart = bars_of(table, label=figure.title, threshold=scope.threshold)
     return figure
 
 
-def _shown(scope: DashboardScope, cell: Cell) -> Shown:
-    visible = not cell.suppressed or scope.audience == Audience.ANALYST
-    text = show_cell(cell, threshold=scope.threshold, audience=scope.audience)
-    return Shown(
-        text, cell.value if visible else None, cell.suppressed, cell.suppression == Suppression.PRIMARY
-    )
-
-
-@figure("referrals_by_service")
-def referrals_by_service(scope, key):
-    return crosstab(
-        scope,
-        key=key,
-        title=_("Referrals by type of service and status"),
-        dataset="referrals",
-        rows="service_type",
-        columns="status",
-    )
-
-
-@figure("caseload_by_risk")
-def caseload_by_risk(scope, key):
-    return crosstab(
-        scope,
-        key=key,
-        title=_("Open cases by risk level and type"),
-        dataset="cases",
-        rows="risk_level",
-        columns="case_type",
-        fixed={"status": "open"},
-        period=False,
-        notes=(_("Open cases today, whenever they were opened: counts only."),),
-    )
-
-
-@figure("cases_child_protection")
-def cases_child_protection(scope, key):
-    return crosstab(
-        scope,
-        key=key,
-        title=_("Open child protection cases by risk level"),
-        dataset="cases",
-        rows="risk_level",
-        columns="sex",
-        fixed={"status": "open", "case_type": "child_protection"},
-        period=False,
-    )
-
-
-@figure("cases_gbv")
-def cases_gbv(scope, key):
-    return crosstab(
-        scope,
-        key=key,
-        title=_("Open GBV cases by risk level"),
-        dataset="cases",
-        rows="risk_level",
-        fixed={"status": "open", "case_type": "gbv"},
-        period=False,
-    )
-
-
-# --- Partners' activities (4W) --------------------------------------------------------------------
-
-
-@figure("activities_by_type")
-def activities_by_type(scope, key):
-    return crosstab(
-        scope,
-        key=key,
-        title=_("People reached by type of activity"),
-        dataset="activities",
-        rows="activity_type",
-        notes=(_("Validated monthly 4W reports only."),),
-    )
-
-
-@figure("activities_by_organisation")
-def activities_by_organisation(scope, key):
-    return crosstab(
-        scope,
-        key=key,
-        title=_("Activities by organisation"),
-        dataset="activities",
-        rows="organisation",
-        measure="count",
-    )
-
-
-@figure("reached_by_sex_age")
-def reached_by_sex_age(scope, key):
-    return crosstab(
-        scope,
-        key=key,
-        title=_("People reached by sex and age"),
-        dataset="activities",
-        rows="age_group",
-        columns="sex",
-        chart="cells",
-        drop_rows=(None,),
-    )
-
-
-@figure("trainings")
-def trainings(scope, key):
-    return crosstab(
-        scope,
-        key=key,
-        title=_("People trained by category and sex"),
-        dataset="trainings",
-        rows="category",
-        columns="sex",
-    )
-
-
-@figure("coverage")
+@custom("coverage")
 def coverage(scope, key):
     """Who does what where against needs: people reached and people in need by area, and the ratio."""
     year = _needs_year(scope)
@@ -496,11 +416,13 @@ def coverage(scope, key):
     if note := skipped_note(skipped):
         figure.notes.append(note)
     if rows:
+        figure.disclosure = audience_note(scope.audience, scope.threshold)
         figure.chart = bars_of(table, label=figure.title, threshold=scope.threshold, column=1)
     return figure
 
 
 def _coverage_cells(need: Shown, reached: Shown) -> list[Shown]:
+    # The ratio is of the figures the audience sees (the reader's protected people reached).
     if need.value and reached.value is not None:
         ratio = round(100 * reached.value / need.value, 1)
         share = Shown(f"{ratio:g} %", ratio)

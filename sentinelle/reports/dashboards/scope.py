@@ -2,7 +2,12 @@
 
 `DashboardScope.filters_for(dataset)` turns the page's filters into the `core.datasets.Filters` a dataset
 understands and names the ones it does not (shown under the figure): every filter applies to every
-figure that can take it, and a figure never silently ignores one.
+figure that can take it, and a figure never silently ignores one. The area is never widened: the GBV
+floor is applied where the figures are computed (core/datasets.py), which leaves GBV records out below
+the protocol's level or refuses a GBV-only figure there; `area_level(gbv=True)` only keeps the breakdown
+of a GBV-only figure at the level the protocol allows. A reader's period is whole calendar months
+(`for_user`; analysts keep exact dates): the cell key method's known weakness is averaging many
+differently filtered answers, so readers may not vary a period by the day.
 """
 
 from dataclasses import dataclass, field
@@ -12,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from sentinelle.core import datasets
-from sentinelle.core.disclosure import Audience, coarsest_area_level, threshold_setting
+from sentinelle.core.disclosure import Audience, coarsest_area_level, reader_period, threshold_setting
 from sentinelle.core.permissions import Perm, has_perm
 from sentinelle.geography.models import AdminArea
 from sentinelle.geography.selectors import cod_version_default
@@ -48,11 +53,15 @@ class DashboardScope:
     audience: Audience = Audience.PUBLIC
     threshold: int = field(default_factory=threshold_setting)
     _names: dict = field(default_factory=dict)
-    _gbv_area: object = "unset"
 
     @classmethod
     def for_user(cls, user, **values) -> "DashboardScope":
         exact = has_perm(user, Perm.STATS_EXACT)
+        if not exact:
+            # Readers vary whole calendar months only (core/disclosure.reader_period).
+            values["date_from"], values["date_to"] = reader_period(
+                values.get("date_from"), values.get("date_to")
+            )
         return cls(audience=Audience.ANALYST if exact else Audience.PUBLIC, **values)
 
     @property
@@ -80,26 +89,12 @@ class DashboardScope:
     # --- Areas --------------------------------------------------------------------------------
 
     def area_level(self, *, gbv: bool = False) -> int:
-        """The level figures by area break down to: one below the filter's area."""
-        area = self.gbv_area() if gbv else self.area
-        level = CHILD_LEVEL[area.level if area is not None else None]
+        """The level figures by area break down to: one below the filter's area; for a figure of GBV
+        records only, no finer than the protocol allows (non-analysts)."""
+        level = CHILD_LEVEL[self.area.level if self.area is not None else None]
         if gbv and not self.is_analyst:
             level = coarsest_area_level(level, gbv=True)
         return level
-
-    def gbv_area(self) -> AdminArea | None:
-        """The filter area for GBV figures: widened to the protocol's level for non-analysts."""
-        if self._gbv_area != "unset":
-            return self._gbv_area
-        area = self.area
-        if area is not None and not self.is_analyst:
-            allowed = coarsest_area_level(area.level, gbv=True)
-            if allowed < area.level:
-                codes = area.path_pcodes
-                pcode = codes[allowed] if len(codes) > allowed else None
-                area = AdminArea.objects.filter(version_id=area.version_id, pcode=pcode).first()
-        self._gbv_area = area
-        return area
 
     def area_names(self, level: int) -> dict[str, str]:
         """P-code -> French name of the areas of `level` in the filter's version (one query per level)."""
@@ -119,7 +114,7 @@ class DashboardScope:
 
     # --- Filters for a dataset ------------------------------------------------------------------
 
-    def filters_for(self, name: str, *, fixed: dict | None = None, gbv: bool = False, period: bool = True):
+    def filters_for(self, name: str, *, fixed: dict | None = None, period: bool = True):
         """(core.datasets.Filters, names of the page filters this dataset cannot take).
 
         `period=False` is for figures that answer "now" (the open case load): the period is not applied.
@@ -130,7 +125,7 @@ class DashboardScope:
         if (date_from or date_to) and (not dataset.date_field or not period):
             skipped.append("period")
             date_from = date_to = None
-        area = self.gbv_area() if gbv else self.area
+        area = self.area
         areas = ()
         if area is not None:
             if dataset.area_field:

@@ -1,9 +1,9 @@
 """A dashboard figure: its table (after disclosure control), its drawing, its notes; and the builders.
 
-Every number a figure holds went through `core.disclosure.protect`: a table keeps, per cell, the text to
-show ("<5" for everyone but the analysts, "3*" for them) and the number only when the audience may see
-it. Charts are drawn from those same cells, so that a suppressed cell's bar or shade is drawn at half the
-threshold (never at its true size) and titled "<5".
+Every number a figure holds went through `core.disclosure`: a table keeps, per cell, the text to show
+(the reader's figure, "<5" for a small count; for analysts the exact count, marked "3*" or "12†" where a
+reader sees something else) and the number that exports write and charts draw. A small cell's bar or
+shade is drawn at half the threshold, whatever its true size, and titled "<5".
 """
 
 from dataclasses import dataclass, field
@@ -12,18 +12,22 @@ from datetime import date
 from django.utils.safestring import SafeString
 
 from sentinelle.core.charts import Bar, bar_chart, column_chart
-from sentinelle.core.disclosure import TOTAL, Audience, Cell, ProtectedTable, Suppression, protect
+from sentinelle.core.disclosure import TOTAL, Audience, Cell, ProtectedTable, Status, protect, show_cell
 from sentinelle.geography.maps import choropleth_map
 
 
 @dataclass(frozen=True)
 class Shown:
     text: str
-    # The number an export writes and a chart draws; None when the audience may not see it.
+    # The number an export writes and a chart draws (the reader's figure, or the exact one for analysts);
+    # None when the audience may not see a number (a small count, for readers).
     value: float | None
-    suppressed: bool = False
-    # Hidden because it is small (drawn at half the threshold), not to protect another cell (not drawn).
-    primary: bool = False
+    # How a reader's figure relates to the exact one (readers: SMALL for "<5"; analysts: the marks).
+    status: Status = Status.EXACT
+
+    @property
+    def small(self) -> bool:
+        return self.status == Status.SMALL
 
 
 EMPTY = Shown("", None)
@@ -68,30 +72,39 @@ class Figure:
     map: dict | None = None
     notes: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    # Why the figure may not be shown to this audience (the GBV floor): shown instead of numbers.
+    refused: str = ""
+    # What disclosure control tells this audience about the figure (core.disclosure.audience_note), once:
+    # under the table and chart, in the XLSX's "About" sheet and on the CSV's last line. Empty for the
+    # sources' own aggregates (exact).
+    disclosure: str = ""
+
+
+def shown(cell: Cell, *, audience: Audience, threshold: int) -> Shown:
+    """A cell as the audience sees it."""
+    status = cell.status(threshold)
+    text = show_cell(cell, threshold=threshold, audience=audience)
+    if audience == Audience.ANALYST:
+        return Shown(text, cell.value, status)
+    return Shown(text, cell.published(threshold), Status.SMALL if status == Status.SMALL else Status.EXACT)
 
 
 def shown_cell(table: ProtectedTable, cell: Cell) -> Shown:
-    visible = not cell.suppressed or table.audience == Audience.ANALYST
-    return Shown(
-        table.show(cell),
-        cell.value if visible else None,
-        cell.suppressed,
-        cell.suppression == Suppression.PRIMARY,
-    )
+    return shown(cell, audience=table.audience, threshold=table.threshold)
 
 
 def drawn_value(cell: Shown, threshold: int) -> float:
     """What a chart draws: the number when it may be seen; for a small hidden cell, the middle of the range
-    it hides (1 to threshold - 1), whatever its true value, so that its size reveals nothing; nothing for a
-    cell hidden only to protect another (its size would give it away)."""
+    it hides (1 to threshold - 1), whatever its true value, so that its size reveals nothing."""
     if cell.value is not None:
         return cell.value
-    return threshold / 2 if cell.primary else 0
+    return threshold / 2 if cell.small else 0
 
 
 def protected_table(
     counts: dict,
     *,
+    keys: dict | None,
     rows: list,
     columns: list,
     row_label,
@@ -103,8 +116,9 @@ def protected_table(
     threshold: int,
     totals: bool = True,
 ) -> Table:
-    """A two-way (or one-column) table of counts through disclosure control, rows and columns in order."""
-    protected = protect(counts, rows=rows, columns=columns, audience=audience, threshold=threshold)
+    """A two-way (or one-column) table of counts through disclosure control, rows and columns in order.
+    `keys` holds the cells' keys (None: a source's own aggregates, shown exactly)."""
+    protected = protect(counts, keys=keys, rows=rows, columns=columns, audience=audience, threshold=threshold)
     with_total = totals and len(columns) > 1
     out_columns = [Column(code, column_label(code), column_tag(code)) for code in columns]
     if with_total:
@@ -149,7 +163,7 @@ def cell_bars_of(table: Table, *, label: str, threshold: int) -> SafeString:
     for row in table.rows:
         for index, column in enumerate(inner):
             cell = row.cells[index]
-            if cell.value == 0 and not cell.suppressed:
+            if cell.value == 0 and not cell.small:
                 continue
             bars.append(Bar(f"{column.label} · {row.label}", drawn_value(cell, threshold), shown=cell.text))
     return bar_chart(bars, label=label)
@@ -168,7 +182,7 @@ def columns_of(table: Table, *, label: str, threshold: int) -> SafeString:
 
 
 def map_of(table: Table, *, version, level: int, within, threshold: int, column: int = -1) -> dict | None:
-    """A choropleth of the table's rows (keyed by P-code), suppressed shades drawn at the threshold."""
+    """A choropleth of the table's rows (keyed by P-code), small cells' shades drawn at half the threshold."""
     values, texts = {}, {}
     for row in table.rows:
         if not row.code:

@@ -4,7 +4,8 @@
     python manage.py backup /srv/backups/2026-11-22 --keys-out /media/usb/sentinelle-keys.json
 
 The identity key ring is never in the backup; --keys-out copies it to a separate file (refused inside
-the backup directory) that must be stored apart from the backups. See sentinelle/core/backups.py.
+the backup directory) that must be stored apart from the backups. The head of the audit chain in the copy
+is anchored (anchor file and manifest). See sentinelle/core/backups.py.
 """
 
 from pathlib import Path
@@ -40,6 +41,19 @@ class Command(BaseCommand):
         )
         if options["keys_out"]:
             self.stdout.write(f"Field key ring copied to {options['keys_out']}.")
+        anchor = manifest["audit_anchor"]
+        if anchor["seq"] is not None:
+            self.stdout.write(
+                f"Audit chain anchored at entry #{anchor['head_id']} "
+                f"(anchor {anchor['seq']}, also in the manifest)."
+            )
+        else:
+            self.stderr.write(
+                self.style.WARNING(
+                    f"The audit anchor of entry #{anchor['head_id']} is only in the manifest, not in the "
+                    f"anchor file: {anchor['detail'].get('not_in_anchor_file', '')}"
+                )
+            )
         self.stdout.write(
             self.style.WARNING(
                 "The identity key ring is NOT in this backup. Without it the identities cannot be read: "

@@ -5,6 +5,7 @@
 
 The configured key ring must hold the keys named in the backup's manifest (configure the copy kept
 apart, SENTINELLE_FIELD_KEYS_FILE, before restoring). Stop the application and the workers first.
+The audit log is rewound to the backup's anchor, and a new anchor records it (sentinelle/core/backups.py).
 """
 
 from pathlib import Path
@@ -32,3 +33,15 @@ class Command(BaseCommand):
                 f"{restored.rows} rows; counts and checksums match the manifest."
             )
         )
+        if restored.migrations:
+            self.stdout.write(
+                f"The copy was older than the code: {restored.migrations} migration(s) applied."
+            )
+        if restored.anchor:
+            rewound = restored.anchor["detail"]["rewound_to"]
+            self.stdout.write(
+                f"Audit log rewound to entry #{rewound['head_id']} ({rewound['source']}); "
+                f"anchor {restored.anchor['seq']} records the restore."
+            )
+        if restored.warning:
+            self.stderr.write(self.style.WARNING(restored.warning))

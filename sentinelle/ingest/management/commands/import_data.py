@@ -2,8 +2,11 @@
 
     python manage.py import_data incidents fichier.xlsx --org ALPHA            # check only
     python manage.py import_data incidents fichier.xlsx --org ALPHA --commit   # check, then write
+    python manage.py import_data incidents fichier.xlsx --org ALPHA --source "Kobo AMSS"
 
-The exit code is 1 when the file has errors (nothing is written). The job is recorded like an upload
+The exit code is 1 when the file has errors or values to map (nothing is written): values that are not in
+their code list are mapped on the job's page (/imports/<job>/), once per source; --source applies the
+mappings remembered for that source. The job is recorded like an upload
 from the web pages (history, audit), in the name of --user, by default the first active administrator.
 """
 
@@ -31,6 +34,7 @@ class Command(BaseCommand):
         parser.add_argument("--org", required=True, help="acronym of the organisation the records belong to")
         parser.add_argument("--commit", action="store_true", help="write the records when the file is valid")
         parser.add_argument("--user", help="account the import is recorded under (default: an administrator)")
+        parser.add_argument("--source", default="", help="source of the file, whose value mappings apply")
 
     def handle(self, *args, **options):
         try:
@@ -51,11 +55,18 @@ class Command(BaseCommand):
                 organisation=organisation,
                 filename=path.name,
                 content=path.read_bytes(),
+                source=options["source"],
                 run_now=True,
             )
         except (ValidationError, PermissionDenied) as error:
             raise CommandError(" ".join(getattr(error, "messages", [str(error)]))) from None
         self._report(job, kind)
+        if job.status == ImportStatus.MAPPING:
+            raise CommandError(
+                _("Values to map: %(count)s; map them on the page of the import, then import it there.")
+                % {"count": len(job.unmapped)},
+                returncode=1,
+            )
         if job.status != ImportStatus.VALID:
             raise CommandError(
                 _("Errors: %(count)s; nothing was written.") % {"count": job.error_count}, returncode=1
@@ -110,6 +121,11 @@ class Command(BaseCommand):
         )
         for warning in job.warnings:
             write(self.style.WARNING(warning))
+        for entry in job.unmapped:
+            self.stderr.write(
+                _("to map · %(column)s: “%(value)s” (%(rows)s rows)")
+                % {"column": entry["header"], "value": entry["value"], "rows": entry["rows"]}
+            )
         if job.errors:
             self._errors(job)
             return

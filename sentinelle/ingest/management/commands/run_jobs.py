@@ -6,7 +6,10 @@
 
 Any number of workers may run on any number of machines: each job is claimed by one, and a claim not
 renewed within SENTINELLE["IMPORT_JOB_TIMEOUT_SECONDS"] (a dead worker) is taken over by another.
-When idle, the worker also removes uploaded files that no job needs any more (services.files_purge).
+When idle, the worker also removes uploaded files that no job needs any more (services.files_purge) and
+the throttle buckets untouched for a day (core/throttles.throttles_prune: they are full again).
+With --loop it also anchors the audit chain's head outside the database every
+SENTINELLE["AUDIT_ANCHOR_MINUTES"] when the log has moved (core/audit.py).
 """
 
 import logging
@@ -17,6 +20,8 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections, connections
 from django.db.utils import InterfaceError, OperationalError
 
+from sentinelle.core.audit import AnchorSchedule
+from sentinelle.core.throttles import throttles_prune
 from sentinelle.ingest.services import files_purge, jobs_run_pending, worker_name
 
 logger = logging.getLogger(__name__)
@@ -35,20 +40,26 @@ class Command(BaseCommand):
         if not options["loop"]:
             done = jobs_run_pending(worker=worker)
             purged = files_purge()
+            throttles_prune()
             self.stdout.write(f"{worker}: {done} job(s), {purged} file(s) no longer needed removed")
             return
         stopping = []
         signal.signal(signal.SIGTERM, lambda *_args: stopping.append(True))
         self.stdout.write(f"{worker}: waiting for jobs (Ctrl-C to stop)")
+        anchors = AnchorSchedule()
+        if anchors.warning:
+            self.stderr.write(f"{worker}: {anchors.warning}")
         try:
             while not stopping:
                 # Like a request's start: a connection the server dropped (restart, failover) is
                 # noticed (CONN_HEALTH_CHECKS) and replaced instead of failing the next query.
                 close_old_connections()
                 try:
+                    anchors.tick()
                     # One job at a time, so that a stop request is honoured between jobs.
                     if not jobs_run_pending(worker=worker, limit=1):
                         files_purge()
+                        throttles_prune()
                         time.sleep(options["sleep"])
                 except (OperationalError, InterfaceError) as error:
                     # The database went away mid-job: the job keeps this worker's claim until it
