@@ -44,6 +44,14 @@ def bench_env(database_url: str) -> dict[str, str]:
         "DATABASE_URL": database_url,
         "SENTINELLE_VAR_DIR": str(VAR),
         "SENTINELLE_FIELD_KEYS_FILE": str(VAR / "field-keys.json"),
+        # The load tool is a handful of accounts doing the work of hundreds: the per-user and per-client
+        # throttles (core/throttles.py) would answer 429 to what is load, not abuse. Measured apart.
+        "SENTINELLE_THROTTLE_PERSON_SEARCH": "1000000/1h",
+        "SENTINELLE_THROTTLE_API_USER": "1000000/1m",
+        "SENTINELLE_THROTTLE_API_CLIENT": "1000000/1m",
+        "SENTINELLE_THROTTLE_STATS": "1000000/1d",
+        "SENTINELLE_THROTTLE_SIGNIN_CLIENT": "1000000/15m",
+        "SENTINELLE_THROTTLE_DEVICE_CLIENT": "1000000/15m",
     }
 
 
