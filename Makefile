@@ -7,7 +7,7 @@ DEV_ENV := DJANGO_DEBUG=true
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install messages lint format check vendor clean-db bench soak
+.PHONY: run test install messages lint format check vendor clean-db bench soak bench-disclosure
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ SOAK_ARGS ?=
 
 bench: install messages
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -m bench.run bench --scale $(SCALE) $(BENCH_ARGS)
+
+# The differencing attacker on the bench database (run `make bench` first), report in bench/results/.
+bench-disclosure: install messages
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -m bench.run disclosure
 
 # Mixed load on the bench database (run `make bench` first) for SOAK_MINUTES, report in bench/results/.
 soak: install messages

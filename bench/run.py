@@ -2,6 +2,7 @@
 
 python -m bench.run bench --scale 0.02          # fresh database, generate, measure, write <date>.json/.md
 python -m bench.run soak --minutes 30           # mixed load on the bench database, write soak-<date>.md
+python -m bench.run disclosure                  # the differencing attacker on the bench database
 
 Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/sentinelle_bench). The bench
 runs Django with DEBUG off (as in production) and its own key ring and files under var/bench/.
@@ -539,9 +540,18 @@ def soak(args) -> None:
     log(f"Written {path}")
 
 
+def disclosure(args) -> None:
+    from bench import disclosure as attacker
+
+    django_setup(args.database_url)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H%M")
+    if not attacker.run(results=RESULTS, stamp=stamp, log=log):
+        sys.exit(1)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.run")
-    parser.add_argument("command", choices=["bench", "soak"])
+    parser.add_argument("command", choices=["bench", "soak", "disclosure"])
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL") or DEFAULT_DB)
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=2026)
@@ -562,7 +572,7 @@ def main(argv=None) -> None:
     parser.add_argument("--minutes", type=float, default=30, help="soak length")
     parser.add_argument("--slice-minutes", type=float, default=5, help="soak report slice")
     args = parser.parse_args(argv)
-    (bench if args.command == "bench" else soak)(args)
+    {"bench": bench, "soak": soak, "disclosure": disclosure}[args.command](args)
 
 
 if __name__ == "__main__":

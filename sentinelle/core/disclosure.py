@@ -48,7 +48,7 @@ TOTAL = "__total__"
 CELL_KEY = "_key"
 # The largest difference between a published cell and its exact value (documented to readers).
 NOISE_BOUND = 2
-# The perturbation table, per distance above the threshold (0, 1, 2 and more): (noise, how many of the
+# The perturbation table, per distance above the threshold (0, 1, 2, 3 and more): (noise, how many of the
 # KEY_RANGE keys give it); the mean over all keys is exactly 0. A reader who knows the bounds pins a
 # hidden cell when the cells of a subtraction sit at their bounds on the adverse side: the ±2 tails are
 # therefore light, and 6 may reach 8, so that small published figures do not give tight lower bounds
@@ -59,8 +59,11 @@ NOISE_TABLE: dict[int, tuple[tuple[int, int], ...]] = {
     # Threshold + 1 (6): 5 half the time, 6, 7 or 8 otherwise (mean 0). Reaching 8 matters: a published 7
     # or 8 may then be a 6, so that it does not tell a reader "at least 7".
     1: ((-1, 2046), (0, 822), (1, 410), (2, 818)),
+    # Threshold + 2 (7): -2 must be possible, so that a published 5 may be a 7 (a 6 published 5 is then
+    # not pinned), but it is kept rare: a 7 published 5 is the top of what 5 can mean.
+    2: ((-2, 1), (-1, 1352), (0, 1390), (1, 1352), (2, 1)),
     # Larger values: -1, 0 or +1 almost always, ±2 once in a hundred.
-    2: ((-2, 41), (-1, 1352), (0, 1310), (1, 1352), (2, 41)),
+    3: ((-2, 41), (-1, 1352), (0, 1310), (1, 1352), (2, 41)),
 }
 _GOLDEN = 0.6180339887498949
 
@@ -98,7 +101,7 @@ def noise(value: int, key: int, *, threshold: int) -> int:
     """The perturbation of a published cell (value >= threshold) with this cell key."""
     if value <= threshold:
         return 0
-    row = NOISE_TABLE[min(value - threshold, 2)]
+    row = NOISE_TABLE[min(value - threshold, max(NOISE_TABLE))]
     # The value shifts the key's place in the row, so that one key gives unrelated noise at each value.
     index = (int(key) + int((value * _GOLDEN) % 1.0 * KEY_RANGE)) % KEY_RANGE
     for amount, count in row:

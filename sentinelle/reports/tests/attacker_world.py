@@ -154,3 +154,47 @@ def build_world(*, mopti, segou, alpha, beta, admin, manager) -> World:
                 )
     national = AdminArea.objects.get(version=mopti.version, level=0)
     return World(national, regions, cercles, communes, months, organisations, children)
+
+
+def world_from_database(*, deep_regions: int = 1, deep_cercles: int = 1, months=None) -> World:
+    """The world of the data already in the database (the demo data, the bench database): every region
+    holding records; in the `deep_regions` regions with the most records, every cercle holding records;
+    and in the `deep_cercles` busiest of those cercles, every commune holding records (areas without any
+    record count 0 everywhere: leaving them out keeps every sum true). The months are the last complete
+    quarter unless given; the organisations are those with records."""
+    from sentinelle.accounts.models import Organisation
+    from sentinelle.monitoring.models import Incident
+
+    months = months or last_quarter()
+    located = list(Incident.objects.values_list("area_id", flat=True).distinct())
+    located += list(Case.objects.values_list("area_id", flat=True).distinct())
+    by_pk = {area.pk: area for area in AdminArea.objects.filter(pk__in=set(located))}
+    lineage: dict = {}
+    for area in list(by_pk.values()):
+        while area is not None and area.pk not in lineage:
+            lineage[area.pk] = area
+            area = area.parent
+    areas = [area for area in lineage.values() if area.level >= 1]
+    national = next(area for area in lineage.values() if area.level == 0)
+    weight = {area.pk: 0 for area in areas}
+    for pk in located:
+        area = by_pk[pk]
+        while area is not None and area.level >= 1:
+            weight[area.pk] += 1
+            area = area.parent
+    regions = sorted((a for a in areas if a.level == 1), key=lambda a: a.pcode)
+    deep = sorted(regions, key=lambda a: -weight[a.pk])[:deep_regions]
+    below = [a for a in areas if a.level >= 2 and any(region.contains(a) for region in deep)]
+    cercles = sorted((a for a in below if a.level == 2), key=lambda a: a.pcode)
+    busiest = sorted(cercles, key=lambda a: -weight[a.pk])[: deep_cercles * len(deep)]
+    communes = sorted(
+        (a for a in below if a.level == 3 and any(cercle.contains(a) for cercle in busiest)),
+        key=lambda a: a.pcode,
+    )
+    children: dict = {None: [region.pcode for region in regions]}
+    for area in [*deep, *busiest]:
+        children[area.pcode] = sorted(kid.pcode for kid in [*cercles, *communes] if kid.parent_id == area.pk)
+    organisation_ids = set(Incident.objects.values_list("organisation_id", flat=True))
+    organisation_ids |= set(Case.objects.values_list("organisation_id", flat=True))
+    organisations = list(Organisation.objects.filter(pk__in=organisation_ids).order_by("acronym"))
+    return World(national, regions, cercles, communes, months, organisations, children)
