@@ -83,6 +83,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "sentinelle.core.context_processors.navigation",
             ],
+            # Numbers, money and dates the reader's way in every template (core/formatting.py).
+            "builtins": ["sentinelle.core.templatetags.formatting"],
         },
     },
 ]
@@ -198,7 +200,7 @@ OTP_TOTP_ISSUER = "Sentinelle"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["sentinelle.api.authentication.ApiTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["sentinelle.api.permissions.PolicyPermission"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "sentinelle.api.schema.DescribedAutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

@@ -261,17 +261,27 @@ def user_create(request):
 @require_perm(Perm.USER_VIEW)
 def user_detail(request, public_id):
     account = selectors.user_get(user=request.user, public_id=public_id, request=request)
-    membership_form = MembershipForm(
+    return _user_page(request, account)
+
+
+def _membership_form(request, data=None) -> MembershipForm:
+    return MembershipForm(
+        data,
         organisations=selectors.organisation_choices(user=request.user, perm=Perm.USER_MANAGE),
         roles=assignable_roles(request.user),
     )
+
+
+def _user_page(request, account, *, edit_form=None, membership_form=None):
+    """The user's page; a refused form comes back with what was typed and its errors (status 400)."""
     context = {
         "account": account,
-        "membership_form": membership_form,
-        "edit_form": UserEditForm(instance=account),
+        "membership_form": membership_form or _membership_form(request),
+        "edit_form": edit_form or UserEditForm(instance=account),
         "sign_in_paused": selectors.user_sign_in_paused(user=account),
     }
-    return render(request, "accounts/user_detail.html", context)
+    refused = edit_form is not None or membership_form is not None
+    return render(request, "accounts/user_detail.html", context, status=400 if refused else 200)
 
 
 @require_perm(Perm.USER_MANAGE)
@@ -285,12 +295,11 @@ def user_edit(request, public_id):
         try:
             services.user_update(actor=request.user, user=account, **form.cleaned_data)
         except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
+            form.add_error(None, error.messages)
         else:
             messages.success(request, _("Account saved."))
-    else:
-        messages.error(request, _("The account was not saved: check the fields."))
-    return redirect("accounts:user-detail", public_id=account.public_id)
+            return redirect("accounts:user-detail", public_id=account.public_id)
+    return _user_page(request, account, edit_form=form)
 
 
 USER_ACTIONS = {
@@ -327,24 +336,18 @@ def membership_add(request, public_id):
     account = selectors.user_get(
         user=request.user, public_id=public_id, perm=Perm.USER_MANAGE, request=request
     )
-    form = MembershipForm(
-        request.POST,
-        organisations=selectors.organisation_choices(user=request.user, perm=Perm.USER_MANAGE),
-        roles=assignable_roles(request.user),
-    )
+    form = _membership_form(request, request.POST)
     if form.is_valid():
         try:
             services.membership_add(actor=request.user, user=account, **form.cleaned_data)
-        except (ValidationError, PermissionDenied) as error:
-            refused = isinstance(error, PermissionDenied)
-            messages.error(
-                request, _("This role cannot be given here.") if refused else " ".join(error.messages)
-            )
+        except PermissionDenied:
+            form.add_error(None, _("This role cannot be given here."))
+        except ValidationError as error:
+            form.add_error(None, error.messages)
         else:
             messages.success(request, _("Role added."))
-    else:
-        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
-    return redirect("accounts:user-detail", public_id=account.public_id)
+            return redirect("accounts:user-detail", public_id=account.public_id)
+    return _user_page(request, account, membership_form=form)
 
 
 @require_perm(Perm.USER_MANAGE)

@@ -7,11 +7,13 @@ pages that show a partner its own working copy read the records, not these datas
 
 - activities: activities (count) and people reached (sum of beneficiaries), by type, organisation,
   project, programme, and the beneficiaries' sex, age group and population status; date: start date.
-- trainings: participants of trainings (sum) and trainings (count), by category and sex.
+- trainings: participants of trainings (sum) and trainings (count), by category and sex. Every training
+  counts, also one whose participants were not given (1 training, 0 participants).
 
-Beneficiaries are a related table (one row per sex x age x status cell). They are joined once, as
+Beneficiaries and participants are related tables (one row per cell). They are joined once, as
 annotations, so that several filters on them never multiply rows: each row of the base is an
-(activity, cell) pair, and an activity without beneficiaries is one row with empty cells.
+(activity, cell) pair, and an activity without cells is one row with empty cells. People whose sex was not
+given (a total with an unknown part, services/counts.py) are a group of their own, "unknown sex".
 """
 
 from django.db.models import Count, DateField, F, Sum
@@ -24,25 +26,30 @@ from sentinelle.activities.models import (
     ActivityType,
     ParticipantCategory,
     ReportStatus,
-    TrainingParticipants,
 )
-from sentinelle.core.codes import AgeGroup, PopulationStatus, Sex
+from sentinelle.core.codes import AgeBand, AgeGroup, PopulationStatus, Sex, age_band_expression
 from sentinelle.core.datasets import Dataset, Dimension, Measure, register
 from sentinelle.core.permissions import Perm
 
 COUNTED_STATUSES = (ActivityStatus.ONGOING, ActivityStatus.COMPLETED)
 MONTH = Dimension(_("Month"), "month")
+SEXES = {**dict(Sex.choices), Sex.UNKNOWN: _("Unknown sex")}
 
 
 def _activities(filters):
-    return Activity.objects.filter(
-        is_archived=False, report__status=ReportStatus.VALIDATED, status__in=COUNTED_STATUSES
-    ).annotate(
-        beneficiary_sex=F("beneficiaries__sex"),
-        beneficiary_age_group=F("beneficiaries__age_group"),
-        beneficiary_population_status=F("beneficiaries__population_status"),
-        beneficiary_count=F("beneficiaries__count"),
-        month=TruncMonth("start_date", output_field=DateField()),
+    return (
+        Activity.objects.filter(
+            is_archived=False, report__status=ReportStatus.VALIDATED, status__in=COUNTED_STATUSES
+        )
+        .annotate(
+            beneficiary_sex=F("beneficiaries__sex"),
+            beneficiary_age_group=F("beneficiaries__age_group"),
+            beneficiary_population_status=F("beneficiaries__population_status"),
+            beneficiary_count=F("beneficiaries__count"),
+            month=TruncMonth("start_date", output_field=DateField()),
+        )
+        # Children or adults, fine or coarse group alike (a partner's "0-17" and "0-5" add up here).
+        .annotate(beneficiary_age_band=age_band_expression("beneficiary_age_group"))
     )
 
 
@@ -60,8 +67,9 @@ register(
         dimensions={
             "activity_type": Dimension(_("Type of activity"), "activity_type", dict(ActivityType.choices)),
             "organisation": Dimension(_("Organisation"), "organisation__acronym"),
-            "sex": Dimension(_("Sex"), "beneficiary_sex", dict(Sex.choices)),
+            "sex": Dimension(_("Sex"), "beneficiary_sex", SEXES),
             "age_group": Dimension(_("Age group"), "beneficiary_age_group", dict(AgeGroup.choices)),
+            "age_band": Dimension(_("Children or adults"), "beneficiary_age_band", dict(AgeBand.choices)),
             "population_status": Dimension(
                 _("Population status"), "beneficiary_population_status", dict(PopulationStatus.choices)
             ),
@@ -79,6 +87,7 @@ register(
             "organisation": "organisation__acronym",
             "sex": "beneficiary_sex",
             "age_group": "beneficiary_age_group",
+            "age_band": "beneficiary_age_band",
             "population_status": "beneficiary_population_status",
             "project": "project__code",
             "programme": "project__programme__code",
@@ -89,11 +98,19 @@ register(
 
 
 def _trainings(filters):
-    return TrainingParticipants.objects.filter(
-        training__activity__is_archived=False,
-        training__activity__report__status=ReportStatus.VALIDATED,
-        training__activity__status__in=COUNTED_STATUSES,
-    ).annotate(month=TruncMonth("training__activity__start_date", output_field=DateField()))
+    # The activities of type training, not their participant rows: a training whose participants were
+    # not given still counts as a training.
+    return Activity.objects.filter(
+        activity_type=ActivityType.TRAINING,
+        is_archived=False,
+        report__status=ReportStatus.VALIDATED,
+        status__in=COUNTED_STATUSES,
+    ).annotate(
+        participant_category=F("training__participants__category"),
+        participant_sex=F("training__participants__sex"),
+        participant_count=F("training__participants__count"),
+        month=TruncMonth("start_date", output_field=DateField()),
+    )
 
 
 register(
@@ -104,27 +121,27 @@ register(
         perm=Perm.FOURW_VIEW,
         base=_trainings,
         measures={
-            "participants": Measure(_("People trained"), lambda: Sum("count")),
-            "count": Measure(_("Trainings"), lambda: Count("training", distinct=True)),
+            "participants": Measure(_("People trained"), lambda: Sum("participant_count")),
+            "count": Measure(_("Trainings"), lambda: Count("pk", distinct=True)),
         },
         dimensions={
-            "category": Dimension(_("Category"), "category", dict(ParticipantCategory.choices)),
-            "sex": Dimension(_("Sex"), "sex", dict(Sex.choices)),
-            "organisation": Dimension(_("Organisation"), "training__activity__organisation__acronym"),
-            "project": Dimension(_("Project"), "training__activity__project__code"),
-            "programme": Dimension(_("Programme"), "training__activity__project__programme__code"),
+            "category": Dimension(_("Category"), "participant_category", dict(ParticipantCategory.choices)),
+            "sex": Dimension(_("Sex"), "participant_sex", SEXES),
+            "organisation": Dimension(_("Organisation"), "organisation__acronym"),
+            "project": Dimension(_("Project"), "project__code"),
+            "programme": Dimension(_("Programme"), "project__programme__code"),
             "month": MONTH,
         },
         default_measure="participants",
-        date_field="training__activity__start_date",
-        area_field="training__activity__area",
-        organisation_field="training__activity__organisation",
+        date_field="start_date",
+        area_field="area",
+        organisation_field="organisation",
         filters={
-            "category": "category",
-            "sex": "sex",
-            "organisation": "training__activity__organisation__acronym",
-            "project": "training__activity__project__code",
-            "programme": "training__activity__project__programme__code",
+            "category": "participant_category",
+            "sex": "participant_sex",
+            "organisation": "organisation__acronym",
+            "project": "project__code",
+            "programme": "project__programme__code",
         },
     )
 )

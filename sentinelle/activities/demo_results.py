@@ -8,10 +8,13 @@ the data, and entered by hand (with its evidence) otherwise.
 - PROTECT (seed 000): objective, the two medium-term effects and the five expected results; the earlier
   results (200 cases a month, 40 % of referred cases managed, 3,400 GBV survivors and 2,000 children in
   psychosocial care a year, 102,000 birth certificates, 42,000 identity cards, 22,500 IDPs assisted) are
-  the baselines, and the yearly targets keep that level.
+  the baselines, and the yearly targets keep that level, seeded a quarter at a time (a quarterly report
+  sets each value against its quarter's target; a year's target is the sum of its quarters). Indicators
+  the seed gives no target get illustrative quarterly ones (PROTECT_QUARTER_TARGETS).
 - PROSMED (seed 004): its four results with the indicators of its October-December 2023 quarterly
   report; the report's figures are the baselines of the computed indicators and the Q4 2023 values of
-  the manual ones. The seed gives no target for PROSMED: its indicators show grey until one is set.
+  the manual ones. The seed gives no target for PROSMED: the demo sets illustrative Q4 2023 ones
+  (PROSMED_Q4_2023_TARGETS).
 
 Programmes come from demo_programmes (PROTECT, REVIVRE2, PROSMED); if it has not run, they are created
 with the seeds' minimal facts. Idempotent: a second run changes nothing.
@@ -38,11 +41,13 @@ from sentinelle.activities.demo_results_cluster import (
 from sentinelle.activities.demo_results_programmes import (
     PROSMED_INDICATORS,
     PROSMED_OBJECTIVE,
+    PROSMED_Q4_2023_TARGETS,
     PROSMED_REPORT,
     PROSMED_RESULTS,
     PROTECT_EFFECTS,
     PROTECT_INDICATORS,
     PROTECT_OBJECTIVE,
+    PROTECT_QUARTER_TARGETS,
     Q4_2023,
 )
 from sentinelle.activities.models import (
@@ -174,6 +179,11 @@ class _Seeder:
         self.created += 1
 
 
+def _quarters(year: int) -> list[tuple[datetime.date, datetime.date]]:
+    ends = (D(year, 3, 31), D(year, 6, 30), D(year, 9, 30), D(year, 12, 31))
+    return [(D(year, 3 * number + 1, 1), end) for number, end in enumerate(ends)]
+
+
 def _programme(code: str, organisations: dict) -> Programme | None:
     programme = Programme.objects.filter(code=code).first()
     if programme is not None or code not in PROGRAMME_FACTS:
@@ -263,13 +273,14 @@ def _protect(seeder: _Seeder, programme: Programme, today: datetime.date) -> Non
                     order=number,
                     verification="Fiche programme PROTECT (DDC) ; dossiers de Sentinelle.",
                 )
-                if target is not None:
-                    kind, amount = target
-                    if kind == WHOLE:
-                        seeder.target(indicator, programme.start_date, programme.end_date, amount)
-                    else:
-                        for year in range(max(programme.start_date.year, 2022), last_year + 1):
-                            seeder.target(indicator, D(year, 1, 1), D(year, 12, 31), amount)
+                years = range(max(programme.start_date.year, 2022), last_year + 1)
+                if target is not None and target[0] == WHOLE:
+                    seeder.target(indicator, programme.start_date, programme.end_date, target[1])
+                elif target is not None or icode in PROTECT_QUARTER_TARGETS:
+                    quarterly = Decimal(target[1]) / 4 if target else PROTECT_QUARTER_TARGETS[icode]
+                    for year in years:
+                        for start, end in _quarters(year):
+                            seeder.target(indicator, start, end, quarterly)
                 if value is not None:
                     seeder.manual_value(
                         indicator,
@@ -310,6 +321,8 @@ def _prosmed(seeder: _Seeder, programme: Programme) -> None:
             )
             if value is not None:
                 seeder.manual_value(indicator, *Q4_2023, value, PROSMED_REPORT + ".")
+            if icode in PROSMED_Q4_2023_TARGETS:
+                seeder.target(indicator, *Q4_2023, PROSMED_Q4_2023_TARGETS[icode])
 
 
 def seed_results(*, stdout, style) -> None:

@@ -57,7 +57,7 @@ PROTECT_EFFECTS = [
         ],
     ),
 ]
-YEARLY = "yearly"
+YEARLY = "yearly"  # a yearly target, seeded as four quarterly ones (a quarter's report has its own)
 # node -> [(code, name, unit, computation, disaggregations, baseline, (kind, target), manual value)]
 PROTECT_INDICATORS = {
     "R1": [
@@ -185,6 +185,10 @@ PROTECT_INDICATORS = {
     ],
 }
 
+# Quarterly targets the seed does not give, for the demo's quarterly reports (illustrative, at the scale
+# of the demo's 4W data): indicator code -> target per quarter.
+PROTECT_QUARTER_TARGETS = {"P.2.1": 900, "P.2.2": 300, "P.3.3": 90, "P.5.1": 3000, "P.5.2": 600}
+
 # --- PROSMED (seed 004) -----------------------------------------------------------------------------
 
 PROSMED_OBJECTIVE = (
@@ -215,6 +219,21 @@ PROSMED_RESULTS = [
 ]
 Q4_2023 = (D(2023, 10, 1), D(2023, 12, 31))
 PROSMED_REPORT = "Rapport trimestriel PROSMED, octobre-décembre 2023"
+# Targets for Q4 2023: the seed's report gives none; illustrative ones, close to its results, so that the
+# demo report shows achievement and traffic lights (indicator code -> target for the quarter).
+PROSMED_Q4_2023_TARGETS = {
+    "PM.1.1": 10,
+    "PM.1.2": 900,
+    "PM.1.3": 30,
+    "PM.2.1": 40,
+    "PM.2.2": 25,
+    "PM.2.3": 4,
+    "PM.2.4": 25,
+    "PM.3.1": 1,
+    "PM.4.1": 250,
+    "PM.4.2": 100,
+    "PM.4.3": 200,
+}
 # node -> [(code, name, unit, computation, disaggregations, baseline (report figure), Q4 2023 manual value)]
 PROSMED_INDICATORS = {
     "R1": [

@@ -71,6 +71,8 @@ COLUMNS = [
     Column("quantity", _("Quantity"), "#output+num", 10),
     Column("reached_f", _("Women and girls reached"), "#reached+f", 10),
     Column("reached_m", _("Men and boys reached"), "#reached+m", 10),
+    # Partners who gave a total without its full split by sex: never spread over women and men.
+    Column("reached_unknown_sex", _("People reached of unknown sex"), "#reached+unknown_sex", 10),
     Column("reached_children", _("Children reached (0-17)"), "#reached+children", 10),
     Column("reached_adults", _("Adults reached (18+)"), "#reached+adults", 10),
     Column("reached_total", _("People reached"), "#reached+total", 10),
@@ -110,6 +112,7 @@ def fourw_row(activity) -> dict:
             for key in (
                 "reached_f",
                 "reached_m",
+                "reached_unknown_sex",
                 "reached_children",
                 "reached_adults",
                 "reached_total",

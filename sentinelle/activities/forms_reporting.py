@@ -3,7 +3,13 @@
 The activity form reuses the incident form's pattern for the place: chained region > cercle > commune
 selects refreshed by HTMX (or a "refresh" button without JavaScript). The beneficiaries grid is one small
 table per population status (age group x sex), each in a <details> that starts open when it holds a value,
-so that the 50 cells stay usable on a phone.
+so that the cells stay usable on a phone.
+
+Under each grid, totals with an unknown part (services/counts.py): all the women and girls, all the men
+and boys, everyone. What a total has beyond its cells is recorded with sex (or age) unknown, and the form
+shows that part as computed; training participants have a total per category the same way. Editing an
+activity shows a total only where it has an unknown part, so that changing a cell never moves people into
+"unknown" behind the user's back.
 """
 
 import datetime
@@ -20,6 +26,7 @@ from sentinelle.activities.models import (
     ParticipantCategory,
     Programme,
 )
+from sentinelle.activities.services.counts import complete_beneficiaries, complete_participants
 from sentinelle.activities.services.programmes import ProgrammeInput, ProjectInput
 from sentinelle.activities.services.reporting import (
     BENEFICIARY_AGES,
@@ -27,10 +34,12 @@ from sentinelle.activities.services.reporting import (
     ActivityInput,
     BeneficiaryCell,
     ParticipantCell,
+    ParticipantTotal,
+    ReachedTotal,
 )
 from sentinelle.core.codes import AgeGroup, PopulationStatus, Sex
 from sentinelle.geography.models import AdminArea, AdminLevel
-from sentinelle.geography.selectors import cod_version_default
+from sentinelle.geography.selectors import areas_within, cod_version_default
 
 BLANK = [("", "—")]
 MONTH_FORMAT = "%Y-%m"
@@ -42,10 +51,14 @@ def _date(label, **kwargs):
     )
 
 
-def _count(label, *, cell=False):
+def _count(label, *, cell=False, part="", sex=""):
+    """A count input; `part` ("cell" or "total", of `sex` or of everyone) lets the page show the unknown
+    part of the totals as they are typed (static/js/sentinelle.js), as the service will count it."""
     attrs = {"inputmode": "numeric", "min": 0}
     if cell:
         attrs["aria-label"] = label
+    if part:
+        attrs.update({"data-part": part, "data-sex": sex})
     return forms.IntegerField(label=label, required=False, min_value=0, widget=forms.NumberInput(attrs=attrs))
 
 
@@ -55,6 +68,24 @@ def beneficiary_field(status: str, sex: str, age: str) -> str:
 
 def participant_field(category: str, sex: str) -> str:
     return f"p_{category}_{sex}"
+
+
+def reached_total_field(status: str, sex: str = "") -> str:
+    """All the people reached of a population status ("bt_idp"), or all of one sex ("bt_idp_f")."""
+    return f"bt_{status}_{sex}" if sex else f"bt_{status}"
+
+
+def participant_total_field(category: str) -> str:
+    return f"pt_{category}"
+
+
+def _number(value) -> int | None:
+    """A count typed in the form (bound or initial), None when empty or not a whole number."""
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if number >= 0 else None
 
 
 def parse_month(value) -> datetime.date | None:
@@ -70,13 +101,18 @@ class LocationMixin:
     def _raw(self, name):
         return (self.data.get(self.add_prefix(name)) if self.is_bound else self.initial.get(name)) or ""
 
+    area_limits = None  # the user's areas for this work (None: anywhere); only those are offered
+
     def _location_choices(self):
         self.version = cod_version_default()
-        areas = AdminArea.objects.filter(version=self.version).only(
-            "pk", "pcode", "name_fr", "level", "parent_id", "path", "version_id"
-        )
+        areas = areas_within(
+            AdminArea.objects.filter(version=self.version), self.area_limits, ancestors=True
+        ).only("pk", "pcode", "name_fr", "level", "parent_id", "path", "version_id")
         regions = sorted(areas.filter(level=AdminLevel.REGION), key=lambda a: a.name_fr)
         region = next((a for a in regions if a.pcode == self._raw("region")), None)
+        if region is None and len(regions) == 1 and self.area_limits is not None:
+            region = regions[0]  # one region to work in: chosen already
+            self.initial.setdefault("region", region.pcode)
         cercles = sorted(
             areas.filter(parent=region) if region else areas.filter(level=AdminLevel.CERCLE),
             key=lambda a: a.name_fr,
@@ -121,8 +157,9 @@ class ActivityForm(LocationMixin, forms.Form):
     training_place = forms.CharField(label=_("Place"), required=False, max_length=200)
     training_trainers = forms.CharField(label=_("Trainers"), required=False, max_length=300)
 
-    def __init__(self, *args, organisations=(), projects=(), **kwargs):
+    def __init__(self, *args, organisations=(), projects=(), area_limits=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.area_limits = area_limits
         self.organisations = {str(o.public_id): o for o in organisations}
         if len(organisations) > 1:
             self.fields["organisation"].choices = BLANK + [
@@ -139,16 +176,31 @@ class ActivityForm(LocationMixin, forms.Form):
             for sex in BENEFICIARY_SEXES:
                 for age in BENEFICIARY_AGES:
                     label = f"{status_label}, {Sex(sex).label}, {AgeGroup(age).label}"
-                    self.fields[beneficiary_field(status, sex, age)] = _count(label, cell=True)
+                    self.fields[beneficiary_field(status, sex, age)] = _count(
+                        label, cell=True, part="cell", sex=sex
+                    )
+                self.fields[reached_total_field(status, sex)] = _count(
+                    f"{status_label}, {Sex(sex).label}, {_('all ages (total)')}",
+                    cell=True,
+                    part="total",
+                    sex=sex,
+                )
+            self.fields[reached_total_field(status)] = _count(
+                f"{_('Total of the people reached, sex unknown included')} ({status_label})", part="total"
+            )
         for category, category_label in ParticipantCategory.choices:
             for sex in BENEFICIARY_SEXES:
                 self.fields[participant_field(category, sex)] = _count(
-                    f"{category_label}, {Sex(sex).label}", cell=True
+                    f"{category_label}, {Sex(sex).label}", cell=True, part="cell", sex=sex
                 )
+            self.fields[participant_total_field(category)] = _count(
+                f"{category_label}, {_('total')}", cell=True, part="total"
+            )
         self._location_choices()
 
     def beneficiary_grid(self) -> list[dict]:
-        """One table per population status: rows of (age label, [field per sex])."""
+        """One table per population status: rows of (age label, [field per sex]), the row of the totals
+        by sex, the total of everyone, and the unknown part the totals leave (computed)."""
         tables = []
         for index, (status, caption) in enumerate(PopulationStatus.choices):
             rows = [
@@ -158,16 +210,60 @@ class ActivityForm(LocationMixin, forms.Form):
                 )
                 for age in BENEFICIARY_AGES
             ]
-            cells = [f for _label, fields in rows for f in fields]
-            is_open = index == 0 or any(f.value() not in (None, "") or f.errors for f in cells)
-            tables.append({"caption": caption, "rows": rows, "open": is_open})
+            rows.append(
+                (_("All ages (total)"), [self[reached_total_field(status, sex)] for sex in BENEFICIARY_SEXES])
+            )
+            total = self[reached_total_field(status)]
+            fields = [f for _label, row in rows for f in row] + [total]
+            is_open = index == 0 or any(f.value() not in (None, "") or f.errors for f in fields)
+            tables.append(
+                {
+                    "status": status,
+                    "caption": caption,
+                    "rows": rows,
+                    "total": total,
+                    "open": is_open,
+                    **self._unknown(status),
+                }
+            )
         return tables
 
-    def participant_rows(self) -> list:
-        return [
-            (label, [self[participant_field(category, sex)] for sex in BENEFICIARY_SEXES])
-            for category, label in ParticipantCategory.choices
+    def _unknown(self, status: str) -> dict:
+        """The people of `status` with sex unknown and with age unknown, from the values typed."""
+        cells = [
+            BeneficiaryCell(sex, age, status, number)
+            for sex in BENEFICIARY_SEXES
+            for age in BENEFICIARY_AGES
+            if (number := _number(self[beneficiary_field(status, sex, age)].value()))
         ]
+        totals = [
+            ReachedTotal(status, number, sex)
+            for sex in (*BENEFICIARY_SEXES, "")
+            if (number := _number(self[reached_total_field(status, sex)].value())) is not None
+        ]
+        completed, _errors = complete_beneficiaries(cells, totals)
+        return {
+            "unknown_sex": sum(c.count for c in completed if c.sex == Sex.UNKNOWN),
+            "unknown_age": sum(c.count for c in completed if c.age_group == AgeGroup.UNKNOWN),
+        }
+
+    def participant_rows(self) -> list:
+        """(category, [field per sex, total field, the unknown part computed])."""
+        rows = []
+        for category, label in ParticipantCategory.choices:
+            fields = [self[participant_field(category, sex)] for sex in BENEFICIARY_SEXES]
+            total = self[participant_total_field(category)]
+            cells = [
+                ParticipantCell(category, sex, number)
+                for sex, field in zip(BENEFICIARY_SEXES, fields, strict=True)
+                if (number := _number(field.value()))
+            ]
+            number = _number(total.value())
+            totals = [ParticipantTotal(category, number)] if number is not None else []
+            completed, _errors = complete_participants(cells, totals)
+            unknown = sum(c.count for c in completed if c.sex == Sex.UNKNOWN)
+            rows.append((label, [*fields, total, unknown]))
+        return rows
 
     def clean(self):
         data = super().clean()
@@ -200,6 +296,12 @@ class ActivityForm(LocationMixin, forms.Form):
                 for age in BENEFICIARY_AGES
                 if data.get(beneficiary_field(status, sex, age))
             ],
+            reached_totals=[
+                ReachedTotal(status, data[reached_total_field(status, sex)], sex)
+                for status in PopulationStatus.values
+                for sex in (*BENEFICIARY_SEXES, "")
+                if data.get(reached_total_field(status, sex)) is not None
+            ],
             training_topic=data.get("training_topic", "")
             if data["activity_type"] == ActivityType.TRAINING
             else "",
@@ -216,6 +318,12 @@ class ActivityForm(LocationMixin, forms.Form):
                 if data.get(participant_field(category, sex))
                 and data["activity_type"] == ActivityType.TRAINING
             ],
+            participant_totals=[
+                ParticipantTotal(category, data[participant_total_field(category)])
+                for category in ParticipantCategory.values
+                if data.get(participant_total_field(category)) is not None
+                and data["activity_type"] == ActivityType.TRAINING
+            ],
         )
 
     def add_service_errors(self, error: ValidationError) -> None:
@@ -229,6 +337,13 @@ class ActivityForm(LocationMixin, forms.Form):
             return
         for key, messages in error.message_dict.items():
             target = mapping.get(key, key)
+            name, _dot, code = key.partition(".")
+            if name == "participants" and code:
+                target = participant_total_field(code)
+            elif name == "reached_total":
+                target = reached_total_field(code)
+            elif name.startswith("reached_") and name.endswith("_total"):
+                target = reached_total_field(code, name[len("reached_") : -len("_total")])
             self.add_error(target if target in self.fields else None, messages)
 
 
@@ -250,8 +365,7 @@ def activity_initial(activity) -> dict:
         "quantity": activity.quantity,
         "organisation": str(activity.organisation.public_id),
     }
-    for cell in activity.beneficiaries.all():
-        initial[beneficiary_field(cell.population_status, cell.sex, cell.age_group)] = cell.count
+    _beneficiary_initial(initial, list(activity.beneficiaries.all()))
     training = (
         getattr(activity, "training", None) if activity.activity_type == ActivityType.TRAINING else None
     )
@@ -259,9 +373,30 @@ def activity_initial(activity) -> dict:
         initial.update(
             training_topic=training.topic, training_place=training.place, training_trainers=training.trainers
         )
-        for p in training.participants.all():
-            initial[participant_field(p.category, p.sex)] = p.count
+        participants = list(training.participants.all())
+        for p in participants:
+            if p.sex in BENEFICIARY_SEXES:
+                initial[participant_field(p.category, p.sex)] = p.count
+        for category in {p.category for p in participants if p.sex not in BENEFICIARY_SEXES}:
+            initial[participant_total_field(category)] = sum(
+                p.count for p in participants if p.category == category
+            )
     return initial
+
+
+def _beneficiary_initial(initial: dict, cells: list) -> None:
+    """The cells of known sex and age group, and a total only where the stored cells have an unknown part
+    (so that the form gives the same cells back)."""
+    for cell in cells:
+        if cell.sex in BENEFICIARY_SEXES and cell.age_group in BENEFICIARY_AGES:
+            initial[beneficiary_field(cell.population_status, cell.sex, cell.age_group)] = cell.count
+    for status in {cell.population_status for cell in cells}:
+        mine = [cell for cell in cells if cell.population_status == status]
+        for sex in BENEFICIARY_SEXES:
+            if any(c.sex == sex and c.age_group not in BENEFICIARY_AGES for c in mine):
+                initial[reached_total_field(status, sex)] = sum(c.count for c in mine if c.sex == sex)
+        if any(c.sex not in BENEFICIARY_SEXES for c in mine):
+            initial[reached_total_field(status)] = sum(c.count for c in mine)
 
 
 class ReviewForm(forms.Form):

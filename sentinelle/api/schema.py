@@ -1,6 +1,14 @@
-"""drf-spectacular: how the schema describes the token authentication."""
+"""drf-spectacular: how the schema describes the token authentication, and its descriptions in the
+reader's language (issue 15, item 13).
 
+drf-spectacular describes an operation by its view's docstring, which gettext never sees. A view that sets
+`api_description` (a gettext_lazy text) is described by it instead, so the schema and the documentation
+page read French in the French interface (the active language, or the schema's `?lang=`).
+"""
+
+from django.utils.translation import gettext
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
 
 
 class ApiTokenScheme(OpenApiAuthenticationExtension):
@@ -12,5 +20,13 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
             "type": "apiKey",
             "in": "header",
             "name": "Authorization",
-            "description": 'Personal token, sent as "Authorization: Token <token>" (or "Bearer <token>").',
+            "description": gettext(
+                'Personal token, sent as "Authorization: Token <token>" (or "Bearer <token>").'
+            ),
         }
+
+
+class DescribedAutoSchema(AutoSchema):
+    def get_description(self) -> str:
+        text = getattr(self.view, "api_description", None)
+        return str(text) if text else super().get_description()

@@ -60,6 +60,7 @@ HXL_DIMENSIONS = {
     "organisation": "#org+acronym",
     "sex": "#sex",
     "age_group": "#age+group",
+    "age_band": "#age+band",
     "month": "#date+month",
     "date": "#date",
     "year": "#date+year",

@@ -7,6 +7,7 @@ domain's `*_get` selector (404 alike for "absent" and "not yours", audited where
 
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
@@ -65,6 +66,12 @@ class IncidentViewSet(ReadOnlyResource):
     """Protection incidents the user may see (same scope as the incident list). The confidential account
     and coordinates appear only in one incident's detail, for a user allowed to read them there (audited)."""
 
+    api_description = _(
+        "Protection incidents the user may see (same scope as the incident list). The confidential "
+        "account and coordinates appear only in one incident's detail, for a user allowed to read them "
+        "there (audited)."
+    )
+
     required_perm = Perm.INCIDENT_VIEW
     serializer_class = serializers.IncidentSerializer
     detail_serializer_class = serializers.IncidentDetailSerializer
@@ -95,6 +102,8 @@ class IncidentViewSet(ReadOnlyResource):
 class ServiceViewSet(ReadOnlyResource):
     """The service directory (active services by default; `status=` for others)."""
 
+    api_description = _("The service directory (active services by default; `status=` for others).")
+
     required_perm = Perm.SERVICE_VIEW
     serializer_class = serializers.ServiceSerializer
     detail_serializer_class = serializers.ServiceDetailSerializer
@@ -123,6 +132,12 @@ class ServiceViewSet(ReadOnlyResource):
 class CaseViewSet(ReadOnlyResource):
     """The user's cases (a case worker's own and assigned, a manager's organisation's). No identity in
     the list; one case's detail (audited) adds the person's identity where the policy lets the user see it."""
+
+    api_description = _(
+        "The user's cases (a case worker's own and assigned, a manager's organisation's). No identity in "
+        "the list; one case's detail (audited) adds the person's identity where the policy lets the user "
+        "see it."
+    )
 
     required_perm = Perm.CASE_VIEW
     serializer_class = serializers.CaseSerializer
@@ -157,6 +172,11 @@ class PersonViewSet(ReadOnlyResource):
     """Persons the user may see (through their cases). No identity in the list; one person's detail
     (audited, like the person page) gives the identity."""
 
+    api_description = _(
+        "Persons the user may see (through their cases). No identity in the list; one person's detail "
+        "(audited, like the person page) gives the identity."
+    )
+
     required_perm = Perm.PERSON_VIEW
     serializer_class = serializers.PersonSerializer
     detail_serializer_class = serializers.PersonDetailSerializer
@@ -189,6 +209,8 @@ class PersonViewSet(ReadOnlyResource):
 class ReferralViewSet(ReadOnlyResource):
     """Referrals made for the user's cases (the referring side)."""
 
+    api_description = _("Referrals made for the user's cases (the referring side).")
+
     required_perm = Perm.REFERRAL_VIEW
     serializer_class = serializers.ReferralSerializer
     detail_serializer_class = serializers.ReferralDetailSerializer
@@ -209,6 +231,13 @@ class ReceivedReferralViewSet(ReadOnlyResource):
     """Referrals sent to the services of the user's organisation (the receiving side): the agreed
     minimum, never the case; one referral's detail (audited) adds the reason and, except for GBV cases,
     the person's given name. `status`: pending, accepted, declined, completed, cancelled, open, all."""
+
+    api_description = _(
+        "Referrals sent to the services of the user's organisation (the receiving side): the agreed "
+        "minimum, never the case; one referral's detail (audited) adds the reason and, except for GBV "
+        "cases, the person's given name. `status`: pending, accepted, declined, completed, cancelled, "
+        "open, all."
+    )
 
     required_perm = Perm.REFERRAL_RECEIVE
     serializer_class = serializers.ReceivedReferralSerializer
@@ -239,6 +268,10 @@ class ReceivedReferralViewSet(ReadOnlyResource):
 class PopulationFigureViewSet(ReadOnlyResource):
     """Population figures (aggregates: no person is ever recorded there), every round and source."""
 
+    api_description = _(
+        "Population figures (aggregates: no person is ever recorded there), every round and source."
+    )
+
     required_perm = Perm.POPULATION_VIEW
     serializer_class = serializers.PopulationFigureSerializer
     filterset_class = filters.PopulationFigureFilterSet
@@ -256,6 +289,10 @@ class PopulationFigureViewSet(ReadOnlyResource):
 
 class DisplacementEventViewSet(ReadOnlyResource):
     """Displacement events: people who arrived in an area on a date, and why (aggregates, no person)."""
+
+    api_description = _(
+        "Displacement events: people who arrived in an area on a date, and why (aggregates, no person)."
+    )
 
     required_perm = Perm.POPULATION_VIEW
     serializer_class = serializers.DisplacementEventSerializer
@@ -291,6 +328,11 @@ class ActivityViewSet(ReadOnlyResource):
     """Partners' activities the user may see (their organisation's within their areas; every partner's
     for the IMO once submitted), with the people reached."""
 
+    api_description = _(
+        "Partners' activities the user may see (their organisation's within their areas; every partner's "
+        "for the IMO once submitted), with the people reached."
+    )
+
     required_perm = Perm.ACTIVITY_VIEW
     serializer_class = serializers.ActivitySerializer
     detail_serializer_class = serializers.ActivityDetailSerializer
@@ -324,6 +366,12 @@ class ActivityViewSet(ReadOnlyResource):
 class IndicatorViewSet(ReadOnlyResource):
     """Indicators of the results frameworks; one indicator's detail gives its results (value, target,
     achievement) by year and by quarter of `year` (default: this year), and the values entered by hand."""
+
+    api_description = _(
+        "Indicators of the results frameworks; one indicator's detail gives its results (value, target, "
+        "achievement) by year and by quarter of `year` (default: this year), and the values entered by "
+        "hand."
+    )
 
     required_perm = Perm.INDICATOR_VIEW
     serializer_class = serializers.IndicatorSerializer
@@ -366,6 +414,8 @@ class IndicatorViewSet(ReadOnlyResource):
 
 class ApiRootView(DeclaredAccess, APIView):
     """The resources of API v1."""
+
+    api_description = _("The resources of API v1.")
 
     required_perm = Perm.HOME_VIEW
 

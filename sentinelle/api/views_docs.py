@@ -28,7 +28,7 @@ def _operations(schema: dict) -> list[dict]:
                     "method": method.upper(),
                     "path": path,
                     "id": operation.get("operationId", ""),
-                    "description": operation.get("description", ""),
+                    **_description(operation.get("description", "")),
                     "parameters": [
                         {
                             "name": p.get("name"),
@@ -44,6 +44,27 @@ def _operations(schema: dict) -> list[dict]:
                 }
             )
     return operations
+
+
+def _description(text: str) -> dict:
+    """The description as paragraphs, and its Markdown table (the statistics' datasets) as rows of cells,
+    so that the page wraps to the screen instead of keeping the table's long lines."""
+    paragraphs, rows = [], []
+    for block in text.split("\n\n"):
+        lines = [line.strip() for line in block.splitlines() if line.strip()]
+        table = [line for line in lines if line.startswith("|")]
+        rows += [
+            [cell.strip().strip("`") for cell in line.strip("|").split("|")]
+            for line in table
+            if not set(line) <= set("|-: ")
+        ]
+        prose = " ".join(line for line in lines if not line.startswith("|"))
+        if prose:
+            paragraphs.append(prose)
+    header, body = (rows[0], rows[1:]) if rows else ([], [])
+    # Each cell with its column's name, which a phone shows in front of it (the header row is hidden there).
+    table = [list(zip(header, row, strict=False)) for row in body]
+    return {"paragraphs": paragraphs, "header": header, "table": table}
 
 
 @public

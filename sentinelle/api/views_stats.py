@@ -10,6 +10,7 @@ schema is generated.
 """
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -75,24 +76,31 @@ class StatsSchema(AutoSchema):
                 str,
                 OpenApiParameter.PATH,
                 enum=[d.name for d in everything],
-                description="Dataset",
+                description=_("Dataset"),
             ),
             OpenApiParameter(
                 "group_by",
                 str,
-                description="Dimensions, comma-separated (at most 2 without exact access). One of: "
-                + ", ".join(dimensions),
+                description=_(
+                    "Dimensions, comma-separated (at most 2 without exact access). One of: %(names)s"
+                )
+                % {"names": ", ".join(dimensions)},
             ),
             OpenApiParameter(
-                "measure", str, description="Measures, comma-separated. One of: " + ", ".join(measures)
+                "measure",
+                str,
+                description=_("Measures, comma-separated. One of: %(names)s")
+                % {"names": ", ".join(measures)},
             ),
-            OpenApiParameter("date_from", OpenApiTypes.DATE, description="From (YYYY-MM-DD)"),
-            OpenApiParameter("date_to", OpenApiTypes.DATE, description="To (YYYY-MM-DD)"),
+            OpenApiParameter("date_from", OpenApiTypes.DATE, description=_("From (YYYY-MM-DD)")),
+            OpenApiParameter("date_to", OpenApiTypes.DATE, description=_("To (YYYY-MM-DD)")),
             OpenApiParameter(
-                "area", str, many=True, description="Area P-code (repeatable): this area and below"
+                "area", str, many=True, description=_("Area P-code (repeatable): this area and below")
             ),
-            OpenApiParameter("organisation", str, many=True, description="Organisation acronym (repeatable)"),
-            OpenApiParameter("format", str, enum=["json", "csv", "hxl"], description="Answer format"),
+            OpenApiParameter(
+                "organisation", str, many=True, description=_("Organisation acronym (repeatable)")
+            ),
+            OpenApiParameter("format", str, enum=["json", "csv", "hxl"], description=_("Answer format")),
         ]
         filters: dict[str, list[str]] = {}
         for dataset in everything:
@@ -102,9 +110,9 @@ class StatsSchema(AutoSchema):
             if name in stats.RESERVED:
                 continue
             codes = _codes(name, everything)
-            text = f"Codes, comma-separated. Datasets: {', '.join(names)}."
+            text = _("Codes, comma-separated. Datasets: %(names)s.") % {"names": ", ".join(names)}
             if codes:
-                text += " Codes: " + ", ".join(codes)
+                text += " " + _("Codes: %(codes)s") % {"codes": ", ".join(codes)}
             params.append(OpenApiParameter(name, str, description=text))
         return params
 
@@ -137,6 +145,8 @@ class StatsThrottle(BaseThrottle):
 
 class StatsCatalogueView(DeclaredAccess, APIView):
     """The datasets with their measures, dimensions (and codes) and filters."""
+
+    api_description = gettext_lazy("The datasets with their measures, dimensions (and codes) and filters.")
 
     required_perm = Perm.STATS_VIEW
 

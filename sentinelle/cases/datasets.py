@@ -15,13 +15,15 @@ from django.utils.translation import gettext_lazy as _
 
 from sentinelle.cases.models import Case, CaseStatus, CaseType, Referral, ReferralStatus, RiskLevel
 from sentinelle.cases.models.codes import Urgency
-from sentinelle.core.codes import AgeGroup, Sex
+from sentinelle.core.codes import FINE_AGE_GROUPS, AgeGroup, Sex
 from sentinelle.core.datasets import Dataset, Dimension, Measure, register
 from sentinelle.core.permissions import Perm
 from sentinelle.directory.models import ServiceType
 
 MONTH = Dimension(_("Month"), "month")
 GBV_CASE_TYPE = {"case_type": frozenset({CaseType.GBV.value})}
+# A person's age group follows from the age recorded: never a coarse group (children or adults only).
+PERSON_AGE = {code: label for code, label in AgeGroup.choices if code in FINE_AGE_GROUPS}
 
 
 def _cases(filters):
@@ -44,7 +46,7 @@ register(
             "risk_level": Dimension(_("Risk level"), "risk_level", dict(RiskLevel.choices)),
             "organisation": Dimension(_("Organisation"), "organisation__acronym"),
             "sex": Dimension(_("Sex"), "person__sex", dict(Sex.choices)),
-            "age_group": Dimension(_("Age group"), "person__age_group", dict(AgeGroup.choices)),
+            "age_group": Dimension(_("Age group"), "person__age_group", PERSON_AGE),
             "month": MONTH,
         },
         default_measure="count",
@@ -87,7 +89,7 @@ register(
             "organisation": Dimension(_("Referring organisation"), "case__organisation__acronym"),
             "urgency": Dimension(_("Urgency"), "urgency", dict(Urgency.choices)),
             "sex": Dimension(_("Sex"), "case__person__sex", dict(Sex.choices)),
-            "age_group": Dimension(_("Age group"), "case__person__age_group", dict(AgeGroup.choices)),
+            "age_group": Dimension(_("Age group"), "case__person__age_group", PERSON_AGE),
             "month": MONTH,
         },
         default_measure="count",

@@ -4,7 +4,9 @@ services through manager.drc, DRPFEF-MOPTI's through focal.drpfef) or still wait
 
 Everything goes through the services (policy, encryption, audit). Only the referral dates are moved back
 afterwards, so that the demo reads as a year of work rather than one afternoon (`referral_create` stamps
-the present); nothing else is written around the services. Deterministic (seeded), fictitious names.
+the present); nothing else is written around the services. Each case goes through the steps its age
+makes likely (older ones mostly closed, with their tasks), so that the case worker's tasks fall due around
+today. Deterministic (seeded), fictitious names.
 """
 
 import datetime
@@ -65,12 +67,47 @@ def seed_caseload(*, worker, focal, manager, areas: list, stdout) -> int:
             given_by=ConsentGivenBy.CAREGIVER if age < 18 else ConsentGivenBy.PERSON,
             given_on=opened_on,
         )
-        for need in needs[: rng.choice([1, 1, 2])]:
+        referred = needs[: rng.choice([1, 1, 2])]
+        for need in referred:
             service = services.get(need)
             if service is not None:
                 _refer(rng, worker, focal, manager, case, service, opened_on, today)
+        _progress(rng, worker, case, referred, opened_on, today)
     stdout.write(f"Demo case load: {opened} more cases with their referrals over the year.")
     return opened
+
+
+def _progress(rng, worker, case, needs, opened_on, today) -> None:
+    """Take the case as far through the steps as its age makes likely, so that its open tasks fall due
+    around today: a case worker finds a handful overdue, not one per case. Older cases are mostly closed
+    (their tasks close with them); the others have a plan whose review falls within the coming weeks."""
+    age = (today - opened_on).days
+    if age < 4:
+        return  # the assessment is still to do
+    assessed_on = opened_on + datetime.timedelta(days=rng.randint(1, 3))
+    casework.assessment_record(
+        actor=worker, case=case, risk_level=case.risk_level or "medium", assessed_on=assessed_on, needs=needs
+    )
+    if age < 12:
+        return  # the case plan is being written
+    casework.case_plan_save(
+        actor=worker,
+        case=case,
+        goals="Sécurité, soins et suivi (démonstration).",
+        review_on=today + datetime.timedelta(days=rng.randint(-2, 30)),
+        actions=[
+            {
+                "need": need,
+                "description": "Orientation et accompagnement (démonstration).",
+                "responsible": "Gestionnaire de cas",
+                "due_on": today + datetime.timedelta(days=rng.randint(2, 40)),
+            }
+            for need in needs
+        ],
+    )
+    if age > 120 and rng.random() < 0.7:
+        reason = rng.choice(["needs_met", "needs_met", "needs_met", "moved", "transferred", "declined"])
+        casework.case_close(actor=worker, case=case, reason=reason)
 
 
 def _services_by_type(area) -> dict:

@@ -21,9 +21,10 @@ from sentinelle.cases.models import (
 )
 from sentinelle.cases.services.referrals import referral_form_fields
 from sentinelle.core.codes import Sex
-from sentinelle.directory.forms import resolve_place
+from sentinelle.core.permissions import Perm
 from sentinelle.directory.models import ServiceType
-from sentinelle.geography.selectors import AreaLookupError
+from sentinelle.geography.fields import AreaField
+from sentinelle.geography.models import AdminLevel
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 EXTERNAL = "external"
@@ -49,8 +50,11 @@ class PersonForm(forms.Form):
         label=_("Age (years, estimated if unknown)"), min_value=0, max_value=120, required=False
     )
     sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices)
-    commune = forms.CharField(
-        label=_("Commune where the person lives"), max_length=120, help_text=_("Name or P-code, e.g. Sévaré.")
+    commune = AreaField(
+        label=_("Commune where the person lives"),
+        perm=Perm.PERSON_CREATE,
+        levels=(AdminLevel.COMMUNE,),
+        help_text=_("Type the name and pick the commune, e.g. Sévaré."),
     )
     # Asked only when registering.
     other_names = forms.CharField(label=_("Other names or nicknames"), max_length=200, required=False)
@@ -69,16 +73,12 @@ class PersonForm(forms.Form):
     SEARCH_FIELDS = ("given_name", "family_name", "phone", "age", "sex", "commune")
     AUTOCOMPLETE_OFF = True
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             field.widget.attrs.setdefault("autocomplete", "off")
-
-    def clean_commune(self):
-        try:
-            return resolve_place(self.cleaned_data["commune"])
-        except AreaLookupError as error:
-            raise ValidationError(str(error)) from None
+        if user is not None:  # the view always gives it: only the communes where the user may register
+            self.fields["commune"].limit_for(user)
 
     def search_fields(self):
         return [self[name] for name in self.SEARCH_FIELDS]
@@ -141,20 +141,23 @@ class ConsentForm(forms.Form):
         queryset=Organisation.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
+        help_text=_("The service providers of the directory. None ticked: any organisation."),
     )
     service_types = forms.MultipleChoiceField(
         label=_("Service types covered (referral)"),
         choices=ServiceType.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text=_("Neither organisations nor service types: any referral."),
+        help_text=_(
+            "None ticked: any type. A referral must match both lists: one of the organisations and one "
+            "of the types."
+        ),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, providers, **kwargs):
+        """`providers`: the organisations a person can be referred to (directory.selectors.provider_list)."""
         super().__init__(*args, **kwargs)
-        self.fields["organisations"].queryset = Organisation.objects.filter(is_archived=False).order_by(
-            "acronym"
-        )
+        self.fields["organisations"].queryset = providers
         self.fields["given_on"].initial = timezone.localdate()
 
 
@@ -180,9 +183,30 @@ class ReasonForm(forms.Form):
 
 
 class ServiceGivenForm(forms.Form):
+    """The feedback on a referral: the same three questions in Sentinelle and on the printed form."""
+
     service_given = forms.CharField(
         label=_("Service given"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
     )
+    service_date = forms.DateField(
+        label=_("Date of the service"), widget=DATE, required=False, help_text=_("Today if left empty.")
+    )
+    follow_up_needed = forms.BooleanField(label=_("Follow-up needed"), required=False)
+    follow_up = forms.CharField(
+        label=_("Which follow-up"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, required=False
+    )
+
+    def arguments(self) -> dict:
+        return self.arguments_of(self.cleaned_data)
+
+    @staticmethod
+    def arguments_of(data: dict) -> dict:
+        return {
+            "service_given": data["service_given"],
+            "service_date": data.get("service_date"),
+            "follow_up_needed": data.get("follow_up_needed", False),
+            "follow_up": data.get("follow_up", ""),
+        }
 
 
 class ServiceTypeForm(forms.Form):
@@ -375,7 +399,8 @@ class TracingRequestForm(forms.Form):
     sought_age = forms.IntegerField(
         label=_("Child's age now (estimated)"), min_value=0, max_value=25, required=False
     )
-    last_seen_commune = forms.CharField(label=_("Last seen in (commune)"), max_length=120)
+    # Anywhere: a child may have been separated far from the case worker's areas.
+    last_seen_commune = AreaField(label=_("Last seen in (commune)"), levels=(AdminLevel.COMMUNE,))
     last_seen_on = forms.DateField(label=_("Last seen on"), widget=DATE, required=False)
     last_seen_details = forms.CharField(
         label=_("Circumstances of separation"), widget=forms.Textarea(attrs={"rows": 3}), required=False
@@ -385,12 +410,6 @@ class TracingRequestForm(forms.Form):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             field.widget.attrs.setdefault("autocomplete", "off")
-
-    def clean_last_seen_commune(self):
-        try:
-            return resolve_place(self.cleaned_data["last_seen_commune"])
-        except AreaLookupError as error:
-            raise ValidationError(str(error)) from None
 
     def arguments(self) -> dict:
         data = dict(self.cleaned_data)

@@ -26,6 +26,7 @@ urlpatterns = [
     path("references/<uuid:public_id>/imprimer/", referrals.referral_print, name="referral-print"),
     path("references/<uuid:public_id>/pdf/", referrals.referral_pdf, name="referral-pdf"),
     path("references/<uuid:public_id>/annuler/", referrals.referral_cancel, name="referral-cancel"),
+    path("references/<uuid:public_id>/retour/", referrals.referral_feedback, name="referral-feedback"),
     path("references-recues/", referrals.referral_queue, name="referral-queue"),
     path("references-recues/<uuid:public_id>/", referrals.referral_received, name="referral-received"),
     path("references-recues/<uuid:public_id>/accepter/", referrals.referral_accept, name="referral-accept"),

@@ -41,6 +41,7 @@ from enum import StrEnum
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from sentinelle.core import formatting
 from sentinelle.core.record_keys import KEY_RANGE
 
 TOTAL = "__total__"
@@ -160,9 +161,10 @@ class Cell:
         return Status.EXACT if shown == int(self.value or 0) else Status.PERTURBED
 
 
-def number(value) -> str:
-    """A count the French way: a narrow no-break space between thousands."""
-    return f"{value:,}".replace(",", "\u202f") if isinstance(value, int) else str(value)
+# Numbers are written by core/formatting.py (the one helper for numbers, money and dates); the names stay
+# importable from here for the callers of disclosure control.
+number = formatting.number
+percent = formatting.percent
 
 
 SMALL_MARK = "*"

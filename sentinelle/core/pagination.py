@@ -25,3 +25,11 @@ class CappedPaginator(Paginator):
     @property
     def is_capped(self) -> bool:
         return self.count > self.cap
+
+
+def page_query(request) -> str:
+    """The request's query string without its page number, for the links to other pages
+    (templates/components/pagination.html) and to exports of the same list."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()

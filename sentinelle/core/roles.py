@@ -27,6 +27,9 @@ class Perm(StrEnum):
     INCIDENT_EDIT = "incident.edit"
     INCIDENT_REVIEW = "incident.review"
     INCIDENT_CONFIDENTIAL = "incident.confidential"
+    # Survivor-level GBV data (GBVIMS: the survivor, the classification tool, consent) belong to GBV service
+    # providers; protection monitors record GBV allegations without them (issue 14, point 2).
+    GBV_SURVIVOR_RECORD = "gbv.survivor_record"
     DUPLICATE_REVIEW = "duplicate.review"
     ALERT_VIEW = "alert.view"
     ALERT_RULE_MANAGE = "alert_rule.manage"
@@ -102,6 +105,8 @@ _MANAGES_CASES = {
     Perm.TRACING_VIEW,
     Perm.TRACING_EDIT,
 }
+# GBV case workers and their managers hold survivor details (GBVIMS intake, with consent); no monitor does.
+_RECORDS_GBV_SURVIVORS = {Perm.GBV_SURVIVOR_RECORD}
 _RECORDS_INCIDENTS = {
     Perm.INCIDENT_VIEW,
     Perm.INCIDENT_CREATE,
@@ -121,6 +126,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.INCIDENT_CONFIDENTIAL,
             Perm.DUPLICATE_REVIEW,
             Perm.ALERT_VIEW,
+            # The cluster IMO sets the alert rules: which incidents or movements call for a flash report.
+            Perm.ALERT_RULE_MANAGE,
             Perm.FLASH_REPORT_EDIT,
             Perm.AREA_FOLLOW,
             Perm.IMPORT_RUN,
@@ -147,8 +154,11 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
         | _REPORTS_ACTIVITIES
         | {Perm.POPULATION_MANAGE, Perm.PROGRAMME_MANAGE, Perm.INDICATOR_VIEW, Perm.INDICATOR_EDIT}
         | {Perm.REPORT_EDIT}
+        | _RECORDS_GBV_SURVIVORS
     ),
-    Role.CASEWORKER: frozenset(_EVERYONE | _RECORDS_INCIDENTS | _MANAGES_CASES | _REPORTS_ACTIVITIES),
+    Role.CASEWORKER: frozenset(
+        _EVERYONE | _RECORDS_INCIDENTS | _MANAGES_CASES | _REPORTS_ACTIVITIES | _RECORDS_GBV_SURVIVORS
+    ),
     # Monitors include the CMP focal points who enter population figures and displacement events.
     Role.MONITOR: frozenset(
         _EVERYONE | _RECORDS_INCIDENTS | _REPORTS_ACTIVITIES | {Perm.ALERT_VIEW, Perm.POPULATION_MANAGE}
@@ -164,6 +174,7 @@ GLOBAL_ROLES: dict[Perm, frozenset[str]] = {
     Perm.INCIDENT_REVIEW: _IMO,
     Perm.DUPLICATE_REVIEW: _IMO,
     Perm.ALERT_VIEW: _IMO,
+    Perm.ALERT_RULE_MANAGE: _IMO,
     Perm.FLASH_REPORT_EDIT: _IMO,
     Perm.IMPORT_RUN: _IMO,
     Perm.CASE_STATS: _IMO,

@@ -8,16 +8,15 @@ from django.utils.translation import gettext_lazy as _
 from sentinelle.accounts.models import Organisation, User
 from sentinelle.directory.models import Cost, ServiceStatus, ServiceType
 from sentinelle.directory.services import ServiceInput
+from sentinelle.geography.fields import AreaField
 from sentinelle.geography.models import AdminLevel
 from sentinelle.geography.selectors import (
     AreaLookupError,
-    area_resolve,
+    area_pick,
     settlement_find_by_name,
     settlement_get_by_pcode,
 )
 
-# "Douentza (ML0506)": the P-code in brackets wins over the name, so that edited values resolve exactly.
-_BRACKETED_PCODE = re.compile(r"\(\s*([A-Za-z]{2}\d*)\s*\)\s*$")
 _SEPARATORS = re.compile(r"[\n;,]+")
 
 
@@ -26,9 +25,9 @@ def area_label(area) -> str:
 
 
 def resolve_place(value: str):
-    """One area for a name, a P-code or "Name (P-code)"; AreaLookupError with a French message."""
-    match = _BRACKETED_PCODE.search(value)
-    return area_resolve(match.group(1) if match else value)
+    """One area for a name, a P-code or "Name (P-code)" (the code wins, so that edited values resolve
+    exactly); AreaLookupError with a French message."""
+    return area_pick(value)
 
 
 class SearchForm(forms.Form):
@@ -64,10 +63,10 @@ class ServiceForm(forms.Form):
     name = forms.CharField(label=_("Name of the service"), max_length=200)
     service_type = forms.ChoiceField(label=_("Type of service"), choices=ServiceType.choices)
     provider = forms.ModelChoiceField(label=_("Provider"), queryset=Organisation.objects.none())
-    area = forms.CharField(
+    area = AreaField(
         label=_("Commune where it is delivered"),
-        max_length=120,
-        help_text=_("Name or P-code, e.g. Douentza or ML050606."),
+        levels=(AdminLevel.COMMUNE,),
+        help_text=_("Type the name and pick the commune (or its P-code, e.g. ML050606)."),
     )
     settlement = forms.CharField(label=_("Settlement (village, quartier)"), max_length=120, required=False)
     address = forms.CharField(label=_("Address"), max_length=300, required=False)
@@ -106,16 +105,10 @@ class ServiceForm(forms.Form):
     def initial_for(cls, service) -> dict:
         data = ServiceInput.from_service(service)
         initial = {name: getattr(data, name) for name in cls.base_fields if hasattr(data, name)}
-        initial["area"] = area_label(service.area)
+        initial["area"] = service.area
         initial["settlement"] = service.settlement.name if service.settlement else ""
         initial["areas_served"] = "\n".join(area_label(area) for area in data.areas_served)
         return initial
-
-    def clean_area(self):
-        try:
-            return resolve_place(self.cleaned_data["area"])
-        except AreaLookupError as error:
-            raise forms.ValidationError(error.message) from None
 
     def clean_areas_served(self):
         areas, problems = [], []

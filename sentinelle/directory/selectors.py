@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from django.db.models import IntegerChoices, Prefetch, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from sentinelle.accounts.models import Organisation
 from sentinelle.core.permissions import Perm, get_object_for_user, scope_queryset
 from sentinelle.core.text import normalise_text
 from sentinelle.directory.models import Service, ServiceStatus, ServiceType
@@ -130,6 +131,13 @@ def service_list(*, user, area=None, service_type=None, status="active", q="") -
             | Q(description__icontains=text)
         )
     return _for_display(services).order_by("service_type", "name", "pk")
+
+
+def provider_list(*, user) -> QuerySet:
+    """The organisations that provide a service of the directory the user sees: those a person can be
+    referred to (never a donor or a coordination body without services)."""
+    providers = _visible(user).values("provider_id")
+    return Organisation.objects.filter(is_archived=False, pk__in=providers).order_by("acronym")
 
 
 def service_manageable(*, user) -> QuerySet:

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from sentinelle.core.codes import AgeGroup, PopulationStatus, Sex
+from sentinelle.core.permissions import Perm
 from sentinelle.displacement.models import (
     FIGURE_STATUS_CHOICES,
     EventCause,
@@ -18,7 +19,8 @@ from sentinelle.displacement.services import (
     IntentionInput,
     NeedInput,
 )
-from sentinelle.geography.selectors import AreaLookupError, area_resolve
+from sentinelle.geography.fields import AreaField
+from sentinelle.geography.models import AdminLevel
 
 BREAKDOWN_CELLS = [(sex, age) for sex in Sex.values for age in AgeGroup.values]
 
@@ -34,29 +36,14 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-def _resolve(value: str):
-    if not value:
-        return None
-    try:
-        return area_resolve(value)
-    except AreaLookupError as error:
-        raise ValidationError(str(error)) from None
+# Where population figures are recorded: cercles and communes (regions too for people in need); the
+# pickers offer the user's own areas for this work, and the services check the levels.
+RECORDED_LEVELS = (AdminLevel.CERCLE, AdminLevel.COMMUNE)
+CERCLE_OR_COMMUNE = _("Type a name (or a P-code, ML0501) and pick the cercle or commune.")
 
 
-class AreaField(forms.CharField):
-    """A cercle or commune given by P-code or name, resolved in the current COD version."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("help_text", _("P-code (ML0501) or name of the cercle or commune."))
-        kwargs.setdefault("max_length", 200)
-        super().__init__(**kwargs)
-
-    def clean(self, value):
-        return _resolve(super().clean(value))
-
-    def prepare_value(self, value):
-        pcode = getattr(value, "pcode", None)
-        return pcode if pcode else value
+def _recorded_area(label, *, levels=RECORDED_LEVELS, help_text=CERCLE_OR_COMMUNE, **kwargs) -> AreaField:
+    return AreaField(label=label, perm=Perm.POPULATION_MANAGE, levels=levels, help_text=help_text, **kwargs)
 
 
 def attach_errors(form: forms.Form, error: ValidationError) -> None:
@@ -71,15 +58,18 @@ def attach_errors(form: forms.Form, error: ValidationError) -> None:
 class _OrganisationForm(forms.Form):
     organisation = forms.ModelChoiceField(label=_("Reporting organisation"), queryset=None)
 
-    def __init__(self, *args, organisations, **kwargs):
+    def __init__(self, *args, organisations, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organisation"].queryset = organisations
+        for field in self.fields.values():
+            if isinstance(field, AreaField):
+                field.limit_for(user)
         if organisations.count() == 1 and not self.initial.get("organisation"):
             self.initial["organisation"] = organisations.first()
 
 
 class FigureForm(_OrganisationForm):
-    area = AreaField(label=_("Area"))
+    area = _recorded_area(_("Area"))
     round_date = forms.DateField(label=_("Date of the round"), widget=DateInput())
     status = forms.ChoiceField(label=_("Population status"), choices=_blank(FIGURE_STATUS_CHOICES))
     source = forms.ChoiceField(label=_("Source"), choices=FigureSource.choices)
@@ -140,7 +130,8 @@ class FigureForm(_OrganisationForm):
 
 class EventForm(_OrganisationForm):
     date = forms.DateField(label=_("Date of the displacement"), widget=DateInput())
-    destination_area = AreaField(label=_("Area of arrival"))
+    destination_area = _recorded_area(_("Area of arrival"))
+    # People may come from anywhere: the origin is not limited to the user's areas.
     origin_area = AreaField(
         label=_("Area of origin"), required=False, help_text=_("Leave empty when the origin is not known.")
     )
@@ -172,7 +163,7 @@ class EventForm(_OrganisationForm):
 
 
 class IntentionForm(_OrganisationForm):
-    area = AreaField(label=_("Area"))
+    area = _recorded_area(_("Area"))
     survey_date = forms.DateField(label=_("Date of the survey"), widget=DateInput())
     population_status = forms.ChoiceField(label=_("Population status"), choices=_blank(FIGURE_STATUS_CHOICES))
     households_surveyed = forms.IntegerField(label=_("Households surveyed"), min_value=0)
@@ -204,7 +195,11 @@ class IntentionForm(_OrganisationForm):
 
 
 class NeedForm(_OrganisationForm):
-    area = AreaField(label=_("Area"), help_text=_("P-code or name of the region, cercle or commune."))
+    area = _recorded_area(
+        _("Area"),
+        levels=(AdminLevel.REGION, *RECORDED_LEVELS),
+        help_text=_("Type a name (or a P-code) and pick the region, cercle or commune."),
+    )
     year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
     population_status = forms.ChoiceField(
         label=_("Population group"), choices=_blank(PopulationStatus.choices)

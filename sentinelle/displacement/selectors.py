@@ -254,6 +254,15 @@ def figure_list(
     return _viewable(user, figures).select_related("area__parent", "organisation")
 
 
+def figures_editable(*, user, figures) -> set[int]:
+    """Ids of `figures` (instances) the user may edit, in one query: a list shows "Edit" only there."""
+    ids = [figure.pk for figure in figures]
+    if not ids or not has_perm(user, Perm.POPULATION_MANAGE):
+        return set()
+    editable = scope_queryset(user, PopulationFigure.objects.filter(pk__in=ids), Perm.POPULATION_MANAGE)
+    return set(editable.values_list("pk", flat=True))
+
+
 def figure_get(*, user, public_id, perm: Perm = Perm.POPULATION_VIEW, request=None) -> PopulationFigure:
     figures = PopulationFigure.objects.filter(is_archived=False).select_related("area", "organisation")
     return get_object_for_user(user, figures, public_id, perm, request=request)

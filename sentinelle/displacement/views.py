@@ -87,7 +87,14 @@ def figure_list(request):
         date_to=form.value("date_to"),
     )
     page, query = _page(request, figures)
-    context = {"form": form, "page": page, "query": query, "can_manage": _can_manage(request)}
+    context = {
+        "form": form,
+        "page": page,
+        "query": query,
+        "can_manage": _can_manage(request),
+        # "Edit" only on the figures the policy lets this user change (their organisation's, in their areas).
+        "editable": selectors.figures_editable(user=request.user, figures=page.object_list),
+    }
     return render(request, "displacement/figure_list.html", context)
 
 
@@ -98,7 +105,7 @@ def _organisations(request):
 @require_perm(Perm.POPULATION_MANAGE)
 @require_http_methods(["GET", "POST"])
 def figure_create(request):
-    form = FigureForm(request.POST or None, organisations=_organisations(request))
+    form = FigureForm(request.POST or None, organisations=_organisations(request), user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             services.figure_record(actor=request.user, data=form.to_input(), request=request)
@@ -119,7 +126,9 @@ def figure_edit(request, public_id):
         user=request.user, public_id=public_id, perm=Perm.POPULATION_MANAGE, request=request
     )
     initial = FigureForm.initial_for(figure, services.figure_breakdown(figure))
-    form = FigureForm(request.POST or None, organisations=_organisations(request), initial=initial)
+    form = FigureForm(
+        request.POST or None, organisations=_organisations(request), user=request.user, initial=initial
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.figure_update(
@@ -160,7 +169,7 @@ def event_list(request):
 
 
 def _create(request, *, form_class, service, template: str, success: str, redirect_to: str):
-    form = form_class(request.POST or None, organisations=_organisations(request))
+    form = form_class(request.POST or None, organisations=_organisations(request), user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             service(actor=request.user, data=form.to_input(), request=request)

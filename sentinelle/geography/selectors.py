@@ -351,3 +351,114 @@ def area_names(area: AdminArea) -> list[AreaName]:
 
 def area_settlement_count(area: AdminArea) -> int:
     return Settlement.objects.filter(admin3__path__startswith=area.path, version_id=area.version_id).count()
+
+
+# --- Area pickers -------------------------------------------------------------------------------
+
+# "Mopti (région, ML05)", "Douentza (ML0506)": the P-code in brackets wins over the name, so that a
+# suggestion picked (or an edited value) resolves exactly.
+_BRACKETED_PCODE = re.compile(r"\((?:[^()]*,)?\s*([A-Za-z]{2}\d*)\s*\)\s*$")
+# How many suggestions a picker offers while typing.
+MAX_SUGGESTIONS = 12
+
+
+def area_within_q(limits, *, ancestors: bool = False) -> Q | None:
+    """Areas inside one of `limits` (None: no limit, [] : none), and with `ancestors` the areas above
+    them too, so that chained selects can reach them (a region, to get to its one allowed cercle)."""
+    if limits is None:
+        return None
+    condition = Q(pk__in=[])
+    for limit in limits:
+        condition |= Q(version_id=limit.version_id, path__startswith=limit.path)
+        if ancestors:
+            condition |= Q(version_id=limit.version_id, pcode__in=limit.path_pcodes)
+    return condition
+
+
+def areas_within(areas: QuerySet, limits, *, ancestors: bool = False) -> QuerySet:
+    condition = area_within_q(limits, ancestors=ancestors)
+    return areas if condition is None else areas.filter(condition)
+
+
+def area_in_limits(area: AdminArea, limits) -> bool:
+    return limits is None or any(limit.contains(area) for limit in limits)
+
+
+def area_label(area: AdminArea) -> str:
+    """How a picker shows an area and reads it back: "Mopti (région, ML05)"."""
+    return f"{area.name_fr} ({_level_label(area.level)}, {area.pcode})"
+
+
+def area_pick(value, *, levels=None, limits=None, version=None) -> AdminArea:
+    """The one area a person typed or picked: "Name (level, P-code)" from the suggestions, a P-code, or a
+    name (accents and case ignored). A name that several areas share resolves when only one of them is of
+    the `levels` asked and inside the `limits`; otherwise AreaLookupError lists the candidates."""
+    text = str(value or "").strip()
+    match = _BRACKETED_PCODE.search(text)
+    if match and as_pcode(match.group(1)):
+        text = match.group(1)
+    try:
+        return area_resolve(text, version=version)
+    except AreaLookupError as error:
+        candidates = [
+            area
+            for area in error.candidates
+            if (not levels or area.level in levels) and area_in_limits(area, limits)
+        ]
+        if len(candidates) == 1:
+            return candidates[0]
+        if not error.candidates:
+            raise
+        shown = candidates or error.candidates
+        raise AreaLookupError(
+            _("“%(value)s” names %(count)s areas: %(candidates)s. Pick one from the suggestions.")
+            % {
+                "value": text,
+                "count": len(shown),
+                "candidates": "; ".join(area_label(area) for area in shown[:MAX_CANDIDATES]),
+            },
+            value=text,
+            candidates=shown,
+        ) from None
+
+
+def area_suggestions(*, user, text: str, levels=None, limits=None, version=None) -> list[AdminArea]:
+    """Areas whose name (any spelling, accents and case ignored) or P-code starts like `text`, for a
+    picker: exact names first, then by level (région, cercle, commune) and name; within `limits`."""
+    key = normalise_text(str(text or ""))
+    resolved = cod_version_get(version)
+    if not key or resolved is None:
+        return []
+    names = AreaName.objects.filter(Q(key__startswith=key) | Q(key__contains=f" {key}"))
+    condition = Q(pk__in=names.values("area_id"))
+    pcode = as_pcode(text)
+    pcode = pcode if pcode and any(ch.isdigit() for ch in pcode) else None  # "ML" alone names nothing
+    if pcode:
+        condition |= Q(pcode__startswith=pcode)
+    areas = AdminArea.objects.filter(condition, version=resolved, level__gte=AdminLevel.REGION)
+    if levels:
+        areas = areas.filter(level__in=levels)
+    areas = areas_within(scope_queryset(user, areas, Perm.GEOGRAPHY_VIEW), limits)
+    found = list(
+        areas.select_related("parent")
+        .only(
+            "pk",
+            "pcode",
+            "name_fr",
+            "level",
+            "path",
+            "version_id",
+            "parent",
+            "parent__name_fr",
+            "parent__level",
+        )
+        .order_by("level", "name_fr")[: MAX_SUGGESTIONS * 4]
+    )
+
+    def rank(area):
+        if pcode and area.pcode.startswith(pcode):
+            return (0, area.pcode != pcode, area.level, area.pcode)
+        name = normalise_text(area.name_fr)
+        return (1, name != key, not name.startswith(key), area.level, name)
+
+    return sorted(found, key=rank)[:MAX_SUGGESTIONS]

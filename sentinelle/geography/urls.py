@@ -8,4 +8,5 @@ urlpatterns = [
     path("", views.area_list, name="area-list"),
     path("zones/<uuid:public_id>/", views.area_detail, name="area-detail"),
     path("versions/", views.version_list, name="version-list"),
+    path("suggestions/", views.area_suggest, name="area-suggest"),
 ]

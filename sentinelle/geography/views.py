@@ -6,8 +6,9 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 
-from sentinelle.core.permissions import Perm, require_perm
+from sentinelle.core.permissions import Perm, area_limits, require_perm
 from sentinelle.geography import selectors
+from sentinelle.geography.fields import suggestion_options
 from sentinelle.geography.models import AdminLevel
 
 PAGE_SIZE = 100
@@ -67,3 +68,22 @@ def version_list(request):
         "geography/version_list.html",
         {"versions": selectors.version_list(user=request.user), "levels": list(AdminLevel)},
     )
+
+
+@require_perm(Perm.GEOGRAPHY_VIEW)
+def area_suggest(request):
+    """The <option>s of an area picker for what was typed (geography/fields.py): the text is in the
+    parameter named by `field`; `perm`, when given, limits them to the user's areas for that work."""
+    text = request.GET.get(request.GET.get("field") or "q", "")[:100]
+    try:
+        perm = Perm(request.GET["perm"]) if request.GET.get("perm") else None
+    except ValueError:
+        raise Http404 from None
+    levels = [int(level) for level in request.GET.get("levels", "").split(",") if level.strip().isdigit()]
+    areas = selectors.area_suggestions(
+        user=request.user,
+        text=text,
+        levels=levels or None,
+        limits=area_limits(request.user, perm) if perm else None,
+    )
+    return render(request, "geography/partials/_area_options.html", {"options": suggestion_options(areas)})

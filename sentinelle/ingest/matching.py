@@ -6,18 +6,40 @@ punctuation ignored. Kobo/ODK exports name columns "group/question" or "question
 compared with the question names of Sentinelle's XLSForm.
 """
 
+import re
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from django.utils.translation import gettext as _
 
 from sentinelle.core.text import normalise_text
-from sentinelle.ingest.kinds.base import ImportKind
+from sentinelle.ingest.kinds.base import COUNT, NUMBER, ImportKind
 from sentinelle.ingest.models import ImportFormat
 from sentinelle.ingest.sources import Table
 
 # Match quality: lower is better; when two file columns claim the same field the better one is kept.
 BY_HXL, BY_HEADER, BY_KOBO = 0, 1, 2
 TEMPLATE_MARKER = "sentinelle-import:"
+# HXL hashtags of figures (people, households, quantities): an unrecognised column under one of those that
+# the kind's own figures use (#affected for incidents, #reached for activities...) is data, never ignored.
+FIGURE_FAMILIES = frozenset(
+    {
+        "#affected",
+        "#inneed",
+        "#targeted",
+        "#reached",
+        "#population",
+        "#value",
+        "#indicator",
+        "#output",
+        "#capacity",
+    }
+)
+# Rows read to tell whether an unrecognised column holds numbers, and the share of numbers that does.
+SAMPLE_ROWS = 200
+NUMBERS_SHARE = 0.5
+_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?%?")
+_SPACES = re.compile(r"[\s\u00a0\u202f]+")
 
 
 @dataclass
@@ -25,6 +47,7 @@ class ColumnMap:
     positions: dict[str, int] = field(default_factory=dict)  # column key -> index in the file
     headers: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)  # file headers not recognised
+    ignored_positions: list[int] = field(default_factory=list)  # and their indexes in the file
     errors: list[dict] = field(default_factory=list)  # file-level errors
     format: str = ImportFormat.UNKNOWN
 
@@ -103,6 +126,7 @@ def match_columns(kind: ImportKind, table: Table) -> ColumnMap:
         if column is None:
             if (header or tag) and not (is_kobo and _is_kobo_metadata(kind, header)):
                 found.ignored.append(found.headers[index])
+                found.ignored_positions.append(index)
             continue
         previous = chosen.get(column.key)
         if previous is None or quality < previous[0]:
@@ -168,6 +192,102 @@ def _missing(kind: ImportKind, found: ColumnMap) -> list[dict]:
                     % {"columns": listed},
                 }
             )
+    return errors
+
+
+def _figure_families(kind: ImportKind) -> set[str]:
+    return {
+        pattern.tag
+        for column in kind.columns
+        if column.type in (COUNT, NUMBER)
+        for pattern in column.patterns
+        if pattern.tag in FIGURE_FAMILIES
+    }
+
+
+def _number(value) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    text = _SPACES.sub("", str(value))
+    if not _NUMBER.fullmatch(text):
+        return None
+    return float(text.rstrip("%").replace(",", "."))
+
+
+def _is_row_counter(numbers: list[float]) -> bool:
+    """1, 2, 3... (or 41, 42, 43...): the rows numbered, no data of the incidents themselves."""
+    return len(numbers) >= 3 and all(b - a == 1 for a, b in pairwise(numbers))
+
+
+def _holds_numbers(table: Table, positions: list[int]) -> set[int]:
+    """Those of the columns at `positions` whose non-empty cells (of the first rows) are mostly numbers."""
+    numbers: dict[int, list[float]] = {index: [] for index in positions}
+    filled = dict.fromkeys(positions, 0)
+    for count, (_number_of_row, values) in enumerate(table.rows()):
+        if count >= SAMPLE_ROWS:
+            break
+        for index in positions:
+            value = values[index] if index < len(values) else None
+            if value is None or (isinstance(value, str) and not value.strip()):
+                continue
+            filled[index] += 1
+            number = _number(value)
+            if number is not None:
+                numbers[index].append(number)
+    return {
+        index
+        for index in positions
+        if filled[index]
+        and len(numbers[index]) >= NUMBERS_SHARE * filled[index]
+        and not _is_row_counter(numbers[index])
+    }
+
+
+def data_columns(kind: ImportKind, table: Table, found: ColumnMap) -> list[dict]:
+    """File errors for the unrecognised columns that look like data: tagged with an HXL hashtag of a family
+    of the kind's figures (#affected+killed+total), or holding numbers. What a partner sent must never
+    disappear: such a column is renamed or removed by the partner, never silently ignored. The others
+    (comments, names: "Observations") stay a warning."""
+    families = _figure_families(kind)
+    tagged, untagged = [], []
+    for index in found.ignored_positions:
+        tag = table.hashtags[index] if index < len(table.hashtags) else None
+        if tag is not None and tag.tag in families:
+            tagged.append(index)
+        else:
+            untagged.append(index)
+    numeric = _holds_numbers(table, untagged) if untagged else set()
+    errors = []
+    for index in found.ignored_positions:
+        if index not in numeric and index not in tagged:
+            continue
+        tag = table.hashtags[index] if index < len(table.hashtags) else None
+        header = found.headers[index]
+        name = f"{header} ({tag.display_tag})" if tag is not None and header != tag.display_tag else header
+        message = (
+            _(
+                "The column “%(column)s” is not recognised, yet its hashtag says it holds figures: "
+                "they would be lost."
+            )
+            if index in tagged
+            else _("The column “%(column)s” is not recognised, yet it holds numbers: they would be lost.")
+        )
+        errors.append(
+            {
+                "row": None,
+                "column": header,
+                "value": "",
+                "message": (message % {"column": name})
+                + " "
+                + _(
+                    "Rename it with the header or HXL hashtag of the template column that it holds (see "
+                    "the template of this import), or remove it from the file if its figures are already "
+                    "in other columns (a total, for instance)."
+                ),
+            }
+        )
     return errors
 
 

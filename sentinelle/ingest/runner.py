@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from sentinelle.ingest import values as cells
 from sentinelle.ingest.kinds import all_kinds, get_kind
 from sentinelle.ingest.kinds.base import ImportKind, Row, RowError
-from sentinelle.ingest.matching import ColumnMap, match_columns, other_template
+from sentinelle.ingest.matching import ColumnMap, data_columns, match_columns, other_template
 from sentinelle.ingest.sources import SourceError, Table, open_table
 from sentinelle.ingest.value_maps import Unknowns, ValueMap, entry_id, load_value_map, value_key
 
@@ -82,15 +82,20 @@ def open_job_file(kind_code: str, content: bytes) -> Opened:
     found = match_columns(kind, table)
     opened = Opened(kind=kind, table=table, columns=found, warnings=list(table.warnings))
     other = other_template(kind, table, found, all_kinds())
+    # Unrecognised columns that hold data are errors of the file, listed with the others at once; the rest
+    # (comments, names) are ignored with a warning.
+    data = [] if other else data_columns(kind, table, found)
     if other:
         opened.errors = [file_error(other)]
-    elif found.errors:
-        opened.errors = found.errors
+    elif found.errors or data:
+        opened.errors = found.errors + data
     elif table.row_count == 0:
         opened.errors = [file_error(_("The file has column headers but no data row."))]
-    if found.ignored:
+    data_headers = {error["column"] for error in data}
+    ignored = [header for header in found.ignored if header not in data_headers]
+    if ignored:
         opened.warnings.append(
-            _("Columns not recognised, ignored: %(columns)s.") % {"columns": ", ".join(found.ignored)}
+            _("Columns not recognised, ignored: %(columns)s.") % {"columns": ", ".join(ignored)}
         )
     return opened
 

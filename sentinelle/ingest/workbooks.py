@@ -173,6 +173,7 @@ def _instructions_sheet(workbook, kind: ImportKind) -> None:
         ),
         _("Imported again, the same rows change nothing (same identifier, or same content)."),
         _("Never write a name, a telephone number or an address in a file meant to be shared."),
+        *(str(line) for line in kind.instructions),
     ):
         sheet.append([line])
     sheet.append([])

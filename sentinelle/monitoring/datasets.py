@@ -7,7 +7,10 @@ A GBV incident whose survivor did not consent to reporting is in no figure at al
 incidents or victims of its other categories).
 
 - incidents: incidents (one per event), by category, perpetrator, source, organisation, month.
-- victims: the sum of the victim counts (outcome x sex x age group) of those incidents.
+- victims: the sum of the victim counts (outcome x sex x age group) of those incidents. The age group is
+  fine (0-5 ... 60+) or coarse (children 0-17 or adults 18+, the finer group unknown: monitoring tables
+  and HNO data give them so); `age_band` (children, adults, unknown) adds both up, so that children
+  killed compare across sources with fine and coarse data.
 - gbv_incidents: GBV incidents whose survivor consented to reporting (GBVIMS rule; records classified
   "non-GBV" are left out), by GBV type and the survivor's sex and age group.
 - grave_violations: the MRM counting rules of `mrm.py`: killing, maiming, recruitment, sexual violence
@@ -24,7 +27,14 @@ from django.db.models import Count, DateField, F, Q, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils.translation import gettext_lazy as _
 
-from sentinelle.core.codes import AgeGroup, Sex, age_group_expression
+from sentinelle.core.codes import (
+    FINE_AGE_GROUPS,
+    AgeBand,
+    AgeGroup,
+    Sex,
+    age_band_expression,
+    age_group_expression,
+)
 from sentinelle.core.datasets import Dataset, Dimension, Measure, register
 from sentinelle.core.permissions import Perm
 from sentinelle.monitoring import mrm
@@ -52,6 +62,9 @@ from sentinelle.monitoring.models.mrm_eo_codes import CasualtyOutcome, Perpetrat
 MONTH = Dimension(_("Month"), "month")
 SEX = dict(Sex.choices)
 AGE = dict(AgeGroup.choices)
+# Age groups computed from a recorded age (a survivor's): never the coarse ones.
+FINE_AGE = {code: label for code, label in AgeGroup.choices if code in FINE_AGE_GROUPS}
+BAND = dict(AgeBand.choices)
 
 
 def _counted(prefix: str = "") -> Q:
@@ -128,7 +141,7 @@ def _victims(filters):
     return (
         VictimCount.objects.filter(_counted("incident__"))
         .exclude(incident__gbv__consent_to_report=False)
-        .annotate(month=_month("incident__date_start"))
+        .annotate(month=_month("incident__date_start"), age_band=age_band_expression("age_group"))
     )
 
 
@@ -144,6 +157,7 @@ register(
             "outcome": Dimension(_("Outcome"), "outcome", dict(Outcome.choices)),
             "sex": Dimension(_("Sex"), "sex", SEX),
             "age_group": Dimension(_("Age group"), "age_group", AGE),
+            "age_band": Dimension(_("Children or adults"), "age_band", BAND),
             # Victims of an incident of two categories count under each: a table by category does not add up.
             "category": Dimension(
                 _("Category"), "incident__category_links__category", dict(Category.choices)
@@ -160,6 +174,7 @@ register(
             "outcome": "outcome",
             "sex": "sex",
             "age_group": "age_group",
+            "age_band": "age_band",
             "category": "incident__category_links__category",
             "organisation": "incident__organisation__acronym",
         },
@@ -190,7 +205,7 @@ register(
         dimensions={
             "gbv_type": Dimension(_("GBV type"), "gbv_type", dict(GBVType.choices)),
             "sex": Dimension(_("Sex"), "survivor_sex", SEX),
-            "age_group": Dimension(_("Age group"), "survivor_age_group", AGE),
+            "age_group": Dimension(_("Age group"), "survivor_age_group", FINE_AGE),
             "displacement_status": Dimension(
                 _("Displacement status"), "displacement_status", dict(DisplacementStatus.choices)
             ),
@@ -218,6 +233,7 @@ def _violations(filters):
     return GraveViolation.objects.filter(_counted("incident__")).annotate(
         victim_sex=F("victims__sex"),
         victim_age_group=F("victims__age_group"),
+        victim_age_band=age_band_expression("victims__age_group"),
         victim_count=F("victims__count"),
         month=_month("incident__date_start"),
     )
@@ -250,6 +266,7 @@ register(
             # Per-event violations (attacks on schools...) have no sex or age: they fall under "none".
             "sex": Dimension(_("Sex"), "victim_sex", SEX),
             "age_group": Dimension(_("Age group"), "victim_age_group", AGE),
+            "age_band": Dimension(_("Children or adults"), "victim_age_band", BAND),
             "organisation": Dimension(_("Organisation"), "incident__organisation__acronym"),
             "month": MONTH,
         },
@@ -263,6 +280,7 @@ register(
             "perpetrator_party": "perpetrator_party",
             "sex": "victim_sex",
             "age_group": "victim_age_group",
+            "age_band": "victim_age_band",
             "organisation": "incident__organisation__acronym",
         },
         gbv_q=_gbv_incident("incident_id"),  # sexual violence included
@@ -273,7 +291,7 @@ register(
 
 def _casualties(filters):
     return Casualty.objects.filter(_counted("accident__incident__")).annotate(
-        month=_month("accident__incident__date_start")
+        month=_month("accident__incident__date_start"), age_band=age_band_expression("age_group")
     )
 
 
@@ -289,6 +307,7 @@ register(
             "outcome": Dimension(_("Outcome"), "outcome", dict(CasualtyOutcome.choices)),
             "sex": Dimension(_("Sex"), "sex", SEX),
             "age_group": Dimension(_("Age group"), "age_group", AGE),
+            "age_band": Dimension(_("Children or adults"), "age_band", BAND),
             "device_type": Dimension(
                 _("Explosive device"), "accident__device_type", dict(DeviceType.choices)
             ),
@@ -304,6 +323,7 @@ register(
             "outcome": "outcome",
             "sex": "sex",
             "age_group": "age_group",
+            "age_band": "age_band",
             "device_type": "accident__device_type",
             "civilian": "civilian",
             "organisation": "accident__incident__organisation__acronym",

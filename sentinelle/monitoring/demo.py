@@ -59,15 +59,17 @@ ORGANISATIONS = {
     "UNHCR": (60, ["ML05", "ML06", "ML07", "ML08", "ML03", "ML09"], ["protection_monitoring", "ohchr"],
               "general", None),
     "CISP": (40, ["ML07", "ML06"], ["rrm", "monitoring_interview"], "general", None),
-    "UNFPA": (60, ["ML05", "ML04", "ML06", "ML07", "ML09"], ["gbvims", "service_provider"], "gbv", None),
+    # GBVIMS records hold survivor details: loaded by the administrator (not the IMO, who may not).
+    "UNFPA": (60, ["ML05", "ML04", "ML06", "ML07", "ML09"], ["gbvims", "service_provider"], "gbv", "admin"),
     "UNICEF": (45, ["ML05", "ML07", "ML06", "ML08"], ["mrm"], "children", None),
     "HI": (35, ["ML05", "ML07", "ML04"], ["service_provider", "community_focal_point"], "explosive", None),
     "OIM": (25, ["ML05", "ML06", "ML07"], ["rrm"], "movement", None),
 }  # fmt: skip
 
 MIXES = {
-    "general": {"attack": 30, "abduction": 14, "extortion": 16, "displacement": 12, "gbv": 8, "children": 5,
-                "explosive": 4, "access": 4, "documentation": 3, "cohesion": 4},
+    # Protection monitoring records GBV as allegations; only GBV service providers' records have survivors.
+    "general": {"attack": 30, "abduction": 14, "extortion": 16, "displacement": 12, "gbv_allegation": 8,
+                "children": 5, "explosive": 4, "access": 4, "documentation": 3, "cohesion": 4},
     "gbv": {"gbv": 1},
     "children": {"children": 1},
     "explosive": {"explosive": 1},
@@ -212,6 +214,18 @@ class _Builder:
             "perpetrator_category": "militia",
             "victims": self.people("affected", self.rng.choice([2, 5, 12]), adults_only=True),
             "summary": "Conflit foncier entre agriculteurs et éleveurs autour d'un point d'eau.",
+        }
+
+    def gbv_allegation(self):
+        """What protection monitoring records of GBV: the allegation, how many were affected, no survivor."""
+        count = self.rng.choice([1, 1, 1, 2, 3])
+        return {
+            "categories": ["gbv"],
+            "perpetrator_category": self.rng.choice(["nsag", "nsag", "militia", "unknown"]),
+            "victims": [VictimCell("affected", "f", "unknown", count)],
+            "dates": self.dates(delay=9),
+            "summary": "Allégation de violences sexuelles rapportée en entretien communautaire ; "
+            "orientation proposée vers les services VBG.",
         }
 
     def gbv(self):
@@ -438,7 +452,9 @@ def seed(*, stdout, style) -> None:
     geography = _geography()
     users = {
         u.username: u
-        for u in User.objects.filter(username__in=["imo", "monitor.amss", "manager.drc", "caseworker.drc"])
+        for u in User.objects.filter(
+            username__in=["admin", "imo", "monitor.amss", "manager.drc", "caseworker.drc"]
+        )
     }
     organisations = {o.acronym: o for o in Organisation.objects.filter(acronym__in=list(ORGANISATIONS))}
     if geography is None or not geography[0] or "imo" not in users or len(organisations) < len(ORGANISATIONS):

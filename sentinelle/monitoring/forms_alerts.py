@@ -1,32 +1,16 @@
 """Forms of the alert pages: they check the shape of the input; the services check the rest."""
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from sentinelle.geography.fields import AreaField
 from sentinelle.geography.models import AdminLevel
-from sentinelle.geography.selectors import AreaLookupError, area_resolve
 from sentinelle.monitoring.models import AlertRule, Category, ViolationType
 
 LEVEL_CHOICES = [
     (level.value, level.label) for level in (AdminLevel.REGION, AdminLevel.CERCLE, AdminLevel.COMMUNE)
 ]
-
-
-class AreaField(forms.CharField):
-    """An area typed as a P-code or a name (accents and case ignored), resolved in the default COD."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("max_length", 200)
-        super().__init__(*args, **kwargs)
-
-    def clean(self, value):
-        text = super().clean(value)
-        if not text:
-            return None
-        try:
-            return area_resolve(text)
-        except AreaLookupError as error:
-            raise forms.ValidationError(error.message) from None
 
 
 class AlertRuleForm(forms.Form):
@@ -48,9 +32,10 @@ class AlertRuleForm(forms.Form):
         help_text=_("None ticked: any incident, with or without a grave violation."),
     )
     area = AreaField(
-        label=_("Within (P-code or name)"),
+        label=_("Within (name or P-code)"),
         required=False,
-        help_text=_("Empty: the whole country."),
+        levels=[level for level, _label in LEVEL_CHOICES],
+        help_text=_("Type a name and pick the region, cercle or commune. Empty: the whole country."),
     )
     area_level = forms.TypedChoiceField(
         label=_("Count per area of level"), choices=LEVEL_CHOICES, coerce=int, initial=AdminLevel.CERCLE
@@ -75,7 +60,7 @@ class AlertRuleForm(forms.Form):
     @classmethod
     def initial_for(cls, rule: AlertRule) -> dict:
         initial = {name: getattr(rule, name) for name in cls.base_fields if name != "area"}
-        initial["area"] = rule.area.pcode if rule.area_id else ""
+        initial["area"] = rule.area if rule.area_id else ""
         return initial
 
 
@@ -111,10 +96,18 @@ class FlashReportForm(forms.Form):
         label=_("Response under way"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
+    def __init__(self, *args, suggested_needs: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        if suggested_needs:
+            # The needs the incidents' categories usually call for: shown, never filled in for the IMO
+            # (publishing waits for the needs the partners report).
+            field = self.fields["immediate_needs"]
+            field.help_text = format_lazy("{} {}", field.help_text, suggested_needs)
+
     @classmethod
     def initial_for(cls, report) -> dict:
         return {name: getattr(report, name) for name in cls.base_fields}
 
 
 class AreaFollowForm(forms.Form):
-    area = AreaField(label=_("Area (P-code or name)"))
+    area = AreaField(label=_("Area (name or P-code)"), levels=[level for level, _label in LEVEL_CHOICES])

@@ -157,6 +157,17 @@ def incident_confidential(*, user, incident: Incident, request=None) -> dict | N
     return {"account": values[0] or "", "coordinates": values[1] or ""}
 
 
+def incident_survivor(*, user, incident: Incident, request=None):
+    """The GBVIMS survivor record of an incident (survivor, classification, consent) when the user is a GBV
+    service provider for it (audited read), else None: monitors, the IMO and readers of the incident see
+    that survivor details exist, never what they are. `incident` comes from incident_get (joined)."""
+    survivor = getattr(incident, "gbv", None)  # a missing one-to-one raises an AttributeError subclass
+    if survivor is None or not has_perm(user, Perm.GBV_SURVIVOR_RECORD, incident):
+        return None
+    audit_record(action=AuditAction.READ, user=user, obj=incident, request=request, detail={"survivor": True})
+    return survivor
+
+
 def incident_timeline(*, incident: Incident) -> QuerySet:
     """The incident's events, oldest first, with their authors (the caller has checked access)."""
     return IncidentEvent.objects.filter(incident=incident).select_related("user").order_by("at", "id")

@@ -15,8 +15,5 @@ urlpatterns = [
     path("alertes/<uuid:public_id>/prendre-en-compte/", alerts.alert_acknowledge, name="alert-acknowledge"),
     path("alertes/<uuid:public_id>/clore/", alerts.alert_close, name="alert-close"),
     path("rapports-flash/<uuid:public_id>/", alerts.flash_report_edit, name="flash-report-edit"),
-    path(
-        "rapports-flash/<uuid:public_id>/publier/", alerts.flash_report_publish, name="flash-report-publish"
-    ),
     path("rapports-flash/<uuid:public_id>/pdf/", alerts.flash_report_pdf, name="flash-report-pdf"),
 ]

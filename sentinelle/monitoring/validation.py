@@ -6,6 +6,10 @@ IncidentInput field names; nested ones are dotted ("gbv.survivor_age", "explosiv
 
 Also derives what the writes need from an input (victim cells merged, or derived from the GBV survivor,
 the explosive casualties or the child victims when the monitor gave no victim counts).
+
+GBV: an incident of category "gbv" without GBV details is an allegation, as protection monitoring records
+it (no survivor details: those belong to GBV service providers, with consent; issue 14, point 2). With
+GBV details it is a GBVIMS record, which must be complete (survivor, classification answers).
 """
 
 from __future__ import annotations
@@ -39,12 +43,14 @@ from sentinelle.monitoring.models.mrm_eo_codes import ActivityAtTime, CasualtyOu
 MAX_AGE = 120
 MIN_AREA_LEVEL = 2
 PERPETRATOR_SEXES = ("m", "f", "mf", "unknown")
-# Detail -> the category it belongs to: one without the other is refused.
+# Detail -> the category it belongs to: details without their category are refused, and so is a category
+# without its details, except GBV (an allegation: see the module docstring).
 DETAIL_CATEGORIES = {
     "gbv": Category.GBV,
     "violations": Category.CHILD_RIGHTS,
     "explosive": Category.EXPLOSIVE,
 }
+DETAILS_REQUIRED = frozenset({"violations", "explosive"})
 
 # GBV fields checked against a code list.
 GBV_CODES = {
@@ -262,7 +268,7 @@ def incident_errors(data: IncidentInput, *, today: datetime.date | None = None) 
         "explosive": data.explosive is not None,
     }
     for detail, category in DETAIL_CATEGORIES.items():
-        if category in categories and not present[detail]:
+        if category in categories and not present[detail] and detail in DETAILS_REQUIRED:
             errors.add(detail, _missing_detail_message(detail))
         elif present[detail] and category not in categories:
             errors.add(
@@ -281,10 +287,18 @@ def incident_errors(data: IncidentInput, *, today: datetime.date | None = None) 
 
 def _missing_detail_message(detail: str) -> str:
     return {
-        "gbv": gettext("A GBV incident needs the survivor's details and the classification tool's answers."),
         "violations": gettext("A grave violation against children needs at least one violation."),
         "explosive": gettext("An explosive ordnance incident needs the device and the casualties."),
     }[detail]
+
+
+def survivor_details_refused() -> str:
+    """Why survivor details are refused to a user who is not with a GBV service provider (the services and
+    every channel say the same)."""
+    return gettext(
+        "Survivor details belong to the GBV form of a GBV service provider, recorded with the survivor's "
+        "consent. Record this incident as a GBV allegation, without survivor details."
+    )
 
 
 def incident_validate(data: IncidentInput) -> None:

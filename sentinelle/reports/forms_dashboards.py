@@ -12,7 +12,8 @@ from sentinelle.accounts.selectors import organisation_list
 from sentinelle.core import datasets
 from sentinelle.core.codes import PopulationStatus
 from sentinelle.core.permissions import Perm, has_perm
-from sentinelle.geography.selectors import AreaLookupError, area_resolve
+from sentinelle.geography.fields import AreaField
+from sentinelle.geography.models import AdminLevel
 
 PERIODS = [
     ("last_12_months", _("Last 12 months")),
@@ -62,11 +63,11 @@ class DashboardFilterForm(forms.Form):
     period = forms.ChoiceField(label=_("Period"), choices=PERIODS, required=False)
     date_from = forms.DateField(label=_("From"), required=False, widget=DateInput())
     date_to = forms.DateField(label=_("To"), required=False, widget=DateInput())
-    area = forms.CharField(
+    area = AreaField(
         label=_("Area"),
         required=False,
-        max_length=200,
-        help_text=_("Region, cercle or commune: P-code (ML05) or name. Empty: all of Mali."),
+        levels=(AdminLevel.REGION, AdminLevel.CERCLE, AdminLevel.COMMUNE),
+        help_text=_("Type a name and pick the region, cercle or commune (or a P-code). Empty: all of Mali."),
     )
     category = forms.ChoiceField(label=_("Category"), choices=(), required=False)
     organisation = forms.ModelChoiceField(
@@ -92,15 +93,6 @@ class DashboardFilterForm(forms.Form):
         self.fields["organisation"].queryset = organisation_list(user=user).only("pk", "acronym", "name")
         if fixed_area is not None:
             del self.fields["area"]
-
-    def clean_area(self):
-        value = self.cleaned_data.get("area", "").strip()
-        if not value:
-            return None
-        try:
-            return area_resolve(value)
-        except AreaLookupError as error:
-            raise ValidationError(str(error)) from None
 
     def clean(self):
         cleaned = super().clean()

@@ -33,7 +33,8 @@ from sentinelle.activities.selectors.results import (
     year_period,
 )
 from sentinelle.core import datasets
-from sentinelle.core.disclosure import CELL_KEY, Cell, secret_key, threshold_setting
+from sentinelle.core.disclosure import CELL_KEY, Cell, number, secret_key, threshold_setting
+from sentinelle.core.disclosure import percent as french_percent
 from sentinelle.reports.report_tables import frozen
 
 SEXES = ("f", "m")
@@ -61,12 +62,13 @@ def quarterly_title(framework: ResultsFramework, start, end) -> str:
 
 
 def _number(value) -> str:
-    if value is None:
-        return "—"
-    value = Decimal(value)
-    if value == value.to_integral_value():
-        return f"{int(value):,}".replace(",", "\u202f")
-    return f"{value:.1f}"
+    """A value, target or baseline the French way ("2 400", "58,8"); "—" when there is none."""
+    return "—" if value is None else number(Decimal(value))
+
+
+def _percent(value, places: int = 1) -> str | None:
+    """ "58,8 %" (a no-break space before the sign); None when there is none."""
+    return None if value is None else french_percent(value, places)
 
 
 def _sex_values(indicator, evaluator: Evaluator, start, end) -> dict | None:
@@ -123,16 +125,13 @@ def _indicator_figures(result, sex_values: dict | None, threshold: int, keys: di
         "baseline": _number(indicator.baseline),
         "target": _number(result.target),
         "light": result.light,
-        "percent": None if result.percent is None else f"{result.percent:.0f} %",
+        "percent": _percent(result.percent, 0),
         "sex": None,
     }
     if percentage or value is None:
-        entry["value"] = [None if value is None else _number(value) + " %", ""]
+        entry["value"] = [_percent(value), ""]
         if sex_values:
-            entry["sex"] = {
-                sex: [None if sex_values[sex] is None else _number(sex_values[sex]) + " %", ""]
-                for sex in SEXES
-            }
+            entry["sex"] = {sex: [_percent(sex_values[sex]), ""] for sex in SEXES}
         return entry
     total = Cell(int(value), keys.get((), 0))
     entry["value"] = frozen(total, threshold)
@@ -152,7 +151,7 @@ def _indicator_figures(result, sex_values: dict | None, threshold: int, keys: di
 def _achievement_of(value, target) -> tuple[str | None, str]:
     """The achievement (text) and traffic light of a readers' figure against its target."""
     percent = achievement(Decimal(value), target)
-    return (None if percent is None else f"{percent:.0f} %"), traffic_light(percent)
+    return _percent(percent, 0), traffic_light(percent)
 
 
 def _year_to_date(indicator, evaluator, start, end, threshold: int, same=None) -> dict | None:
@@ -164,9 +163,9 @@ def _year_to_date(indicator, evaluator, start, end, threshold: int, same=None) -
         return None
     percent = achievement(result.value, year_target)
     entry = {"target": _number(year_target), "light": traffic_light(percent)}
-    entry["percent"] = None if percent is None else f"{percent:.0f} %"
+    entry["percent"] = _percent(percent, 0)
     if result.value is None or indicator.unit == IndicatorUnit.PERCENTAGE:
-        entry["value"] = [None if result.value is None else _number(result.value) + " %", ""]
+        entry["value"] = [_percent(result.value), ""]
         entry["percent_hidden"] = False
     else:
         keys = _cell_keys(indicator, evaluator, year_start, end)

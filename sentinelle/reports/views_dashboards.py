@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from sentinelle.core import datasets
+from sentinelle.core import datasets, formatting
 from sentinelle.core.audit import audit_record
 from sentinelle.core.codes import PopulationStatus
 from sentinelle.core.disclosure import STATS_THROTTLE, audience_note, disclosure_header
@@ -46,8 +46,8 @@ def describe(scope: DashboardScope) -> list[str]:
         lines.append(
             _("Period: %(start)s to %(end)s")
             % {
-                "start": scope.date_from.isoformat() if scope.date_from else "…",
-                "end": scope.date_to.isoformat() if scope.date_to else "…",
+                "start": formatting.day(scope.date_from) if scope.date_from else "…",
+                "end": formatting.day(scope.date_to) if scope.date_to else "…",
             }
         )
     lines.append(_("Area: %(area)s") % {"area": scope.area.name_fr if scope.area else _("Mali")})

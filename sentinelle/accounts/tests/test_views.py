@@ -166,6 +166,35 @@ def test_manager_creates_then_deactivates_an_account(signed_in, manager, alpha):
     assert not User.objects.get(pk=created.pk).is_active
 
 
+def test_a_refused_edit_comes_back_with_what_was_typed(signed_in, manager, caseworker_in_area, monitor):
+    """Issue 15, item 4: a refused form on the user's page keeps its input (the page has several forms)."""
+    client = signed_in(manager)
+    taken = monitor.email or "pris@example.org"
+    User.objects.filter(pk=monitor.pk).update(email=taken)
+    response = client.post(
+        reverse("accounts:user-edit", args=[caseworker_in_area.public_id]),
+        {"email": taken, "full_name": "Awa Traoré", "phone": "+223 70 00 00 00", "language": "fr"},
+    )
+
+    assert response.status_code == 400
+    form = response.context["edit_form"]
+    assert form.errors["email"] and form["full_name"].value() == "Awa Traoré"
+    assert User.objects.get(pk=caseworker_in_area.pk).email != taken
+
+    response = client.post(
+        reverse("accounts:membership-add", args=[caseworker_in_area.public_id]),
+        {"organisation": alpha_pk(manager), "role": Role.MONITOR, "areas": "ML05, ZZ99"},
+    )
+    assert response.status_code == 400
+    membership_form = response.context["membership_form"]
+    assert membership_form.errors["areas"] and membership_form["areas"].value() == "ML05, ZZ99"
+    assert caseworker_in_area.memberships.count() == 1
+
+
+def alpha_pk(user) -> int:
+    return user.memberships.get().organisation_id
+
+
 def test_manager_cannot_pick_a_role_above_theirs_in_the_form(signed_in, manager, alpha):
     client = signed_in(manager)
     response = client.post(

@@ -20,11 +20,12 @@ from django.db.models import Count, Q, QuerySet, Sum
 from sentinelle.activities.models import (
     Activity,
     ActivityReport,
+    ParticipantCategory,
     Project,
     ReportingPeriod,
     ReportStatus,
 )
-from sentinelle.core.codes import CHILD_AGE_GROUPS, AgeGroup, PopulationStatus, Sex
+from sentinelle.core.codes import ADULT_AGE_GROUPS, CHILD_AGE_GROUPS, AgeGroup, PopulationStatus, Sex
 from sentinelle.core.permissions import (
     Perm,
     get_object_for_user,
@@ -34,7 +35,25 @@ from sentinelle.core.permissions import (
 )
 from sentinelle.geography.models import AdminLevel
 
-ADULT_AGE_GROUPS = (AgeGroup.AGE_18_59, AgeGroup.AGE_60_PLUS)
+# The rows of an activity's grid: the fine groups always, the coarse and unknown ones when they hold people.
+_GRID_AGES = (
+    AgeGroup.AGE_0_5,
+    AgeGroup.AGE_6_11,
+    AgeGroup.AGE_12_17,
+    AgeGroup.CHILDREN,
+    AgeGroup.AGE_18_59,
+    AgeGroup.AGE_60_PLUS,
+    AgeGroup.ADULTS,
+    AgeGroup.UNKNOWN,
+)
+_ALWAYS_SHOWN = (
+    AgeGroup.AGE_0_5,
+    AgeGroup.AGE_6_11,
+    AgeGroup.AGE_12_17,
+    AgeGroup.AGE_18_59,
+    AgeGroup.AGE_60_PLUS,
+)
+_GRID_SEXES = (Sex.FEMALE, Sex.MALE, Sex.UNKNOWN)
 _HEAVY_AREA = [
     f"{prefix}{name}"
     for prefix in ("area__", "area__parent__", "area__parent__parent__")
@@ -60,6 +79,7 @@ def reached_annotations(prefix: str = "") -> dict:
     sums = {
         "reached_f": Sum(count, filter=Q(**{f"{rel}sex": Sex.FEMALE})),
         "reached_m": Sum(count, filter=Q(**{f"{rel}sex": Sex.MALE})),
+        "reached_unknown_sex": Sum(count, filter=Q(**{f"{rel}sex": Sex.UNKNOWN})),
         "reached_children": Sum(count, filter=Q(**{f"{rel}age_group__in": CHILD_AGE_GROUPS})),
         "reached_adults": Sum(count, filter=Q(**{f"{rel}age_group__in": ADULT_AGE_GROUPS})),
         "reached_total": Sum(count),
@@ -137,28 +157,30 @@ def activity_get(*, user, public_id, perm: Perm = Perm.ACTIVITY_VIEW, request=No
 
 
 def activity_details(activity: Activity) -> dict:
-    """The beneficiaries grid and training of one activity, for its page."""
+    """The beneficiaries grid (women, men, sex unknown) and the training of one activity, for its page."""
     cells = {(b.sex, b.age_group, b.population_status): b.count for b in activity.beneficiaries.all()}
     grid = []
     for status, status_label in PopulationStatus.choices:
         rows = []
-        for age in (
-            AgeGroup.AGE_0_5,
-            AgeGroup.AGE_6_11,
-            AgeGroup.AGE_12_17,
-            AgeGroup.AGE_18_59,
-            AgeGroup.AGE_60_PLUS,
-        ):
-            counts = [cells.get((sex, age, status), 0) for sex in (Sex.FEMALE, Sex.MALE)]
-            rows.append((AgeGroup(age).label, counts))
+        for age in _GRID_AGES:
+            counts = [cells.get((sex, age, status), 0) for sex in _GRID_SEXES]
+            if age in _ALWAYS_SHOWN or any(counts):
+                rows.append((AgeGroup(age).label, counts))
         if any(sum(counts) for _label, counts in rows):
             grid.append({"caption": status_label, "rows": rows})
     training = getattr(activity, "training", None) if activity.activity_type == "training" else None
     participants = list(training.participants.all()) if training else []
+    by_category = {(p.category, p.sex): p.count for p in participants}
+    participant_rows = []
+    for category, label in ParticipantCategory.choices:
+        counts = [by_category.get((category, sex), 0) for sex in _GRID_SEXES]
+        if any(counts):
+            participant_rows.append((label, [*counts, sum(counts)]))
     return {
         "grid": grid,
         "training": training,
         "participants": participants,
+        "participant_rows": participant_rows,
         "total": sum(cells.values()),
     }
 

@@ -31,6 +31,7 @@ from sentinelle.activities.models import (
     ActivityReport,
     ActivityType,
     Beneficiaries,
+    ParticipantCategory,
     Project,
     ReportingPeriod,
     ReportStatus,
@@ -43,6 +44,14 @@ from sentinelle.core.models import AuditAction
 from sentinelle.core.permissions import Perm, audit_refusal, ensure
 from sentinelle.geography.models import AdminArea, AdminLevel
 
+from .counts import (
+    BeneficiaryCell,
+    ParticipantCell,
+    ParticipantTotal,
+    ReachedTotal,
+    complete_beneficiaries,
+    complete_participants,
+)
 from .periods import (
     fourw_publish,
     month_end,
@@ -59,6 +68,8 @@ __all__ = [
     "BeneficiaryCell",
     "ImportOutcome",
     "ParticipantCell",
+    "ParticipantTotal",
+    "ReachedTotal",
     "activity_archive",
     "activity_create",
     "activity_errors",
@@ -84,28 +95,16 @@ TRANSITIONS = {
     "return": (ReportStatus.SUBMITTED, ReportStatus.VALIDATED),
 }
 BENEFICIARY_SEXES = (Sex.FEMALE, Sex.MALE)
+# Each coarse group (children or adults, the finer group unknown) after the fine groups it holds.
 BENEFICIARY_AGES = (
     AgeGroup.AGE_0_5,
     AgeGroup.AGE_6_11,
     AgeGroup.AGE_12_17,
+    AgeGroup.CHILDREN,
     AgeGroup.AGE_18_59,
     AgeGroup.AGE_60_PLUS,
+    AgeGroup.ADULTS,
 )
-
-
-@dataclass(frozen=True)
-class BeneficiaryCell:
-    sex: str
-    age_group: str
-    population_status: str
-    count: int
-
-
-@dataclass(frozen=True)
-class ParticipantCell:
-    category: str
-    sex: str
-    count: int
 
 
 @dataclass
@@ -125,7 +124,16 @@ class ActivityInput:
     training_place: str = ""
     training_trainers: str = ""
     participants: list[ParticipantCell] = field(default_factory=list)
+    # Totals with an unknown part (services/counts.py): their rest beyond the cells is sex unknown.
+    reached_totals: list[ReachedTotal] = field(default_factory=list)
+    participant_totals: list[ParticipantTotal] = field(default_factory=list)
     source_key: str = ""
+
+    def completed_beneficiaries(self) -> list[BeneficiaryCell]:
+        return complete_beneficiaries(self.beneficiaries, self.reached_totals)[0]
+
+    def completed_participants(self) -> list[ParticipantCell]:
+        return complete_participants(self.participants, self.participant_totals)[0]
 
     @classmethod
     def from_activity(cls, activity: Activity) -> ActivityInput:
@@ -251,14 +259,31 @@ def activity_errors(data: ActivityInput, *, organisation, month: datetime.date) 
         elif key in cells:
             add("beneficiaries", _("The same group of people is given twice."))
         cells.add(key)
+    for key, messages in complete_beneficiaries(data.beneficiaries, data.reached_totals)[1].items():
+        for message in messages:
+            add(key, message)
     if data.activity_type == ActivityType.TRAINING:
         if not data.training_topic.strip():
             add("training_topic", _("Give the topic of the training."))
-    elif data.training_topic or data.participants:
+    elif data.training_topic:
         add("training_topic", _("Training details are only for activities of type training."))
+    elif data.participants or data.participant_totals:
+        add("participants", _("Training details are only for activities of type training."))
+    groups = set()
     for participant in data.participants:
-        if participant.count < 0:
+        if participant.category not in ParticipantCategory.values or participant.sex not in Sex.values:
+            add("participants", _("Unknown category or sex of participants."))
+        elif participant.count < 0:
             add("participants", _("A number of participants cannot be negative."))
+        elif (participant.category, participant.sex) in groups:
+            add("participants", _("The same group of participants is given twice."))
+        groups.add((participant.category, participant.sex))
+    for total in data.participant_totals:
+        if total.category not in ParticipantCategory.values:
+            add("participants", _("Unknown category or sex of participants."))
+    for key, messages in complete_participants(data.participants, data.participant_totals)[1].items():
+        for message in messages:
+            add(key, message)
     return errors
 
 
@@ -281,7 +306,7 @@ def _write_details(activity: Activity, data: ActivityInput) -> None:
             population_status=cell.population_status,
             count=cell.count,
         )
-        for cell in data.beneficiaries
+        for cell in data.completed_beneficiaries()
         if cell.count > 0
     )
     Training.objects.filter(activity=activity).delete()
@@ -294,7 +319,7 @@ def _write_details(activity: Activity, data: ActivityInput) -> None:
         )
         TrainingParticipants.objects.bulk_create(
             TrainingParticipants(training=training, category=p.category, sex=p.sex, count=p.count)
-            for p in data.participants
+            for p in data.completed_participants()
             if p.count > 0
         )
 

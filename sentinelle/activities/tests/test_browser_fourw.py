@@ -123,6 +123,30 @@ def test_partner_submits_the_monthly_4w_and_the_imo_validates(
         row = cluster.get_by_test_id("fourw-table").locator("tbody tr").first
         cells = row.locator("td").all_inner_texts()
         assert cells[0].startswith("ALPHA") and "Dourou" in cells[2]
-        assert cells[4:9] == ["23", "11", "11", "23", "34"]
+        assert cells[4:10] == ["23", "11", "0", "11", "23", "34"]
     finally:
         other.close()
+
+
+def test_the_form_shows_the_unknown_part_of_the_totals_as_they_are_typed(
+    browser_page, live_server, manager, alpha, places
+):
+    # The PROSMED's public show: 872 people, 556 women, the men not given; a workshop of 26, 5 women.
+    device = TOTPDevice.objects.create(user=manager, name="phone", confirmed=True)
+    page = browser_page
+    _sign_in(page, "manager", device)
+    page.goto(f"/activites/activite/nouvelle/?month={timezone.localdate():%Y-%m}")
+    form = page.get_by_test_id("activity-form")
+    host = form.locator("details", has=page.locator("[name=bt_host]"))
+    host.locator("summary").click()
+
+    host.locator("[name=bt_host]").fill("872")
+    host.locator("[name=bt_host_f]").fill("556")
+
+    assert host.locator("[data-unknown=sex]").inner_text() == "316"
+    assert host.locator("[data-unknown=age]").inner_text() == "872"
+    form.locator("#section-training summary").click()
+    form.locator("[name=p_magistrate_f]").fill("5")
+    form.locator("[name=pt_magistrate]").fill("26")
+    row = form.locator("tr", has=page.locator("[name=pt_magistrate]"))
+    assert row.locator("[data-unknown=sex]").inner_text() == "21"

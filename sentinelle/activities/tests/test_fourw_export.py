@@ -151,3 +151,28 @@ def test_imo_export_includes_submitted_activities(signed_in, imo, published):
     dataset = hxl_rows(signed_in(imo).get(reverse("activities:fourw-export-csv")).content)
 
     assert len(list(dataset)) == 3
+
+
+def test_people_of_unknown_sex_and_coarse_ages_are_exported_as_given(signed_in, reader, alpha, places):
+    # 140 students of the ENA with no figure by sex; 12 girls and 20 women of a coarse age group.
+    report = ReportFactory(organisation=alpha, status="validated")
+    ActivityFactory(
+        report=report,
+        area=places["dourou"],
+        reached=[
+            ("unknown", "unknown", "host", 140),
+            ("f", "0_17", "host", 12),
+            ("f", "18_plus", "host", 20),
+        ],
+    )
+    period = report.period
+    period.status = "locked"
+    period.fourw_published_at = period.created_at
+    period.save()
+
+    response = signed_in(reader).get(reverse("activities:fourw-export-csv"))
+
+    [row] = list(hxl_rows(response.content))
+    tags = ("#reached+f", "#reached+m", "#reached+unknown_sex", "#reached+children", "#reached+adults")
+    assert [row.get(tag) for tag in tags] == ["32", "0", "140", "12", "20"]
+    assert row.get("#reached+total") == "172"

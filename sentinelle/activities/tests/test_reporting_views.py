@@ -333,3 +333,28 @@ def test_unknown_filter_value_matches_nothing(signed_in, reader, alpha, beta, pl
 
     assert response.status_code == 200
     assert list(response.context["activities"]) == []
+
+
+def test_the_4w_matrix_pages_its_activities_in_the_same_queries(signed_in, imo, alpha, beta, places):
+    """Issue 15, item 11: a page of 25 activities, the summary still over all of them, and as many queries
+    for 3 months of reports as for 6 (no query per row)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from sentinelle.activities.views.reporting import FOURW_PAGE_SIZE
+
+    client = signed_in(imo)
+    counts = []
+    for months in (3, 6):
+        Activity.objects.all().delete()
+        _many_reports(alpha, beta, places, count=months)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("activities:fourw-matrix"))
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    page = response.context["page"]
+    assert (page.paginator.count, len(page.object_list)) == (36, FOURW_PAGE_SIZE)
+    assert response.context["summary"].total[0] == 36
+    second = client.get(reverse("activities:fourw-matrix"), {"page": 2})
+    assert len(second.context["activities"]) == 36 - FOURW_PAGE_SIZE
+    assert "page=" not in second.context["query"]  # exports take the filters, never the page

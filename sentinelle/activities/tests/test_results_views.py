@@ -206,8 +206,11 @@ def test_manual_value_entry_needs_evidence(signed_in, manager, framework):
     manual = Indicator.objects.get(code="M1")
     client = signed_in(manager)
     data = {"period_start": f"{YEAR}-01-01", "period_end": f"{YEAR}-12-31", "value": "8"}
-    client.post(_url("indicator-value", manual), data)
+    refused = client.post(_url("indicator-value", manual), data)
     assert not IndicatorValue.objects.exists()
+    # Refused, the page comes back with what was typed and the reason next to it (issue 15, item 4).
+    assert refused.status_code == 400
+    assert refused.context["value_form"]["value"].value() == "8" and refused.context["value_form"].errors
     client.post(_url("indicator-value", manual), {**data, "evidence": "Liste de présence, atelier de Mopti"})
     assert IndicatorValue.objects.get().value == 8
     response = client.get(_url("indicator-detail", manual), {"year": YEAR})

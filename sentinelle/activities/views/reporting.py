@@ -4,6 +4,7 @@ import datetime
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -23,9 +24,11 @@ from sentinelle.activities.forms_reporting import (
 from sentinelle.activities.models import Activity, Project, ReportStatus
 from sentinelle.activities.selectors import reporting as selectors
 from sentinelle.activities.services import reporting as services
-from sentinelle.core.permissions import Perm, has_perm, require_perm
+from sentinelle.core.pagination import page_query
+from sentinelle.core.permissions import Perm, area_limits, has_perm, require_perm
 
 FORM_TEMPLATE = "activities/reporting/activity_form.html"
+FOURW_PAGE_SIZE = 25
 
 
 def _months_back(count: int) -> list[datetime.date]:
@@ -144,7 +147,11 @@ def report_return(request, public_id):
 def _entry_form(request, data=None, initial=None):
     organisations = selectors.entry_organisations(request.user)
     return ActivityForm(
-        data, initial=initial, organisations=organisations, projects=selectors.entry_projects(organisations)
+        data,
+        initial=initial,
+        organisations=organisations,
+        projects=selectors.entry_projects(organisations),
+        area_limits=area_limits(request.user, Perm.ACTIVITY_EDIT),
     )
 
 
@@ -335,13 +342,16 @@ def _fourw(request):
 def fourw_matrix(request):
     form, activities, applied = _fourw(request)
     rows = list(activities[:1000])
-    query = request.GET.copy()
+    # The summary counts every loaded row; the table shows them a page at a time (one query in all).
+    page = Paginator(rows, FOURW_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "form": form,
-        "activities": rows,
+        "page": page,
+        "activities": page.object_list,
+        "page_query": page_query(request),
         "truncated": len(rows) == 1000,
         "summary": selectors.fourw_summary(rows),
-        "query": query.urlencode(),
+        "query": page_query(request),
         "filtered": bool(applied),
         "is_reviewer": has_perm(request.user, Perm.ACTIVITY_REVIEW),
     }

@@ -83,7 +83,8 @@ def framework_detail(request, public_id):
 
 
 @require_perm(Perm.INDICATOR_VIEW)
-def indicator_detail(request, public_id):
+def indicator_detail(request, public_id, *, value_form=None, target_form=None):
+    """The indicator's figures; `value_form`/`target_form`: a refused entry, shown with what was typed."""
     indicator = selectors.indicator_get(user=request.user, public_id=public_id, request=request)
     framework = indicator.framework
     years = selectors.framework_years(framework)
@@ -106,8 +107,9 @@ def indicator_detail(request, public_id):
         "chart": selectors.bar_chart(report.periods),
         "quarter_chart": selectors.bar_chart(report.quarters),
         "can_edit": can_edit,
-        "value_form": ValueForm() if can_edit and indicator.source == IndicatorSource.MANUAL else None,
-        "target_form": TargetForm() if can_edit else None,
+        "value_form": value_form
+        or (ValueForm() if can_edit and indicator.source == IndicatorSource.MANUAL else None),
+        "target_form": target_form or (TargetForm() if can_edit else None),
         "thresholds": (selectors.ACHIEVEMENT_GREEN, selectors.ACHIEVEMENT_AMBER),
     }
     return render(request, "activities/results/indicator_detail.html", context)
@@ -249,22 +251,19 @@ def indicator_edit(request, public_id):
     )
 
 
-def _posted(request, form, write, success: str, public_id) -> None:
+def _posted(request, form, write, success: str, public_id, form_name: str):
+    """Write, then back to the indicator; refused, the indicator's page again with what was typed."""
     if form.is_valid():
         try:
             write(**form.cleaned_data)
         except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
+            _attach(form, error)
         else:
             messages.success(request, success)
-    else:
-        messages.error(
-            request,
-            " ".join(
-                f"{form.fields[name].label if name in form.fields else ''} : {' '.join(errors)}"
-                for name, errors in form.errors.items()
-            ),
-        )
+            return redirect("activities:indicator-detail", public_id=public_id)
+    response = indicator_detail(request, public_id, **{form_name: form})
+    response.status_code = 400
+    return response
 
 
 @require_perm(Perm.INDICATOR_EDIT)
@@ -277,8 +276,8 @@ def target_set(request, public_id):
     def write(**data):
         services.target_set(actor=request.user, indicator=indicator, request=request, **data)
 
-    _posted(request, TargetForm(request.POST), write, _("The target is saved."), public_id)
-    return redirect("activities:indicator-detail", public_id=indicator.public_id)
+    done = _("The target is saved.")
+    return _posted(request, TargetForm(request.POST), write, done, indicator.public_id, "target_form")
 
 
 @require_perm(Perm.INDICATOR_EDIT)
@@ -291,5 +290,5 @@ def value_record(request, public_id):
     def write(**data):
         services.indicator_value_record(actor=request.user, indicator=indicator, request=request, **data)
 
-    _posted(request, ValueForm(request.POST), write, _("The value and its evidence are recorded."), public_id)
-    return redirect("activities:indicator-detail", public_id=indicator.public_id)
+    done = _("The value and its evidence are recorded.")
+    return _posted(request, ValueForm(request.POST), write, done, indicator.public_id, "value_form")

@@ -11,7 +11,7 @@ import pytest
 
 from sentinelle.core import datasets
 from sentinelle.core.datasets import AREA_LEVELS
-from sentinelle.monitoring.tests.factories import cercle_of, gbv_incident_input, make_incident
+from sentinelle.monitoring.tests.factories import cercle_of, gbv_incident_input, make_incident, victim
 
 pytestmark = pytest.mark.django_db
 
@@ -218,10 +218,14 @@ def test_a_reader_groups_by_at_most_two_dimensions(api, reader, imo, figures):
     assert api(imo).get(f"{URL}incidents/", params).status_code == 200
 
 
-def test_gbv_figures_stop_at_the_protocols_level_for_non_analysts(api, reader, imo, monitor, mopti):
+def test_gbv_figures_stop_at_the_protocols_level_for_non_analysts(
+    api, reader, imo, caseworker_in_area, mopti
+):
     cercle = cercle_of(mopti)
-    for _ in range(6):
-        make_incident(actor=monitor, area=cercle, status="submitted", data=gbv_incident_input(cercle))
+    for _ in range(6):  # GBVIMS records: a GBV service provider's case worker records survivor details
+        make_incident(
+            actor=caseworker_in_area, area=cercle, status="submitted", data=gbv_incident_input(cercle)
+        )
     client = api(reader)
     [row] = _ok(client.get(f"{URL}gbv_incidents/", {"group_by": "admin1"}))["rows"]
     assert (row["admin1"], row["admin1_label"]) == ("ML05", "Mopti") and abs(row["count"] - 6) <= 2
@@ -358,3 +362,29 @@ def test_gbv_cases_and_referrals_stop_at_the_protocols_level(api, reader):
         by_type = _ok(api(reader).get(f"{URL}{name}/", {"group_by": "admin2,case_type"}))
         assert by_type["gbv_withheld"] is True
         assert api(reader).get(f"{URL}{name}/", {"group_by": "admin2", "case_type": "ipa"}).status_code == 200
+
+
+# --- Children and adults without finer age group (issue 14, point 1) ----------------------------------
+
+
+def test_the_catalogue_lists_the_age_band_of_victims(api, reader):
+    data = _ok(api(reader).get(URL))
+    victims = next(entry for entry in data["datasets"] if entry["name"] == "victims")
+    dimensions = {dim["name"]: dim for dim in victims["dimensions"]}
+
+    assert set(dimensions["age_band"]["codes"]) == {"children", "adults", "unknown"}
+    assert dimensions["age_band"]["hxl"] == "#age+band"
+    assert {"0_17", "18_plus"} <= set(dimensions["age_group"]["codes"])
+    assert "age_band" in victims["filters"]
+
+
+def test_children_killed_compare_across_fine_and_coarse_sources(api, imo, monitor, mopti):
+    cercle = cercle_of(mopti)
+    make_incident(actor=monitor, area=cercle, status="submitted", victims=[victim("killed", "f", "6_11", 7)])
+    make_incident(actor=monitor, area=cercle, status="submitted", victims=[victim("killed", "m", "0_17", 9)])
+
+    data = _ok(api(imo).get(f"{URL}victims/", {"group_by": "age_band", "outcome": "killed"}, **EN))
+
+    assert [(row["age_band"], row["age_band_label"], row["count"]) for row in data["rows"]] == [
+        ("children", "Children (0-17 years)", 16)
+    ]

@@ -161,6 +161,10 @@ class Task(BaseModel):
     title = models.CharField(_("title"), max_length=200)
     due_on = models.DateField(_("due on"))
     done_on = models.DateField(_("done on"), null=True, blank=True)
+    # Set when the task was still open as its case closed: it ends with the case, undone, for this reason.
+    closure_reason = models.CharField(
+        _("closed with the case"), max_length=16, choices=ClosureReason.choices, blank=True
+    )
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("assigned to"), on_delete=models.PROTECT, related_name="+"
     )

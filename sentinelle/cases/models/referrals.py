@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sentinelle.core.models import BaseModel
 from sentinelle.core.record_keys import record_key_field
+from sentinelle.directory.models import ServiceType
 
 from .cases import Case
 from .codes import ConsentGivenBy, ConsentPurpose, ReferralStatus, Urgency
@@ -39,6 +40,11 @@ class Consent(BaseModel):
     def is_current(self) -> bool:
         return self.withdrawn_on is None
 
+    @property
+    def service_type_labels(self) -> list[str]:
+        """The service types covered, by name (an empty list: any type)."""
+        return [str(ServiceType(code).label) for code in self.service_types if code in ServiceType.values]
+
 
 class Referral(BaseModel):
     reference = models.CharField(_("reference"), max_length=24, unique=True)
@@ -70,6 +76,10 @@ class Referral(BaseModel):
     decline_reason = models.TextField(_("reason for declining"), blank=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     service_given = models.TextField(_("service given"), blank=True)
+    # The rest of the feedback the service returns (in Sentinelle, or on the printed form's feedback part).
+    service_date = models.DateField(_("date of the service"), null=True, blank=True)
+    follow_up_needed = models.BooleanField(_("follow-up needed"), default=False)
+    follow_up = models.TextField(_("follow-up needed: which"), blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     handled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -19,7 +19,7 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -67,6 +67,9 @@ _RECEIVED_FIELDS = (
     "decline_reason",
     "completed_at",
     "service_given",
+    "service_date",
+    "follow_up_needed",
+    "follow_up",
     "cancelled_at",
     "service__name",
     "service__provider_id",
@@ -102,6 +105,9 @@ class ReceivedReferral:
     decline_reason: str = ""
     completed_at: datetime | None = None
     service_given: str = ""
+    service_date: date | None = None
+    follow_up_needed: bool = False
+    follow_up: str = ""
     cancelled_at: datetime | None = None
     # Only in the audited detail: the reason and the given name (never for GBV cases).
     reason: str = ""
@@ -133,6 +139,9 @@ def _received(referral: Referral, now: datetime, *, with_form: bool = True) -> R
         decline_reason=referral.decline_reason,
         completed_at=referral.completed_at,
         service_given=referral.service_given,
+        service_date=referral.service_date,
+        follow_up_needed=referral.follow_up_needed,
+        follow_up=referral.follow_up,
         cancelled_at=referral.cancelled_at,
     )
 

@@ -223,9 +223,14 @@ def requires_approval(case: Case) -> bool:
     return bool(case.organisation.requires_supervisor_approval)
 
 
-def apply_closure(case: Case, actor, reason: str, note: str, today: date) -> None:
+def apply_closure(case: Case, actor, reason: str, note: str, today: date) -> int:
+    """Close the case, and with it its open tasks (not done: ended, with the closure's reason), so that
+    nothing of a closed case stays due; returns how many tasks were closed."""
     case.status = CaseStatus.CLOSED
     case.closed_on = today
     case.closure_reason = reason
     case.closure_note = note
     touch(case, actor, "status", "closed_on", "closure_reason", "closure_note")
+    return Task.objects.filter(case=case, done_on__isnull=True).update(
+        done_on=today, closure_reason=reason, updated_by=actor, updated_at=timezone.now()
+    )

@@ -194,13 +194,23 @@ def approval_decide(*, actor, approval: Approval, approve: bool, note: str = "",
             approval.plan.save(update_fields=["status", "updated_by", "updated_at"])
             if approve:
                 _plan_takes_effect(case, approval.plan, today)
-        elif approval.kind == ApprovalKind.CLOSURE:
+        tasks_closed = {}
+        if approval.kind == ApprovalKind.CLOSURE:
             if approve and case.status == CaseStatus.OPEN:
-                apply_closure(case, actor, approval.closure_reason, case.closure_note, today)
+                closed = apply_closure(case, actor, approval.closure_reason, case.closure_note, today)
+                tasks_closed = {"tasks_closed": closed}
             elif not approve:
                 case.closure_note = ""
                 touch(case, actor, "closure_note")
-        audit_case(actor, case, "approval_decided", request, kind=approval.kind, status=approval.status)
+        audit_case(
+            actor,
+            case,
+            "approval_decided",
+            request,
+            kind=approval.kind,
+            status=approval.status,
+            **tasks_closed,
+        )
     return approval
 
 

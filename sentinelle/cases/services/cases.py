@@ -333,8 +333,9 @@ def note_add(*, actor, case: Case, text: str, request=None) -> CaseNote:
 
 
 def case_close(*, actor, case: Case, reason: str, note: str = "", request=None) -> Case:
-    """Close the case (step 6) with a reason, or, when the organisation requires it, ask a manager to
-    approve the closure (the case stays open until then; see approval_decide)."""
+    """Close the case (step 6) with a reason, its open tasks with it (closed with the same reason), or,
+    when the organisation requires it, ask a manager to approve the closure (the case and its tasks stay
+    open until then; see approval_decide)."""
     ensure(actor, Perm.CASE_EDIT, case, request=request, message=refused())
     check_choice(reason, ClosureReason, field="reason")
     today = timezone.localdate()
@@ -357,8 +358,8 @@ def case_close(*, actor, case: Case, reason: str, note: str = "", request=None) 
             touch(case, actor, "closure_note")
             audit_case(actor, case, "approval_requested", request, kind=ApprovalKind.CLOSURE, reason=reason)
         else:
-            apply_closure(case, actor, reason, note.strip(), today)
-            audit_case(actor, case, "closed", request, reason=reason)
+            tasks_closed = apply_closure(case, actor, reason, note.strip(), today)
+            audit_case(actor, case, "closed", request, reason=reason, tasks_closed=tasks_closed)
     return case
 
 

@@ -31,7 +31,7 @@ from sentinelle.directory.models import ServiceType
 
 from ._casework import check_choice, check_date, invalid, refused
 
-__all__ = ["consent_covering", "consent_record", "consent_withdraw"]
+__all__ = ["consent_covering", "consent_record", "consent_refusal", "consent_withdraw"]
 
 
 def consent_record(
@@ -143,14 +143,8 @@ def consent_withdraw(*, actor, consent: Consent, withdrawn_on: date | None = Non
     return consent
 
 
-def consent_covering(*, case, organisation=None, service_type: str | None = None) -> Consent | None:
-    """The current referral consent of the case's person that covers sending to `organisation` (None: a
-    service outside Sentinelle, only covered by a consent naming no organisation) for `service_type`
-    (None: the whole file, as in a transfer, only covered by a consent naming no service type).
-
-    A consent given on another case of the same person does not travel to this one; one given on the
-    person before any case does."""
-    consents = (
+def _current_referral_consents(case):
+    return (
         Consent.objects.filter(
             Q(case__isnull=True) | Q(case_id=case.pk),
             person_id=case.person_id,
@@ -161,11 +155,77 @@ def consent_covering(*, case, organisation=None, service_type: str | None = None
         .prefetch_related("organisations")
         .order_by("-given_on", "-id")
     )
-    for consent in consents:
-        named_orgs = {o.pk for o in consent.organisations.all()}
-        if named_orgs and (organisation is None or organisation.pk not in named_orgs):
-            continue
-        if consent.service_types and (service_type is None or service_type not in consent.service_types):
-            continue
-        return consent
+
+
+def _covers_organisation(consent: Consent, organisation) -> bool:
+    named = {o.pk for o in consent.organisations.all()}
+    return not named or (organisation is not None and organisation.pk in named)
+
+
+def _covers_type(consent: Consent, service_type: str | None) -> bool:
+    return not consent.service_types or (service_type is not None and service_type in consent.service_types)
+
+
+def consent_refusal(*, case, organisation=None, service_type: str) -> str:
+    """Why no current referral consent covers sending the case's person to `organisation` (None: a
+    service outside Sentinelle) for `service_type`, saying which of the two did not match and what the
+    consents do cover: a case worker must be able to fix it from the message alone."""
+    place = organisation.acronym if organisation is not None else gettext("a service outside Sentinelle")
+    kind = ServiceType(service_type).label
+    consents = list(_current_referral_consents(case))
+    if not consents:
+        return gettext(
+            "Referral refused: the person has no current referral consent (none was recorded, or it was "
+            "withdrawn). Record their consent to be referred to %(organisation)s for %(type)s, then refer "
+            "again."
+        ) % {"organisation": place, "type": kind}
+    by_organisation = [c for c in consents if _covers_organisation(c, organisation)]
+    by_type = [c for c in consents if _covers_type(c, service_type)]
+    values = {"organisation": place, "type": kind}
+    if by_organisation:
+        # Each of these names service types (one naming none would have covered the referral).
+        values["types"] = ", ".join(
+            dict.fromkeys(label for c in by_organisation for label in c.service_type_labels)
+        )
+        message = gettext(
+            "Referral refused: the type of service does not match. The person's consent covers "
+            "%(organisation)s, but only for %(types)s, not for %(type)s. Record a consent that covers "
+            "%(type)s, then refer again."
+        )
+    elif by_type:
+        values["organisations"] = ", ".join(
+            dict.fromkeys(o.acronym for c in by_type for o in c.organisations.all())
+        )
+        message = gettext(
+            "Referral refused: the organisation does not match. The person's consent covers %(type)s, "
+            "but only with %(organisations)s, not %(organisation)s. Record a consent that covers "
+            "%(organisation)s, then refer again."
+        )
+    else:
+        values["coverage"] = "; ".join(
+            gettext("%(organisations)s for %(types)s")
+            % {
+                "organisations": ", ".join(o.acronym for o in c.organisations.all()),
+                "types": ", ".join(c.service_type_labels),
+            }
+            for c in consents
+        )
+        message = gettext(
+            "Referral refused: neither the organisation nor the type of service matches. The person's "
+            "consent covers %(coverage)s, not %(organisation)s for %(type)s. Record a consent for this "
+            "referral, then refer again."
+        )
+    return message % values
+
+
+def consent_covering(*, case, organisation=None, service_type: str | None = None) -> Consent | None:
+    """The current referral consent of the case's person that covers sending to `organisation` (None: a
+    service outside Sentinelle, only covered by a consent naming no organisation) for `service_type`
+    (None: the whole file, as in a transfer, only covered by a consent naming no service type).
+
+    A consent given on another case of the same person does not travel to this one; one given on the
+    person before any case does."""
+    for consent in _current_referral_consents(case):
+        if _covers_organisation(consent, organisation) and _covers_type(consent, service_type):
+            return consent
     return None

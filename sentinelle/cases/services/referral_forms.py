@@ -281,3 +281,45 @@ def referral_form_display(service_type: str, form: dict) -> list[tuple[str, str]
             value = formats.date_format(date.fromisoformat(value), "SHORT_DATE_FORMAT")
         pairs.append((str(spec.label), str(value)))
     return pairs
+
+
+# --- The printed referral form: what it says of the person, per type of service -------------------
+
+# Besides the person's code, the urgency and the form's questions above, a type of service gets only
+# these facts about the person (design §6 "minimum necessary"): a clinic needs sex, age and disability,
+# not the story; a legal service also needs where the person lives and their displacement status (which
+# court, which documents) and the reason for referral. "reason" is the case worker's reason for referral
+# (written without names). Never printed: name, phone, address, caregiver, the incident's account.
+SEX, AGE, AGE_GROUP, DISABILITY, DISPLACEMENT, COMMUNE, REASON = (
+    "sex",
+    "age",
+    "age_group",
+    "disability",
+    "displacement_status",
+    "commune",
+    "reason",
+)
+SLIP_FIELDS: dict[str, tuple[str, ...]] = {
+    ServiceType.HEALTH: (SEX, AGE, DISABILITY),
+    ServiceType.PSS: (SEX, AGE_GROUP, REASON),
+    ServiceType.LEGAL: (SEX, AGE, COMMUNE, DISPLACEMENT, REASON),
+    ServiceType.CIVIL_DOCUMENTATION: (SEX, AGE, COMMUNE, DISPLACEMENT),
+    ServiceType.SECURITY: (SEX, AGE_GROUP, COMMUNE, REASON),
+    ServiceType.SHELTER: (SEX, AGE, DISABILITY),
+    ServiceType.LIVELIHOOD: (SEX, AGE_GROUP, COMMUNE, DISPLACEMENT, DISABILITY),
+    ServiceType.EDUCATION: (SEX, AGE, COMMUNE, DISPLACEMENT),
+    ServiceType.CHILD_PROTECTION: (SEX, AGE, COMMUNE, DISPLACEMENT, REASON),
+    ServiceType.CASH_IPA: (SEX, AGE_GROUP, COMMUNE, DISPLACEMENT, DISABILITY),
+    ServiceType.REHABILITATION: (SEX, AGE, DISABILITY),
+    ServiceType.OTHER: (SEX, AGE_GROUP, REASON),
+}
+# A GBV case's reason for referral may tell the incident: a referral consent covers the form's coded
+# answers, not the survivor's account, so it is left off whatever the type (GBVIMS: the survivor tells
+# the service what they choose).
+WITHHELD_FOR_GBV = frozenset({REASON})
+
+
+def slip_fields(service_type: str, *, gbv: bool) -> tuple[str, ...]:
+    """The person's facts the printed form of this type of service shows, in order."""
+    fields = SLIP_FIELDS.get(service_type, SLIP_FIELDS[ServiceType.OTHER])
+    return tuple(field for field in fields if not (gbv and field in WITHHELD_FOR_GBV))

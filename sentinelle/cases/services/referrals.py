@@ -6,14 +6,15 @@ and nothing written, unless a current consent of the person covers the receiving
 service type (services/consent.py). The receiving service's focal points are told in the app (their
 queue) and by e-mail, which carries the reference, the service type, the urgency and a link, never a
 name. The provider side (Perm.REFERRAL_RECEIVE on the referral) accepts, declines with a reason and
-records the service given; a referral to a service outside Sentinelle is answered by the referring side,
-who prints its form. Every status change writes a ReferralEvent and an audit entry; completing a referral
-marks its case plan action done.
+records the feedback (service given, its date, follow-up needed); a referral to a service outside
+Sentinelle is answered by the referring side, who prints its form and records the feedback part the
+service returns. Every status change writes a ReferralEvent and an audit entry; completing a referral
+marks its case plan action done, and follow-up needed adds a follow-up task for the case worker.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.db import transaction
 from django.utils import formats, timezone
@@ -25,6 +26,7 @@ from sentinelle.cases.models import (
     Referral,
     ReferralEvent,
     ReferralStatus,
+    TaskKind,
     Urgency,
 )
 from sentinelle.core.audit import audit_record
@@ -35,14 +37,18 @@ from sentinelle.directory.models import ServiceStatus, ServiceType
 from ._casework import (
     absolute_url,
     check_choice,
+    check_date,
+    deadline_days,
+    ensure_task,
     invalid,
     mail_after_commit,
     new_reference,
     referral_response_hours,
     refused,
     required_text,
+    task_title,
 )
-from .consent import consent_covering
+from .consent import consent_covering, consent_refusal
 from .referral_forms import (
     REFERRAL_FORMS,
     FormField,
@@ -141,7 +147,9 @@ def _notify_referring(referral: Referral, status: str, actor) -> None:
 # --- The loop -------------------------------------------------------------------------------------
 
 
-def _record(actor, referral: Referral, status: str, request, *, note: str = "", event: str = "") -> None:
+def _record(
+    actor, referral: Referral, status: str, request, *, note: str = "", event: str = "", extra=None
+) -> None:
     ReferralEvent.objects.create(referral=referral, at=timezone.now(), user=actor, status=status, note=note)
     audit_record(
         action=AuditAction.CREATE if status == ReferralStatus.PENDING else AuditAction.UPDATE,
@@ -155,24 +163,8 @@ def _record(actor, referral: Referral, status: str, request, *, note: str = "", 
             "service_type": referral.service_type,
             "urgency": referral.urgency,
             "status": status,
+            **(extra or {}),
         },
-    )
-
-
-def _consent_message(service, service_type: str) -> str:
-    values = {
-        "organisation": service.provider.acronym
-        if service is not None
-        else gettext("a service outside Sentinelle"),
-        "type": ServiceType(service_type).label,
-    }
-    return (
-        gettext(
-            "Referral refused: the person has not given a current consent to be referred to "
-            "%(organisation)s for %(type)s. Record their consent for this referral (organisation or type "
-            "of service), or check that it was not withdrawn, then refer again."
-        )
-        % values
     )
 
 
@@ -210,11 +202,10 @@ def referral_create(
         invalid(gettext("This action belongs to another case."), "plan_action")
     if case.status != CaseStatus.OPEN:
         invalid(gettext("This case is closed: reopen it first."))
-    consent = consent_covering(
-        case=case, organisation=service.provider if service is not None else None, service_type=service_type
-    )
+    provider = service.provider if service is not None else None
+    consent = consent_covering(case=case, organisation=provider, service_type=service_type)
     if consent is None:
-        invalid(_consent_message(service, service_type))
+        invalid(consent_refusal(case=case, organisation=provider, service_type=service_type))
     now = timezone.now()
     with transaction.atomic():
         referral = Referral.objects.create(
@@ -290,11 +281,28 @@ def referral_decline(*, actor, referral: Referral, reason: str, request=None) ->
     return referral
 
 
-def referral_complete(*, actor, referral: Referral, service_given: str, request=None) -> Referral:
-    """Record the service given and close the referral; a pending referral served at once is accepted
-    at the same time. The case plan actions that pointed at this referral are marked done."""
+def referral_complete(
+    *,
+    actor,
+    referral: Referral,
+    service_given: str,
+    service_date: date | None = None,
+    follow_up_needed: bool = False,
+    follow_up: str = "",
+    request=None,
+) -> Referral:
+    """Record the feedback (the service given, its date, whether follow-up is needed) and close the
+    referral; a pending referral served at once is accepted at the same time. A service outside
+    Sentinelle returns the feedback part of the printed form, which the referring case worker records
+    here in one step. The case plan actions that pointed at this referral are marked done; follow-up
+    needed puts a follow-up task on the case worker's list (an open case: within its risk level's
+    follow-up deadline)."""
     _require_receiving_side(actor, referral, request)
     service_given = required_text(service_given, field="service_given")
+    service_date = check_date(service_date or timezone.localdate(), field="service_date")
+    if service_date < timezone.localdate(referral.created_at):
+        invalid(gettext("The service cannot have been given before the referral was made."), "service_date")
+    follow_up = required_text(follow_up, field="follow_up") if follow_up_needed else ""
     now = timezone.now()
     with transaction.atomic():
         referral = _lock(referral, (ReferralStatus.PENDING, ReferralStatus.ACCEPTED))
@@ -306,12 +314,37 @@ def referral_complete(*, actor, referral: Referral, service_given: str, request=
         referral.status = ReferralStatus.COMPLETED
         referral.completed_at = now
         referral.service_given = service_given
+        referral.service_date = service_date
+        referral.follow_up_needed = bool(follow_up_needed)
+        referral.follow_up = follow_up
         referral.handled_by = actor
-        _save(referral, actor, "accepted_at", "completed_at", "service_given", "handled_by")
-        CasePlanAction.objects.filter(referral=referral, done_on__isnull=True).update(
-            done_on=timezone.localdate(now)
+        _save(
+            referral,
+            actor,
+            "accepted_at",
+            "completed_at",
+            "service_given",
+            "service_date",
+            "follow_up_needed",
+            "follow_up",
+            "handled_by",
         )
-        _record(actor, referral, ReferralStatus.COMPLETED, request)
+        today = timezone.localdate(now)
+        CasePlanAction.objects.filter(referral=referral, done_on__isnull=True).update(done_on=today)
+        case = referral.case
+        if referral.follow_up_needed and case.status == CaseStatus.OPEN:
+            due_on = today + timedelta(days=deadline_days("FOLLOW_UP_DEADLINES", case.risk_level))
+            ensure_task(case, TaskKind.FOLLOW_UP, due_on, task_title(TaskKind.FOLLOW_UP))
+        # The referring side records a service outside Sentinelle's returned feedback.
+        event = "referral_feedback_recorded" if referral.service_id is None else ""
+        _record(
+            actor,
+            referral,
+            ReferralStatus.COMPLETED,
+            request,
+            event=event,
+            extra={"follow_up_needed": referral.follow_up_needed},
+        )
         _notify_referring(referral, ReferralStatus.COMPLETED, actor)
     return referral
 

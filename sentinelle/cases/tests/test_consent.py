@@ -49,23 +49,41 @@ def refused(caseworker, case, service) -> str:
 
 def test_no_consent_refuses_the_referral(caseworker_in_area, case, service):
     message = refused(caseworker_in_area, case, service)
-    assert "consent" in message and "BETA" in message and "Health" in message
+    assert "no current referral consent" in message and "BETA" in message and "Health" in message
 
 
 def test_withdrawn_consent_refuses_the_referral(caseworker_in_area, case, service, beta):
     consent = consent_for(caseworker_in_area, case, organisations=[beta])
     consent_withdraw(actor=caseworker_in_area, consent=consent)
-    refused(caseworker_in_area, case, service)
+    assert "withdrawn" in refused(caseworker_in_area, case, service)
+
+
+# Issue 15, item 6: the refusal names which of the two (organisation, type of service) did not match, and
+# what the consent covers instead; never "organisation or type" when both must match.
 
 
 def test_consent_for_another_organisation_refuses_the_referral(caseworker_in_area, case, service):
     consent_for(caseworker_in_area, case, organisations=[OrganisationFactory(acronym="GAMMA")])
-    refused(caseworker_in_area, case, service)
+    message = refused(caseworker_in_area, case, service)
+    assert message.startswith("Referral refused: the organisation does not match.")
+    assert "only with GAMMA, not BETA" in message
+    assert "type of service does not match" not in message and " or " not in message
 
 
-def test_consent_for_another_service_type_refuses_the_referral(caseworker_in_area, case, service):
-    consent_for(caseworker_in_area, case, service_types=["legal"])
-    refused(caseworker_in_area, case, service)
+def test_consent_for_another_service_type_refuses_the_referral(caseworker_in_area, case, service, beta):
+    consent_for(caseworker_in_area, case, organisations=[beta], service_types=["legal", "pss"])
+    message = refused(caseworker_in_area, case, service)
+    assert message.startswith("Referral refused: the type of service does not match.")
+    assert "covers BETA, but only for Legal" in message and "not for Health" in message
+    assert "organisation does not match" not in message
+
+
+def test_consent_matching_neither_says_so(caseworker_in_area, case, service):
+    gamma = OrganisationFactory(acronym="GAMMA")
+    consent_for(caseworker_in_area, case, organisations=[gamma], service_types=["legal"])
+    message = refused(caseworker_in_area, case, service)
+    assert message.startswith("Referral refused: neither the organisation nor the type of service matches.")
+    assert "covers GAMMA for Legal" in message and "not BETA for Health" in message
 
 
 def test_statistics_consent_does_not_cover_a_referral(caseworker_in_area, case, service):

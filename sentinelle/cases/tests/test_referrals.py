@@ -1,13 +1,16 @@
 """The referral loop between two organisations: create -> accept -> complete, decline with a reason,
 cancel; the receiving focal point sees only the referral's minimum and never the case."""
 
+from datetime import timedelta
+
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.utils import timezone
 
 from sentinelle.accounts.tests.factories import OrganisationFactory, make_member
-from sentinelle.cases.models import ReferralStatus
+from sentinelle.cases.models import ReferralStatus, Task, TaskKind
 from sentinelle.cases.selectors.cases import case_get
 from sentinelle.cases.selectors.referrals import (
     referral_get,
@@ -225,3 +228,95 @@ def test_queue_is_constant_in_queries(
         make_referral(caseworker_in_area, case, service)
     with django_assert_max_num_queries(3):
         assert len(referral_queue(user=focal_point)) == 5
+
+
+# --- The feedback a service returns ----------------------------------------------------------------
+
+
+@pytest.fixture
+def external(caseworker_in_area, commune):
+    case = make_case(caseworker_in_area, commune, case_type="child_protection", risk_level="high")
+    consent_for(caseworker_in_area, case, service_types=["civil_documentation"])
+    return referral_create(
+        actor=caseworker_in_area,
+        case=case,
+        external_service="Centre d'état civil de Mopti",
+        service_type="civil_documentation",
+        urgency="routine",
+        reason="Acte de naissance.",
+        form=VALID_FORMS["civil_documentation"],
+    )
+
+
+def test_the_referring_side_records_the_returned_feedback_in_one_step(caseworker_in_area, external):
+    referral_complete(
+        actor=caseworker_in_area,
+        referral=external,
+        service_given="Jugement supplétif obtenu.",
+        service_date=timezone.localdate(),
+        follow_up_needed=True,
+        follow_up="Retirer l'acte à la mairie.",
+    )
+    external.refresh_from_db()
+    assert external.status == ReferralStatus.COMPLETED
+    assert (external.service_given, external.service_date, external.follow_up_needed, external.follow_up) == (
+        "Jugement supplétif obtenu.",
+        timezone.localdate(),
+        True,
+        "Retirer l'acte à la mairie.",
+    )
+    # Follow-up needed: a task for the case worker, within the high risk level's follow-up deadline.
+    task = Task.objects.get(case=external.case, kind=TaskKind.FOLLOW_UP)
+    assert task.assigned_to == caseworker_in_area and task.due_on == timezone.localdate() + timedelta(days=7)
+    entry = AuditEntry.objects.filter(action=AuditAction.UPDATE, object_id=str(external.public_id)).last()
+    assert entry.detail["event"] == "referral_feedback_recorded" and entry.detail["follow_up_needed"] is True
+    # The audit says what happened, never what the service wrote.
+    assert "Jugement" not in str(entry.detail) and "mairie" not in str(entry.detail)
+
+
+def test_feedback_without_follow_up_adds_no_task(caseworker_in_area, external):
+    referral_complete(actor=caseworker_in_area, referral=external, service_given="Acte délivré.")
+    external.refresh_from_db()
+    assert external.service_date is not None and external.follow_up_needed is False
+    assert not Task.objects.filter(case=external.case, kind=TaskKind.FOLLOW_UP).exists()
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"follow_up_needed": True, "follow_up": " "},  # which follow-up?
+        {"service_date_days": 1},  # in the future
+        {"service_date_days": -3},  # before the referral was made
+        {"service_given": ""},
+    ],
+)
+def test_invalid_feedback_changes_nothing(caseworker_in_area, external, changes):
+    arguments = {"service_given": "Acte délivré.", **changes}
+    days = arguments.pop("service_date_days", None)
+    if days is not None:
+        arguments["service_date"] = timezone.localdate() + timedelta(days=days)
+    with pytest.raises(ValidationError):
+        referral_complete(actor=caseworker_in_area, referral=external, **arguments)
+    external.refresh_from_db()
+    assert external.status == ReferralStatus.PENDING and external.service_given == ""
+    assert external.service_date is None
+    assert not Task.objects.filter(case=external.case, kind=TaskKind.FOLLOW_UP).exists()
+
+
+def test_a_user_outside_the_referral_cannot_record_feedback(
+    caseworker_other_area, focal_point, outsider, external
+):
+    for actor in (caseworker_other_area, focal_point, outsider):
+        with pytest.raises(PermissionDenied):
+            referral_complete(actor=actor, referral=external, service_given="Faux retour.")
+    external.refresh_from_db()
+    assert external.status == ReferralStatus.PENDING and external.service_given == ""
+    assert not external.events.filter(status=ReferralStatus.COMPLETED).exists()
+
+
+def test_the_referring_side_cannot_answer_for_a_service_in_sentinelle(caseworker_in_area, case, service):
+    referral = make_referral(caseworker_in_area, case, service)
+    with pytest.raises(PermissionDenied):
+        referral_complete(actor=caseworker_in_area, referral=referral, service_given="Soins.")
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.PENDING

@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 
 from sentinelle.cases.models import Case, CaseStatus, Consent, Person, Referral, ReferralStatus
+from sentinelle.cases.services.referrals import referral_create
 from sentinelle.cases.tests.factories_cases import (
     VALID_FORMS,
     commune_in,
@@ -257,3 +258,93 @@ def test_the_queue_pages_the_most_urgent_first_in_bounded_queries(
     # Every referral is on one page or the other, once.
     both = first.content.decode() + second
     assert all(both.count(referral.reference) == 1 for referral in sent)
+
+
+# --- The feedback returned by a service outside Sentinelle -----------------------------------------
+
+
+def _external(caseworker, case):
+    consent_for(caseworker, case)
+    return referral_create(
+        actor=caseworker,
+        case=case,
+        external_service="Centre d'écoute de Sévaré",
+        service_type="pss",
+        urgency="routine",
+        reason="Soutien psychosocial.",
+        form=VALID_FORMS["pss"],
+    )
+
+
+FEEDBACK = {
+    "service_given": "Trois séances d'écoute.",
+    "service_date": "",
+    "follow_up_needed": "on",
+    "follow_up": "Revoir dans un mois.",
+}
+
+
+def test_the_case_worker_records_the_returned_feedback_in_one_step(signed_in, caseworker_in_area, case):
+    referral = _external(caseworker_in_area, case)
+    client = signed_in(caseworker_in_area)
+    page = client.get(reverse("cases:referral-print", args=[referral.public_id])).content.decode()
+    feedback_url = reverse("cases:referral-feedback", args=[referral.public_id])
+    assert feedback_url in page and 'name="follow_up_needed"' in page
+    detail = client.get(reverse("cases:case-detail", args=[case.public_id])).content.decode()
+    assert "#feedback" in detail
+    response = client.post(feedback_url, FEEDBACK)
+    assert response.url == reverse("cases:referral-print", args=[referral.public_id])
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.COMPLETED and referral.service_given == "Trois séances d'écoute."
+    assert referral.follow_up_needed and referral.follow_up == "Revoir dans un mois."
+    assert case.tasks.filter(kind="follow_up", done_on__isnull=True).exists()
+    # Recorded: the page shows it on the form, and no longer offers to record it.
+    page = client.get(response.url).content.decode()
+    assert "Revoir dans un mois." in page and feedback_url not in page
+
+
+def test_invalid_feedback_is_shown_and_changes_nothing(signed_in, caseworker_in_area, case):
+    referral = _external(caseworker_in_area, case)
+    client = signed_in(caseworker_in_area)
+    url = reverse("cases:referral-feedback", args=[referral.public_id])
+    response = client.post(url, {**FEEDBACK, "follow_up": ""})
+    assert response.status_code == 400 and response.context["feedback_form"].errors["follow_up"]
+    response = client.post(url, {**FEEDBACK, "service_given": ""})
+    assert response.status_code == 400 and "service_given" in response.context["feedback_form"].errors
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.PENDING and referral.service_given == ""
+    assert not case.tasks.filter(kind="follow_up").exists()
+
+
+def test_outside_the_referral_no_one_records_feedback(
+    signed_in, caseworker_in_area, caseworker_other_area, focal_point, reader, case, service, beta
+):
+    referral = _external(caseworker_in_area, case)
+    consent_for(caseworker_in_area, case, organisations=[beta])
+    inside = make_referral(caseworker_in_area, case, service)
+    url = reverse("cases:referral-feedback", args=[referral.public_id])
+    assert signed_in(caseworker_other_area).post(url, FEEDBACK).status_code == 404
+    assert signed_in(reader).post(url, FEEDBACK).status_code == 403
+    assert signed_in(focal_point).post(url, FEEDBACK).status_code == 403
+    # A service in Sentinelle answers for itself: the referring side may not record its feedback.
+    inside_url = reverse("cases:referral-feedback", args=[inside.public_id])
+    assert signed_in(caseworker_in_area).post(inside_url, FEEDBACK).status_code == 403
+    for row in (referral, inside):
+        row.refresh_from_db()
+        assert row.status == ReferralStatus.PENDING and row.service_given == ""
+    assert not case.tasks.filter(kind="follow_up").exists()
+
+
+def test_the_receiving_service_records_the_same_feedback(
+    signed_in, caseworker_in_area, focal_point, case, service, beta
+):
+    consent_for(caseworker_in_area, case, organisations=[beta])
+    referral = make_referral(caseworker_in_area, case, service)
+    client = signed_in(focal_point)
+    page = client.get(reverse("cases:referral-received", args=[referral.public_id])).content.decode()
+    assert 'name="service_date"' in page and 'name="follow_up"' in page
+    client.post(reverse("cases:referral-complete", args=[referral.public_id]), FEEDBACK)
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.COMPLETED and referral.follow_up == "Revoir dans un mois."
+    page = client.get(reverse("cases:referral-received", args=[referral.public_id])).content.decode()
+    assert "Revoir dans un mois." in page

@@ -26,6 +26,7 @@ from sentinelle.cases.services import cases as services
 from sentinelle.cases.services.consent import consent_record
 from sentinelle.cases.views.more import case_more_context
 from sentinelle.core.permissions import Perm, get_object_for_user, has_perm, require_perm
+from sentinelle.directory.selectors import provider_list
 
 
 def case_context(request, case, **forms) -> dict:
@@ -38,7 +39,7 @@ def case_context(request, case, **forms) -> dict:
         can_refer=editable and has_perm(user, Perm.REFERRAL_CREATE, case),
         can_approve=has_perm(user, Perm.CASE_APPROVE, case),
         assessment_form=forms.get("assessment_form") or AssessmentForm(),
-        consent_form=forms.get("consent_form") or ConsentForm(),
+        consent_form=forms.get("consent_form") or _consent_form(user),
         note_form=forms.get("note_form") or NoteForm(),
         follow_up_form=forms.get("follow_up_form") or FollowUpForm(),
         close_form=forms.get("close_form") or CloseForm(),
@@ -47,6 +48,10 @@ def case_context(request, case, **forms) -> dict:
         **case_more_context(user, case),
     )
     return context
+
+
+def _consent_form(user, data=None) -> ConsentForm:
+    return ConsentForm(data, providers=provider_list(user=user))
 
 
 def _tracing(user, case) -> dict:
@@ -104,7 +109,10 @@ def consent_add(request, public_id):
     def call(case, data):
         consent_record(actor=request.user, person=case.person, case=case, request=request, **data)
 
-    return _action(request, public_id, ConsentForm, "consent_form", call, _("Consent recorded."))
+    def form(data):
+        return _consent_form(request.user, data)
+
+    return _action(request, public_id, form, "consent_form", call, _("Consent recorded."))
 
 
 @require_perm(Perm.CASE_EDIT)

@@ -24,7 +24,7 @@ from sentinelle.core.permissions import Perm, has_perm, require_perm
 def person_find(request):
     """Search first; the same data, completed, registers a new person only after a search was shown.
     Searching is throttled per user: past the rate, the search is not run (429, the reason shown)."""
-    form = PersonForm(request.POST or None)
+    form = PersonForm(request.POST or None, user=request.user)
     context = {"form": form, "searched": False}
     status = 200
     if request.method == "POST" and form.is_valid():

@@ -60,10 +60,36 @@ def referral_create(request, public_id):
 
 
 @require_perm(Perm.REFERRAL_VIEW)
-def referral_print(request, public_id):
-    """The referral form to print and hand over (services outside Sentinelle): the minimum, no name."""
+def referral_print(request, public_id, feedback_form=None):
+    """The referral form to print and hand over (services outside Sentinelle): the minimum, no name;
+    and, once the service has returned its feedback part, the form to record it."""
     context = printing.referral_print_context(user=request.user, public_id=public_id, request=request)
+    context["feedback_form"] = feedback_form or ServiceGivenForm()
     return render(request, "cases/referral_print.html", context)
+
+
+@require_perm(Perm.REFERRAL_CREATE)
+@require_POST
+def referral_feedback(request, public_id):
+    """The referring case worker records the feedback a service outside Sentinelle returned, in one step
+    (the service closes the referral; the policy decides who may)."""
+    referral = referral_get(user=request.user, public_id=public_id, request=request)
+    form = ServiceGivenForm(request.POST)
+    if form.is_valid():
+        try:
+            services.referral_complete(
+                actor=request.user, referral=referral, request=request, **form.arguments()
+            )
+        except ValidationError as error:
+            attach_errors(form, error)
+        else:
+            messages.success(
+                request, _("Feedback on referral %(reference)s recorded.") % {"reference": referral.reference}
+            )
+            return redirect("cases:referral-print", public_id=referral.public_id)
+    response = referral_print(request, public_id, feedback_form=form)
+    response.status_code = 400
+    return response
 
 
 @require_perm(Perm.REFERRAL_VIEW)
@@ -139,17 +165,20 @@ def _received_object(request, public_id) -> Referral:
 def _decide(request, public_id, form_class, form_name, call, done):
     referral = _received_object(request, public_id)
     form = form_class(request.POST) if form_class else None
-    if form is not None and not form.is_valid():
-        response = referral_received(request, public_id, **{form_name: form})
-        response.status_code = 400
-        return response
-    try:
-        call(referral, form.cleaned_data if form else {})
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, done % {"reference": referral.reference})
-    return redirect("cases:referral-received", public_id=referral.public_id)
+    if form is None or form.is_valid():
+        try:
+            call(referral, form.cleaned_data if form else {})
+        except ValidationError as error:
+            if form is None:
+                messages.error(request, " ".join(error.messages))
+                return redirect("cases:referral-received", public_id=referral.public_id)
+            attach_errors(form, error)  # shown next to what was typed, never dropped
+        else:
+            messages.success(request, done % {"reference": referral.reference})
+            return redirect("cases:referral-received", public_id=referral.public_id)
+    response = referral_received(request, public_id, **{form_name: form})
+    response.status_code = 400
+    return response
 
 
 @require_perm(Perm.REFERRAL_RECEIVE)
@@ -179,7 +208,7 @@ def referral_decline(request, public_id):
 def referral_complete(request, public_id):
     def call(referral, data):
         services.referral_complete(
-            actor=request.user, referral=referral, service_given=data["service_given"], request=request
+            actor=request.user, referral=referral, request=request, **ServiceGivenForm.arguments_of(data)
         )
 
     return _decide(

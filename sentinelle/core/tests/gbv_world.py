@@ -38,7 +38,8 @@ NON_GBV_CASES = {"child_protection": 7, "general_protection": 8}
 def _gbv_records(world, *, round_: int) -> None:
     dourou, monitor, caseworker = world["dourou"], world["monitor"], world["caseworker"]
     for _ in range(GBV):
-        make_incident(actor=monitor, area=dourou, status="submitted", data=gbv_incident_input(dourou))
+        # GBVIMS records (survivor details): a GBV service provider's case worker records them.
+        make_incident(actor=caseworker, area=dourou, status="submitted", data=gbv_incident_input(dourou))
     sexual_violence = violation_input(
         "sexual_violence", victims=[ViolationVictimCell(sex="f", age_group="12_17", count=GBV)]
     )

@@ -285,13 +285,15 @@ def test_the_floor_follows_the_setting(gbv_world, settings):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_cached_exact_answer_is_never_served_to_others(monitor, mopti):
+def test_a_cached_exact_answer_is_never_served_to_others(monitor, caseworker_in_area, mopti):
     """The figure cache keys each answer by what the floor did to it (these tests commit: the cache works)."""
     from sentinelle.core.models import FigureCache
     from sentinelle.monitoring.tests.factories import gbv_incident_input
 
     commune = commune_of(cercle_of(mopti))
-    make_incident(actor=monitor, area=commune, status="submitted", data=gbv_incident_input(commune))
+    make_incident(
+        actor=caseworker_in_area, area=commune, status="submitted", data=gbv_incident_input(commune)
+    )
     make_incident(actor=monitor, area=commune, status="submitted")
     assert _total("incidents", areas=(commune,), exact=True) == 2
     assert _total("incidents", areas=(commune,)) == 1

@@ -7,6 +7,7 @@ their own, always shown. Analysts see exact figures, marked where a reader sees 
 import datetime
 import itertools
 import random
+from decimal import Decimal
 
 import pytest
 
@@ -21,6 +22,8 @@ from sentinelle.core.disclosure import (
     analyst_legend,
     coarsest_area_level,
     noise,
+    number,
+    percent,
     protect,
     published,
     reader_note,
@@ -159,3 +162,23 @@ def test_random_tables_hide_only_small_cells_and_stay_within_two(seed):
         else:
             assert shown is not None and abs(shown - cell.value) <= NOISE_BOUND, key
     assert (TOTAL, TOTAL) in table.cells
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (12345, "12\u202f345"),
+        (Decimal("58.823529"), "58,8"),
+        (Decimal("2400.0"), "2\u202f400"),
+        (1234.56, "1\u202f234,6"),
+        (Decimal("99.96"), "100"),
+        ("<5", "<5"),
+    ],
+)
+def test_numbers_are_written_the_french_way(value, text):
+    assert number(value) == text
+
+
+def test_a_percentage_has_a_decimal_comma_and_a_no_break_space():
+    assert percent(Decimal("58.823529")) == "58,8\u00a0%"
+    assert percent(Decimal("147.4"), 0) == "147\u00a0%"

@@ -1,6 +1,8 @@
 """Pages: who sees and who writes, bounded queries on lists, French-path URLs, forms' errors."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
@@ -145,6 +147,34 @@ def test_other_organisation_cannot_open_alpha_figure_for_edit(signed_in, outside
     assert AuditEntry.objects.filter(action=AuditAction.DENIED, user=outsider).count() == 1
 
 
+def test_the_list_offers_edit_only_on_figures_the_user_may_change(signed_in, manager, alpha, beta, places):
+    """Issue 15, item 7: alpha's manager sees "Edit" on alpha's figures, never on another source's."""
+    own = make_figure(places.dourou, alpha)
+    other = make_figure(places.kendie, beta)
+    client = signed_in(manager)
+
+    page = client.get(reverse("displacement:figure-list")).content.decode()
+
+    assert reverse("displacement:figure-edit", args=[own.public_id]) in page
+    assert reverse("displacement:figure-edit", args=[other.public_id]) not in page
+    assert "BETA" in page  # the figure itself is listed, only its edit link is not
+    assert client.get(reverse("displacement:figure-edit", args=[other.public_id])).status_code == 404
+
+
+def test_the_edit_links_cost_the_same_queries_whatever_the_page(signed_in, manager, alpha, beta, places):
+    client = signed_in(manager)
+    make_figure(places.dourou, alpha)
+    with CaptureQueriesContext(connection) as one_row:
+        client.get(reverse("displacement:figure-list"))
+    for month in range(1, 13):
+        make_figure(places.kendie, beta, round_date=d(2024, month, 28))
+        make_figure(places.dourou, alpha, round_date=d(2024, month, 27))
+    with CaptureQueriesContext(connection) as many_rows:
+        client.get(reverse("displacement:figure-list"))
+
+    assert len(many_rows.captured_queries) == len(one_row.captured_queries)
+
+
 def test_monitor_of_alpha_cannot_post_for_beta(signed_in, monitor, beta, places):
     response = signed_in(monitor).post(
         reverse("displacement:figure-create"),
@@ -267,3 +297,54 @@ def test_form_errors_in_french(signed_in, monitor, alpha, places):
     assert errors["round_date"] == ["Saisissez une date valide."]
     assert errors["individuals"] == ["Assurez-vous que cette valeur est supérieure ou égale à 0."]
     assert PopulationFigure.objects.count() == 0
+
+
+# --- Area pickers (issue 15, item 5) -----------------------------------------------------------------
+
+
+def test_the_area_picker_suggests_the_monitors_areas_only(signed_in, monitor, places):
+    """alpha's monitor works in Mopti: the figure form asks for suggestions within Mopti only."""
+    client = signed_in(monitor)
+    form = client.get(reverse("displacement:figure-create")).context["form"]
+    assert form.fields["area"].limits == [places.mopti]
+
+    suggest = reverse("geography:area-suggest")
+    query = {"field": "area", "perm": "population.manage", "levels": "2,3"}
+    assert "Pélengana" not in client.get(suggest, {**query, "area": "pel"}).content.decode()
+    assert "Dourou" in client.get(suggest, {**query, "area": "dou"}).content.decode()
+
+
+def test_a_figure_posted_outside_the_monitors_areas_is_refused(signed_in, monitor, alpha, places):
+    data = {
+        "organisation": alpha.pk,
+        "area": "Pélengana (commune, ML040101)",
+        "round_date": "2024-03-31",
+        "status": "idp",
+        "source": "cmp",
+        "individuals": "10",
+    }
+    response = signed_in(monitor).post(reverse("displacement:figure-create"), data)
+
+    assert response.status_code == 200 and response.context["form"].errors["area"]
+    assert PopulationFigure.objects.count() == 0
+    data["area"] = "Dourou (commune, ML050101)"
+    assert signed_in(monitor).post(reverse("displacement:figure-create"), data).status_code == 302
+    assert PopulationFigure.objects.get().area == places.dourou
+
+
+def test_the_origin_of_an_event_may_lie_anywhere(signed_in, monitor, alpha, places):
+    response = signed_in(monitor).post(
+        reverse("displacement:event-create"),
+        {
+            "organisation": alpha.pk,
+            "date": "2024-03-02",
+            "destination_area": "Dourou",
+            "origin_area": "Pélengana",
+            "individuals": "300",
+            "cause": "armed_conflict",
+            "source": "cmp",
+        },
+    )
+
+    assert response.status_code == 302
+    assert DisplacementEvent.objects.get().origin_area == places.pelengana

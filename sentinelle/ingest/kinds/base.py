@@ -203,6 +203,8 @@ class ImportKind(ABC):
     commit_validates: bool = False
     # Kobo/ODK export columns to skip silently (questions that hold no data of their own).
     kobo_ignored: frozenset = frozenset()
+    # Lines of the templates' instructions that only this kind needs.
+    instructions: Sequence[str | Promise] = ()
 
     @cached_property
     def columns_by_key(self) -> dict[str, ImportColumn]:

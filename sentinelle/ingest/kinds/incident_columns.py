@@ -1,13 +1,18 @@
 """The columns of the incidents import: French header, HXL hashtag, Kobo/ODK names, type.
 
 Victims are one count column per outcome x sex x age group, tagged the HXL way
-(#affected+killed+f+children+age_0_5; adults and elderly follow the HNO convention 18-59 and 60+).
+(#affected+killed+f+children+age_0_5; elderly follow the HNO convention, 60+). The coarser columns of
+monitoring tables and HNO data, children or adults without a finer age attribute
+(#affected+killed+f+children, #affected+killed+m+adults), are the coarse age groups 0_17 and 18_plus:
+kept as they are, never spread over finer groups. A row may not give both the coarse and the finer
+columns of the same outcome and sex (`victim_overlaps`): one is probably the total of the other.
 Columns that only a Kobo export of the GBV form carries are declared but left out of the template.
 """
 
 import re
 
 from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from sentinelle.ingest.kinds.base import BOOL, CODE, CODES, COUNT, DATE, NUMBER, ImportColumn
@@ -38,13 +43,16 @@ SQLITE_IN_LIMIT = 900
 
 _OUTCOME_TAG = {Outcome.KILLED: "+killed", Outcome.INJURED: "+injured", Outcome.AFFECTED: ""}
 _SEX_TAG = {Sex.FEMALE: "+f", Sex.MALE: "+m", Sex.UNKNOWN: ""}
-# HNO convention: children 0-17 (split here by custom attributes), adults 18-59, elderly 60+.
+# HNO convention: children 0-17 (split here by custom attributes), adults 18-59, elderly 60+; a
+# column of children or adults without a finer age attribute is the coarse group (0_17, 18_plus).
 _AGE_TAG = {
     AgeGroup.AGE_0_5: "+children+age_0_5",
     AgeGroup.AGE_6_11: "+children+age_6_11",
     AgeGroup.AGE_12_17: "+children+age_12_17",
     AgeGroup.AGE_18_59: "+adults+age_18_59",
     AgeGroup.AGE_60_PLUS: "+elderly+age_60_plus",
+    AgeGroup.CHILDREN: "+children",
+    AgeGroup.ADULTS: "+adults",
     AgeGroup.UNKNOWN: "",
 }
 _AGE_ATTRIBUTES = (
@@ -55,6 +63,19 @@ _AGE_ATTRIBUTES = (
     "elderly",
     *(f"age_{a}" for a in AgeGroup.values),
 )
+# The finer age attributes a coarse column must not carry (#affected+killed+f+children+age_0_5 is 0-5).
+_FINER = {
+    AgeGroup.CHILDREN: ("infants", "adolescents", "age_0_5", "age_6_11", "age_12_17"),
+    AgeGroup.ADULTS: ("elderly", "age_18_59", "age_60_plus"),
+}
+# The finer groups a coarse cell may be the total of (`victim_overlaps`). Not 60 and over: after the HNO
+# convention, adults (18-59) and elderly (60+) are given side by side, each without the other.
+_COARSE_OF = {
+    AgeGroup.AGE_0_5: AgeGroup.CHILDREN,
+    AgeGroup.AGE_6_11: AgeGroup.CHILDREN,
+    AgeGroup.AGE_12_17: AgeGroup.CHILDREN,
+    AgeGroup.AGE_18_59: AgeGroup.ADULTS,
+}
 
 
 def _victim_patterns(outcome: str, sex: str, age: str) -> str:
@@ -64,8 +85,9 @@ def _victim_patterns(outcome: str, sex: str, age: str) -> str:
         age_parts = ["-" + "-".join(_AGE_ATTRIBUTES)]
     else:
         age_parts = [f"+age_{age}"]
-        if age == AgeGroup.AGE_18_59:
-            age_parts.append("+adults")
+        if age in _FINER:
+            coarse = "+children" if age == AgeGroup.CHILDREN else "+adults"
+            age_parts.append(coarse + "".join(f"-{attribute}" for attribute in _FINER[age]))
         elif age == AgeGroup.AGE_60_PLUS:
             age_parts.append("+elderly")
     return "|".join(f"#affected{outcome_part}{sex_part}{part}-total" for part in age_parts)
@@ -85,6 +107,30 @@ def _victim_column(outcome: str, sex: str, age: str) -> ImportColumn:
 VICTIM_CELLS = [(o, s, a) for o in Outcome.values for s in Sex.values for a in AgeGroup.values]
 VICTIM_COLUMNS = [_victim_column(*cell) for cell in VICTIM_CELLS]
 VICTIM_BY_KEY = {column.key: cell for column, cell in zip(VICTIM_COLUMNS, VICTIM_CELLS, strict=True)}
+
+
+def victim_overlaps(row) -> None:
+    """Record an error on each coarse victim cell of the row (children, adults) when a finer cell of the
+    same outcome and sex is also filled: the file may give a total and its breakdown, which added up
+    would count the same victims twice."""
+    finer: dict[str, list[str]] = {}
+    for key in row.raw:
+        cell = VICTIM_BY_KEY.get(key)
+        if cell is not None and cell[2] in _COARSE_OF and row.get(key):
+            outcome, sex, age = cell
+            finer.setdefault(f"victims_{outcome}_{sex}_{_COARSE_OF[age]}", []).append(key)
+    for coarse_key, keys in finer.items():
+        if row.get(coarse_key):
+            row.error(
+                coarse_key,
+                _(
+                    "This row gives these victims both without finer age group (this column) and by "
+                    "finer age group (%(columns)s): give one or the other, not both, or the same victims "
+                    "could be counted twice."
+                )
+                % {"columns": ", ".join(f"“{row.columns[key].french_label()}”" for key in keys)},
+            )
+
 
 # --- The other columns -----------------------------------------------------------------------------
 
@@ -127,7 +173,9 @@ GENERAL_COLUMNS = [
         choices=Category,
         required=True,
         required_unless=("gbv_survivor_sex",),
-        help=gettext_lazy("One or more codes separated by “;”."),
+        help=gettext_lazy(
+            "One or more codes separated by “;”. gbv alone is a GBV allegation: no survivor details."
+        ),
     ),
     ImportColumn(
         "perpetrator_category",
@@ -186,6 +234,11 @@ GENERAL_COLUMNS = [
     ),
 ]
 
+# The GBV survivor columns (GBVIMS): for GBV service providers only; a monitor leaves them empty.
+SURVIVOR_ONLY = gettext_lazy(
+    "GBV service providers only, with the survivor's consent; leave empty for a GBV allegation."
+)
+
 DETAIL_COLUMNS = [
     ImportColumn(
         "mrm_violations",
@@ -238,6 +291,7 @@ DETAIL_COLUMNS = [
         type=CODE,
         choices=Sex,
         kobo=("survivor_sex",),
+        help=SURVIVOR_ONLY,
     ),
     ImportColumn(
         "gbv_survivor_age",
@@ -245,6 +299,7 @@ DETAIL_COLUMNS = [
         "#meta+gbv+survivor_age",
         type=COUNT,
         kobo=("survivor_age",),
+        help=SURVIVOR_ONLY,
     ),
     ImportColumn(
         "gbv_type",
@@ -252,7 +307,11 @@ DETAIL_COLUMNS = [
         "#meta+gbv+type",
         type=CODE,
         choices=GBVType,
-        help=gettext_lazy("The answers of the classification tool follow from the type."),
+        help=format_lazy(
+            "{} {}",
+            SURVIVOR_ONLY,
+            gettext_lazy("The answers of the classification tool follow from the type."),
+        ),
     ),
     ImportColumn(
         "gbv_consent",
@@ -260,6 +319,7 @@ DETAIL_COLUMNS = [
         "#meta+gbv+consent",
         type=BOOL,
         kobo=("consent_to_report",),
+        help=SURVIVOR_ONLY,
     ),
 ]
 
@@ -286,7 +346,7 @@ KOBO_COLUMNS = [
     ),
 ]
 # Questions of the forms that carry no data of their own (counts of repeats, notes).
-KOBO_IGNORED = frozenset({"violation_number", "intro", "classification_note"})
+KOBO_IGNORED = frozenset({"violation_number", "intro", "classification_note", "gbv_allegation"})
 
 GBV_FORM_COLUMNS = [
     *(

@@ -4,8 +4,11 @@ Columns follow HXL wherever a standard tag exists (#event+id, #date+occurred, #d
 with +code / +name, #event+type, #group, #org, #meta+source, #affected+killed+f+children...). Victims
 are one count column per outcome x sex x age group. GBV, grave violations and explosive ordnance have
 a few columns each; their details that a flat row cannot hold are derived, never invented:
-  - GBV: the classification answers follow from the GBV type (the tool stops at the first "yes"),
-    unless the file has the answers themselves (a Kobo export of the GBV form);
+  - GBV: a row of category gbv without survivor columns is an allegation (what protection monitoring
+    records); with them it is a GBVIMS record, only for GBV service providers (Perm.GBV_SURVIVOR_RECORD:
+    anyone else's row is refused, saying so, never imported without them). The classification answers
+    follow from the GBV type (the tool stops at the first "yes"), unless the file has the answers
+    themselves (a Kobo export of the GBV form);
   - grave violations: child victims come from the victim columns of children (killed for killing,
     injured for maiming, otherwise affected for recruitment, abduction and sexual violence);
   - explosive ordnance: one casualty per person counted killed or injured (age unknown).
@@ -38,6 +41,7 @@ from sentinelle.ingest.kinds.incident_columns import (
     VICTIM_BY_KEY,
     VICTIM_COLUMNS,
     answers_for_type,
+    victim_overlaps,
 )
 from sentinelle.ingest.kinds.kobo_repeats import (
     Repeats,
@@ -71,7 +75,7 @@ from sentinelle.monitoring.models import (
 )
 from sentinelle.monitoring.models import gbv_codes as g
 from sentinelle.monitoring.models.mrm_eo_codes import PerpetratorParty
-from sentinelle.monitoring.validation import incident_errors
+from sentinelle.monitoring.validation import incident_errors, survivor_details_refused
 
 
 @dataclass
@@ -84,6 +88,7 @@ class Context:
     repeats: Repeats = field(default_factory=Repeats)
     settlements: dict | None = None
     areas_cache: dict = field(default_factory=dict)
+    survivor_allowed: dict = field(default_factory=dict)  # area id -> may the actor give survivor details
 
 
 @register
@@ -91,6 +96,14 @@ class IncidentImport(ImportKind):
     code = "incidents"
     label = gettext_lazy("Incidents")
     description = gettext_lazy("Protection incidents: one row per incident, victims by outcome, sex and age.")
+    instructions = (
+        gettext_lazy(
+            "GBV (category gbv): protection monitoring records the allegation only. Leave the GBV survivor "
+            "columns empty: survivor details are recorded only by GBV service providers, with the "
+            "survivor's consent, in their GBV form. A row of category gbv without them is imported as an "
+            "allegation, counted among the incidents, never in the GBVIMS statistics."
+        ),
+    )
     columns = [*GENERAL_COLUMNS, *VICTIM_COLUMNS, *DETAIL_COLUMNS, *GBV_FORM_COLUMNS, *KOBO_COLUMNS]
     kobo_ignored = KOBO_IGNORED
     required_any = [AREA_KEYS[:4]]
@@ -169,6 +182,7 @@ class IncidentImport(ImportKind):
             for o, s, a in (cell,)
             if (count := row.get(key))
         ]
+        victim_overlaps(row)
         index = row.get("kobo_index") if context.repeats else None
         if index is not None:
             victims += victims_of(row, context.repeats, index)
@@ -391,7 +405,18 @@ class IncidentImport(ImportKind):
 
     def validate(self, item: IncidentInput, context: Context) -> list[tuple[str, str]]:
         errors = incident_errors(item, today=context.today)
+        if item.gbv is not None and not self._may_record_survivor(item, context):
+            errors.setdefault("gbv", []).append(survivor_details_refused())
         return [(key, message) for key, messages in errors.items() for message in messages]
+
+    def _may_record_survivor(self, item: IncidentInput, context: Context) -> bool:
+        area = item.area if hasattr(item.area, "path") else None
+        key = getattr(area, "pk", None)
+        if key not in context.survivor_allowed:
+            context.survivor_allowed[key] = may_act_for(
+                context.actor, Perm.GBV_SURVIVOR_RECORD, organisation=context.organisation, area=area
+            )
+        return context.survivor_allowed[key]
 
     def source_id(self, item: IncidentInput) -> str:
         return item.source_id

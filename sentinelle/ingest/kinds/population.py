@@ -81,18 +81,38 @@ def _tagged_columns() -> list[ImportColumn]:
     return columns
 
 
+# Children or adults without a finer age attribute (#affected+f+children): the coarse age groups.
+_COARSE_TAGS = {
+    AgeGroup.CHILDREN: "+children-infants-adolescents-age_0_5-age_6_11-age_12_17",
+    AgeGroup.ADULTS: "+adults-elderly-age_18_59-age_60_plus",
+}
+
+# The finer groups a coarse count may be the total of (adults 18-59 and elderly 60+ go side by side).
+_COARSE_OF = {
+    AgeGroup.AGE_0_5: AgeGroup.CHILDREN,
+    AgeGroup.AGE_6_11: AgeGroup.CHILDREN,
+    AgeGroup.AGE_12_17: AgeGroup.CHILDREN,
+    AgeGroup.AGE_18_59: AgeGroup.ADULTS,
+}
+
+
+def _breakdown_column(sex: str, age: str) -> ImportColumn:
+    match = f"#affected+{sex}+age_{age}{_STATUS_ATTRIBUTES}"
+    hxl = f"#affected+{sex}+age_{age}"
+    if age in _COARSE_TAGS:
+        hxl = f"#affected+{sex}{_COARSE_TAGS[age].split('-', 1)[0]}"
+        match += f"|#affected+{sex}{_COARSE_TAGS[age]}{_STATUS_ATTRIBUTES}"
+    return ImportColumn(
+        f"n_{sex}_{age}",
+        format_lazy("{} – {}", Sex(sex).label, AgeGroup(age).label),
+        hxl,
+        match=match,
+        type=COUNT,
+    )
+
+
 def _breakdown_columns() -> list[ImportColumn]:
-    return [
-        ImportColumn(
-            f"n_{sex}_{age}",
-            format_lazy("{} – {}", Sex(sex).label, AgeGroup(age).label),
-            f"#affected+{sex}+age_{age}",
-            match=f"#affected+{sex}+age_{age}{_STATUS_ATTRIBUTES}",
-            type=COUNT,
-        )
-        for sex in Sex.values
-        for age in AgeGroup.values
-    ]
+    return [_breakdown_column(sex, age) for sex in Sex.values for age in AgeGroup.values]
 
 
 AREA_COLUMNS = [
@@ -272,6 +292,7 @@ class PopulationImport(ImportKind):
             if value:
                 _n, sex, age = column.key.split("_", 2)
                 breakdown[(sex, age)] = value
+        self._check_overlaps(row, breakdown)
         if breakdown and len(counts) > 1:
             row.error(
                 BREAKDOWN_COLUMNS[0].key,
@@ -297,6 +318,22 @@ class PopulationImport(ImportKind):
                 figure.source_key = figure.natural_key()
             figures.append(figure)
         return FigureRows(figures)
+
+    def _check_overlaps(self, row: Row, breakdown: dict) -> None:
+        """Children or adults without finer age group next to finer groups of the same sex: one is
+        probably the total of the others (counted twice)."""
+        for (sex, age), _count in breakdown.items():
+            coarse = _COARSE_OF.get(age)
+            if coarse is not None and (sex, coarse) in breakdown:
+                row.error(
+                    f"n_{sex}_{coarse}",
+                    _(
+                        "This row gives this sex both without finer age group (this column) and by finer "
+                        "age group (“%(column)s”): give one or the other, not both, or the same people "
+                        "could be counted twice."
+                    )
+                    % {"column": self.columns_by_key[f"n_{sex}_{age}"].french_label()},
+                )
 
     def _counts(self, row: Row) -> dict[str, tuple]:
         """status -> (individuals, households) given by the row; errors recorded on the row."""

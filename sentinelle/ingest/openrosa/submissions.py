@@ -19,7 +19,7 @@ from django.utils.translation import gettext
 
 from sentinelle.core.audit import audit_record
 from sentinelle.core.models import AuditAction, AuditEntry
-from sentinelle.core.permissions import Perm, audit_refusal, home_organisation
+from sentinelle.core.permissions import Perm, audit_refusal, has_perm, home_organisation
 from sentinelle.monitoring.models import Channel, Incident
 from sentinelle.monitoring.services.incidents import (
     incident_find_by_source,
@@ -28,7 +28,7 @@ from sentinelle.monitoring.services.incidents import (
 )
 
 from .mapping import Submission, SubmissionError, answers_to_input, parse_submission
-from .surveys import SURVEYS, form_definition
+from .surveys import FORM_PERMS, SURVEYS, form_definition
 from .xlsform import FormsUnavailable
 
 # IncidentInput fields whose question has another name (or is a group) in the forms.
@@ -184,6 +184,15 @@ def submission_receive(*, user, xml: bytes, request=None) -> Receipt:
                 % {"form": form_id},
                 status=404,
                 reason="unknown_form",
+            )
+        if not has_perm(user, FORM_PERMS[form_id]):
+            raise SubmissionError(
+                gettext(
+                    "This form records survivor details: only GBV service providers may send it. Record "
+                    "the incident as an allegation with the form “Sentinelle – Protection incident”."
+                ),
+                status=403,
+                reason="form_not_allowed",
             )
         if not submission.version:
             raise SubmissionError(

@@ -1,10 +1,12 @@
 """The two forms Sentinelle publishes to ODK Collect / KoboCollect, and their choice lists.
 
-- `sentinelle_incident`: a protection monitoring incident (any category but GBV), with the grave
-  violations against children and the explosive ordnance sections shown only when their category is
-  chosen. Victims are a repeat of (outcome, sex, age group, number) rows.
-- `sentinelle_vbg`: a GBV incident the GBVIMS way, for case workers: one survivor, consent first, the
-  classification tool with each question shown only after a "no" to the previous one, the IR fields.
+- `sentinelle_incident`: a protection monitoring incident, with the grave violations against children and
+  the explosive ordnance sections shown only when their category is chosen. Victims are a repeat of
+  (outcome, sex, age group, number) rows. GBV is recorded here as an allegation: a note, never a question
+  about the survivor (issue 14, point 2: asking monitors for survivor details is itself a harm).
+- `sentinelle_vbg`: a GBV incident the GBVIMS way, for GBV service providers' case workers only
+  (Perm.GBV_SURVIVOR_RECORD; FORM_PERMS): one survivor, consent first, the classification tool with each
+  question shown only after a "no" to the previous one, the IR fields.
 
 Two forms rather than one with sections: monitors and GBV case workers are different people with
 different training, GBVIMS wants its own intake (consent first, one survivor, no exact location), and a
@@ -17,6 +19,7 @@ from __future__ import annotations
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from sentinelle.core.permissions import Perm
 from sentinelle.monitoring.classification import IS_GBV, QUESTION_KEYS, QUESTION_TEXTS, QUESTIONS
 from sentinelle.monitoring.models import (
     AgeGroup,
@@ -40,8 +43,8 @@ from .xlsform import Choice, FormDefinition, Row, Survey, area_choices, render
 INCIDENT_FORM = "sentinelle_incident"
 GBV_FORM = "sentinelle_vbg"
 
-# Categories whose details only the GBV form collects, and those that need a section of their own.
-GENERAL_CATEGORIES = [code for code in Category.values if code != Category.GBV]
+# Categories of the monitoring form (GBV as an allegation), and the others a GBV form's incident may add.
+GENERAL_CATEGORIES = list(Category.values)
 EXTRA_GBV_CATEGORIES = [
     code for code in Category.values if code not in (Category.GBV, Category.CHILD_RIGHTS, Category.EXPLOSIVE)
 ]
@@ -169,7 +172,18 @@ def incident_survey() -> Survey:
             "select_multiple category",
             "categories",
             _("Categories"),
-            hint=_("For gender-based violence, use the form “Sentinelle – GBV incident”."),
+            hint=_("Gender-based violence: the allegation only, never details about the survivor."),
+        ),
+        Row(
+            "note",
+            "gbv_allegation",
+            _(
+                "GBV allegation: describe what was alleged in the summary, without anything that could "
+                "identify the survivor. Do not ask for survivor details: GBV service providers record them, "
+                "with the survivor's consent, in their own form. Refer the survivor to them if she or he "
+                "wishes."
+            ),
+            relevant="selected(${categories}, 'gbv')",
         ),
         _required("select_one perpetrator_category", "perpetrator_category", _("Alleged perpetrator")),
         *_text_rows(summary_hint=_("What happened, without any name or detail that identifies someone.")),
@@ -212,7 +226,7 @@ def incident_survey() -> Survey:
         *_list("outcome", Outcome),
         *_list("sex", Sex),
         *_list("age_group", AgeGroup),
-        *_list("child_age_group", AgeGroup, only=("0_5", "6_11", "12_17", "unknown")),
+        *_list("child_age_group", AgeGroup, only=("0_5", "6_11", "12_17", "0_17", "unknown")),
         *_list("violation_type", ViolationType),
         *_list("perpetrator_party", PerpetratorParty),
         *_list("verification", Verification),
@@ -502,6 +516,8 @@ def gbv_survey() -> Survey:
 
 
 SURVEYS = {INCIDENT_FORM: incident_survey, GBV_FORM: gbv_survey}
+# Who is offered each form (formList, help page) and may send it: the GBV form is a GBV service provider's.
+FORM_PERMS = {INCIDENT_FORM: Perm.INCIDENT_CREATE, GBV_FORM: Perm.GBV_SURVIVOR_RECORD}
 # Repeats, by question name: the XML of a submission has one element per instance.
 REPEATS = frozenset({"victims", "violations", "violation_victims", "casualties"})
 

@@ -14,12 +14,12 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.views.decorators.http import require_safe
 
-from sentinelle.core.permissions import Perm, require_perm
+from sentinelle.core.permissions import Perm, has_perm, require_perm
 
 from .auth import openrosa_response, require_device_perm
 from .mapping import SubmissionError
 from .submissions import submission_receive, submission_refused
-from .surveys import form_definition, form_definitions
+from .surveys import FORM_PERMS, form_definition, form_definitions
 from .xforms import form_list_xml, xform_for
 from .xlsform import FormsUnavailable
 
@@ -34,10 +34,16 @@ def max_submission_bytes() -> int:
     return int(settings.SENTINELLE.get("OPENROSA_MAX_BYTES", DEFAULT_MAX_BYTES))
 
 
+def _offered(user, definitions) -> list:
+    """The forms offered to the user: the GBV form only to GBV service providers. (A definition holds no
+    data, so downloading one by its address stays open; sending it is refused, see submissions.py.)"""
+    return [d for d in definitions if has_perm(user, FORM_PERMS[d.form_id])]
+
+
 @require_perm(Perm.INCIDENT_CREATE)
 def help_page(request):
     try:
-        forms = form_definitions()
+        forms = _offered(request.user, form_definitions())
     except FormsUnavailable:
         forms = None
     context = {
@@ -66,7 +72,9 @@ def xlsform_download(request, form_id: str):
 def form_list(request):
     wanted = request.GET.get("formID")
     try:
-        definitions = [d for d in form_definitions() if not wanted or d.form_id == wanted]
+        definitions = [
+            d for d in _offered(request.user, form_definitions()) if not wanted or d.form_id == wanted
+        ]
     except FormsUnavailable:
         definitions = []  # nothing to offer until the geography is loaded; an empty list is valid
     entries = [

@@ -140,14 +140,12 @@ def test_drafts_read_together_are_the_drafts_read_alone(
     )
     content = [
         *rows(3),
+        # A monitor's GBV allegation (no survivor details): under the GBV floor like any GBV record.
         incident_row(
             source_id="B-901",
             categories="gbv",
             victims_killed_m_18_59=None,
             victims_affected_f_18_59=1,
-            gbv_type="rape",
-            gbv_survivor_sex="f",
-            gbv_survivor_age=25,
         ),
     ]
     imported(monitor, alpha, csv_bytes(content))

@@ -258,3 +258,41 @@ def test_people_in_need_refusals(imo, alpha, places):
         (3, header("people_in_need", "people_in_need")),
         (4, header("people_in_need", "adm2_code")),
     ]
+
+
+def test_children_and_adults_without_finer_age_group_are_kept(monitor, alpha, places):
+    """Issue 14, point 1: a DTM table by sex, children and adults only (#affected+f+children)."""
+    content = raw_csv(
+        [
+            ["Commune", "Date", "Statut", "Personnes", "Filles", "Garçons", "Femmes", "Hommes"],
+            [
+                "#adm3+code",
+                "#date+reported",
+                "#meta+status",
+                "#affected+ind",
+                "#affected+f+children",
+                "#affected+m+children",
+                "#affected+f+adults",
+                "#affected+m+adults",
+            ],
+            ["ML050101", "31/03/2024", "PDI", "610", "180", "170", "140", "120"],
+        ]
+    )
+
+    imported(monitor, alpha, content)
+
+    dourou = PopulationFigure.objects.get(area=places["dourou"])
+    assert {(cell.sex, cell.age_group, cell.count) for cell in dourou.breakdown.all()} == {
+        ("f", "0_17", 180),
+        ("m", "0_17", 170),
+        ("f", "18_plus", 140),
+        ("m", "18_plus", 120),
+    }
+
+
+def test_children_with_and_without_finer_age_group_in_a_row_are_refused(monitor, alpha, places):
+    job = upload(monitor, alpha, template_csv(get_kind("population"), [figure_row(n_f_0_17=300)]))
+
+    assert [(row, column) for row, column, _message in refused(job)] == [
+        (3, header("population", "n_f_0_17"))
+    ]

@@ -322,11 +322,14 @@ def test_row_of_another_organisation(monitor, alpha, places):
     ]
 
 
-def test_gbv_row_without_survivor(monitor, alpha, places):
-    job = upload(monitor, alpha, csv_bytes([incident_row(categories="gbv", victims_killed_m_18_59=None)]))
+def test_gbv_survivor_details_in_a_monitors_row(monitor, alpha, places):
+    # A GBV row without them is an allegation (test_p2_gbv_allegations.py); with them, the row is refused.
+    row = incident_row(categories="gbv", victims_killed_m_18_59=None, gbv_survivor_sex="f", gbv_type="rape")
+    job = upload(monitor, alpha, csv_bytes([row]))
 
     message = translation.gettext(
-        "A GBV incident needs the survivor's details and the classification tool's answers."
+        "Survivor details belong to the GBV form of a GBV service provider, recorded with the survivor's "
+        "consent. Record this incident as a GBV allegation, without survivor details."
     )
     assert refused(job) == [(3, "Survivant·e VBG : sexe", message)]
 

@@ -17,7 +17,16 @@ SECTION_OF_CATEGORY = {
     Category.CHILD_RIGHTS: "violations",
     Category.EXPLOSIVE: "explosive",
 }
-CHILD_CELLS = ("0_5", "6_11", "12_17", "unknown")
+# Child victims of a grave violation: the coarse group (children 0-17, the finer group unknown) after the
+# fine ones, so that a violation imported with it is edited without losing it.
+CHILD_CELLS = ("0_5", "6_11", "12_17", "0_17", "unknown")
+# What is recorded of a GBV incident: the allegation (protection monitoring), or the survivor's GBVIMS record,
+# which only GBV service providers may give (Perm.GBV_SURVIVOR_RECORD); monitors are never asked for it.
+GBV_ALLEGATION, GBV_SURVIVOR = "allegation", "survivor"
+GBV_LEVELS = [
+    (GBV_ALLEGATION, _("Allegation only, without survivor details")),
+    (GBV_SURVIVOR, _("Survivor details (GBV form, with the survivor's consent)")),
+]
 COORDINATES = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*[,;\s]\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
 
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from sentinelle.geography.models import AdminArea, Settlement
-from sentinelle.geography.selectors import cod_version_default
+from sentinelle.geography.selectors import areas_within, cod_version_default
 from sentinelle.monitoring.inputs import (
     ExplosiveInput,
     IncidentInput,
@@ -31,6 +31,7 @@ from sentinelle.monitoring.models import (
     SharingLevel,
     SourceMechanism,
 )
+from sentinelle.monitoring.validation import survivor_details_refused
 
 from .details import (
     GBV_DEFAULTS,
@@ -45,6 +46,9 @@ from .fields import (
     BLANK,
     CONFIDENTIAL,
     COORDINATES,
+    GBV_ALLEGATION,
+    GBV_LEVELS,
+    GBV_SURVIVOR,
     MAIN_PLAIN_FIELDS,
     SECTION_OF_CATEGORY,
     choice_field,
@@ -106,9 +110,20 @@ class IncidentForm(forms.Form):
         widget=forms.RadioSelect,
     )
 
-    def __init__(self, *args, version=None, organisations=(), **kwargs):
+    def __init__(
+        self, *args, version=None, organisations=(), survivor_details=False, area_limits=None, **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.version = version or cod_version_default()
+        self.area_limits = area_limits  # the user's areas for this work (None: anywhere)
+        if survivor_details:  # a GBV service provider chooses; anyone else records the allegation only
+            self.fields["gbv_level"] = forms.ChoiceField(
+                label=_("What you record of this GBV incident"),
+                choices=GBV_LEVELS,
+                required=False,
+                initial=GBV_ALLEGATION,
+                widget=forms.RadioSelect,
+            )
         for outcome, outcome_label in Outcome.choices:
             for sex, sex_label in Sex.choices:
                 for age, age_label in AgeGroup.choices:
@@ -134,11 +149,15 @@ class IncidentForm(forms.Form):
         Without a region, every cercle is offered (grouped by region) so that the form works without
         JavaScript; communes and settlements only appear once their parent is chosen.
         """
-        areas = AdminArea.objects.filter(version=self.version).only(
-            "pk", "pcode", "name_fr", "level", "parent_id", "path", "version_id"
-        )
+        # Only the user's areas, and the regions above them (issue 15: never offer what will be refused).
+        areas = areas_within(
+            AdminArea.objects.filter(version=self.version), self.area_limits, ancestors=True
+        ).only("pk", "pcode", "name_fr", "level", "parent_id", "path", "version_id")
         regions = list(areas.filter(level=1).order_by("name_fr"))
         region = next((a for a in regions if a.pcode == self._raw("region")), None)
+        if region is None and len(regions) == 1 and self.area_limits is not None:
+            region = regions[0]  # one region to work in: chosen already
+            self.initial.setdefault("region", region.pcode)
         cercles = list(areas.filter(parent=region) if region else areas.filter(level=2))
         cercles.sort(key=lambda a: a.name_fr)
         cercle = next((a for a in cercles if a.pcode == self._raw("cercle")), None)
@@ -221,9 +240,24 @@ REFRESH_BUTTONS = {"refresh": None, "add_violation": "violations", "add_casualty
 
 
 class IncidentEntry:
-    """All the parts of the incident form, bound together; the views and templates use this."""
+    """All the parts of the incident form, bound together; the views and templates use this.
 
-    def __init__(self, data=None, *, initial=None, version=None, organisations=()):
+    GBV: the survivor section (GBVIMS) is only for `survivor_details` users (GBV service providers, who
+    choose between the allegation and the survivor's record); anyone else records the allegation, and is
+    told so, never asked for survivor details. Survivor details posted by them anyway (a stale or forged
+    page) are refused with a message, never dropped silently.
+    """
+
+    def __init__(
+        self,
+        data=None,
+        *,
+        initial=None,
+        version=None,
+        organisations=(),
+        survivor_details=False,
+        area_limits=None,
+    ):
         initial = initial or {}
         self.refresh = bool(data) and any(name in data for name in REFRESH_BUTTONS)
         if data is not None and self.refresh:
@@ -242,14 +276,39 @@ class IncidentEntry:
         # Sections that were on the page that was posted: only those are bound to the data; a section
         # that appears now (its category was just ticked) starts from its initial values.
         posted = set(data.getlist("sections")) if data is not None else set()
-        # A section ticked but not on the page that was posted (no JavaScript): show it before saving.
-        self.missing_sections = bool(data is not None and self.sections - posted)
+        self.may_record_survivor = survivor_details
+        if data is not None:
+            level = data.get("gbv_level") or (GBV_SURVIVOR if "gbv" in posted else GBV_ALLEGATION)
+        else:
+            level = (initial.get("main") or {}).get("gbv_level") or GBV_ALLEGATION
+        self.gbv_ticked = Category.GBV in categories
+        if not (survivor_details and level == GBV_SURVIVOR):
+            self.sections.discard("gbv")
+        self.gbv_allegation = self.gbv_ticked and "gbv" not in self.sections
+        # Survivor details on record that this user may not change (recorded by a GBV service provider).
+        self.survivor_on_record = bool(initial.get("gbv")) and not survivor_details
+        self.survivor_refused = "gbv" in posted and not survivor_details
+        # A section ticked but not on the page that was posted (no JavaScript): show it before saving; so
+        # too the survivor section a provider has just switched off (what it held is not saved).
+        self.missing_sections = bool(
+            data is not None
+            and (self.sections - posted or (survivor_details and "gbv" in posted - self.sections))
+        )
+
+        if survivor_details and data is not None and not data.get("gbv_level"):
+            data = data.copy()
+            data["gbv_level"] = level  # the choice the page shows is the one acted on
 
         def bound(section):
             return data if section in posted else None
 
         self.main = IncidentForm(
-            data, initial=initial.get("main"), version=version, organisations=organisations
+            data,
+            initial=initial.get("main"),
+            version=version,
+            organisations=organisations,
+            survivor_details=survivor_details,
+            area_limits=area_limits,
         )
         self.gbv = GBVForm(bound("gbv"), prefix="gbv", initial=initial.get("gbv") or GBV_DEFAULTS)
         self.violations = ViolationFormSet(
@@ -282,6 +341,9 @@ class IncidentEntry:
     def is_valid(self) -> bool:
         # Every part is validated (no short-circuit) so that all errors show at once.
         results = [part.is_valid() for part in self._parts()]
+        if self.survivor_refused:
+            self.main.add_error(None, survivor_details_refused())
+            results.append(False)
         return all(results)
 
     def quiet(self):
@@ -336,6 +398,8 @@ class IncidentEntry:
             self._add(self.main, "commune" if self.main.data.get("commune") else "cercle", messages)
         elif head == "victims":
             self.section_errors["victims"] += messages
+        elif head == "gbv" and "gbv" not in self.sections:
+            self._add(self.main, None, messages)  # no survivor section on the page
         elif head == "gbv":
             name = rest[0] if rest else None
             if name == "answers":
@@ -388,6 +452,7 @@ def initial_from_incident(incident, confidential: dict | None) -> dict:
     initial = {"main": main}
     # A missing one-to-one detail raises RelatedObjectDoesNotExist, an AttributeError.
     gbv_detail = getattr(incident, "gbv", None)
+    main["gbv_level"] = GBV_ALLEGATION if gbv_detail is None else GBV_SURVIVOR
     if gbv_detail is not None:
         values = {name: getattr(gbv_detail, name) for name in GBVForm.base_fields}
         values.update(

@@ -1,10 +1,9 @@
 """Forms of the incident list (filters) and of the review (rejection)."""
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from sentinelle.geography.selectors import AreaLookupError, area_resolve
+from sentinelle.geography.fields import AreaField
 from sentinelle.monitoring.models import (
     Category,
     IncidentStatus,
@@ -17,12 +16,7 @@ from .fields import BLANK, choice_field, date_field
 class IncidentFilterForm(forms.Form):
     """The list's filters; the selector applies them within the user's scope."""
 
-    area = forms.CharField(
-        label=_("Area (name or P-code, any level)"),
-        required=False,
-        max_length=100,
-        widget=forms.TextInput(attrs={"list": "area-names", "autocomplete": "off"}),
-    )
+    area = AreaField(label=_("Area (name or P-code, any level)"), required=False)
     date_from = date_field(_("From"), required=False)
     date_to = date_field(_("To"), required=False)
     category = choice_field(Category.choices, label=_("Category"), blank=True, required=False)
@@ -37,15 +31,6 @@ class IncidentFilterForm(forms.Form):
         self.fields["organisation"].choices = BLANK + [
             (key, o.acronym) for key, o in self.organisations.items()
         ]
-
-    def clean_area(self):
-        value = self.cleaned_data["area"].strip()
-        if not value:
-            return None
-        try:
-            return area_resolve(value)
-        except AreaLookupError as error:
-            raise ValidationError(error.message) from None
 
     def filters(self) -> dict:
         """The valid filters (an invalid one is reported next to its field and left out)."""

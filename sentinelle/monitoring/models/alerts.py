@@ -199,3 +199,8 @@ class DuplicateCandidate(models.Model):
 
     def __str__(self):
         return f"{self.first_id} ~ {self.second_id} ({self.score:.2f})"
+
+    @property
+    def pair(self) -> tuple:
+        """The two incidents, for a page that shows them side by side."""
+        return (self.first, self.second)

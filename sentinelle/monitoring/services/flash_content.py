@@ -5,6 +5,8 @@ only: never an account, coordinates, a settlement or a free-text summary, which 
 (the IMO adds context by hand). Victims of GBV incidents are counted but not broken down by sex and age
 (GBVIMS information-sharing protocol). The draft is written in the site language (French), whatever the
 language of the request that triggered it, and keeps its figures as JSON for the PDF and for checks.
+Its sentences (what happened, where, who is affected, the comparison with the previous period, needs
+and response) are written by flash_narrative.py from the figures computed here.
 
 A draft is written to be published, so its text carries the readers' figures of core/disclosure.py (the
 cell key method): a count from 1 to 4 reads "<5", the others are perturbed by up to 2 from the keys of
@@ -27,6 +29,7 @@ from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from sentinelle.core.codes import ADULT_AGE_GROUPS, CHILD_AGE_GROUPS
 from sentinelle.core.datasets import gbv_withheld_note
 from sentinelle.core.disclosure import Audience, Cell, add_keys, gbv_min_admin_level, reader_note, show_cell
 from sentinelle.geography.models import AdminArea
@@ -34,21 +37,20 @@ from sentinelle.monitoring.models import (
     AgeGroup,
     AlertRule,
     Category,
-    DeviceType,
     ExplosiveAccident,
     GraveViolation,
     IncidentCategory,
     Outcome,
     PerpetratorCategory,
-    Reliability,
     Sex,
-    SourceMechanism,
     VictimCount,
     ViolationType,
 )
+from sentinelle.monitoring.services import flash_narrative
 
-CHILD_AGES = {AgeGroup.AGE_0_5, AgeGroup.AGE_6_11, AgeGroup.AGE_12_17}
-ADULT_AGES = {AgeGroup.AGE_18_59, AgeGroup.AGE_60_PLUS}
+# Fine and coarse groups (children 0-17 or adults 18+, the finer group unknown) alike.
+CHILD_AGES = set(CHILD_AGE_GROUPS)
+ADULT_AGES = set(ADULT_AGE_GROUPS)
 
 
 def _day(value) -> str:
@@ -107,6 +109,8 @@ def flash_report_drafts(alerts: list) -> dict[int, dict]:
         return {}
     with translation.override(settings.LANGUAGE_CODE):
         data = _Figures(alerts)
+        data.previous = flash_narrative.previous_periods(alerts)
+        data.services = flash_narrative.services_near(alerts)
         return {alert.pk: _draft(alert, data) for alert in alerts}
 
 
@@ -326,7 +330,21 @@ def _draft(alert, data: _Figures) -> dict:
         AlertRule.Metric.KILLED: victim_cells["outcomes"].get("killed", Cell(0, 0)),
         AlertRule.Metric.DISPLACED: displacement_cells.get("individuals"),
     }.get(rule.metric)
-    what = _what(alert, figures, cells, state_value=not below_floor)
+    previous = flash_narrative.previous_cell(data.previous.get(alert.pk), without_gbv=below_floor)
+    if previous is not None:
+        figures["previous"] = {
+            "window": [previous["start"].isoformat(), previous["end"].isoformat()],
+            "incidents": previous["count"],
+        }
+    figures["suggested_needs"] = flash_narrative.needs_text(figures)
+    what = flash_narrative.what_text(
+        alert,
+        figures,
+        cells,
+        victim_cells,
+        displacement_cells,
+        previous=previous,
+    )
     if rule.subject == AlertRule.Subject.INCIDENTS and (below_floor or places_rows is not rows):
         note = gbv_withheld_note() if below_floor else _places_note()
         what = f"{what}\n{note}"
@@ -340,8 +358,9 @@ def _draft(alert, data: _Figures) -> dict:
         "victims": victims,
         "displacement": displacement,
         "perpetrators": _perpetrators(cells["perpetrators"]),
+        # The IMO writes the needs the partners report (publishing waits for them); the draft suggests.
         "immediate_needs": "",
-        "response": "",
+        "response": flash_narrative.response_text(figures, data.services.get(alert.pk)),
         "figures": figures,
     }
 
@@ -390,64 +409,9 @@ def _title(alert) -> str:
     }
 
 
-def _what(alert, figures: dict, cells: dict, *, state_value: bool = True) -> str:
-    rule = alert.rule
-    value = cells.get("value")
-    values = {
-        "rule": rule.name,
-        "area": alert.area.name_fr,
-        "value": _shown(value) if value is not None else "",
-        "metric": str(AlertRule.Metric(rule.metric).label).lower(),
-        "threshold": rule.threshold,
-        "days": rule.window_days,
-        "period": _period(alert.window_start, alert.window_end),
-    }
-    if rule.kind == AlertRule.Kind.ALWAYS:
-        lines = [_("An incident matching the alert rule “%(rule)s” in %(area)s, %(period)s.") % values]
-    elif not state_value or value is None:
-        # Below the protocol's level the rule's value counted GBV incidents the draft leaves out: stating
-        # it would give them away.
-        lines = [
-            _(
-                "Alert rule “%(rule)s”: %(metric)s in %(area)s %(period)s reached the threshold "
-                "(%(threshold)s in %(days)s days)."
-            )
-            % values
-        ]
-    else:
-        # The readers' figure of the same records (a threshold rule's value is never small).
-        lines = [
-            _(
-                "Alert rule “%(rule)s”: %(metric)s in %(area)s %(period)s: %(value)s "
-                "(threshold: %(threshold)s in %(days)s days)."
-            )
-            % values
-        ]
-    lines.append(
-        _("Incidents: %(incidents)s, reported by %(organisations)s organisation(s).")
-        % {"incidents": _shown(cells["incidents"]), "organisations": figures["organisations"]}
-    )
-    if cells["categories"]:
-        lines.append(_("Categories: %(list)s.") % {"list": _listing(cells["categories"], Category)})
-    if cells["violations"]:
-        lines.append(
-            _("Grave violations against children: %(list)s.")
-            % {"list": _listing(cells["violations"], ViolationType)}
-        )
-    if cells["devices"]:
-        lines.append(_("Explosive devices: %(list)s.") % {"list": _listing(cells["devices"], DeviceType)})
-    lines.append(
-        _("Sources: %(sources)s. Reliability: %(reliability)s.")
-        % {
-            "sources": _listing(cells["sources"], SourceMechanism),
-            "reliability": _listing(cells["reliability"], Reliability),
-        }
-    )
-    return "\n".join(lines)
-
-
 def _where(area: AdminArea, rows: list[dict], data: _Figures):
-    """The alert's area with the areas above it, then each incident area with its count."""
+    """The alert's area with the areas above it, then each incident area with its count (the text names
+    them with their P-codes: flash_narrative.py)."""
     found = (data.chain.get((area.version_id, pcode)) for pcode in area.path_pcodes)
     chain = sorted((a for a in found if a is not None), key=lambda a: a.level)
     area_figure = {
@@ -457,17 +421,11 @@ def _where(area: AdminArea, rows: list[dict], data: _Figures):
         "chain": [{"pcode": a.pcode, "name": a.name_fr, "level": a.level} for a in chain],
     }
     per_area = Counter(row["area_id"] for row in rows)
-    keys = _keyed((row["area_id"], 1, row.get("record_key")) for row in rows)
     places = sorted((data.places[pk] for pk in per_area if pk in data.places), key=lambda p: p.pcode)
     areas = [
         {"pcode": p.pcode, "name": p.name_fr, "level": p.level, "incidents": per_area[p.pk]} for p in places
     ]
-    text = [" › ".join(f"{a.name_fr} ({a.pcode})" for a in chain if a.level > 0)]
-    if areas:
-        shown = {p.pcode: _shown(keys[p.pk]) for p in places}
-        listed = "; ".join(f"{a['name']} ({a['pcode']}): {shown[a['pcode']]}" for a in areas)
-        text.append(_("Places of the incidents (incidents per area): %(list)s.") % {"list": listed})
-    return area_figure, areas, "\n".join(text)
+    return area_figure, areas, flash_narrative.where_text(area_figure, areas)
 
 
 def _when(alert, rows: list[dict]):

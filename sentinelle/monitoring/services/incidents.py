@@ -5,6 +5,10 @@ else), validates (ValidationError with French messages by IncidentInput field), 
 with a timeline event and one audit entry, and schedules the follow-ups (duplicate detection, alerts)
 after commit through `hooks.incidents_entered`. The confidential account and coordinates never appear
 in the timeline or the audit log: a change to them is recorded without its values.
+
+GBV survivor details (an IncidentInput with `gbv`) are taken only from GBV service providers
+(Perm.GBV_SURVIVOR_RECORD for the organisation and area): anyone else gets a "gbv" error saying so, and
+nothing is written. An incident of category GBV without them is an allegation, like any other incident.
 """
 
 from __future__ import annotations
@@ -43,7 +47,12 @@ from sentinelle.monitoring.services._incident_rows import (
     snapshot,
     write_rows,
 )
-from sentinelle.monitoring.validation import incident_errors, incident_validate, victim_cells
+from sentinelle.monitoring.validation import (
+    incident_errors,
+    incident_validate,
+    survivor_details_refused,
+    victim_cells,
+)
 
 __all__ = [
     "ImportResult",
@@ -86,6 +95,12 @@ def _resolve_organisation(actor, organisation, perm: Perm, request):
 
 def _outside_areas_message() -> str:
     return gettext("This area is outside your areas of responsibility.")
+
+
+def _may_record_survivor(actor, organisation, area) -> bool:
+    """GBV survivor details (GBVIMS) are for GBV service providers only: a monitor records allegations."""
+    area = area if hasattr(area, "path") else None
+    return may_act_for(actor, Perm.GBV_SURVIVOR_RECORD, organisation=organisation, area=area)
 
 
 def _entered(ids: list[int]) -> None:
@@ -146,6 +161,8 @@ def incident_record(
     allowed = area is None or may_act_for(actor, Perm.INCIDENT_CREATE, organisation=organisation, area=area)
     if not allowed:
         errors.setdefault("area", []).append(_outside_areas_message())
+    if data.gbv is not None and not _may_record_survivor(actor, organisation, area):
+        errors.setdefault("gbv", []).append(survivor_details_refused())
     if errors:
         raise ValidationError(errors)
     now = timezone.now()
@@ -197,6 +214,13 @@ def incident_update(*, actor, incident: Incident, data: IncidentInput, request=N
     moved = area is not None and area.pk != incident.area_id
     if moved and not may_act_for(actor, Perm.INCIDENT_EDIT, organisation=incident.organisation, area=area):
         errors.setdefault("area", []).append(_outside_areas_message())
+    has_survivor = GBVIncident.objects.filter(incident=incident).exists()
+    if (data.gbv is not None or has_survivor) and not _may_record_survivor(
+        actor, incident.organisation, area or incident.area
+    ):
+        # Nor may their details be changed or dropped by someone who could not have recorded them.
+        message = survivor_details_refused() if data.gbv is not None else _survivor_on_record_message()
+        errors.setdefault("gbv", []).append(message)
     if data.source_id and data.source_id != incident.source_id:
         other = incident_find_by_source(organisation=incident.organisation, source_id=data.source_id)
         if other is not None:
@@ -245,6 +269,13 @@ def incident_update(*, actor, incident: Incident, data: IncidentInput, request=N
             detail={"reference": locked.reference, "fields": sorted(changes)},
         )
     return locked
+
+
+def _survivor_on_record_message() -> str:
+    return gettext(
+        "This incident holds survivor details recorded by a GBV service provider: only such a provider "
+        "may change it."
+    )
 
 
 UPDATED_FIELDS = (
@@ -491,6 +522,7 @@ def incident_import_many(
         _attach_communes([row for _index, row in to_create])
         errors: dict[str, list[str]] = {}
         areas_checked: dict[int, bool] = {}
+        survivor_checked: dict[int | None, bool] = {}
         today = timezone.localdate()
         for index, row in to_create:
             for key, messages in incident_errors(row, today=today).items():
@@ -503,6 +535,12 @@ def incident_import_many(
                     )
                 if not areas_checked[area.pk]:
                     errors.setdefault(f"{index}.area", []).append(_outside_areas_message())
+            if row.gbv is not None:
+                key = getattr(area, "pk", None)
+                if key not in survivor_checked:
+                    survivor_checked[key] = _may_record_survivor(actor, organisation, area)
+                if not survivor_checked[key]:
+                    errors.setdefault(f"{index}.gbv", []).append(survivor_details_refused())
         if errors:
             raise ValidationError(errors)
         references = _reserve_references(len(to_create), timezone.localdate().year)

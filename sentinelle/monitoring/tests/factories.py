@@ -5,6 +5,7 @@
     incident = record_incident(monitor, area, submit=True)              # through incident_record
     incident = make_incident(actor=monitor, area=area, status="verified", reviewer=imo)
     gbv = incident_input(area, **gbv_overrides())                     # a valid GBV incident
+    alleged = gbv_allegation_input(area)                              # a monitor's GBV allegation
 
 Inputs are plain dataclasses (no database); `record_incident` and `make_incident` go through the
 services, so the permission checks, validation, timeline and audit apply as in production.
@@ -157,7 +158,21 @@ def gbv_overrides(**gbv) -> dict:
 
 
 def gbv_incident_input(area: AdminArea, *, gbv: dict | None = None, **overrides) -> IncidentInput:
+    """A GBVIMS record (survivor details): only a GBV service provider may record it (caseworker_in_area)."""
     return incident_input(area, **{**gbv_overrides(**(gbv or {})), **overrides})
+
+
+def gbv_allegation_input(area: AdminArea, **overrides) -> IncidentInput:
+    """What a protection monitor records of GBV: the allegation, no survivor details (issue 14, point 2)."""
+    values = {
+        "categories": ["gbv"],
+        "perpetrator_category": "nsag",
+        "source_mechanism": "monitoring_interview",
+        "summary": "Allégation de violences sexuelles contre deux femmes au point d'eau, selon un leader.",
+        "victims": [victim("affected", "f", "unknown", 2)],
+    }
+    values.update(overrides)
+    return incident_input(area, **values)
 
 
 def violation_incident_input(area: AdminArea, *violations: ViolationInput, **overrides) -> IncidentInput:

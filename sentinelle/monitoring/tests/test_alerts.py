@@ -240,12 +240,20 @@ def test_category_filter(admin, monitor, cercle):
 # --- Rule management -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("actor_name", ["imo", "manager", "monitor", "reader"])
-def test_only_administrators_manage_rules(request, actor_name):
+@pytest.mark.parametrize("actor_name", ["manager", "monitor", "reader"])
+def test_only_the_cluster_manages_rules(request, actor_name):
     actor = request.getfixturevalue(actor_name)
     with pytest.raises(PermissionDenied):
         always_rule(actor)
     assert not AlertRule.objects.exists()
+
+
+@pytest.mark.parametrize("actor_name", ["admin", "imo"])
+def test_the_administrator_and_the_cluster_imo_manage_rules(request, actor_name):
+    """Setting the alert rules is the cluster IMO's work (issue 15, item 10)."""
+    actor = request.getfixturevalue(actor_name)
+    rule = always_rule(actor)
+    assert AlertRule.objects.get() == rule and rule.created_by == actor
 
 
 def test_rule_validation_in_french_terms(admin, mopti):

@@ -69,7 +69,12 @@ def test_demo_is_valid_realistic_and_idempotent(demo_world, monkeypatch):
 
     # Typed details where the categories call for them; totals in step with the counts.
     categories = dict(IncidentCategory.objects.values_list("category").annotate(n=Count("id")))
-    assert categories["gbv"] == GBVIncident.objects.count() > 20
+    # GBV: survivors only in the GBV service provider's records (UNFPA), allegations in monitoring.
+    survivors = GBVIncident.objects.values_list("incident__organisation__acronym", flat=True)
+    assert set(survivors) == {"UNFPA"} and len(survivors) > 20
+    allegations = IncidentCategory.objects.filter(category="gbv", incident__gbv__isnull=True)
+    assert categories["gbv"] == len(survivors) + allegations.count() and allegations.count() > 10
+    assert not allegations.filter(incident__organisation__acronym="UNFPA").exists()
     assert GBVIncident.objects.filter(consent_to_report=True).count() > GBVIncident.objects.count() / 2
     assert categories["explosive"] == ExplosiveAccident.objects.count()
     assert ExplosiveAccident.objects.filter(

@@ -6,6 +6,7 @@ from django.http import QueryDict
 
 from sentinelle.monitoring.classification import QUESTIONS
 from sentinelle.monitoring.forms import IncidentEntry, IncidentFilterForm, initial_from_incident
+from sentinelle.monitoring.inputs import ViolationVictimCell
 from sentinelle.monitoring.tests.factories import (
     cercle_of,
     commune_of,
@@ -13,7 +14,9 @@ from sentinelle.monitoring.tests.factories import (
     explosive_incident_input,
     gbv_incident_input,
     record_incident,
+    victim,
     violation_incident_input,
+    violation_input,
 )
 from sentinelle.monitoring.validation import incident_errors
 
@@ -91,10 +94,45 @@ def test_badly_written_coordinates_are_explained(cercle):
 
 
 def test_a_ticked_section_not_yet_shown_is_shown_before_saving(cercle):
-    entry = IncidentEntry(posted(cercle, categories=["gbv", "explosive"]))
+    provider = posted(cercle, categories=["gbv", "explosive"], gbv_level="survivor")
+    entry = IncidentEntry(provider, survivor_details=True)
     assert entry.sections == {"gbv", "explosive"}
     assert entry.missing_sections and not entry.should_save
     assert not entry.gbv.is_bound  # the section starts from its initial values
+
+
+def test_a_monitor_ticking_gbv_records_an_allegation_and_is_asked_nothing_about_the_survivor(cercle):
+    entry = IncidentEntry(posted(cercle, categories=["gbv"], v_affected_f_unknown="2"))
+    assert entry.sections == set() and entry.gbv_allegation and "gbv_level" not in entry.main.fields
+    assert entry.should_save and entry.is_valid(), entry.main.errors
+    data = entry.to_input()
+    assert data.categories == ["gbv"] and data.gbv is None
+    assert [(v.outcome, v.sex, v.age_group, v.count) for v in data.victims] == [
+        ("affected", "f", "unknown", 2)
+    ]
+    assert incident_errors(data) == {}
+
+
+def test_survivor_details_posted_by_a_monitor_are_refused_never_dropped(cercle):
+    forged = posted(cercle, categories=["gbv"], sections="gbv", **{"gbv-survivor_sex": "f"})
+    entry = IncidentEntry(forged)
+    assert entry.should_save and not entry.is_valid()
+    assert "prestataire de services VBG" in " ".join(entry.main.non_field_errors())
+
+
+def test_a_provider_chooses_the_allegation_or_the_survivors_record(cercle):
+    allegation = IncidentEntry(
+        posted(cercle, categories=["gbv"], gbv_level="allegation"), survivor_details=True
+    )
+    assert allegation.sections == set() and allegation.gbv_allegation and allegation.is_valid()
+    assert allegation.to_input().gbv is None
+    record = IncidentEntry(posted(cercle, categories=["gbv"], gbv_level="survivor"), survivor_details=True)
+    assert record.sections == {"gbv"} and not record.gbv_allegation
+    # Switched back to the allegation on a page that still shows the survivor section (no JavaScript): the
+    # page is shown again without it before anything is saved.
+    switched = posted(cercle, categories=["gbv"], gbv_level="allegation", sections="gbv")
+    entry = IncidentEntry(switched, survivor_details=True)
+    assert entry.missing_sections and not entry.should_save
 
 
 def test_refresh_buttons_add_rows_and_save_nothing(cercle):
@@ -155,7 +193,8 @@ def test_service_messages_go_back_to_their_fields(cercle):
             cercle,
             categories=["gbv", "child_rights", "explosive"],
             sections=["gbv", "violations", "explosive"],
-        )
+        ),
+        survivor_details=True,
     )
     entry.is_valid()
     entry.add_service_errors(
@@ -198,10 +237,17 @@ def test_a_message_without_fields_is_shown_on_top(cercle):
     [gbv_incident_input, violation_incident_input, explosive_incident_input],
     ids=["gbv", "mrm", "eo"],
 )
-def test_editing_starts_from_the_recorded_incident_and_gives_it_back(monitor, cercle, build):
+def test_editing_starts_from_the_recorded_incident_and_gives_it_back(
+    monitor, caseworker_in_area, cercle, build
+):
     """initial_from_incident -> the form as the browser posts it -> the same input again."""
-    incident = record_incident(monitor, cercle, data=build(cercle))
-    entry = IncidentEntry(initial=initial_from_incident(incident, {"account": "Récit.", "coordinates": ""}))
+    # Survivor details are a GBV service provider's to record and to edit.
+    actor = caseworker_in_area if build is gbv_incident_input else monitor
+    incident = record_incident(actor, cercle, data=build(cercle))
+    entry = IncidentEntry(
+        initial=initial_from_incident(incident, {"account": "Récit.", "coordinates": ""}),
+        survivor_details=True,
+    )
     assert entry.main["account"].value() == "Récit."
     data = QueryDict(mutable=True)
     for form in (entry.main, entry.gbv, entry.explosive):
@@ -223,7 +269,7 @@ def test_editing_starts_from_the_recorded_incident_and_gives_it_back(monitor, ce
                 elif value not in (None, False, ""):
                     data[field.html_name] = str(value)
     data.setlist("sections", sorted(entry.sections))
-    again = IncidentEntry(data, version=cercle.version)
+    again = IncidentEntry(data, version=cercle.version, survivor_details=True)
     assert again.should_save and again.is_valid(), (again.main.errors, again.gbv.errors, again.section_errors)
     original = build(cercle)
     rebuilt = again.to_input()
@@ -243,3 +289,38 @@ def test_filter_form_resolves_areas_and_reports_unknown_ones(cercle):
     unknown = IncidentFilterForm({"area": "Atlantide", "status": "draft"})
     assert unknown.filters() == {"status": "draft"}
     assert "Atlantide" in unknown.errors["area"][0]
+
+
+# --- Children and adults without finer age group (issue 14, point 1) ----------------------------------
+
+
+def test_the_victims_grid_puts_the_coarse_groups_after_the_fine_ones(cercle):
+    entry = IncidentEntry(posted(cercle, v_killed_f_0_17="5", v_injured_m_18_plus="2", v_killed_m_0_5="1"))
+
+    [killed, *_others] = entry.main.victim_grid()
+    labels = [str(label) for label, _fields in killed["rows"]]
+    assert entry.is_valid(), entry.main.errors
+    assert [(v.outcome, v.sex, v.age_group, v.count) for v in entry.to_input().victims] == [
+        ("killed", "f", "0_17", 5),
+        ("killed", "m", "0_5", 1),
+        ("injured", "m", "18_plus", 2),
+    ]
+    assert labels[:5] == ["0-5 ans", "6-11 ans", "12-17 ans", "18-59 ans", "60 ans et plus"]
+    assert len(labels) == 8 and labels[-1] == "Âge inconnu"
+
+
+def test_a_violation_of_children_without_finer_age_group_is_edited_without_losing_them(monitor, cercle):
+    children = [ViolationVictimCell(sex="m", age_group="0_17", count=3)]
+    incident = record_incident(
+        monitor,
+        cercle,
+        data=violation_incident_input(
+            cercle, violation_input("killing", victims=children), victims=[victim("killed", "m", "0_17", 3)]
+        ),
+    )
+
+    entry = IncidentEntry(initial=initial_from_incident(incident, None))
+
+    violation = entry.violations.forms[0]  # (then an empty row for another one)
+    assert violation["type"].value() == "killing" and violation["c_m_0_17"].value() == 3
+    assert entry.main["v_killed_m_0_17"].value() == 3

@@ -19,6 +19,7 @@ from sentinelle.monitoring.tests.factories import (
     commune_of,
     days_ago,
     explosive_incident_input,
+    gbv_allegation_input,
     gbv_incident_input,
     incident_input,
     today,
@@ -114,18 +115,38 @@ def test_rows_without_source_id_are_always_created(monitor, alpha, area):
     assert Incident.objects.count() == 4
 
 
-def test_typed_details_in_bulk(monitor, alpha, area):
+def test_typed_details_in_bulk(caseworker_in_area, alpha, area):
     commune = commune_of(area)
     rows = [
         gbv_incident_input(commune, source_id="g"),
         violation_incident_input(area, source_id="v"),
         explosive_incident_input(area, source_id="e"),
     ]
-    incident_import_many(actor=monitor, organisation=alpha, rows=rows, submit=False)
+    incident_import_many(actor=caseworker_in_area, organisation=alpha, rows=rows, submit=False)
     assert Incident.objects.filter(status="draft").count() == 3
     assert GBVIncident.objects.get().gbv_type == "rape"
     assert GraveViolation.objects.get().type == "killing"
     assert Casualty.objects.count() == 2
+
+
+def test_a_monitors_gbv_allegations_import_and_survivor_details_are_refused_per_row(monitor, alpha, area):
+    rows = [
+        incident_input(area, source_id="a-1"),
+        gbv_allegation_input(area, source_id="a-2"),
+        gbv_incident_input(area, source_id="a-3"),
+    ]
+    before = _state()
+    with pytest.raises(ValidationError) as error:
+        incident_import_many(actor=monitor, organisation=alpha, rows=rows)
+    # Row 2 (index 2) alone is refused, saying where survivor details belong; nothing is written.
+    assert list(error.value.message_dict) == ["2.gbv"]
+    assert "prestataire de services VBG" in error.value.message_dict["2.gbv"][0]
+    assert _state() == before and not GBVIncident.objects.exists()
+
+    result = incident_import_many(actor=monitor, organisation=alpha, rows=rows[:2])
+    assert result.created == 2 and not GBVIncident.objects.exists()
+    [alleged] = Incident.objects.filter(source_id="a-2")
+    assert list(alleged.category_links.values_list("category", flat=True)) == ["gbv"]
 
 
 def test_import_refusals_write_nothing(monitor, reader, focal_point, alpha, beta, area, segou):

@@ -13,6 +13,7 @@ from sentinelle.monitoring.models import (
     Incident,
     IncidentCategory,
     IncidentEvent,
+    IncidentReferenceCounter,
     VictimCount,
 )
 from sentinelle.monitoring.services.incidents import (
@@ -30,6 +31,7 @@ from sentinelle.monitoring.tests.factories import (
     days_ago,
     explosive_incident_input,
     explosive_input,
+    gbv_allegation_input,
     gbv_incident_input,
     incident_input,
     make_incident,
@@ -173,6 +175,61 @@ def test_explosive_victims_derived_from_casualties(monitor, area):
     assert incident.killed_total == 3
 
 
+# --- GBV: allegations and survivor details (issue 14, point 2) ------------------------------------
+
+
+def test_a_monitors_gbv_allegation_is_recorded_without_survivor_details(monitor, area):
+    incident = incident_record(actor=monitor, data=gbv_allegation_input(area), submit=True)
+    assert list(incident.category_links.values_list("category", flat=True)) == ["gbv"]
+    assert not GBVIncident.objects.filter(incident=incident).exists()
+    assert list(incident.victim_counts.values_list("outcome", "sex", "age_group", "count")) == [
+        ("affected", "f", "unknown", 2)
+    ]
+    assert incident.status == "submitted" and incident.victims_total == 2
+    assert (
+        AuditEntry.objects.filter(action=AuditAction.CREATE, object_id=str(incident.public_id)).count() == 1
+    )
+
+
+def test_a_monitor_cannot_record_survivor_details_and_nothing_is_written(monitor, area):
+    before = _counts(), AuditEntry.objects.filter(action=AuditAction.CREATE).count()
+    with pytest.raises(ValidationError) as error:
+        incident_record(actor=monitor, data=gbv_incident_input(area), submit=True)
+    [message] = error.value.message_dict["gbv"]
+    assert "prestataire de services VBG" in message and "allégation" in message
+    assert (_counts(), AuditEntry.objects.filter(action=AuditAction.CREATE).count()) == before
+    assert not GBVIncident.objects.exists() and not IncidentReferenceCounter.objects.exists()
+
+
+def test_a_monitor_cannot_add_survivor_details_to_an_allegation(monitor, area):
+    incident = incident_record(actor=monitor, data=gbv_allegation_input(area))
+    before = _counts()
+    with pytest.raises(ValidationError) as error:
+        incident_update(actor=monitor, incident=incident, data=gbv_incident_input(area))
+    assert "gbv" in error.value.message_dict
+    assert _counts() == before and not GBVIncident.objects.exists()
+    assert list(incident.events.values_list("kind", flat=True)) == ["created"]
+
+
+def test_survivor_details_on_record_are_never_dropped_by_someone_who_may_not_record_them(
+    monitor, caseworker_in_area, area
+):
+    incident = incident_record(actor=caseworker_in_area, data=gbv_incident_input(area))
+    # As if the monitor had recorded it before survivor details were a GBV service provider's.
+    Incident.objects.filter(pk=incident.pk).update(created_by=monitor)
+    with pytest.raises(ValidationError) as error:
+        incident_update(actor=monitor, incident=incident, data=gbv_allegation_input(area))
+    assert "prestataire de services VBG" in error.value.message_dict["gbv"][0]
+    assert GBVIncident.objects.filter(incident=incident).exists()
+
+
+def test_a_gbv_service_provider_records_an_allegation_or_the_survivors_record(caseworker_in_area, area):
+    allegation = incident_record(actor=caseworker_in_area, data=gbv_allegation_input(area))
+    record = incident_record(actor=caseworker_in_area, data=gbv_incident_input(area))
+    assert not GBVIncident.objects.filter(incident=allegation).exists()
+    assert GBVIncident.objects.get(incident=record).consent_to_report
+
+
 # --- validation ---------------------------------------------------------------------------------
 
 
@@ -198,7 +255,6 @@ def _errors(data) -> dict:
         ({"displaced_households": -3}, "displaced_households"),
         ({"displaced_households": 30, "displaced_individuals": 10}, "displaced_households"),
         ({"coordinates": "nowhere"}, "coordinates"),
-        ({"categories": ["gbv"]}, "gbv"),
         ({"categories": ["child_rights"]}, "violations"),
         ({"categories": ["explosive"]}, "explosive"),
         ({"explosive": explosive_input()}, "categories"),
@@ -209,6 +265,11 @@ def test_validation_messages(area, overrides, key):
     errors = _errors(incident_input(area, **overrides))
     assert key in errors
     assert all(message.strip() for message in errors[key])
+
+
+def test_a_gbv_allegation_is_valid_without_survivor_details(area):
+    assert incident_validate(gbv_allegation_input(area)) is None
+    assert incident_validate(gbv_allegation_input(area, victims=[])) is None
 
 
 def test_area_must_be_a_cercle_or_deeper(mopti):

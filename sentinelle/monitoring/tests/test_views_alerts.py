@@ -85,7 +85,24 @@ def test_a_bad_rule_is_explained(admin, mopti, signed_in):
     assert not AlertRule.objects.exists()
 
 
-@pytest.mark.parametrize("actor_name", ["imo", "manager", *REFUSED])
+def test_the_cluster_imo_creates_edits_and_archives_a_rule(imo, mopti, signed_in):
+    """Setting the alert rules is the cluster IMO's job (issue 15, item 10), not only the administrator's."""
+    client = signed_in(imo)
+    listing = client.get(reverse("monitoring:alert-rule-list"))
+    assert reverse("monitoring:alert-rule-create") in listing.content.decode()
+    assert client.get(reverse("monitoring:alert-rule-create")).status_code == 200
+    response = client.post(reverse("monitoring:alert-rule-create"), rule_post(area="ML05"))
+    assert response.status_code == 302
+    rule = AlertRule.objects.get()
+    assert (rule.area, rule.created_by) == (mopti, imo)
+    edit = reverse("monitoring:alert-rule-edit", args=[rule.public_id])
+    assert client.post(edit, rule_post(threshold="12")).status_code == 302
+    client.post(reverse("monitoring:alert-rule-archive", args=[rule.public_id]))
+    rule.refresh_from_db()
+    assert (rule.threshold, rule.is_archived, rule.updated_by) == (12, True, imo)
+
+
+@pytest.mark.parametrize("actor_name", ["monitor", "manager", *REFUSED])
 def test_others_may_not_create_or_edit_rules(request, actor_name, rule, signed_in):
     client = signed_in(request.getfixturevalue(actor_name))
     assert client.post(reverse("monitoring:alert-rule-create"), rule_post()).status_code == 403
@@ -94,6 +111,10 @@ def test_others_may_not_create_or_edit_rules(request, actor_name, rule, signed_i
     assert client.post(reverse("monitoring:alert-rule-archive", args=[rule.public_id])).status_code == 403
     rule.refresh_from_db()
     assert AlertRule.objects.count() == 1 and rule.name == "Toujours" and not rule.is_archived
+    # Nor are they offered the buttons.
+    listing = client.get(reverse("monitoring:alert-rule-list")).content.decode()
+    assert reverse("monitoring:alert-rule-create") not in listing
+    assert reverse("monitoring:alert-rule-edit", args=[rule.public_id]) not in listing
 
 
 # --- Alerts --------------------------------------------------------------------------------------
@@ -147,7 +168,11 @@ def test_roles_without_alerts_are_refused_and_change_nothing(request, actor_name
         reverse("monitoring:flash-report-edit", args=[report.public_id]), {"title": "X", "what": "Y"}
     )
     assert response.status_code == 403
-    assert client.post(reverse("monitoring:flash-report-publish", args=[report.public_id])).status_code == 403
+    response = client.post(
+        reverse("monitoring:flash-report-edit", args=[report.public_id]),
+        {"title": "X", "immediate_needs": "Y", "action": "publish"},
+    )
+    assert response.status_code == 403
     alert.refresh_from_db()
     report.refresh_from_db()
     assert alert.status == Alert.Status.OPEN and report.title != "X" and report.status == "draft"
@@ -176,16 +201,46 @@ def test_the_imo_edits_and_publishes(imo, alert, signed_in):
     client = signed_in(imo)
     report = alert.flash_report
     url = reverse("monitoring:flash-report-edit", args=[report.public_id])
-    assert client.get(url).status_code == 200
-
-    client.post(reverse("monitoring:flash-report-publish", args=[report.public_id]))
-    report.refresh_from_db()
-    assert report.status == FlashReport.Status.DRAFT  # immediate needs missing
+    page = client.get(url).content.decode()
+    # Save and Publish are two buttons of one form: no second form that would drop what was typed.
+    assert page.count('data-testid="flash-report-form"') == 1 and "/publier/" not in page
+    assert 'name="action" value="save"' in page and 'name="action" value="publish"' in page
 
     assert client.post(url, flash_post(report, immediate_needs="Abris, soins.")).status_code == 302
-    client.post(reverse("monitoring:flash-report-publish", args=[report.public_id]))
+    report.refresh_from_db()
+    assert (report.status, report.immediate_needs) == ("draft", "Abris, soins.")
+    response = client.post(url, flash_post(report, immediate_needs="Abris, soins.", action="publish"))
+    assert response.status_code == 302
     report.refresh_from_db()
     assert (report.status, report.immediate_needs, report.published_by) == ("published", "Abris, soins.", imo)
+
+
+def test_a_refused_publication_keeps_what_was_typed(imo, alert, signed_in):
+    """Issue 15, item 4: text typed before "Publish" is shown again with the reason, and saved as a draft."""
+    client = signed_in(imo)
+    report = alert.flash_report
+    url = reverse("monitoring:flash-report-edit", args=[report.public_id])
+    typed = flash_post(report, what="Trois villages touchés, récit complété.", action="publish")
+    response = client.post(url, typed)
+
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert form["what"].value() == "Trois villages touchés, récit complété."
+    assert form.errors["immediate_needs"] and form.non_field_errors()
+    assert "Trois villages touchés, récit complété." in response.content.decode()
+    report.refresh_from_db()
+    assert report.status == FlashReport.Status.DRAFT and report.published_by is None
+    assert report.what == "Trois villages touchés, récit complété."  # saved, only not published
+
+
+def test_a_title_refused_publishes_nothing(imo, alert, signed_in):
+    client = signed_in(imo)
+    report = alert.flash_report
+    url = reverse("monitoring:flash-report-edit", args=[report.public_id])
+    response = client.post(url, flash_post(report, title="", immediate_needs="Abris.", action="publish"))
+    assert response.status_code == 200 and response.context["form"].errors["title"]
+    report.refresh_from_db()
+    assert report.status == FlashReport.Status.DRAFT and report.immediate_needs == ""
 
 
 def test_the_manager_sees_but_may_not_edit_the_report(manager, alert, signed_in):
@@ -194,7 +249,7 @@ def test_the_manager_sees_but_may_not_edit_the_report(manager, alert, signed_in)
     url = reverse("monitoring:flash-report-edit", args=[report.public_id])
     assert client.get(url).status_code == 403
     assert client.post(url, flash_post(report, title="Changé")).status_code == 403
-    assert client.post(reverse("monitoring:flash-report-publish", args=[report.public_id])).status_code == 403
+    assert client.post(url, flash_post(report, immediate_needs="Abris.", action="publish")).status_code == 403
     report.refresh_from_db()
     assert report.title != "Changé" and report.status == "draft"
 

@@ -91,3 +91,34 @@ def test_duplicate_list_queries_do_not_grow(signed_in, imo, pair, django_assert_
     client.get(LIST)
     with django_assert_max_num_queries(12):
         assert client.get(LIST).status_code == 200
+
+
+def test_the_review_pages_pairs_in_the_same_queries(signed_in, imo, monitor, beta, mopti):
+    """Issue 15, item 11: eight pairs a page, as many queries for two pairs as for eight."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from sentinelle.monitoring.views.duplicates import PAGE_SIZE
+
+    cercle = cercle_of(mopti)
+    other = make_member(Role.MONITOR, beta, username="monitor_beta")
+    client = signed_in(imo)
+    counts = []
+    for pairs in (2, PAGE_SIZE + 2):
+        incidents = [
+            (
+                make_incident(actor=monitor, area=cercle, status="submitted"),
+                make_incident(actor=other, area=cercle),
+            )
+            for _index in range(pairs)
+        ]
+        DuplicateCandidate.objects.all().delete()
+        for first, second in incidents:
+            low, high = sorted((first, second), key=lambda incident: incident.pk)
+            DuplicateCandidate.objects.create(first=low, second=high, score=0.8, reasons=["Mêmes dates."])
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(LIST)
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    assert len(response.context["page"].object_list) == PAGE_SIZE
+    assert response.context["page"].paginator.num_pages == 2

@@ -129,9 +129,9 @@ def test_imo_sees_the_account_shared_with_the_cluster_and_the_read_is_audited(
     )
 
 
-def test_detail_shows_timeline_map_and_gbv_derivation(signed_in, manager, monitor, cercle):
+def test_detail_shows_timeline_map_and_gbv_derivation(signed_in, manager, caseworker_in_area, cercle):
     incident = record_incident(
-        monitor,
+        caseworker_in_area,
         cercle,
         data=gbv_incident_input(cercle, gbv={"answers": {"penetration": False, "sexual_contact": True}}),
         submit=True,
@@ -144,6 +144,31 @@ def test_detail_shows_timeline_map_and_gbv_derivation(signed_in, manager, monito
         question = str(QUESTION_TEXTS["sexual_contact"])
     assert question in response.context["gbv_explanation"][0]
     assert [entry["event"].kind for entry in response.context["timeline"]] == ["created", "submitted"]
+
+
+def test_survivor_details_are_shown_only_to_gbv_service_providers_and_their_reads_audited(
+    signed_in, monitor, manager, imo, caseworker_in_area, cercle
+):
+    incident = record_incident(
+        caseworker_in_area,
+        cercle,
+        data=gbv_incident_input(cercle, gbv={"survivor_age": 19}),
+        submit=True,
+    )
+    # A monitor of the organisation and the IMO may read the incident, not the survivor's record.
+    for reader in (monitor, imo):
+        response = signed_in(reader).get(url("incident-detail", incident))
+        html = response.content.decode()
+        assert response.status_code == 200 and response.context["gbv"] is None
+        assert 'data-testid="gbv-withheld"' in html and "gbv-allegation" not in html
+        assert "19" not in html.split('data-testid="gbv-withheld"')[1].split("</section>")[0]
+    assert not AuditEntry.objects.filter(object_id=str(incident.public_id), detail__survivor=True).exists()
+    # The case worker's manager is a GBV service provider: the record is shown and the read audited.
+    response = signed_in(manager).get(url("incident-detail", incident))
+    assert response.context["gbv"].survivor_age == 19 and "gbv-withheld" not in response.content.decode()
+    assert AuditEntry.objects.filter(
+        username=manager.username, object_id=str(incident.public_id), detail__survivor=True
+    ).exists()
 
 
 # --- Recording through the form --------------------------------------------------------------------
@@ -188,15 +213,69 @@ def test_the_cercle_is_required(signed_in, monitor, cercle):
     assert not Incident.objects.exists()
 
 
-def test_ticking_gbv_without_javascript_shows_the_section_before_saving(signed_in, monitor, cercle):
-    response = signed_in(monitor).post(CREATE, form_data(cercle, categories=["gbv"]))
+def test_ticking_gbv_without_javascript_shows_the_section_before_saving(
+    signed_in, caseworker_in_area, cercle
+):
+    data = form_data(cercle, categories=["gbv"], gbv_level="survivor")
+    response = signed_in(caseworker_in_area).post(CREATE, data)
     assert response.status_code == 200
     assert response.context["entry"].missing_sections
-    assert 'id="section-gbv"' in response.content.decode()
+    assert 'id="section-gbv"' in response.content.decode() and 'name="gbv-survivor_sex"' in (
+        response.content.decode()
+    )
     assert not Incident.objects.exists()
 
 
-def test_a_gbv_incident_is_recorded_with_its_derived_type(signed_in, monitor, cercle):
+# --- GBV allegations (issue 14, point 2) -------------------------------------------------------------
+
+
+def test_the_monitors_form_never_asks_about_the_survivor(signed_in, monitor, cercle):
+    client = signed_in(monitor)
+    html = client.post(f"{PART}?part=sections", form_data(cercle, categories=["gbv"])).content.decode()
+    assert 'data-testid="gbv-allegation"' in html
+    assert "gbv-survivor" not in html and "gbv_level" not in html and "consent_to_report" not in html
+
+
+def test_a_gbv_service_provider_chooses_between_the_allegation_and_the_survivors_record(
+    signed_in, caseworker_in_area, cercle
+):
+    client = signed_in(caseworker_in_area)
+    allegation = client.post(f"{PART}?part=sections", form_data(cercle, categories=["gbv"])).content.decode()
+    assert 'name="gbv_level"' in allegation and 'data-testid="gbv-allegation"' in allegation
+    assert "gbv-survivor_sex" not in allegation
+    data = form_data(cercle, categories=["gbv"], gbv_level="survivor")
+    record = client.post(f"{PART}?part=sections", data).content.decode()
+    assert 'name="gbv_level"' in record and 'name="gbv-survivor_sex"' in record
+
+
+def test_a_monitor_records_a_gbv_allegation_through_the_form(signed_in, monitor, manager, cercle):
+    data = form_data(
+        cercle,
+        categories=["gbv"],
+        summary="Allégation de viol de deux femmes au point d'eau, rapportée par un leader.",
+        v_killed_m_18_59="",
+        v_affected_f_unknown="2",
+    )
+    response = signed_in(monitor).post(CREATE, data)
+    incident = Incident.objects.get()
+    assert response.status_code == 302 and response["Location"] == url("incident-detail", incident)
+    assert list(incident.category_links.values_list("category", flat=True)) == ["gbv"]
+    assert not GBVIncident.objects.exists() and incident.victims_total == 2
+    detail = signed_in(manager).get(url("incident-detail", incident))
+    html = detail.content.decode()
+    assert detail.context["gbv_allegation"] and detail.context["gbv"] is None
+    assert 'data-testid="gbv-allegation"' in html and "Type derived" not in html
+
+
+def test_survivor_details_posted_by_a_monitor_are_refused_and_nothing_is_saved(signed_in, monitor, cercle):
+    data = form_data(cercle, categories=["gbv"], sections=["gbv"], **{"gbv-survivor_sex": "f"})
+    response = signed_in(monitor).post(CREATE, data)
+    assert response.status_code == 200
+    assert "prestataire de services VBG" in " ".join(response.context["entry"].main.non_field_errors())
+    assert not Incident.objects.exists() and not GBVIncident.objects.exists()
+
+
+def test_a_gbv_incident_is_recorded_with_its_derived_type(signed_in, caseworker_in_area, cercle):
     data = form_data(
         cercle,
         categories=["gbv"],
@@ -233,7 +312,7 @@ def test_a_gbv_incident_is_recorded_with_its_derived_type(signed_in, monitor, ce
             "gbv-ref_health": "referred",
         },
     )
-    response = signed_in(monitor).post(CREATE, data)
+    response = signed_in(caseworker_in_area).post(CREATE, data)
     assert response.status_code == 302, response.context["entry"].gbv.errors
     gbv = GBVIncident.objects.get()
     assert gbv.gbv_type == "physical_assault"

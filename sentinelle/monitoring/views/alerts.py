@@ -1,4 +1,4 @@
-"""Alert pages: rules (administrators), alerts and their flash reports (IMO, managers), followed areas.
+"""Alert pages: rules (the cluster IMO), alerts and their flash reports (IMO, managers), followed areas.
 
 Views parse, authorise (the decorators, then the selectors' scoped fetches, 404 alike) and call the
 selectors and services; every rule is in the services.
@@ -158,7 +158,13 @@ def flash_report_edit(request, public_id):
     report = selectors.flash_report_get(
         user=request.user, public_id=public_id, perm=Perm.FLASH_REPORT_EDIT, request=request
     )
-    form = FlashReportForm(request.POST or None, initial=FlashReportForm.initial_for(report))
+    form = FlashReportForm(
+        request.POST or None,
+        initial=FlashReportForm.initial_for(report),
+        suggested_needs=(report.figures or {}).get("suggested_needs", ""),
+    )
+    # One form, two buttons (name="action"): publishing saves what was typed first, so a refusal shows the
+    # reasons next to the text instead of losing it.
     if request.method == "POST" and form.is_valid():
         try:
             flash_reports.flash_report_update(
@@ -167,27 +173,25 @@ def flash_report_edit(request, public_id):
         except ValidationError as error:
             _attach_errors(form, error)
         else:
-            messages.success(request, _("The flash report is saved."))
-            return redirect("monitoring:flash-report-edit", public_id=report.public_id)
+            if request.POST.get("action") != "publish":
+                messages.success(request, _("The flash report is saved."))
+                return redirect("monitoring:flash-report-edit", public_id=report.public_id)
+            try:
+                flash_reports.flash_report_publish(actor=request.user, report=report, request=request)
+            except ValidationError as error:
+                # The reasons on top (the button is at the bottom of a long form), and next to their fields.
+                message = _("Your text is saved as a draft, but it is not published: %(reasons)s")
+                form.add_error(None, message % {"reasons": " ".join(error.messages)})
+                if hasattr(error, "error_dict"):
+                    _attach_errors(form, error)
+            else:
+                messages.success(
+                    request,
+                    _("Version %(version)s of the flash report is published.") % {"version": report.version},
+                )
+                return redirect("monitoring:flash-report-edit", public_id=report.public_id)
     context = {"form": form, "report": report, "alert": report.alert}
     return render(request, "monitoring/alerts/flash_report_form.html", context)
-
-
-@require_perm(Perm.FLASH_REPORT_EDIT)
-@require_POST
-def flash_report_publish(request, public_id):
-    report = selectors.flash_report_get(
-        user=request.user, public_id=public_id, perm=Perm.FLASH_REPORT_EDIT, request=request
-    )
-    try:
-        flash_reports.flash_report_publish(actor=request.user, report=report, request=request)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(
-            request, _("Version %(version)s of the flash report is published.") % {"version": report.version}
-        )
-    return redirect("monitoring:flash-report-edit", public_id=report.public_id)
 
 
 @require_perm(Perm.ALERT_VIEW)

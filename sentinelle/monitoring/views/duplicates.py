@@ -8,12 +8,14 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from sentinelle.core.pagination import page_query
 from sentinelle.core.permissions import Perm, require_perm
 from sentinelle.monitoring import selectors
 from sentinelle.monitoring.models import DuplicateCandidate
 from sentinelle.monitoring.services import duplicates as services
 
-PAGE_SIZE = 20
+# A page of pairs stays within a few screens: each pair is a comparison table to read closely.
+PAGE_SIZE = 8
 
 
 @require_perm(Perm.DUPLICATE_REVIEW)
@@ -26,7 +28,12 @@ def duplicate_list(request):
     return render(
         request,
         "monitoring/duplicate_list.html",
-        {"page": page, "status": status, "statuses": DuplicateCandidate.Status.choices},
+        {
+            "page": page,
+            "page_query": page_query(request),
+            "status": status,
+            "statuses": DuplicateCandidate.Status.choices,
+        },
     )
 
 

@@ -17,9 +17,15 @@ from django.views.decorators.http import require_POST
 from sentinelle.accounts.models import Organisation
 from sentinelle.core import figure_cache
 from sentinelle.core.pagination import CappedPaginator
-from sentinelle.core.permissions import Perm, has_perm, organisations_in_scope, require_perm
+from sentinelle.core.permissions import (
+    Perm,
+    area_limits,
+    has_perm,
+    may_act_for,
+    organisations_in_scope,
+    require_perm,
+)
 from sentinelle.geography.maps import circles_map, counts_by_level
-from sentinelle.geography.models import AdminArea
 from sentinelle.geography.selectors import cod_version_default, cod_version_get
 from sentinelle.monitoring import classification, mrm, selectors
 from sentinelle.monitoring.forms import (
@@ -31,6 +37,7 @@ from sentinelle.monitoring.forms import (
 )
 from sentinelle.monitoring.models import (
     AgeGroup,
+    Category,
     ExplosiveAccident,
     GBVIncident,
     Incident,
@@ -78,7 +85,6 @@ def incident_list(request):
     }
     if request.htmx:
         return render(request, "monitoring/partials/_incident_results.html", context)
-    context["area_names"] = _area_names(version)
     context["can_create"] = has_perm(request.user, Perm.INCIDENT_CREATE)
     return render(request, "monitoring/incident_list.html", context)
 
@@ -87,13 +93,18 @@ def incident_list(request):
 def incident_detail(request, public_id):
     user = request.user
     incident = selectors.incident_get(user=user, public_id=public_id, request=request)
-    gbv = getattr(incident, "gbv", None)  # a missing one-to-one raises an AttributeError subclass
+    gbv = selectors.incident_survivor(user=user, incident=incident, request=request)
+    survivor_recorded = getattr(incident, "gbv", None) is not None
+    categories = list(incident.category_links.all())
     editable = has_perm(user, Perm.INCIDENT_EDIT, incident)
     reviewable = incident.status in REVIEWABLE and has_perm(user, Perm.INCIDENT_REVIEW, incident)
     context = {
         "incident": incident,
         "confidential": selectors.incident_confidential(user=user, incident=incident, request=request),
-        "categories": [link.get_category_display() for link in incident.category_links.all()],
+        "categories": [link.get_category_display() for link in categories],
+        # A GBV incident without the GBVIMS record: what protection monitoring records, nothing more.
+        "gbv_allegation": not survivor_recorded and any(link.category == Category.GBV for link in categories),
+        "gbv_withheld": survivor_recorded and gbv is None,
         "victims": victim_table(incident.victim_counts.all()),
         "timeline": timeline_entries(selectors.incident_timeline(incident=incident)),
         "gbv": gbv,
@@ -119,7 +130,13 @@ def _entry_response(request, entry, *, incident=None):
 def incident_create(request):
     organisations = _organisations(request.user, Perm.INCIDENT_CREATE)
     data = request.POST if request.method == "POST" else None
-    entry = IncidentEntry(data, initial=default_initial(), organisations=organisations)
+    entry = IncidentEntry(
+        data,
+        initial=default_initial(),
+        organisations=organisations,
+        survivor_details=has_perm(request.user, Perm.GBV_SURVIVOR_RECORD),
+        area_limits=area_limits(request.user, Perm.INCIDENT_CREATE),
+    )
     if not entry.should_save:
         entry.quiet()  # first display, or a refresh (more rows, next question): no error shown yet
     elif entry.is_valid():
@@ -150,7 +167,13 @@ def incident_edit(request, public_id):
     confidential = selectors.incident_confidential(user=user, incident=incident, request=request)
     data = request.POST if request.method == "POST" else None
     entry = IncidentEntry(
-        data, initial=initial_from_incident(incident, confidential), version=incident.area.version
+        data,
+        initial=initial_from_incident(incident, confidential),
+        version=incident.area.version,
+        survivor_details=may_act_for(
+            user, Perm.GBV_SURVIVOR_RECORD, organisation=incident.organisation, area=incident.area
+        ),
+        area_limits=area_limits(user, Perm.INCIDENT_EDIT, organisation=incident.organisation),
     )
     if not entry.should_save:
         entry.quiet()
@@ -177,7 +200,14 @@ def incident_form_part(request):
     version = cod_version_get(request.POST.get("cod_version") or None)
     if template is None or version is None:
         raise Http404
-    return render(request, template, {"entry": IncidentEntry(request.POST, version=version).quiet()})
+    survivor_details = has_perm(request.user, Perm.GBV_SURVIVOR_RECORD)
+    entry = IncidentEntry(
+        request.POST,
+        version=version,
+        survivor_details=survivor_details,
+        area_limits=area_limits(request.user, Perm.INCIDENT_CREATE),
+    )
+    return render(request, template, {"entry": entry.quiet()})
 
 
 def _transition(request, incident, action, done: str):
@@ -291,17 +321,6 @@ def timeline_entries(events) -> list[dict]:
     return [
         {"event": event, "fields": [_field_label(key) for key in event.changes or {}]} for event in events
     ]
-
-
-def _area_names(version) -> list[str]:
-    """Region and cercle names offered while typing the area filter (a datalist, no JavaScript)."""
-    if version is None:
-        return []
-    return list(
-        AdminArea.objects.filter(version=version, level__in=(1, 2))
-        .order_by("level", "name_fr")
-        .values_list("name_fr", flat=True)
-    )
 
 
 def incidents_map(incidents, version) -> dict | None:

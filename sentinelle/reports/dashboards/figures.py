@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from sentinelle.core import datasets
-from sentinelle.core.codes import CHILD_AGE_GROUPS
+from sentinelle.core.codes import AgeBand
 from sentinelle.core.disclosure import CELL_KEY, TOTAL, Cell, add_keys, audience_note
 from sentinelle.reports.dashboards.build import (
     MEASURE_TAGS,
@@ -117,7 +117,8 @@ DECLARED = (
         "victims",
         rows="outcome",
         columns="sex",
-        fixed={"age_group": list(CHILD_AGE_GROUPS)},
+        # Every child: the fine groups and the coarse one (children 0-17, the finer group unknown).
+        fixed={"age_band": AgeBand.CHILDREN.value},
     ),
     Crosstab(
         "gbv_types",

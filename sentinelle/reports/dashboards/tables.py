@@ -11,7 +11,7 @@ from datetime import date
 
 from django.utils.safestring import SafeString
 
-from sentinelle.core.charts import Bar, bar_chart, column_chart
+from sentinelle.core.charts import Bar, screen_bar_chart, screen_column_chart
 from sentinelle.core.disclosure import TOTAL, Audience, Cell, ProtectedTable, Status, protect, show_cell
 from sentinelle.geography.maps import choropleth_map
 
@@ -153,7 +153,7 @@ def bars_of(table: Table, *, label: str, threshold: int, column: int = -1) -> Sa
     for row in table.rows:
         cell = row.cells[column] if row.cells else EMPTY
         bars.append(Bar(row.label, drawn_value(cell, threshold), shown=cell.text))
-    return bar_chart(bars, label=label)
+    return screen_bar_chart(bars, label=label)
 
 
 def cell_bars_of(table: Table, *, label: str, threshold: int) -> SafeString:
@@ -166,7 +166,7 @@ def cell_bars_of(table: Table, *, label: str, threshold: int) -> SafeString:
             if cell.value == 0 and not cell.small:
                 continue
             bars.append(Bar(f"{column.label} · {row.label}", drawn_value(cell, threshold), shown=cell.text))
-    return bar_chart(bars, label=label)
+    return screen_bar_chart(bars, label=label)
 
 
 def columns_of(table: Table, *, label: str, threshold: int) -> SafeString:
@@ -178,7 +178,7 @@ def columns_of(table: Table, *, label: str, threshold: int) -> SafeString:
         shown[column.label] = [row.cells[index].text for row in table.rows]
     # Months read "12/25" under the columns (twelve of them fit); the table keeps "2025-12".
     axis = [f"{row.code:%m/%y}" if isinstance(row.code, date) else row.label for row in table.rows]
-    return column_chart(axis, series, label=label, stacked=True, shown=shown)
+    return screen_column_chart(axis, series, label=label, stacked=True, shown=shown)
 
 
 def map_of(table: Table, *, version, level: int, within, threshold: int, column: int = -1) -> dict | None:

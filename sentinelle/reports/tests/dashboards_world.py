@@ -59,7 +59,7 @@ def world_fixture(mopti, segou, monitor, imo, alpha, beta, caseworker_in_area, f
     make_incident(actor=monitor, area=bandiagara, status="draft")
     for consent in (True, True, False):
         make_incident(
-            actor=monitor,
+            actor=caseworker_in_area,  # survivor details: a GBV service provider's
             area=bandiagara,
             status="submitted",
             data=gbv_incident_input(bandiagara, gbv={"consent_to_report": consent}),

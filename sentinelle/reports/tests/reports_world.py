@@ -41,7 +41,7 @@ def cercle(mopti):
 
 
 @pytest.fixture
-def recorded(monitor, imo, cercle, month, beta):
+def recorded(monitor, caseworker_in_area, imo, cercle, month, beta):
     start, _end = month
     day = start + datetime.timedelta(days=4)
     made = {}
@@ -50,7 +50,9 @@ def recorded(monitor, imo, cercle, month, beta):
         data = data or incident_input(cercle, **overrides)
         data.date_start = when
         data.date_reported = when + datetime.timedelta(days=1)
-        made[name] = make_incident(actor=monitor, area=cercle, status=status, reviewer=imo, data=data)
+        # Survivor details (GBVIMS) are a GBV service provider's to record, never a monitor's.
+        actor = caseworker_in_area if data.gbv is not None else monitor
+        made[name] = make_incident(actor=actor, area=cercle, status=status, reviewer=imo, data=data)
 
     make("A1", victims=[victim("killed", "m", "18_59", 6), victim("injured", "f", "18_59", 2)])
     make("A2", "verified", victims=[victim("killed", "m", "18_59", 3)])

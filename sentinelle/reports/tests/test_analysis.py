@@ -6,6 +6,7 @@ aggregates (displacement) and facilities (services) are published exactly."""
 import pytest
 
 from sentinelle.core.tests.gbv_world import gbv_world  # noqa: F401
+from sentinelle.monitoring.tests.factories import incident_input, make_incident, victim
 from sentinelle.reports.analysis import SECTIONS, monthly_figures, prefilled_narrative
 from sentinelle.reports.tests.reports_world import cercle, month, recorded  # noqa: F401
 
@@ -169,3 +170,19 @@ def test_an_analysis_below_the_region_refuses_its_gbv_figures(gbv_world):
     assert "gbv" not in [row["code"] for row in by_category["rows"]] and by_category["note"]
     # Victims in the cercle: 32 (Dourou) + 7 (the killing) + 10 (Sangha); no survivor of GBV.
     assert _table(figures, "victims_by_age_sex")["grand"][0] == 49
+
+
+def test_victims_without_finer_age_group_have_their_own_row(recorded, month, cercle, monitor):
+    """Issue 14, point 1: children and adults given without finer age group are rows of the table."""
+    data = incident_input(
+        cercle, victims=[victim("killed", "f", "0_17", 4), victim("killed", "m", "18_plus", 7)]
+    )
+    data.date_start = month[0]
+    data.date_reported = month[0]
+    make_incident(actor=monitor, area=cercle, status="submitted", data=data)
+
+    victims = _table(monthly_figures(start=month[0], end=month[1]), "victims_by_age_sex")
+
+    rows = {row["code"]: [cell[0] for cell in row["cells"]] for row in victims["rows"]}
+    assert rows == {"18_59": [3, 9], "0_17": [4, 0], "18_plus": [0, 7]}
+    assert victims["grand"][0] == 12 + 4 + 7

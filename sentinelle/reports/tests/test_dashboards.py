@@ -7,9 +7,11 @@ from django.urls import reverse
 from django.utils import translation
 
 from sentinelle.core.models import AuditAction, AuditEntry
+from sentinelle.monitoring.tests.factories import cercle_of, make_incident, victim
 from sentinelle.reports.dashboards.figures import FIGURES
 from sentinelle.reports.dashboards.pages import PAGES
 from sentinelle.reports.dashboards.scope import DashboardScope
+from sentinelle.reports.exports_dashboards import table_lines
 from sentinelle.reports.forms_dashboards import period_dates
 from sentinelle.reports.tests.dashboards_world import world_fixture  # noqa: F401
 
@@ -210,3 +212,33 @@ def test_gbv_is_never_shown_below_the_protocol_level_through_the_category(world,
     # The IMO gets communes (the world's incidents are located at the cercle: no commune).
     exact = compute("incidents_map", imo, area=bandiagara, category="gbv")
     assert [(row.code, row.cells[0].value) for row in exact.table.rows] == [(None, 2)]
+
+
+def test_children_and_adults_without_finer_age_group_have_their_own_rows(imo, monitor, mopti):
+    """Issue 14, point 1: victims given as children or adults only are shown, after the finer groups, and
+    counted among the children."""
+    cercle = cercle_of(mopti)
+    fine = [victim("killed", "f", "6_11", 2), victim("killed", "m", "18_59", 1)]
+    coarse = [
+        victim("killed", "f", "0_17", 5),
+        victim("killed", "m", "0_17", 4),
+        victim("injured", "m", "18_plus", 3),
+    ]
+    make_incident(actor=monitor, area=cercle, status="submitted", victims=fine)
+    make_incident(actor=monitor, area=cercle, status="submitted", victims=coarse)
+
+    by_sex_age = compute("victims_by_sex_age", imo)
+    children = values(compute("victims_children", imo))
+
+    assert [row.code for row in by_sex_age.table.rows] == ["6_11", "18_59", "0_17", "18_plus"]
+    assert values(by_sex_age)[("0_17", "f")] == 5 and values(by_sex_age)[("18_plus", "m")] == 3
+    assert children[("killed", "f")] == 2 + 5 and children[("killed", "m")] == 4
+    assert children[("__total__", "__total__")] == 11
+    # The downloads (CSV, XLSX, HXL) hold the same rows, under their codes.
+    _headers, tags, rows = table_lines(by_sex_age)
+    assert tags[0] == "#group+age+code" and [row[0] for row in rows][:4] == [
+        "6_11",
+        "18_59",
+        "0_17",
+        "18_plus",
+    ]

@@ -243,9 +243,9 @@ class Harness:
             for row in rows:
                 # Records located at the area itself (above the level asked) come as None.
                 code = row[group_by[0]] if rows_dim == AREA else None
-                if rows_dim == AREA and constraints.get(AREA) != base[AREA] and code != constraints[AREA]:
-                    if not (code is None and constraints[AREA] == at(area)):
-                        continue
+                at_itself = code is None and constraints.get(AREA) == at(area)
+                if rows_dim == AREA and constraints.get(AREA) not in (base[AREA], code) and not at_itself:
+                    continue
                 if rows_dim != AREA and rows_dim in constraints and row[rows_dim] != constraints[rows_dim]:
                     continue
                 if (

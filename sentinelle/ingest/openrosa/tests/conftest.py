@@ -37,6 +37,13 @@ def monitor_device(monitor):
 
 
 @pytest.fixture
+def caseworker_device(caseworker_in_area):
+    """HTTP headers of the device of a GBV service provider's case worker (the GBV form is theirs)."""
+    _credential, secret = device_credential_create(actor=caseworker_in_area, label="Tablette VBG")
+    return {"HTTP_AUTHORIZATION": basic("cw_mopti", secret), "HTTP_X_OPENROSA_VERSION": "1.0"}
+
+
+@pytest.fixture
 def xform_of(client, geography, monitor_device):
     """xform_of(form_id) -> the XForm bytes as ODK Collect downloads them."""
 

@@ -54,8 +54,13 @@ def test_the_workbook_is_french_first_with_cascading_areas(geography):
     assert areas[("cercle", "ML0501")]["region"] == "ML05"
     assert areas[("commune", "ML050101")]["cercle"] == "ML0501"
     assert ("region", "ML04") in areas
-    # GBV is recorded with its own form, never as a bare category of the general one.
-    assert ("category", "gbv") not in areas and ("category", "life") in areas
+    # GBV is a category of the monitoring form as an allegation: a note, never a question on the survivor
+    # (survivor details are the GBV form's, for GBV service providers).
+    assert ("category", "gbv") in areas and ("category", "life") in areas
+    assert rows["gbv_allegation"][0] == "note"
+    assert rows["gbv_allegation"][header.index("relevant")] == "selected(${categories}, 'gbv')"
+    survivor = {"survivor_sex", "survivor_age", "survivor_code", "consent_to_report", *QUESTION_KEYS}
+    assert survivor.isdisjoint(rows) and ("survivor_sex", "f") not in areas
     settings = dict(zip(*workbook["settings"].iter_rows(values_only=True), strict=True))
     assert settings["form_id"] == INCIDENT_FORM and settings["default_language"] == "Français (fr)"
 
@@ -95,8 +100,16 @@ def test_the_shipped_cod_gives_about_760_areas_and_converts_in_reasonable_time(s
     assert xform.count(b"<item>") >= expected
 
 
-def test_form_list_lists_every_form_with_the_hash_of_what_it_serves(client, monitor_device, geography):
+def test_a_monitors_device_is_offered_the_monitoring_form_only(client, monitor_device, geography):
     response = client.get("/openrosa/formList", secure=True, **monitor_device)
+    assert [e.findtext(f"{FORMLIST}formID") for e in _xml(response.content)] == [INCIDENT_FORM]
+    one = client.get("/openrosa/formList", {"formID": GBV_FORM}, secure=True, **monitor_device)
+    assert _xml(one.content).findall(f"{FORMLIST}xform") == []
+
+
+def test_form_list_lists_every_form_with_the_hash_of_what_it_serves(client, caseworker_device, geography):
+    # A GBV service provider's case worker is offered both forms.
+    response = client.get("/openrosa/formList", secure=True, **caseworker_device)
     assert response.status_code == 200
     assert response["Content-Type"] == "text/xml; charset=utf-8"
     assert response["X-OpenRosa-Version"] == "1.0" and response["Date"]
@@ -109,7 +122,7 @@ def test_form_list_lists_every_form_with_the_hash_of_what_it_serves(client, moni
             assert len(entry.findall(f"{FORMLIST}{tag}")) == 1
         url = entry.findtext(f"{FORMLIST}downloadUrl")
         assert url.startswith("https://testserver/openrosa/forms/")
-        xform = client.get(url.removeprefix("https://testserver"), secure=True, **monitor_device)
+        xform = client.get(url.removeprefix("https://testserver"), secure=True, **caseworker_device)
         assert xform.status_code == 200 and xform["Content-Type"] == "text/xml; charset=utf-8"
         served = hashlib.md5(xform.content, usedforsecurity=False).hexdigest()
         assert entry.findtext(f"{FORMLIST}hash") == f"md5:{served}"
@@ -119,9 +132,9 @@ def test_form_list_lists_every_form_with_the_hash_of_what_it_serves(client, moni
         )
 
 
-def test_form_list_can_be_asked_for_one_form(client, monitor_device, geography):
+def test_form_list_can_be_asked_for_one_form(client, caseworker_device, geography):
     response = client.get(
-        "/openrosa/formList", {"formID": GBV_FORM, "verbose": "true"}, secure=True, **monitor_device
+        "/openrosa/formList", {"formID": GBV_FORM, "verbose": "true"}, secure=True, **caseworker_device
     )
     assert [e.findtext(f"{FORMLIST}formID") for e in _xml(response.content)] == [GBV_FORM]
 
@@ -142,8 +155,8 @@ def test_the_xlsform_download_is_for_those_who_record_incidents(client, signed_i
     assert signed_in(reader).get(url).status_code == 403
 
 
-def test_the_help_page_explains_the_configuration(signed_in, monitor, geography):
-    page = signed_in(monitor).get(reverse("openrosa:help"))
+def test_the_help_page_explains_the_configuration(signed_in, caseworker_in_area, geography):
+    page = signed_in(caseworker_in_area).get(reverse("openrosa:help"))
     content = page.content.decode()
     assert page.status_code == 200
     assert "http://testserver/openrosa<" in content.replace("</code>", "<")
@@ -152,6 +165,12 @@ def test_the_help_page_explains_the_configuration(signed_in, monitor, geography)
         assert (
             reverse("openrosa:xlsform-download", args=[form.form_id]) in content and form.version in content
         )
+
+
+def test_the_help_page_offers_a_monitor_the_monitoring_form_only(signed_in, monitor, geography):
+    content = signed_in(monitor).get(reverse("openrosa:help")).content.decode()
+    assert reverse("openrosa:xlsform-download", args=[INCIDENT_FORM]) in content
+    assert reverse("openrosa:xlsform-download", args=[GBV_FORM]) not in content
 
 
 def test_the_help_page_is_not_for_readers(signed_in, reader):

@@ -7,7 +7,7 @@ from django.urls import reverse
 from sentinelle.accounts.devices import device_credential_revoke
 from sentinelle.accounts.models import DeviceCredential
 from sentinelle.core.models import AuditAction, AuditEntry
-from sentinelle.monitoring.models import Incident
+from sentinelle.monitoring.models import GBVIncident, Incident
 from sentinelle.monitoring.tests.factories import days_ago
 
 from .conftest import basic
@@ -412,15 +412,55 @@ def test_a_gbv_submission_gets_the_type_the_tool_derives(
         assert gbv.is_child_sexual_abuse and gbv.is_possible_sexual_exploitation
 
 
-def test_a_gbv_submission_that_contradicts_the_tool_is_refused(client, monitor_device, xform_of):
+def test_a_gbv_submission_that_contradicts_the_tool_is_refused(client, caseworker_device, xform_of):
     tool = dict.fromkeys(
         ["penetration", "sexual_contact", "physical_assault", "forced_marriage", "denial_of_resources"], "no"
     )
     answers = {**gbv_answers(), **tool, "psychological_abuse": "no", "is_gbv": "yes"}
-    response = post(client, build_submission(xform_of("sentinelle_vbg"), answers), monitor_device)
+    response = post(client, build_submission(xform_of("sentinelle_vbg"), answers), caseworker_device)
     assert response.status_code == 400
     assert "classification" in message_of(response).lower()
     assert not Incident.objects.exists()
+
+
+# --- GBV allegations (issue 14, point 2) -------------------------------------------------------------
+
+
+def test_a_monitors_gbv_allegation_is_received_without_survivor_details(
+    client, monitor_device, commune, xform_of
+):
+    answers = incident_answers(
+        categories="gbv",
+        perpetrator_category="nsag",
+        summary="Allégation de viols de femmes au point d'eau, rapportée par une leader communautaire.",
+        victims=[
+            {
+                "victim_outcome": "affected",
+                "victim_sex": "f",
+                "victim_age_group": "unknown",
+                "victim_count": "3",
+            }
+        ],
+        displaced_households="",
+        displaced_individuals="",
+        coordinates="",
+    )
+    response = post(client, build_submission(xform_of("sentinelle_incident"), answers), monitor_device)
+    assert response.status_code == 201, message_of(response)
+    incident = Incident.objects.get()
+    assert list(incident.category_links.values_list("category", flat=True)) == ["gbv"]
+    assert not GBVIncident.objects.exists() and incident.victims_total == 3
+
+
+def test_the_gbv_form_sent_from_a_monitors_device_is_refused_and_nothing_written(
+    client, monitor_device, xform_of
+):
+    response = post(client, build_submission(xform_of("sentinelle_vbg"), gbv_answers()), monitor_device)
+    assert response.status_code == 403
+    assert "prestataires de services VBG" in message_of(response)
+    assert not Incident.objects.exists() and not GBVIncident.objects.exists()
+    denied = AuditEntry.objects.get(action=AuditAction.DENIED)
+    assert denied.detail["reason"] == "form_not_allowed" and "S-0042" not in str(denied.detail)
 
 
 def test_a_client_that_behaves_like_odk_collect(client, monitor, monitor_device, geography):
