@@ -130,11 +130,11 @@ def test_failing_follow_ups_leave_the_import_committed(monitor, alpha, places, r
 def test_drafts_read_together_are_the_drafts_read_alone(
     monitor, alpha, places, rule, admin, chunk, monkeypatch
 ):
-    from sentinelle.monitoring.services import flash_content
+    from sentinelle.monitoring.services import flash_figures
     from sentinelle.monitoring.services.flash_content import flash_report_drafts
 
     # Read by chunks of two incident ids, the drafts are the same as read in one go.
-    monkeypatch.setattr(flash_content, "CHUNK", chunk)
+    monkeypatch.setattr(flash_figures, "CHUNK", chunk)
     alert_rule_create(
         actor=admin, name="Tout", kind=AlertRule.Kind.ALWAYS, metric=AlertRule.Metric.EVENTS, threshold=1
     )

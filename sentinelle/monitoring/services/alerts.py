@@ -38,7 +38,8 @@ from sentinelle.monitoring.models import (
     IncidentStatus,
 )
 from sentinelle.monitoring.services.alert_notifications import alert_notify
-from sentinelle.monitoring.services.flash_content import flash_report_draft, flash_report_drafts, id_chunks
+from sentinelle.monitoring.services.flash_content import flash_report_draft, flash_report_drafts
+from sentinelle.monitoring.services.flash_figures import id_chunks
 
 logger = logging.getLogger(__name__)
 

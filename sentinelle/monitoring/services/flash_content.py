@@ -24,7 +24,6 @@ At or above that level, the places of the incidents finer than it are listed wit
 from collections import Counter, defaultdict
 
 from django.conf import settings
-from django.db.models import Count, Sum
 from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -37,16 +36,13 @@ from sentinelle.monitoring.models import (
     AgeGroup,
     AlertRule,
     Category,
-    ExplosiveAccident,
-    GraveViolation,
-    IncidentCategory,
     Outcome,
     PerpetratorCategory,
     Sex,
-    VictimCount,
     ViolationType,
 )
 from sentinelle.monitoring.services import flash_narrative
+from sentinelle.monitoring.services.flash_figures import AlertFigures
 
 # Fine and coarse groups (children 0-17 or adults 18+, the finer group unknown) alike.
 CHILD_AGES = set(CHILD_AGE_GROUPS)
@@ -108,129 +104,10 @@ def flash_report_drafts(alerts: list) -> dict[int, dict]:
     if not alerts:
         return {}
     with translation.override(settings.LANGUAGE_CODE):
-        data = _Figures(alerts)
+        data = AlertFigures(alerts)
         data.previous = flash_narrative.previous_periods(alerts)
         data.services = flash_narrative.services_near(alerts)
         return {alert.pk: _draft(alert, data) for alert in alerts}
-
-
-ROW_FIELDS = (
-    "record_key",
-    "area_id",
-    "date_start",
-    "date_end",
-    "date_reported",
-    "date_estimated",
-    "perpetrator_category",
-    "source_mechanism",
-    "reliability",
-    "organisation_id",
-    "displaced_households",
-    "displaced_individuals",
-)
-
-
-class _Figures:
-    """The coded data of the alerts' incidents, by alert and by incident: eight queries for up to 5,000
-    incidents, five more for each further 5,000."""
-
-    def __init__(self, alerts: list):
-        from sentinelle.monitoring.models import Alert, Incident
-
-        # The links first, then each table by chunks of incident ids: driven from the alerts' few hundred
-        # incidents, never by a join the planner may run from the incident table's million rows.
-        links = list(
-            Alert.incidents.through.objects.filter(alert_id__in=[alert.pk for alert in alerts])
-            .order_by()
-            .values_list("alert_id", "incident_id")
-        )
-        chunks = id_chunks(sorted({incident_id for _alert_id, incident_id in links}))
-        found: dict[int, dict] = {}
-        for chunk in chunks:
-            for values in (
-                Incident.objects.filter(pk__in=chunk, is_archived=False)
-                .order_by()
-                .values_list("pk", *ROW_FIELDS)
-            ):
-                found[values[0]] = dict(zip(ROW_FIELDS, values[1:], strict=True))
-        self.rows: dict[int, list[dict]] = defaultdict(list)
-        self.ids: dict[int, list[int]] = defaultdict(list)
-        for alert_id, incident_id in links:
-            if incident_id in found:
-                self.ids[alert_id].append(incident_id)
-                self.rows[alert_id].append(found[incident_id])
-        self.categories: dict[int, set[str]] = defaultdict(set)
-        for chunk in chunks:
-            for incident_id, category in IncidentCategory.objects.filter(incident_id__in=chunk).values_list(
-                "incident_id", "category"
-            ):
-                self.categories[incident_id].add(category)
-        self.violations = self._counts(GraveViolation, "type", chunks)
-        self.violation_keys = self._keys(GraveViolation, "type", chunks)
-        self.devices = self._counts(ExplosiveAccident, "device_type", chunks)
-        self.victims: dict[int, list[tuple]] = defaultdict(list)
-        for chunk in chunks:
-            cells = (
-                VictimCount.objects.filter(incident_id__in=chunk)
-                .values("incident_id", "outcome", "sex", "age_group")
-                .annotate(n=Sum("count"), k=Sum("record_key"))
-                .order_by()
-            )
-            for cell in cells:
-                self.victims[cell["incident_id"]].append(
-                    (cell["outcome"], cell["sex"], cell["age_group"], cell["n"], cell["k"])
-                )
-        chains = {(alert.area.version_id, pcode) for alert in alerts for pcode in alert.area.path_pcodes}
-        self.chain = {
-            (a.version_id, a.pcode): a
-            for a in AdminArea.objects.filter(
-                version_id__in={version for version, _pcode in chains},
-                pcode__in={pcode for _version, pcode in chains},
-            ).only("pcode", "name_fr", "level", "version_id")
-        }
-        places = {row["area_id"] for rows in self.rows.values() for row in rows}
-        self.places = AdminArea.objects.only("pcode", "name_fr", "level").in_bulk(places)
-
-    @staticmethod
-    def _keys(model, field: str, chunks: list[list[int]]) -> dict[int, dict]:
-        """{incident: {code: sum of the rows' record keys}} (the cell key method)."""
-        found: dict[int, dict] = defaultdict(dict)
-        for chunk in chunks:
-            rows = (
-                model.objects.filter(incident_id__in=chunk)
-                .values("incident_id", field)
-                .annotate(k=Sum("record_key"))
-                .order_by()
-                .values_list("incident_id", field, "k")
-            )
-            for incident_id, code, key in rows:
-                found[incident_id][code] = int(key or 0)
-        return found
-
-    @staticmethod
-    def _counts(model, field: str, chunks: list[list[int]]) -> dict[int, Counter]:
-        found: dict[int, Counter] = defaultdict(Counter)
-        for chunk in chunks:
-            rows = (
-                model.objects.filter(incident_id__in=chunk)
-                .values("incident_id", field)
-                .annotate(n=Count("pk"))
-                .order_by()
-                .values_list("incident_id", field, "n")
-            )
-            for incident_id, code, n in rows:
-                found[incident_id][code] += n
-        return found
-
-
-# Ids per query: well under SQLite's 32,766 parameters, and an index probe each on PostgreSQL.
-CHUNK = 5_000
-
-
-def id_chunks(ids: list, size: int | None = None) -> list[list]:
-    """`ids` in slices of `size` (default CHUNK), for `__in` filters (alerts.py uses it too)."""
-    size = size or CHUNK
-    return [ids[start : start + size] for start in range(0, len(ids), size)]
 
 
 def _sum_counters(counters) -> dict:
@@ -251,7 +128,7 @@ def _gbv_only(rule) -> bool:
     )
 
 
-def _draft(alert, data: _Figures) -> dict:
+def _draft(alert, data: AlertFigures) -> dict:
     rule, area = alert.rule, alert.area
     rows = data.rows.get(alert.pk, [])
     ids = data.ids.get(alert.pk, [])
@@ -372,7 +249,7 @@ def _places_note() -> str:
     ) % {"level": gbv_min_admin_level()}
 
 
-def _refused_draft(alert, data: _Figures) -> dict:
+def _refused_draft(alert, data: AlertFigures) -> dict:
     """The draft of a GBV-only alert finer than the protocol's level: the area and the window, no figure."""
     refusal = _(
         "This alert is about GBV incidents only: the information-sharing protocol does not allow GBV "
@@ -409,7 +286,7 @@ def _title(alert) -> str:
     }
 
 
-def _where(area: AdminArea, rows: list[dict], data: _Figures):
+def _where(area: AdminArea, rows: list[dict], data: AlertFigures):
     """The alert's area with the areas above it, then each incident area with its count (the text names
     them with their P-codes: flash_narrative.py)."""
     found = (data.chain.get((area.version_id, pcode)) for pcode in area.path_pcodes)
@@ -454,7 +331,7 @@ def _when(alert, rows: list[dict]):
     return dates, "\n".join(lines)
 
 
-def _victims(ids: list[int], gbv_ids: set[int], data: _Figures):
+def _victims(ids: list[int], gbv_ids: set[int], data: AlertFigures):
     """(exact figures, text with the readers' figures, the readers' cells)."""
     by_outcome: Counter = Counter()
     by_sex_age: dict[str, Counter] = defaultdict(Counter)
