@@ -23,6 +23,16 @@ def settled(page, selector):
     page.wait_for_selector(f"{selector}:not(.htmx-added)", state="attached")
 
 
+def choose_place(page, select, value):
+    # Marking the current part tells its replacement apart from it (the answer arrives before the swap).
+    page.eval_on_selector("#location", "part => { part.dataset.replaced = 'yes'; }")
+    with page.expect_response(lambda response: "part=location" in response.url) as answer:
+        page.select_option(select, value)
+    assert answer.value.ok
+    settled(page, "#location:not([data-replaced])")
+    assert page.locator(select).input_value() == value
+
+
 def test_monitor_records_and_submits_then_imo_verifies(browser_page, monitor, imo, mopti):
     cercle = cercle_of(mopti, pcode="ML0501", name_fr="Mopti")
     commune_of(cercle, pcode="ML050101", name_fr="Socoura")
@@ -33,16 +43,14 @@ def test_monitor_records_and_submits_then_imo_verifies(browser_page, monitor, im
     assert page.locator("html").get_attribute("lang") == "fr"
     page.fill("#id_date_start", days_ago(4).isoformat())
     page.fill("#id_date_reported", days_ago(1).isoformat())
-    # The chained selects are re-drawn by HTMX after each choice.
-    page.select_option("#id_region", "ML05")
+    # The chained selects are re-drawn by HTMX after each choice: each choice posts the location part once,
+    # and the next choice waits until that answer is swapped in and wired.
+    choose_place(page, "#id_region", "ML05")
     # Without a region every cercle is listed, grouped by region: the groups go once the region is known.
-    page.wait_for_selector("#id_cercle optgroup", state="detached")
-    settled(page, "#location")
-    page.select_option("#id_cercle", "ML0501")
-    page.wait_for_selector("#id_commune option[value='ML050101']", state="attached")
-    settled(page, "#location")
-    page.select_option("#id_commune", "ML050101")
-    settled(page, "#location")
+    assert page.locator("#id_cercle optgroup").count() == 0
+    choose_place(page, "#id_cercle", "ML0501")
+    assert page.locator("#id_commune option[value='ML050101']").count() == 1
+    choose_place(page, "#id_commune", "ML050101")
     page.check("input[name=categories][value=life]")
     page.select_option("#id_perpetrator_category", "nsag")
     page.fill("#id_summary", "Deux hommes tués sur la route du marché.")
