@@ -7,7 +7,7 @@ DEV_ENV := DJANGO_DEBUG=true
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install messages lint format check vendor clean-db bench soak bench-disclosure
+.PHONY: run test coverage install messages lint format check vendor clean-db bench soak bench-disclosure
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,8 +28,17 @@ run: install messages
 	@echo "Sentinelle: http://$(HOST):$(PORT)/"
 	@$(DEV_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 
+# The suite in parallel (pytest-xdist): one worker per core, at most 4, each with its own test database
+# (SQLite in memory, or test_<name>_gw0, _gw1... on PostgreSQL). TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= auto
+PYTEST_XDIST := $(if $(filter 0,$(TEST_WORKERS)),-p no:xdist,-n $(TEST_WORKERS) --maxprocesses=4 --dist worksteal)
+
 test: install messages
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest $(PYTEST_XDIST) $(PYTEST_ARGS)
+
+# The suite with line coverage of sentinelle/ (total and the files not fully covered).
+coverage: install messages
+	$(VENV)/bin/pytest $(PYTEST_XDIST) --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 # Benchmark (bench/README.md): a fresh PostgreSQL database at national scale, measured against design §8.
 # make bench SCALE=0.02 for a quick run; BENCH_DATABASE_URL, BENCH_ARGS (e.g. --seconds 120) to change it.
@@ -56,6 +65,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 	$(DEV_ENV) $(PY) manage.py makemigrations --check --dry-run
+	$(PY) tools/catalogue_sync.py
 
 format: install
 	$(VENV)/bin/ruff format .

@@ -22,13 +22,26 @@ from sentinelle.geography.tests.factories import AdminAreaFactory, CodVersionFac
 
 
 def pytest_collection_modifyitems(config, items):
-    """Browser tests skip where Chromium is missing, except in CI where its absence is a failure."""
-    if os.path.exists("/usr/bin/chromium") or os.environ.get("SENTINELLE_REQUIRE_BROWSER"):
-        return
-    skip = pytest.mark.skip(reason="Debian's chromium is not installed (apt-get install chromium)")
+    """Marked tests skip where what they need is missing, and only there:
+
+    browser   Debian's Chromium is missing (except in CI, where its absence is a failure);
+    postgres  the test database is not PostgreSQL (`.ci/run` runs the suite on both databases);
+    sqlite    the test database is not SQLite (a check of the database file itself).
+    """
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"]
+    missing = {}
+    if not (os.path.exists("/usr/bin/chromium") or os.environ.get("SENTINELLE_REQUIRE_BROWSER")):
+        missing["browser"] = "Debian's chromium is not installed (apt-get install chromium)"
+    if engine != "django.db.backends.postgresql":
+        missing["postgres"] = "needs PostgreSQL (DATABASE_URL=postgres://...)"
+    if engine != "django.db.backends.sqlite3":
+        missing["sqlite"] = "checks the SQLite database file (the PostgreSQL run checks the columns)"
     for item in items:
-        if "browser" in item.keywords:
-            item.add_marker(skip)
+        for marker, reason in missing.items():
+            if item.get_closest_marker(marker):
+                item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @pytest.fixture

@@ -35,6 +35,7 @@ def bench_env(database_url: str) -> dict[str, str]:
     return {
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DJANGO_DEBUG": "false",
+        "SENTINELLE_DEMO": "true",  # the bench clones the demo (seed_demo)
         "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-production-0123456789",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
         "DJANGO_SECURE_COOKIES": "false",

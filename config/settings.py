@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "csp",
+    "django_tasks",
+    "django_tasks_db",
     "sentinelle.core",
     "sentinelle.accounts",
     "sentinelle.geography",
@@ -49,6 +51,10 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
 ]
+# The demo data and `seed_demo` (sentinelle/demo/, not in the wheel): development, and a test instance or the
+# bench with SENTINELLE_DEMO on.
+if DEBUG or env_bool("SENTINELLE_DEMO", False):
+    INSTALLED_APPS.append("sentinelle.demo")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -196,6 +202,19 @@ DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "sentinelle@localhost"
 
 OTP_TOTP_ISSUER = "Sentinelle"
 
+# Side effects (mail, webhooks, alert notifications, follow-ups) are Django tasks queued after commit
+# (core/tasks.py). In production they are rows in the database, run by `run_jobs --loop` beside the import
+# jobs (retried, failures on the audit log page). In DEBUG they run at once in the request, so that
+# `make run` needs no worker and shows each e-mail on the console. SENTINELLE_TASKS=database|immediate.
+_TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+_task_backend = env_str("SENTINELLE_TASKS", "immediate" if DEBUG else "database")
+if _task_backend not in _TASK_BACKENDS:
+    raise ImproperlyConfigured(f"SENTINELLE_TASKS must be one of {', '.join(_TASK_BACKENDS)}.")
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[_task_backend]}}
+
 # REST API v1 (sentinelle/api): per-user tokens, the same policy and selectors as the pages.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["sentinelle.api.authentication.ApiTokenAuthentication"],
@@ -230,7 +249,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
     # WeasyPrint narrates every PDF at INFO; keep the log for what matters.
-    "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
+    # The task worker (run_jobs) says "starting" and "no more tasks" at INFO on every pass.
+    "loggers": {
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+        "django_tasks_db": {"level": "WARNING"},
+    },
 }
 
 # Sentinelle's own settings.
@@ -251,7 +275,7 @@ SENTINELLE = {
     "DISCLOSURE_THRESHOLD": env_int("SENTINELLE_DISCLOSURE_THRESHOLD", 5),
     # The GBV information-sharing protocol: GBV figures are never broken down below this admin level.
     "GBV_MIN_ADMIN_LEVEL": env_int("SENTINELLE_GBV_MIN_ADMIN_LEVEL", 1),
-    # Computed figures (core/figure_cache.py): refreshed by any audited write, at the latest after this.
+    # Computed figures (core/figure_cache.py): refreshed by the writes that change them, else after this.
     "FIGURE_CACHE_SECONDS": env_int("SENTINELLE_FIGURE_CACHE_SECONDS", 900),
     # ...except monitoring figures, which phones move every few seconds: at most once in this time.
     "FIGURE_REFRESH_SECONDS": env_int("SENTINELLE_FIGURE_REFRESH_SECONDS", 60),

@@ -22,9 +22,13 @@ for _door in ("SIGNIN_CLIENT", "API_CLIENT", "API_USER", "API_AUTH_FAILURE", "DE
 
 from config.settings import *  # noqa: E402, F403
 
+if "sentinelle.demo" not in INSTALLED_APPS:  # noqa: F405  (the tests seed the demo)
+    INSTALLED_APPS = [*INSTALLED_APPS, "sentinelle.demo"]  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Tasks run at once, in the test (core/tasks.py); a test of the queue sets the database backend itself.
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 SECURE_HSTS_SECONDS = 0

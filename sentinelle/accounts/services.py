@@ -7,10 +7,8 @@ from django.conf import settings
 from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import gettext as _
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -18,7 +16,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from sentinelle.accounts.backends import normalise_identifier, user_by_identifier
 from sentinelle.accounts.models import Membership, Organisation, User
 from sentinelle.accounts.selectors import otp_has_confirmed_device
+from sentinelle.core import tasks, validation
 from sentinelle.core.audit import audit_record
+from sentinelle.core.figure_cache import EVERYTHING, figures_changed
 from sentinelle.core.models import AuditAction, AuditOutcome
 from sentinelle.core.permissions import Perm, can_assign_role, ensure, refuse
 from sentinelle.core.throttles import (
@@ -27,6 +27,7 @@ from sentinelle.core.throttles import (
     throttle_reset,
     throttle_take,
 )
+from sentinelle.core.validation import Errors
 
 logger = logging.getLogger(__name__)
 
@@ -84,9 +85,11 @@ def user_sign_out(*, request) -> None:
 
 def user_password_change(*, request, old_password: str, new_password: str) -> None:
     user = request.user
+    errors = Errors()
     if not user.check_password(old_password):
-        raise ValidationError({"old_password": _("The current password is incorrect.")})
-    validate_password(new_password, user)
+        errors.add("old_password", _("The current password is incorrect."))
+    _check_password(errors, new_password, user, field="new_password")
+    errors.raise_if_any()
     with transaction.atomic():
         user.set_password(new_password)
         user.save(update_fields=["password"])
@@ -206,6 +209,7 @@ def organisation_create(*, actor, name: str, acronym: str, type: str, email: str
         organisation.full_clean()
         organisation.save()
         audit_record(action=AuditAction.CREATE, user=actor, obj=organisation)
+        figures_changed(EVERYTHING)
     return organisation
 
 
@@ -224,6 +228,7 @@ def organisation_update(*, actor, organisation: Organisation, **changes) -> Orga
         audit_record(
             action=AuditAction.UPDATE, user=actor, obj=organisation, detail={"fields": sorted(changes)}
         )
+        figures_changed(EVERYTHING)
     return organisation
 
 
@@ -233,6 +238,15 @@ def organisation_update(*, actor, organisation: Organisation, **changes) -> Orga
 def _require_role_grant(actor, organisation: Organisation, role: str) -> None:
     if not can_assign_role(actor, organisation, role):
         refuse(actor, "role.assign", obj=organisation, detail={"role": role})
+
+
+def _check_password(errors: Errors, password: str, user: User, *, field: str) -> None:
+    """The password validators' messages, on the form's password field."""
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        for message in error.messages:
+            errors.add(field, message)
 
 
 def user_create(
@@ -250,18 +264,23 @@ def user_create(
     """Create an account with its first membership; managers only within their organisation."""
     ensure(actor, Perm.USER_MANAGE)
     _require_role_grant(actor, organisation, role)
-    with transaction.atomic():
-        user = User(
-            username=username.strip(),
-            email=(email or "").strip().lower() or None,
-            full_name=full_name.strip(),
-            phone=phone.strip(),
-            created_by=actor,
-            updated_by=actor,
-        )
-        validate_password(password, user)
-        user.set_password(password)
+    user = User(
+        username=username.strip(),
+        email=(email or "").strip().lower() or None,
+        full_name=full_name.strip(),
+        phone=phone.strip(),
+        created_by=actor,
+        updated_by=actor,
+    )
+    errors = Errors()
+    _check_password(errors, password, user, field="password")
+    try:
         user.full_clean(exclude=["password"])
+    except ValidationError as error:
+        errors.merge(error)
+    errors.raise_if_any()
+    with transaction.atomic():
+        user.set_password(password)
         user.save()
         membership = Membership.objects.create(
             user=user, organisation=organisation, role=role, created_by=actor, updated_by=actor
@@ -296,7 +315,7 @@ def user_update(*, actor, user: User, **changes) -> User:
 def user_set_active(*, actor, user: User, active: bool) -> User:
     ensure(actor, Perm.USER_MANAGE, user)
     if user.pk == actor.pk and not active:
-        raise ValidationError(_("You cannot deactivate your own account."))
+        validation.refuse(_("You cannot deactivate your own account."))
     with transaction.atomic():
         user.is_active = active
         user.updated_by = actor
@@ -331,20 +350,9 @@ def _two_factor_reset_mail(user: User) -> tuple[str, str]:
 
 
 def _mail_after_commit(user: User, compose) -> None:
-    """After commit, e-mail the user (in their language) what `compose(user)` returns; no name in it.
-    A failure is logged without the address and swallowed: the change stands regardless."""
-    if not (user.is_active and user.email):
-        return
-
-    def send():
-        with translation.override(user.language or settings.LANGUAGE_CODE):
-            subject, body = compose(user)
-        try:
-            EmailMessage(subject, body, to=[user.email]).send()
-        except Exception:
-            logger.exception("Account notification: e-mail failed.")
-
-    transaction.on_commit(send)
+    """After commit, queue an e-mail to the user (in their language) of what `compose(user)` returns; no
+    name in it. A task (core/tasks.py): sent by the worker and retried, never in the request."""
+    tasks.mail_after_commit([user], compose)
 
 
 def user_two_factor_reset(*, actor, user: User, request=None) -> None:

@@ -4,7 +4,7 @@ from urllib.parse import urlencode
 
 import segno
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,6 +22,7 @@ from sentinelle.accounts.forms import (
     UserCreateForm,
     UserEditForm,
 )
+from sentinelle.core.forms import errors_shown_as_messages, errors_shown_on
 from sentinelle.core.permissions import (
     Perm,
     assignable_roles,
@@ -151,26 +152,15 @@ def otp_verify(request):
 def password_change(request):
     form = PasswordChangeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with errors_shown_on(form):
             services.user_password_change(
                 request=request,
                 old_password=form.cleaned_data["old_password"],
                 new_password=form.cleaned_data["new_password"],
             )
-        except ValidationError as error:
-            _attach_errors(form, error, default_field="new_password")
-        else:
             messages.success(request, _("Your password has been changed."))
             return redirect("core:home")
     return render(request, "accounts/password_change.html", {"form": form})
-
-
-def _attach_errors(form, error: ValidationError, *, default_field=None) -> None:
-    if hasattr(error, "error_dict"):
-        for field, field_errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, field_errors)
-    else:
-        form.add_error(default_field, error)
 
 
 # --- Organisations ---------------------------------------------------------------------------
@@ -193,7 +183,7 @@ def organisation_list(request):
 def organisation_create(request):
     form = OrganisationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with errors_shown_on(form):
             services.organisation_create(
                 actor=request.user,
                 name=form.cleaned_data["name"],
@@ -201,9 +191,6 @@ def organisation_create(request):
                 type=form.cleaned_data["type"],
                 email=form.cleaned_data["email"],
             )
-        except ValidationError as error:
-            _attach_errors(form, error)
-        else:
             messages.success(request, _("Organisation created."))
             return redirect("accounts:organisation-list")
     return render(request, "accounts/organisation_form.html", {"form": form})
@@ -219,11 +206,8 @@ def organisation_edit(request, public_id):
     if request.method == "POST" and form.is_valid():
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
         organisation.refresh_from_db()
-        try:
+        with errors_shown_on(form):
             services.organisation_update(actor=request.user, organisation=organisation, **changes)
-        except ValidationError as error:
-            _attach_errors(form, error)
-        else:
             messages.success(request, _("Organisation saved."))
             return redirect("accounts:organisation-list")
     return render(request, "accounts/organisation_form.html", {"form": form, "organisation": organisation})
@@ -248,11 +232,8 @@ def user_create(request):
         roles=assignable_roles(request.user),
     )
     if request.method == "POST" and form.is_valid():
-        try:
+        with errors_shown_on(form):
             created = services.user_create(actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            _attach_errors(form, error, default_field="password")
-        else:
             messages.success(request, _("Account created."))
             return redirect("accounts:user-detail", public_id=created.public_id)
     return render(request, "accounts/user_create.html", {"form": form})
@@ -292,11 +273,8 @@ def user_edit(request, public_id):
     )
     form = UserEditForm(request.POST, instance=account)
     if form.is_valid():
-        try:
+        with errors_shown_on(form):
             services.user_update(actor=request.user, user=account, **form.cleaned_data)
-        except ValidationError as error:
-            form.add_error(None, error.messages)
-        else:
             messages.success(request, _("Account saved."))
             return redirect("accounts:user-detail", public_id=account.public_id)
     return _user_page(request, account, edit_form=form)
@@ -321,11 +299,8 @@ def user_action(request, public_id, action):
     handler = USER_ACTIONS.get(action)
     if handler is None:
         raise Http404
-    try:
+    with errors_shown_as_messages(request):
         handler(request, account)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
         messages.success(request, _("Done."))
     return redirect("accounts:user-detail", public_id=account.public_id)
 
@@ -339,14 +314,12 @@ def membership_add(request, public_id):
     form = _membership_form(request, request.POST)
     if form.is_valid():
         try:
-            services.membership_add(actor=request.user, user=account, **form.cleaned_data)
+            with errors_shown_on(form):
+                services.membership_add(actor=request.user, user=account, **form.cleaned_data)
+                messages.success(request, _("Role added."))
+                return redirect("accounts:user-detail", public_id=account.public_id)
         except PermissionDenied:
             form.add_error(None, _("This role cannot be given here."))
-        except ValidationError as error:
-            form.add_error(None, error.messages)
-        else:
-            messages.success(request, _("Role added."))
-            return redirect("accounts:user-detail", public_id=account.public_id)
     return _user_page(request, account, membership_form=form)
 
 

@@ -40,9 +40,17 @@ def _organisation_filter(field_name: str = "organisation__acronym"):
     )
 
 
+def _date_range(field_name: str, start=None, end=None):
+    """The two filters of a period (labelled "From" and "To" unless told): on or after the first date, on or
+    before the second."""
+    return (
+        django_filters.DateFilter(field_name=field_name, lookup_expr="gte", label=start or _("From")),
+        django_filters.DateFilter(field_name=field_name, lookup_expr="lte", label=end or _("To")),
+    )
+
+
 class IncidentFilterSet(django_filters.FilterSet):
-    date_from = django_filters.DateFilter(field_name="date_start", lookup_expr="gte", label=_("From"))
-    date_to = django_filters.DateFilter(field_name="date_start", lookup_expr="lte", label=_("To"))
+    date_from, date_to = _date_range("date_start")
     status = django_filters.CharFilter(field_name="status", label=_("Status"))
     category = django_filters.CharFilter(method="filter_category", label=_("Category"))
     source_mechanism = django_filters.CharFilter(field_name="source_mechanism", label=_("Source"))
@@ -83,8 +91,7 @@ class CaseFilterSet(django_filters.FilterSet):
     status = django_filters.CharFilter(field_name="status", label=_("Status"))
     case_type = django_filters.CharFilter(field_name="case_type", label=_("Type of case"))
     risk_level = django_filters.CharFilter(field_name="risk_level", label=_("Risk level"))
-    opened_from = django_filters.DateFilter(field_name="opened_on", lookup_expr="gte", label=_("Opened from"))
-    opened_to = django_filters.DateFilter(field_name="opened_on", lookup_expr="lte", label=_("Opened until"))
+    opened_from, opened_to = _date_range("opened_on", _("Opened from"), _("Opened until"))
     organisation = _organisation_filter()
     area = AreaFilter()
 
@@ -103,15 +110,11 @@ class ReferralFilterSet(django_filters.FilterSet):
     status = django_filters.CharFilter(field_name="status", label=_("Status"))
     service_type = django_filters.CharFilter(field_name="service_type", label=_("Type of service"))
     urgency = django_filters.CharFilter(field_name="urgency", label=_("Urgency"))
-    created_from = django_filters.DateFilter(
-        field_name="created_at__date", lookup_expr="gte", label=_("From")
-    )
-    created_to = django_filters.DateFilter(field_name="created_at__date", lookup_expr="lte", label=_("To"))
+    created_from, created_to = _date_range("created_at__date")
 
 
 class PopulationFigureFilterSet(django_filters.FilterSet):
-    date_from = django_filters.DateFilter(field_name="round_date", lookup_expr="gte", label=_("From"))
-    date_to = django_filters.DateFilter(field_name="round_date", lookup_expr="lte", label=_("To"))
+    date_from, date_to = _date_range("round_date")
     status = django_filters.CharFilter(field_name="status", label=_("Population status"))
     source = django_filters.CharFilter(field_name="source", label=_("Source"))
     organisation = _organisation_filter()
@@ -119,8 +122,7 @@ class PopulationFigureFilterSet(django_filters.FilterSet):
 
 
 class DisplacementEventFilterSet(django_filters.FilterSet):
-    date_from = django_filters.DateFilter(field_name="date", lookup_expr="gte", label=_("From"))
-    date_to = django_filters.DateFilter(field_name="date", lookup_expr="lte", label=_("To"))
+    date_from, date_to = _date_range("date")
     cause = django_filters.CharFilter(field_name="cause", label=_("Cause"))
     source = django_filters.CharFilter(field_name="source", label=_("Source"))
     organisation = _organisation_filter()
@@ -128,8 +130,7 @@ class DisplacementEventFilterSet(django_filters.FilterSet):
 
 
 class ActivityFilterSet(django_filters.FilterSet):
-    date_from = django_filters.DateFilter(field_name="start_date", lookup_expr="gte", label=_("From"))
-    date_to = django_filters.DateFilter(field_name="start_date", lookup_expr="lte", label=_("To"))
+    date_from, date_to = _date_range("start_date")
     activity_type = django_filters.CharFilter(field_name="activity_type", label=_("Type of activity"))
     status = django_filters.CharFilter(field_name="status", label=_("Status"))
     report_status = django_filters.CharFilter(field_name="report__status", label=_("Report status"))

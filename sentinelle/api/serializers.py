@@ -5,6 +5,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from sentinelle.api.selectors import IDENTITY_FIELDS
+
 
 class AreaSerializer(serializers.Serializer):
     pcode = serializers.CharField()
@@ -129,18 +131,6 @@ class CaseSerializer(_Base):
     active_referrals = serializers.IntegerField(required=False)
 
 
-IDENTITY_FIELDS = (
-    "given_name",
-    "family_name",
-    "other_names",
-    "phone",
-    "address",
-    "date_of_birth",
-    "caregiver_name",
-    "caregiver_phone",
-)
-
-
 class IdentitySerializer(serializers.Serializer):
     given_name = serializers.CharField()
     family_name = serializers.CharField()
@@ -165,15 +155,20 @@ class PersonSerializer(_Base):
     merged_into = serializers.CharField(source="merged_into.person_code", allow_null=True, read_only=True)
 
 
+def _identity(person, context) -> dict | None:
+    """The person's identity where the view found the policy allows it (`identity_allowed`), else None."""
+    if not context.get("identity_allowed"):
+        return None
+    return {name: getattr(person, name) or "" for name in IDENTITY_FIELDS}
+
+
 class PersonDetailSerializer(PersonSerializer):
     # Decrypted only in this audited detail, for a user the policy lets see this person.
     identity = serializers.SerializerMethodField()
 
     @extend_schema_field(IdentitySerializer(allow_null=True))
     def get_identity(self, person):
-        if not self.context.get("identity_allowed"):
-            return None
-        return {name: getattr(person, name) or "" for name in IDENTITY_FIELDS}
+        return _identity(person, self.context)
 
 
 class CaseDetailSerializer(CaseSerializer):
@@ -184,9 +179,7 @@ class CaseDetailSerializer(CaseSerializer):
 
     @extend_schema_field(IdentitySerializer(allow_null=True))
     def get_person_identity(self, case):
-        if not self.context.get("identity_allowed"):
-            return None
-        return {name: getattr(case.person, name) or "" for name in IDENTITY_FIELDS}
+        return _identity(case.person, self.context)
 
 
 # --- Referrals ---------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ Who gets what (design §6, core/disclosure.py):
     are perturbed by up to 2 from their cell keys, the total is a cell of its own (always shown); periods
     are calendar months, quarters or years (the dates asked are widened: `filters` echoes the period
     answered and `notes` says so); one area, organisation and code per filter; at most two dimensions;
-    a daily throttle per user (SENTINELLE["THROTTLES"]["stats.user"], views_stats.py); and
+    a daily throttle per user (SENTINELLE["THROTTLES"]["stats.user"], views/stats.py); and
     the GBV floor of core/datasets.py: below the admin level of the sharing protocol (an area filter or
     an area breakdown finer than it), GBV records are left out of every figure of the answer, totals
     included (`gbv_withheld` and `notes` say so), and a question about GBV records only (a GBV dataset,

@@ -1,4 +1,4 @@
-"""API tokens: create, revoke, list, authenticate (services and selectors, like accounts/devices.py).
+"""API tokens: create, revoke and authenticate (the token page reads them through api/selectors.py).
 
 A token is "stl_" followed by 36 random URL-safe characters (about 216 bits). Being high-entropy random, it
 needs no slow password hash: the database keeps an HMAC-SHA256 keyed with the field key ring's hash key
@@ -19,7 +19,7 @@ from sentinelle.api.models import ApiToken
 from sentinelle.core.audit import audit_record
 from sentinelle.core.crypto import get_keyring
 from sentinelle.core.models import AuditAction, AuditOutcome
-from sentinelle.core.permissions import Perm, ensure, get_object_for_user, scope_queryset
+from sentinelle.core.permissions import Perm, ensure
 
 TOKEN_PREFIX = "stl_"  # noqa: S105 (a marker, not a secret)
 PREFIX_LENGTH = 12
@@ -72,17 +72,6 @@ def api_token_revoke(*, actor, api_token: ApiToken, request=None) -> ApiToken:
         api_token.save(update_fields=["revoked_at", "updated_by", "updated_at"])
         audit_record(action=AuditAction.ARCHIVE, user=actor, obj=api_token, request=request)
     return api_token
-
-
-def api_tokens_of(*, user):
-    """The user's own tokens (the policy gives nobody else's), newest first."""
-    return scope_queryset(user, ApiToken.objects.all(), Perm.API_TOKEN_MANAGE).order_by("-created_at")
-
-
-def api_token_get(*, user, public_id, request=None) -> ApiToken:
-    return get_object_for_user(
-        user, ApiToken.objects.all(), public_id, Perm.API_TOKEN_MANAGE, request=request
-    )
 
 
 def api_token_authenticate(token: str, *, request=None):

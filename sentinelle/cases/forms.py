@@ -2,7 +2,6 @@
 rules (consent, scope, steps) are in the services."""
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -28,16 +27,6 @@ from sentinelle.geography.models import AdminLevel
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 EXTERNAL = "external"
-
-
-def attach_errors(form: forms.Form, error: ValidationError, prefix: str = "") -> None:
-    """Show a service's ValidationError on the form's fields (unknown fields: on the whole form)."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error.messages)
-        return
-    for name, messages in error.message_dict.items():
-        field = prefix + name.replace(".", "_") if name.startswith("form.") else name
-        form.add_error(field if field in form.fields else None, messages)
 
 
 class PersonForm(forms.Form):

@@ -288,5 +288,10 @@ def name_similarity(a: str | list[str], b: str | list[str]) -> float:
     return round(best, 4)
 
 
-def is_probable_duplicate(a: str, b: str, *, threshold: float = DUPLICATE_THRESHOLD) -> bool:
-    return name_similarity(a, b) >= threshold
+def full_names(given_name: str, family_name: str, other_names: str = "") -> list[str]:
+    """The full names a person is known by, to compare with name_similarity: the given name, then the
+    other names (a nickname), each before the family name."""
+    names = [f"{given_name} {family_name}".strip()]
+    if other_names:
+        names.append(f"{other_names} {family_name}".strip())
+    return names

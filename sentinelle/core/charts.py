@@ -22,10 +22,149 @@ from sentinelle.core import formatting
 PALETTE = ("#1f5f8b", "#b3261e", "#6b8e23", "#b8860b", "#6a3d9a", "#008080", "#7f7f7f")
 WIDTH = 600
 NARROW = 320  # about a phone's card (360 px less margins): the narrow drawing's text stays at its size
-SVG_OPEN = (
-    '<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {} {}" role="img" aria-label="{}">'
+
+
+@dataclass(frozen=True)
+class BarLayout:
+    """Where a bar chart puts each part of a row: label beside the bar (wide) or above it (narrow)."""
+
+    width: int
+    svg_class: str
+    row: int  # one bar's line, label included
+    margin: int  # above the first row and below the last
+    plot: int  # the longest bar
+    label_x: int
+    label_y: int  # the label's baseline, from the row's top
+    label_anchor: str  # ' text-anchor="end"' to end the label at label_x, "" to start it there
+    label_font: int
+    label_clip: int
+    bar_x: int
+    bar_y: int
+    bar_height: int
+    value_y: int
+
+
+@dataclass(frozen=True)
+class ColumnLayout:
+    """Where a column chart puts the plot, the axis labels, the scale and the legend."""
+
+    width: int
+    svg_class: str
+    height: int  # of the plot with its axis labels, the legend below it
+    bottom: int  # room for the axis labels
+    left: int  # room for the scale
+    top: int  # room above the highest column
+    right: int  # room after the last column (for its axis label)
+    axis_clip: int
+    axis_label_room: int  # an axis label's width: labels are left out to keep that much room (0: all shown)
+    scale_x: int
+    scale_anchor: str
+    legend_columns: int
+    legend_column_width: int
+    key_x: int
+    key_y: int  # below the plot
+    key_size: int
+    key_text_dx: int
+    key_text_y: int
+    key_clip: int
+    legend_pad: int  # under the legend
+    no_legend_room: int  # under a single series' plot (no legend)
+
+
+LEGEND_ENTRY = 18
+WIDE_BARS = BarLayout(
+    width=WIDTH,
+    svg_class="chart",
+    row=22,
+    margin=2,
+    plot=WIDTH - 230 - 70,  # a label column of 230, a value column of 70
+    label_x=224,
+    label_y=14,
+    label_anchor=' text-anchor="end"',
+    label_font=12,
+    label_clip=34,
+    bar_x=230,
+    bar_y=2,
+    bar_height=16,
+    value_y=14,
 )
-SVG_OPEN_NARROW = SVG_OPEN.replace('class="chart"', 'class="chart chart-narrow"')
+# The label on its own line (13 high, 3 below it), then the bar (12) and its value, then 9 of space.
+NARROW_BARS = BarLayout(
+    width=NARROW,
+    svg_class="chart chart-narrow",
+    row=16 + 12 + 9,
+    margin=0,
+    plot=NARROW - 60,
+    label_x=0,
+    label_y=13,
+    label_anchor="",
+    label_font=13,
+    label_clip=42,
+    bar_x=0,
+    bar_y=16,
+    bar_height=12,
+    value_y=16 + 12 - 1,
+)
+WIDE_COLUMNS = ColumnLayout(
+    width=WIDTH,
+    svg_class="chart",
+    height=220,
+    bottom=30,
+    left=40,
+    top=10,
+    right=0,
+    axis_clip=12,
+    axis_label_room=0,
+    scale_x=36,
+    scale_anchor=' text-anchor="end"',
+    legend_columns=3,
+    legend_column_width=180,
+    key_x=40,
+    key_y=4,
+    key_size=10,
+    key_text_dx=14,
+    key_text_y=13,
+    key_clip=24,
+    legend_pad=4,
+    no_legend_room=LEGEND_ENTRY + 4,
+)
+# Only as many axis labels as fit (the latest always), the scale's top value only, one legend entry a line.
+NARROW_COLUMNS = ColumnLayout(
+    width=NARROW,
+    svg_class="chart chart-narrow",
+    height=200,
+    bottom=22,
+    left=34,
+    top=16,
+    right=12,
+    axis_clip=8,
+    axis_label_room=38,
+    scale_x=0,
+    scale_anchor="",
+    legend_columns=1,
+    legend_column_width=0,
+    key_x=0,
+    key_y=6,
+    key_size=11,
+    key_text_dx=16,
+    key_text_y=16,
+    key_clip=40,
+    legend_pad=8,
+    no_legend_room=4,
+)
+
+
+def _svg(svg_class: str, width: int, height: int, label: str, *parts) -> SafeString:
+    return format_html(
+        '<svg xmlns="http://www.w3.org/2000/svg" class="{}" viewBox="0 0 {} {}" role="img" aria-label="{}">'
+        + "{}" * len(parts)
+        + "</svg>",
+        svg_class,
+        width,
+        height,
+        label,
+        *parts,
+    )
 
 
 @dataclass(frozen=True)
@@ -47,50 +186,44 @@ def _number(value) -> str:
     return formatting.number(value)
 
 
-def bar_chart(bars: Sequence[Bar], *, label: str, colour: str = PALETTE[0]) -> SafeString:
-    """Horizontal bars, one per line, labelled on the left and valued on the right."""
+def bar_chart(
+    bars: Sequence[Bar], *, label: str, colour: str = PALETTE[0], layout: BarLayout = WIDE_BARS
+) -> SafeString:
+    """Horizontal bars, one per row, each with its label (beside or above it) and its value after it."""
     if not bars:
         return SafeString("")
-    row, label_width, value_width = 22, 230, 70
-    plot = WIDTH - label_width - value_width
     biggest = max((bar.value or 0 for bar in bars), default=0) or 1
-    height = row * len(bars) + 4
     marks = []
     for index, bar in enumerate(bars):
-        y = index * row + 2
-        length = max(0.0, (bar.value or 0) / biggest * plot)
-        marks.append((bar, y, length))
+        y = layout.margin + index * layout.row
+        marks.append((bar, y, max(0.0, (bar.value or 0) / biggest * layout.plot)))
     body = format_html_join(
         "",
-        '<g><title>{}: {}</title><text x="{}" y="{}" text-anchor="end" font-size="12">{}</text>'
+        '<g><title>{}: {}</title><text x="{}" y="{}"' + layout.label_anchor + ' font-size="{}">{}</text>'
         '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"></rect>'
         '<text x="{}" y="{}" font-size="12">{}</text></g>',
         (
             (
                 bar.label,
                 bar.text,
-                label_width - 6,
-                y + 14,
-                _clip(bar.label, 34),
-                label_width,
-                y + 2,
+                layout.label_x,
+                y + layout.label_y,
+                layout.label_font,
+                _clip(bar.label, layout.label_clip),
+                layout.bar_x,
+                y + layout.bar_y,
                 _f(length),
-                row - 6,
+                layout.bar_height,
                 colour,
-                _f(label_width + length + 4),
-                y + 14,
+                _f(layout.bar_x + length + 4),
+                y + layout.value_y,
                 bar.text,
             )
             for bar, y, length in marks
         ),
     )
-    return format_html(
-        SVG_OPEN + "{}</svg>",
-        WIDTH,
-        height,
-        label,
-        body,
-    )
+    height = layout.row * len(bars) + 2 * layout.margin
+    return _svg(layout.svg_class, layout.width, height, label, body)
 
 
 def column_chart(
@@ -100,6 +233,7 @@ def column_chart(
     label: str,
     stacked: bool = False,
     shown: dict[str, Sequence[str]] | None = None,
+    layout: ColumnLayout = WIDE_COLUMNS,
 ) -> SafeString:
     """Vertical columns over categories (months, quarters): grouped, or stacked for parts of a whole.
 
@@ -109,16 +243,18 @@ def column_chart(
     """
     if not categories or not series:
         return SafeString("")
-    height, bottom, left, legend = 220, 30, 40, 18 * ((len(series) + 2) // 3)
-    plot_height = height - bottom - 10
+    font, height, bottom, left = 12, layout.height, layout.bottom, layout.left
+    plot_height = height - bottom - layout.top
     names = list(series)
     if stacked:
         biggest = max(sum(values[i] or 0 for values in series.values()) for i in range(len(categories)))
     else:
         biggest = max((value or 0 for values in series.values() for value in values), default=0)
     biggest = biggest or 1
-    slot = (WIDTH - left) / len(categories)
+    slot = (layout.width - left - layout.right) / len(categories)
     width = slot * 0.7 / (1 if stacked else len(names))
+    every = max(1, -(-layout.axis_label_room // max(1, int(slot))))
+    last = len(categories) - 1
     marks = []
     for i, category in enumerate(categories):
         base = height - bottom
@@ -137,140 +273,9 @@ def column_chart(
                 base = y
     axis = format_html_join(
         "",
-        '<text x="{}" y="{}" text-anchor="middle" font-size="12">{}</text>',
-        (
-            (_f(left + i * slot + slot / 2), height - bottom + 16, _clip(c, 12))
-            for i, c in enumerate(categories)
-        ),
-    )
-    bars = format_html_join(
-        "",
-        '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{}</title></rect>',
-        ((_f(x), _f(y), _f(w), _f(h), colour, title) for title, x, y, w, h, colour in marks),
-    )
-    scale = format_html(
-        '<text x="{}" y="12" text-anchor="end" font-size="12">{}</text>'
-        '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#999"></line>',
-        left - 4,
-        _number(biggest),
-        left,
-        height - bottom,
-        WIDTH,
-        height - bottom,
-    )
-    keys = format_html_join(
-        "",
-        '<rect x="{}" y="{}" width="10" height="10" fill="{}"></rect>'
-        '<text x="{}" y="{}" font-size="12">{}</text>',
-        (
-            (
-                left + (s % 3) * 180,
-                height + 4 + (s // 3) * 18,
-                PALETTE[s % 7],
-                left + (s % 3) * 180 + 14,
-                height + 13 + (s // 3) * 18,
-                _clip(name, 24),
-            )
-            for s, name in enumerate(names)
-        ),
-    )
-    return format_html(
-        SVG_OPEN + "{}{}{}{}</svg>",
-        WIDTH,
-        height + legend + 4,
-        label,
-        scale,
-        bars,
-        axis,
-        keys if len(names) > 1 else "",
-    )
-
-
-def bar_chart_narrow(bars: Sequence[Bar], *, label: str, colour: str = PALETTE[0]) -> SafeString:
-    """Horizontal bars for a narrow screen: each label on its own line above its bar, the value after it."""
-    if not bars:
-        return SafeString("")
-    font, bar_height, gap, value_width = 13, 12, 9, 60
-    line = font + 3
-    row = line + bar_height + gap
-    plot = NARROW - value_width
-    biggest = max((bar.value or 0 for bar in bars), default=0) or 1
-    marks = []
-    for index, bar in enumerate(bars):
-        y = index * row
-        marks.append((bar, y, max(0.0, (bar.value or 0) / biggest * plot)))
-    body = format_html_join(
-        "",
-        '<g><title>{}: {}</title><text x="0" y="{}" font-size="{}">{}</text>'
-        '<rect x="0" y="{}" width="{}" height="{}" fill="{}"></rect>'
-        '<text x="{}" y="{}" font-size="12">{}</text></g>',
-        (
-            (
-                bar.label,
-                bar.text,
-                y + font,
-                font,
-                _clip(bar.label, 42),
-                y + line,
-                _f(length),
-                bar_height,
-                colour,
-                _f(length + 4),
-                y + line + bar_height - 1,
-                bar.text,
-            )
-            for bar, y, length in marks
-        ),
-    )
-    return format_html(SVG_OPEN_NARROW + "{}</svg>", NARROW, row * len(bars), label, body)
-
-
-def column_chart_narrow(
-    categories: Sequence[str],
-    series: dict[str, Sequence[float | None]],
-    *,
-    label: str,
-    stacked: bool = False,
-    shown: dict[str, Sequence[str]] | None = None,
-) -> SafeString:
-    """Vertical columns for a narrow screen: only as many axis labels as fit (the latest always), the
-    scale's top value only, and the legend one entry a line."""
-    if not categories or not series:
-        return SafeString("")
-    font, height, bottom, left = 12, 200, 22, 34
-    plot_height = height - bottom - 16
-    names = list(series)
-    if stacked:
-        biggest = max(sum(values[i] or 0 for values in series.values()) for i in range(len(categories)))
-    else:
-        biggest = max((value or 0 for values in series.values() for value in values), default=0)
-    biggest = biggest or 1
-    slot = (NARROW - left - 12) / len(categories)  # room for the last axis label
-    width = slot * 0.7 / (1 if stacked else len(names))
-    every = max(1, -(-38 // int(slot or 1)))  # an axis label takes about 38 units at this size
-    last = len(categories) - 1
-    marks = []
-    for i, category in enumerate(categories):
-        base = height - bottom
-        for s, name in enumerate(names):
-            value = series[name][i]
-            if value is None:
-                continue
-            bar_height = value / biggest * plot_height
-            x = left + i * slot + slot * 0.15 + (0 if stacked else s * width)
-            y = base - bar_height
-            texts = (shown or {}).get(name) or ()
-            text = texts[i] if i < len(texts) else ""
-            marks.append(
-                (f"{name} — {category}: {text or _number(value)}", x, y, width, bar_height, PALETTE[s % 7])
-            )
-            if stacked:
-                base = y
-    axis = format_html_join(
-        "",
         '<text x="{}" y="{}" text-anchor="middle" font-size="{}">{}</text>',
         (
-            (_f(left + i * slot + slot / 2), height - bottom + 16, font, _clip(c, 8))
+            (_f(left + i * slot + slot / 2), height - bottom + 16, font, _clip(c, layout.axis_clip))
             for i, c in enumerate(categories)
             if (last - i) % every == 0
         ),
@@ -281,43 +286,49 @@ def column_chart_narrow(
         ((_f(x), _f(y), _f(w), _f(h), colour, title) for title, x, y, w, h, colour in marks),
     )
     scale = format_html(
-        '<text x="0" y="{}" font-size="{}">{}</text>'
+        '<text x="{}" y="{}"' + layout.scale_anchor + ' font-size="{}">{}</text>'
         '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#999"></line>',
+        layout.scale_x,
         font,
         font,
         _number(biggest),
         left,
         height - bottom,
-        NARROW,
+        layout.width,
         height - bottom,
     )
-    entry = 18
+    columns, entry = layout.legend_columns, LEGEND_ENTRY
     keys = format_html_join(
         "",
-        '<rect x="0" y="{}" width="11" height="11" fill="{}"></rect>'
-        '<text x="16" y="{}" font-size="{}">{}</text>',
+        '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"></rect>'
+        '<text x="{}" y="{}" font-size="{}">{}</text>',
         (
-            (height + 6 + s * entry, PALETTE[s % 7], height + 16 + s * entry, font, _clip(name, 40))
+            (
+                layout.key_x + (s % columns) * layout.legend_column_width,
+                height + layout.key_y + (s // columns) * entry,
+                layout.key_size,
+                layout.key_size,
+                PALETTE[s % 7],
+                layout.key_x + (s % columns) * layout.legend_column_width + layout.key_text_dx,
+                height + layout.key_text_y + (s // columns) * entry,
+                font,
+                _clip(name, layout.key_clip),
+            )
             for s, name in enumerate(names)
         ),
     )
-    legend = entry * len(names) + 8 if len(names) > 1 else 4
-    return format_html(
-        SVG_OPEN_NARROW + "{}{}{}{}</svg>",
-        NARROW,
-        height + legend,
-        label,
-        scale,
-        bars,
-        axis,
-        keys if len(names) > 1 else "",
-    )
+    if len(names) > 1:
+        legend = entry * -(-len(names) // columns) + layout.legend_pad
+    else:
+        legend, keys = layout.no_legend_room, ""
+    return _svg(layout.svg_class, layout.width, height + legend, label, scale, bars, axis, keys)
 
 
 def screen_bar_chart(bars: Sequence[Bar], *, label: str, colour: str = PALETTE[0]) -> SafeString:
     """bar_chart for a page: the wide and the narrow drawing, the stylesheet showing one."""
     return _for_screens(
-        bar_chart(bars, label=label, colour=colour), bar_chart_narrow(bars, label=label, colour=colour)
+        bar_chart(bars, label=label, colour=colour),
+        bar_chart(bars, label=label, colour=colour, layout=NARROW_BARS),
     )
 
 
@@ -325,7 +336,8 @@ def screen_column_chart(categories, series, *, label: str, stacked: bool = False
     """column_chart for a page: the wide and the narrow drawing, the stylesheet showing one."""
     options = {"label": label, "stacked": stacked, "shown": shown}
     return _for_screens(
-        column_chart(categories, series, **options), column_chart_narrow(categories, series, **options)
+        column_chart(categories, series, **options),
+        column_chart(categories, series, layout=NARROW_COLUMNS, **options),
     )
 
 

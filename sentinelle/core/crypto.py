@@ -135,10 +135,6 @@ def is_ciphertext(value: str) -> bool:
     return isinstance(value, str) and value.startswith(PREFIX + ":")
 
 
-def key_id_of(value: str) -> str:
-    return value.split(":", 2)[1]
-
-
 def decrypt(value: str, *, context: str) -> str:
     try:
         _prefix, key_id, token = value.split(":", 2)

@@ -2,11 +2,13 @@
 
 At national scale (a million incidents) one dashboard asks PostgreSQL for 27 aggregates over hundreds of
 thousands of rows: seconds of work for figures that change a few times an hour. `aggregate` keeps each
-result with the data stamps of its scope (the domain app whose records it counts, and "*"); every write
-service already writes an audit entry, and `audit_record` tells this module which scope changed, so the
-stamp moves once the write commits and the next reader computes afresh; monitoring figures, which phones
-move every few seconds, at most once per `FIGURE_REFRESH_SECONDS` (a minute: the measured soak saturated 2
-cores recomputing the national dashboard after every OpenRosa submission). A result is also recomputed
+result with the data stamps of its scope (the domain app whose records it counts, and "*"). A service that
+changes records some figure counts says so, in its transaction: `figures_changed("cases")` (or
+EVERYTHING for an import, the geography, an organisation's name). The stamp moves once the write commits
+and the next reader computes afresh; monitoring figures, which phones move every few seconds, at most once
+per `FIGURE_REFRESH_SECONDS` (a minute: the measured soak saturated 2 cores recomputing the national
+dashboard after every OpenRosa submission). The audit log plays no part: an audited read moves nothing, and
+a write is fresh because its service says so, not because it was audited. A result is also recomputed
 after `FIGURE_CACHE_SECONDS` whatever happens, so a change made outside the services (a database repair)
 shows within that time. Results stay in the database: every server process shares them, and a restored or
 new database never answers with another database's figures.
@@ -16,6 +18,7 @@ stored for others.
 """
 
 import datetime
+import functools
 import hashlib
 import json
 import threading
@@ -34,8 +37,9 @@ DATASET_APPS = frozenset({"monitoring", "cases", "displacement", "activities"})
 # figures are recomputed at most once per FIGURE_REFRESH_SECONDS. Elsewhere a write shows at once: an IMO
 # who validates a 4W report looks at the indicator next.
 STEADY_FLOW_SCOPES = frozenset({"monitoring"})
-# Changes that can move any figure: imports, the areas figures roll up through, organisation names.
-EVERYTHING_TYPES = ("ingest.", "geography.", "accounts.organisation")
+# EVERYTHING: changes that can move any figure (imports, the areas figures roll up through, organisation
+# names).
+SCOPES = DATASET_APPS | {EVERYTHING}
 
 _pending = threading.local()
 
@@ -48,32 +52,29 @@ def refresh_seconds() -> int:
     return int(settings.SENTINELLE.get("FIGURE_REFRESH_SECONDS", 60))
 
 
-def scope_of(object_type: str) -> str | None:
-    """The scope whose figures a write on `object_type` ("app.model") can move; None for none."""
-    if not object_type or object_type.startswith(EVERYTHING_TYPES):
-        return EVERYTHING
-    app = object_type.split(".", 1)[0]
-    return app if app in DATASET_APPS else None
+def figures_changed(*scopes: str) -> None:
+    """Called by every service that changes records under figures, with their scopes (the app whose
+    datasets count them, or EVERYTHING): move the stamps once the write commits (not before, or a reader
+    could store figures without it under the new stamp; not at all if it rolls back)."""
+    unknown = set(scopes) - SCOPES
+    if unknown or not scopes:
+        raise ValueError(f"Figure scopes are {sorted(SCOPES)}, not {sorted(unknown) or 'none'}.")
+    pending = getattr(_pending, "scopes", None)
+    if pending is None:
+        pending = _pending.scopes = set()
+    pending.update(scopes)
+    transaction.on_commit(functools.partial(_flush, frozenset(scopes)))
 
 
-def records_changed(object_type: str) -> None:
-    """Called for every audited write: move the scope's stamp once the write commits (not before, or a
-    reader could store figures without it under the new stamp)."""
-    scope = scope_of(object_type)
-    if scope is None:
+def _flush(scopes: frozenset[str]) -> None:
+    # One bump per scope for the whole transaction: its first callback takes the scope out of the pending
+    # set, the later ones find it gone. A rolled-back transaction's callbacks never run: what it left in
+    # the set moves no stamp until a committed write names it again.
+    due = sorted(scopes & _pending.scopes)
+    _pending.scopes -= scopes
+    if not due:
         return
-    scopes = getattr(_pending, "scopes", None)
-    if scopes is None:
-        scopes = _pending.scopes = set()
-    scopes.add(scope)
-    # One flush does the work for every write of the transaction; the callbacks after it find nothing.
-    transaction.on_commit(_flush)
-
-
-def _flush() -> None:
-    scopes = getattr(_pending, "scopes", set())
-    _pending.scopes = set()
-    for scope in sorted(scopes):
+    for scope in due:
         DataStamp.objects.bulk_create([DataStamp(scope=scope)], ignore_conflicts=True)
         DataStamp.objects.filter(scope=scope).update(version=F("version") + 1)
     expired = timezone.now() - datetime.timedelta(seconds=max_age_seconds())

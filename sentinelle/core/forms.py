@@ -24,7 +24,11 @@ def attach_service_errors(form: forms.Form, error: ValidationError, *, prefix: s
 
     A service names fields by its own keyword arguments; where a form renders them under a prefix or with dots
     (`form.answer` for a nested form's field `form_answer`), `prefix` and the dot rule map them back.
+    A form made of several parts (monitoring's IncidentEntry) routes the names itself: `add_service_errors`.
     """
+    if hasattr(form, "add_service_errors"):
+        form.add_service_errors(error)
+        return
     if not hasattr(error, "error_dict"):
         form.add_error(None, error.messages)
         return

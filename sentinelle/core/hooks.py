@@ -3,14 +3,12 @@
 The domain apps do not import each other (design §3), yet a displacement event must reach the alert
 rules of monitoring. The service that writes calls `announce(topic, ...)`; the app that reacts declares
 `follow(topic, handler)` in its `AppConfig.ready`. Unlike Django signals, nothing fires implicitly:
-each announce is a visible line in a service, and handlers run only once the write is committed, so a
-failing follow-up can never undo the record.
+each announce is a visible line in a service, and handlers run only once the write is committed, as
+queued tasks (core/tasks.py), so a failing follow-up can never undo the record and is retried.
 """
 
 from collections import defaultdict
 from collections.abc import Callable
-
-from django.db import transaction
 
 DISPLACEMENT_EVENTS_RECORDED = "displacement.events_recorded"
 
@@ -23,9 +21,12 @@ def follow(topic: str, handler: Callable) -> None:
 
 
 def announce(topic: str, **payload) -> None:
-    """Run every follower of `topic` with `payload` once the current transaction commits."""
+    """Once the current transaction commits, queue one task per follower of `topic` (core/tasks.py
+    `hook_run`: out of the request, retried). The payload is JSON: ids, never records."""
+    from sentinelle.core.tasks import enqueue_after_commit, handler_path, hook_run
+
     for handler in list(_FOLLOWERS.get(topic, ())):
-        transaction.on_commit(lambda handler=handler: handler(**payload))
+        enqueue_after_commit(hook_run, topic=topic, handler=handler_path(handler), payload=payload)
 
 
 def followers(topic: str) -> list[Callable]:

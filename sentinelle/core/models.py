@@ -77,7 +77,8 @@ class AuditOutcome(models.TextChoices):
 
 
 class AuditEntry(models.Model):
-    """One link of the hash chain. Rows are never updated or deleted (a database trigger refuses it).
+    """One link of one of the audit hash chains. Rows are never updated or deleted (a database trigger
+    refuses it).
 
     `scheme` says how `entry_hash` was computed (core/audit.py): the first entries of an installation
     were chained with a plain SHA-256 (LEGACY, kept as they are: the log is append-only); every entry
@@ -115,12 +116,18 @@ class AuditEntry(models.Model):
     prev_hash = models.CharField(max_length=64)
     entry_hash = models.CharField(max_length=64, unique=True)
     scheme = models.CharField(max_length=16, default=SCHEME_KEYED, editable=False)
+    # Which of the parallel chains this entry extends (core/audit.py); every entry before chains is in 0.
+    chain = models.PositiveSmallIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-id"]
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit entries")
-        indexes = [models.Index(fields=["organisation", "-id"]), models.Index(fields=["user", "-id"])]
+        indexes = [
+            models.Index(fields=["organisation", "-id"]),
+            models.Index(fields=["user", "-id"]),
+            models.Index(fields=["chain", "-id"], name="core_audit_chain_head"),
+        ]
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.object_type}"

@@ -44,5 +44,7 @@ def audit_list(request):
     filters = form.cleaned_data if form.is_valid() else {}
     entries = selectors.audit_entry_list(user=request.user, **{k: v for k, v in filters.items() if v})
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    template = "core/partials/_audit_rows.html" if request.htmx else "core/audit_list.html"
-    return render(request, template, {"form": form, "page": page})
+    if request.htmx:
+        return render(request, "core/partials/_audit_rows.html", {"form": form, "page": page})
+    failures = selectors.task_failure_list(user=request.user)
+    return render(request, "core/audit_list.html", {"form": form, "page": page, "task_failures": failures})

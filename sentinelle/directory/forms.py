@@ -7,7 +7,6 @@ from django.utils.translation import gettext_lazy as _
 
 from sentinelle.accounts.models import Organisation, User
 from sentinelle.directory.models import Cost, ServiceStatus, ServiceType
-from sentinelle.directory.services import ServiceInput
 from sentinelle.geography.fields import AreaField
 from sentinelle.geography.models import AdminLevel
 from sentinelle.geography.selectors import (
@@ -103,11 +102,9 @@ class ServiceForm(forms.Form):
 
     @classmethod
     def initial_for(cls, service) -> dict:
-        data = ServiceInput.from_service(service)
-        initial = {name: getattr(data, name) for name in cls.base_fields if hasattr(data, name)}
-        initial["area"] = service.area
+        initial = {name: getattr(service, name) for name in cls.base_fields}
         initial["settlement"] = service.settlement.name if service.settlement else ""
-        initial["areas_served"] = "\n".join(area_label(area) for area in data.areas_served)
+        initial["areas_served"] = "\n".join(area_label(area) for area in service.areas_served.all())
         return initial
 
     def clean_areas_served(self):
@@ -142,29 +139,6 @@ class ServiceForm(forms.Form):
                 settlement = found[0]
             cleaned["settlement"] = settlement
         return cleaned
-
-    def to_input(self, *, source_id: str = "", last_verified_on=None) -> ServiceInput:
-        data = self.cleaned_data
-        return ServiceInput(
-            name=data["name"],
-            service_type=data["service_type"],
-            provider=data["provider"],
-            area=data["area"],
-            settlement=data.get("settlement"),
-            address=data["address"],
-            areas_served=data["areas_served"],
-            opening_hours=data["opening_hours"],
-            contact_phone=data["contact_phone"],
-            contact_email=data["contact_email"],
-            languages=data["languages"],
-            eligibility=data["eligibility"],
-            cost=data["cost"],
-            capacity_per_month=data["capacity_per_month"],
-            status=data["status"],
-            description=data["description"],
-            source_id=source_id,
-            last_verified_on=last_verified_on,
-        )
 
 
 class FocalPointsForm(forms.Form):

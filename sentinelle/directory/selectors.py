@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from django.db.models import IntegerChoices, Prefetch, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from sentinelle.accounts.models import Organisation
-from sentinelle.core.permissions import Perm, get_object_for_user, scope_queryset
+from sentinelle.accounts.models import Organisation, User
+from sentinelle.core.permissions import Perm, get_object_for_user, organisations_in_scope, scope_queryset
 from sentinelle.core.text import normalise_text
 from sentinelle.directory.models import Service, ServiceStatus, ServiceType
 from sentinelle.geography.models import AdminArea, AdminLevel
@@ -140,10 +140,22 @@ def provider_list(*, user) -> QuerySet:
     return Organisation.objects.filter(is_archived=False, pk__in=providers).order_by("acronym")
 
 
-def service_manageable(*, user) -> QuerySet:
-    """Services the user may edit (their organisation's; all for the IMO)."""
-    services = Service.objects.filter(is_archived=False)
-    return scope_queryset(user, services, Perm.SERVICE_MANAGE)
+def provider_choices(*, user) -> QuerySet:
+    """The organisations whose services the user keeps up to date: those a new service may belong to."""
+    organisations = organisations_in_scope(user, Perm.SERVICE_MANAGE)
+    providers = Organisation.objects.filter(is_archived=False)
+    return providers if organisations is None else providers.filter(pk__in=organisations)
+
+
+def focal_point_choices(*, user, service: Service) -> QuerySet:
+    """The users who may be the service's focal points: active members of its provider (`user` manages it)."""
+    return (
+        User.objects.filter(
+            is_active=True, memberships__organisation=service.provider_id, memberships__is_archived=False
+        )
+        .distinct()
+        .order_by("username")
+    )
 
 
 def service_get(*, user, public_id, request=None, perm: Perm = Perm.SERVICE_VIEW) -> Service:

@@ -2,7 +2,7 @@
 
 Each service checks the policy first (Perm.SERVICE_MANAGE on the provider: its managers and focal
 points, the IMO, administrators); a refusal raises PermissionDenied, is audited, and writes nothing else.
-Then it validates (ValidationError keyed by ServiceInput field, French messages once translated), writes
+Then it validates (ValidationError keyed by argument name, French messages once translated), writes
 in one transaction and appends one audit entry. Services are reference data, not personal data, but the
 audit details still carry only field names and counts.
 """
@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from dataclasses import dataclass, field, fields
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -24,36 +25,36 @@ from sentinelle.accounts.models import Membership, Organisation
 from sentinelle.core.audit import audit_record
 from sentinelle.core.models import AuditAction
 from sentinelle.core.permissions import Perm, ensure, refuse
+from sentinelle.core.validation import Errors
 from sentinelle.directory.models import Cost, Service, ServiceStatus, ServiceType
 from sentinelle.geography.models import AdminArea, AdminLevel, Settlement
 from sentinelle.geography.selectors import cod_version_default
 
 __all__ = [
     "ImportResult",
-    "ServiceInput",
+    "ServiceLine",
     "service_archive",
+    "service_check",
     "service_create",
-    "service_errors",
     "service_import_many",
     "service_set_focal_points",
     "service_update",
-    "service_validate",
     "service_verify",
 ]
 
 
-@dataclass
-class ServiceInput:
-    """What every channel (web form, import) gives to create or change a service."""
+@dataclass(frozen=True)
+class ServiceLine:
+    """One service: what service_create and service_update take as arguments, and a row of an import."""
 
     name: str
     service_type: str
-    provider: Organisation
-    area: AdminArea  # where the service is delivered: a commune (or a Bamako quartier)
+    provider: Organisation | None
+    area: AdminArea | None  # where the service is delivered: a commune (or a Bamako quartier)
     description: str = ""
     settlement: Settlement | None = None
     address: str = ""
-    areas_served: list[AdminArea] = field(default_factory=list)
+    areas_served: Sequence[AdminArea] = ()
     opening_hours: str = ""
     contact_phone: str = ""
     contact_email: str = ""
@@ -65,14 +66,10 @@ class ServiceInput:
     last_verified_on: datetime.date | None = None
     source_id: str = ""
 
-    @classmethod
-    def from_service(cls, service: Service) -> ServiceInput:
-        values = {f.name: getattr(service, f.name) for f in fields(cls) if f.name != "areas_served"}
-        return cls(**values, areas_served=list(service.areas_served.all()))
 
-
+_FIELDS = [f.name for f in fields(ServiceLine)]
 # Plain fields copied from the input to the model (areas served are a relation, set apart).
-_SCALAR_FIELDS = [f.name for f in fields(ServiceInput) if f.name != "areas_served"]
+_SCALAR_FIELDS = [name for name in _FIELDS if name != "areas_served"]
 _TEXT_LIMITS = {
     "name": 200,
     "address": 300,
@@ -128,14 +125,13 @@ def _require_service(actor, service: Service, *, request=None, action: str) -> N
 # --- Validation -------------------------------------------------------------------------------
 
 
-def service_errors(data: ServiceInput, *, default_version=None) -> dict[str, list[str]]:
-    """Every problem of the input, by field; empty when it may be written."""
-    errors: dict[str, list[str]] = {}
+def service_check(errors: Errors, data: ServiceLine, *, version=None, prefix: str = "") -> None:
+    """Add every problem of a service to `errors`, each under its field (after `prefix`)."""
 
     def add(key: str, message: str) -> None:
-        errors.setdefault(key, []).append(message)
+        errors.add(prefix + key, message)
 
-    version = default_version or cod_version_default()
+    version = version or cod_version_default()
     if not (data.name or "").strip():
         add("name", _("Give the name of the service."))
     for key, limit in _TEXT_LIMITS.items():
@@ -183,10 +179,9 @@ def service_errors(data: ServiceInput, *, default_version=None) -> dict[str, lis
         add("capacity_per_month", _("The capacity cannot be negative."))
     if data.last_verified_on and data.last_verified_on > timezone.localdate():
         add("last_verified_on", _("The date of the last check cannot be in the future."))
-    return errors
 
 
-def _settlement_fits(data: ServiceInput) -> bool:
+def _settlement_fits(data) -> bool:
     settlement, area = data.settlement, data.area
     if settlement.version_id != area.version_id:
         return False
@@ -194,13 +189,18 @@ def _settlement_fits(data: ServiceInput) -> bool:
     return settlement.admin3_id == area.pk or settlement.admin3.contains(area)
 
 
-def service_validate(data: ServiceInput) -> None:
-    errors = service_errors(data)
-    if errors:
-        raise ValidationError(errors)
+def _line(arguments: dict) -> ServiceLine:
+    """The service a write's arguments describe (taken first thing, from its locals())."""
+    return ServiceLine(**{name: arguments[name] for name in _FIELDS})
 
 
-def _clean(data: ServiceInput) -> dict:
+def _validate(data: ServiceLine) -> None:
+    errors = Errors()
+    service_check(errors, data)
+    errors.raise_if_any()
+
+
+def _clean(data: ServiceLine) -> dict:
     values = {name: getattr(data, name) for name in _SCALAR_FIELDS}
     for key, value in values.items():
         if isinstance(value, str):
@@ -218,15 +218,38 @@ def _unique_areas(areas) -> list[AdminArea]:
 # --- Writes -----------------------------------------------------------------------------------
 
 
-def service_create(*, actor, data: ServiceInput, request=None) -> Service:
-    """A new service of `data.provider`; with a source identifier already known, that service, unchanged."""
-    if data.provider is not None:
-        _require_provider(actor, data.provider, request=request, action="create")
-    service_validate(data)
+def service_create(
+    *,
+    actor,
+    name: str,
+    service_type: str,
+    provider: Organisation | None,
+    area: AdminArea | None,
+    description: str = "",
+    settlement: Settlement | None = None,
+    address: str = "",
+    areas_served=(),
+    opening_hours: str = "",
+    contact_phone: str = "",
+    contact_email: str = "",
+    languages: str = "",
+    eligibility: str = "",
+    cost: str = Cost.FREE,
+    capacity_per_month: int | None = None,
+    status: str = ServiceStatus.ACTIVE,
+    last_verified_on: datetime.date | None = None,
+    source_id: str = "",
+    request=None,
+) -> Service:
+    """A new service of `provider`; with a source identifier already known, that service, unchanged."""
+    data = _line(locals())
+    if provider is not None:
+        _require_provider(actor, provider, request=request, action="create")
+    _validate(data)
     values = _clean(data)
     with transaction.atomic():
         if values["source_id"]:
-            existing = Service.objects.filter(provider=data.provider, source_id=values["source_id"]).first()
+            existing = Service.objects.filter(provider=provider, source_id=values["source_id"]).first()
             if existing is not None:
                 return existing
         service = Service.objects.create(**values, created_by=actor, updated_by=actor)
@@ -236,17 +259,41 @@ def service_create(*, actor, data: ServiceInput, request=None) -> Service:
             user=actor,
             obj=service,
             request=request,
-            detail={"service_type": service.service_type, "provider": data.provider.acronym},
+            detail={"service_type": service.service_type, "provider": provider.acronym},
         )
     return service
 
 
-def service_update(*, actor, service: Service, data: ServiceInput, request=None) -> Service:
+def service_update(
+    *,
+    actor,
+    service: Service,
+    name: str,
+    service_type: str,
+    provider: Organisation | None,
+    area: AdminArea | None,
+    description: str = "",
+    settlement: Settlement | None = None,
+    address: str = "",
+    areas_served=(),
+    opening_hours: str = "",
+    contact_phone: str = "",
+    contact_email: str = "",
+    languages: str = "",
+    eligibility: str = "",
+    cost: str = Cost.FREE,
+    capacity_per_month: int | None = None,
+    status: str = ServiceStatus.ACTIVE,
+    last_verified_on: datetime.date | None = None,
+    source_id: str = "",
+    request=None,
+) -> Service:
     """Change a service; moving it to another provider needs the right to manage both."""
+    data = _line(locals())
     _require_service(actor, service, request=request, action="update")
-    if data.provider is not None and data.provider.pk != service.provider_id:
-        _require_provider(actor, data.provider, request=request, action="update")
-    service_validate(data)
+    if provider is not None and provider.pk != service.provider_id:
+        _require_provider(actor, provider, request=request, action="update")
+    _validate(data)
     values = _clean(data)
     new_areas = {area.pk for area in data.areas_served}
     with transaction.atomic():
@@ -365,7 +412,7 @@ def _identifier_q(keys: set[tuple[int, str]]) -> Q:
     return q
 
 
-def service_import_many(*, actor, organisation: Organisation, rows: list[ServiceInput]) -> ImportResult:
+def service_import_many(*, actor, organisation: Organisation, rows: list[ServiceLine]) -> ImportResult:
     """Write many services at once, all or nothing, idempotent by (provider, source identifier).
 
     Rows are validated here again (no query per row: the default version is fetched once); errors are
@@ -376,12 +423,10 @@ def service_import_many(*, actor, organisation: Organisation, rows: list[Service
     for provider in providers.values() or [organisation]:
         _require_provider(actor, provider, action="import")
     version = cod_version_default()
-    problems = {}
+    errors = Errors()
     for index, row in enumerate(rows):
-        for key, messages in service_errors(row, default_version=version).items():
-            problems[f"{index}.{key}"] = messages
-    if problems:
-        raise ValidationError(problems)
+        service_check(errors, row, version=version, prefix=f"{index}.")
+    errors.raise_if_any()
     with transaction.atomic():
         keyed = {(row.provider.pk, row.source_id.strip()) for row in rows if row.source_id.strip()}
         existing = {}

@@ -6,7 +6,6 @@ managers and focal points, the IMO and administrators change them.
 """
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,8 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from sentinelle.accounts.models import Organisation, User
-from sentinelle.core.permissions import Perm, has_perm, organisations_in_scope, require_perm
+from sentinelle.core.forms import errors_shown_as_messages, errors_shown_on
+from sentinelle.core.permissions import Perm, has_perm, require_perm
 from sentinelle.directory import exports, printing, selectors, services
 from sentinelle.directory.forms import FocalPointsForm, SearchForm, ServiceForm
 from sentinelle.directory.models import ServiceType
@@ -80,7 +79,7 @@ def service_detail(request, public_id):
     focal_form = None
     if can_manage:
         focal_form = FocalPointsForm(
-            members=_provider_members(service.provider),
+            members=selectors.focal_point_choices(user=request.user, service=service),
             initial={"focal_points": list(service.focal_points.all())},
         )
     context = {
@@ -92,44 +91,18 @@ def service_detail(request, public_id):
     return render(request, "directory/service_detail.html", context)
 
 
-def _providers(user):
-    organisations = organisations_in_scope(user, Perm.SERVICE_MANAGE)
-    providers = Organisation.objects.filter(is_archived=False)
-    return providers if organisations is None else providers.filter(pk__in=organisations)
-
-
-def _provider_members(organisation):
-    return (
-        User.objects.filter(
-            is_active=True, memberships__organisation=organisation, memberships__is_archived=False
-        )
-        .distinct()
-        .order_by("username")
-    )
-
-
-def _attach(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
 @require_perm(Perm.SERVICE_MANAGE)
 @require_http_methods(["GET", "POST"])
 def service_create(request):
-    form = ServiceForm(request.POST or None, providers=_providers(request.user))
+    form = ServiceForm(request.POST or None, providers=selectors.provider_choices(user=request.user))
     if request.method == "POST" and form.is_valid():
-        try:
+        with errors_shown_on(form):
             service = services.service_create(
                 actor=request.user,
-                data=form.to_input(last_verified_on=timezone.localdate()),
+                **form.cleaned_data,
+                last_verified_on=timezone.localdate(),
                 request=request,
             )
-        except ValidationError as error:
-            _attach(form, error)
-        else:
             messages.success(request, _("The service is in the directory. Choose its focal points."))
             return redirect("directory:service-detail", public_id=service.public_id)
     return render(request, "directory/service_form.html", {"form": form, "service": None})
@@ -142,15 +115,20 @@ def service_edit(request, public_id):
         user=request.user, public_id=public_id, request=request, perm=Perm.SERVICE_MANAGE
     )
     form = ServiceForm(
-        request.POST or None, providers=_providers(request.user), initial=ServiceForm.initial_for(service)
+        request.POST or None,
+        providers=selectors.provider_choices(user=request.user),
+        initial=ServiceForm.initial_for(service),
     )
     if request.method == "POST" and form.is_valid():
-        data = form.to_input(source_id=service.source_id, last_verified_on=service.last_verified_on)
-        try:
-            services.service_update(actor=request.user, service=service, data=data, request=request)
-        except ValidationError as error:
-            _attach(form, error)
-        else:
+        with errors_shown_on(form):
+            services.service_update(
+                actor=request.user,
+                service=service,
+                **form.cleaned_data,
+                source_id=service.source_id,
+                last_verified_on=service.last_verified_on,
+                request=request,
+            )
             messages.success(request, _("The service is updated."))
             return redirect("directory:service-detail", public_id=service.public_id)
     return render(request, "directory/service_form.html", {"form": form, "service": service})
@@ -184,15 +162,14 @@ def service_archive(request, public_id):
 @require_POST
 def service_focal_points(request, public_id):
     service = _managed(request, public_id)
-    form = FocalPointsForm(request.POST, members=_provider_members(service.provider))
+    form = FocalPointsForm(
+        request.POST, members=selectors.focal_point_choices(user=request.user, service=service)
+    )
     if form.is_valid():
-        try:
+        with errors_shown_as_messages(request):
             services.service_set_focal_points(
                 actor=request.user, service=service, users=form.cleaned_data["focal_points"], request=request
             )
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
             messages.success(request, _("Focal points saved."))
     else:
         messages.error(request, " ".join(str(e) for e in form.errors.get("focal_points", [])))

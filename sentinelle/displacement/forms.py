@@ -1,8 +1,8 @@
 """Forms of population movement: they check the shape of the input and name the area; the services
-check everything else (levels, dates, totals, permissions) and their errors are attached to the fields."""
+check everything else (levels, dates, totals, permissions) and their errors are attached to the fields.
+Each form's cleaned data are its service's keyword arguments."""
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from sentinelle.core.codes import AgeGroup, PopulationStatus, Sex
@@ -12,12 +12,6 @@ from sentinelle.displacement.models import (
     EventCause,
     FigureSource,
     ReturnCondition,
-)
-from sentinelle.displacement.services import (
-    EventInput,
-    FigureInput,
-    IntentionInput,
-    NeedInput,
 )
 from sentinelle.geography.fields import AreaField
 from sentinelle.geography.models import AdminLevel
@@ -44,15 +38,6 @@ CERCLE_OR_COMMUNE = _("Type a name (or a P-code, ML0501) and pick the cercle or 
 
 def _recorded_area(label, *, levels=RECORDED_LEVELS, help_text=CERCLE_OR_COMMUNE, **kwargs) -> AreaField:
     return AreaField(label=label, perm=Perm.POPULATION_MANAGE, levels=levels, help_text=help_text, **kwargs)
-
-
-def attach_errors(form: forms.Form, error: ValidationError) -> None:
-    """The service's errors on the matching fields (the others on the form)."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for key, messages in error.message_dict.items():
-        form.add_error(key if key in form.fields else None, messages)
 
 
 class _OrganisationForm(forms.Form):
@@ -109,23 +94,18 @@ class FigureForm(_OrganisationForm):
         initial.update({f"n_{sex}_{age}": count for (sex, age), count in breakdown.items()})
         return initial
 
-    def to_input(self, *, source_key: str = "") -> FigureInput:
-        data = self.cleaned_data
-        return FigureInput(
-            organisation=data["organisation"],
-            area=data["area"],
-            round_date=data["round_date"],
-            status=data["status"],
-            source=data["source"],
-            individuals=data["individuals"],
-            households=data.get("households"),
-            breakdown={
-                (sex, age): data[f"n_{sex}_{age}"]
-                for sex, age in BREAKDOWN_CELLS
-                if data.get(f"n_{sex}_{age}")
-            },
-            source_key=source_key,
-        )
+    def clean(self):
+        """The cells by sex and age become one `breakdown` ((sex, age group) -> count, empty cells left out),
+        so that the cleaned data are figure_record's arguments."""
+        cleaned = super().clean()
+        cleaned["breakdown"] = {
+            (sex, age): cleaned[f"n_{sex}_{age}"]
+            for sex, age in BREAKDOWN_CELLS
+            if cleaned.get(f"n_{sex}_{age}")
+        }
+        for sex, age in BREAKDOWN_CELLS:
+            cleaned.pop(f"n_{sex}_{age}", None)
+        return cleaned
 
 
 class EventForm(_OrganisationForm):
@@ -147,20 +127,6 @@ class EventForm(_OrganisationForm):
         help_text=_("What happened, without any name or detail that identifies someone."),
     )
 
-    def to_input(self) -> EventInput:
-        data = self.cleaned_data
-        return EventInput(
-            organisation=data["organisation"],
-            date=data["date"],
-            destination_area=data["destination_area"],
-            origin_area=data.get("origin_area"),
-            individuals=data["individuals"],
-            households=data.get("households"),
-            cause=data["cause"],
-            source=data["source"],
-            description=data.get("description") or "",
-        )
-
 
 class IntentionForm(_OrganisationForm):
     area = _recorded_area(_("Area"))
@@ -178,21 +144,6 @@ class IntentionForm(_OrganisationForm):
     )
     source = forms.ChoiceField(label=_("Source"), choices=FigureSource.choices)
 
-    def to_input(self) -> IntentionInput:
-        data = self.cleaned_data
-        return IntentionInput(
-            organisation=data["organisation"],
-            area=data["area"],
-            survey_date=data["survey_date"],
-            population_status=data["population_status"],
-            households_surveyed=data["households_surveyed"],
-            wish_return=data["wish_return"],
-            wish_stay=data["wish_stay"],
-            wish_elsewhere=data["wish_elsewhere"],
-            conditions=list(data.get("conditions") or []),
-            source=data["source"],
-        )
-
 
 class NeedForm(_OrganisationForm):
     area = _recorded_area(
@@ -207,17 +158,6 @@ class NeedForm(_OrganisationForm):
     people_in_need = forms.IntegerField(label=_("People in need"), min_value=0)
     source = forms.CharField(label=_("Source"), max_length=100, help_text=_("e.g. HNO 2024"))
 
-    def to_input(self) -> NeedInput:
-        data = self.cleaned_data
-        return NeedInput(
-            organisation=data["organisation"],
-            area=data["area"],
-            year=data["year"],
-            population_status=data["population_status"],
-            people_in_need=data["people_in_need"],
-            source=data["source"],
-        )
-
 
 # --- Filters --------------------------------------------------------------------------------------
 
@@ -227,6 +167,10 @@ class _FilterForm(forms.Form):
 
     def value(self, name: str):
         return self.cleaned_data.get(name) if self.is_valid() else None
+
+    def filters(self) -> dict:
+        """Every filter by name (the selector's keyword arguments), None when not given or not valid."""
+        return {name: self.value(name) or None for name in self.fields}
 
 
 class OverviewForm(_FilterForm):

@@ -34,8 +34,15 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from sentinelle.accounts.models import Organisation
 from sentinelle.core.codes import PopulationStatus
-from sentinelle.core.permissions import Perm, get_object_for_user, has_perm, scope_queryset
+from sentinelle.core.permissions import (
+    Perm,
+    get_object_for_user,
+    has_perm,
+    organisations_in_scope,
+    scope_queryset,
+)
 from sentinelle.displacement.models import (
     FIGURE_STATUSES,
     SOURCE_PRIORITY,
@@ -268,6 +275,18 @@ def figure_get(*, user, public_id, perm: Perm = Perm.POPULATION_VIEW, request=No
     return get_object_for_user(user, figures, public_id, perm, request=request)
 
 
+def figure_breakdown(figure: PopulationFigure) -> dict[tuple[str, str], int]:
+    """A figure's counts by (sex, age group) (`figure` comes from figure_get: the user may see it)."""
+    return {(cell.sex, cell.age_group): cell.count for cell in figure.breakdown.all()}
+
+
+def manageable_organisations(*, user) -> QuerySet:
+    """Organisations the user may record population data for (the choices of the forms)."""
+    organisations = Organisation.objects.filter(is_archived=False).order_by("acronym")
+    ids = organisations_in_scope(user, Perm.POPULATION_MANAGE)
+    return organisations if ids is None else organisations.filter(pk__in=ids)
+
+
 def latest_figures(*, user, as_of: datetime.date | None = None, area: AdminArea | None = None) -> list:
     """The figures that count as of `as_of` (see the module's rules), as model instances."""
     if not has_perm(user, Perm.POPULATION_VIEW):
@@ -489,7 +508,3 @@ def _people_reached(*, year: int, level: int, status: str | None) -> dict | None
     except datasets.DatasetError:
         return None
     return {row[dimension]: row[measure] for row in rows if row[dimension]}
-
-
-def default_as_of() -> datetime.date:
-    return timezone.localdate()

@@ -2,14 +2,18 @@
 people in need. Reading needs Perm.POPULATION_VIEW; every write Perm.POPULATION_MANAGE (the services
 check the organisation and area again, and audit refusals)."""
 
+from contextlib import contextmanager
+from functools import partial
+
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from sentinelle.core.forms import errors_shown_on
 from sentinelle.core.permissions import Perm, has_perm, require_perm
 from sentinelle.displacement import charts, selectors, services
 from sentinelle.displacement.forms import (
@@ -21,7 +25,6 @@ from sentinelle.displacement.forms import (
     NeedFilterForm,
     NeedForm,
     OverviewForm,
-    attach_errors,
 )
 from sentinelle.displacement.models import FIGURE_STATUS_CHOICES, FIGURE_STATUSES, ReturnCondition
 from sentinelle.geography.maps import circles_map
@@ -78,14 +81,7 @@ def overview(request):
 @require_perm(Perm.POPULATION_VIEW)
 def figure_list(request):
     form = FigureFilterForm(request.GET or None)
-    figures = selectors.figure_list(
-        user=request.user,
-        area=form.value("area"),
-        status=form.value("status") or None,
-        source=form.value("source") or None,
-        date_from=form.value("date_from"),
-        date_to=form.value("date_to"),
-    )
+    figures = selectors.figure_list(user=request.user, **form.filters())
     page, query = _page(request, figures)
     context = {
         "form": form,
@@ -98,25 +94,42 @@ def figure_list(request):
     return render(request, "displacement/figure_list.html", context)
 
 
-def _organisations(request):
-    return services.manageable_organisations(request.user)
+def _recorded(request, form, record, *, success: str, redirect_to: str, template: str, context=None):
+    """The one submit pattern of every recording page: the form's cleaned data are the service's arguments;
+    a refusal (invalid values, or an organisation or area out of the user's reach) shows on the form."""
+    if request.method == "POST" and form.is_valid():
+        with errors_shown_on(form), _refusal_shown_on(form):
+            record(actor=request.user, **form.cleaned_data, request=request)
+            messages.success(request, success)
+            return redirect(redirect_to)
+    return render(request, template, {"form": form, **(context or {})})
+
+
+@contextmanager
+def _refusal_shown_on(form):
+    try:
+        yield
+    except PermissionDenied:
+        form.add_error(None, _("You may not record population data for this organisation or area."))
+
+
+def _form(request, form_class, **kwargs):
+    organisations = selectors.manageable_organisations(user=request.user)
+    return form_class(request.POST or None, organisations=organisations, user=request.user, **kwargs)
 
 
 @require_perm(Perm.POPULATION_MANAGE)
 @require_http_methods(["GET", "POST"])
 def figure_create(request):
-    form = FigureForm(request.POST or None, organisations=_organisations(request), user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.figure_record(actor=request.user, data=form.to_input(), request=request)
-        except ValidationError as error:
-            attach_errors(form, error)
-        except PermissionDenied:
-            form.add_error(None, _("You may not record population data for this organisation or area."))
-        else:
-            messages.success(request, _("The figure is recorded."))
-            return redirect("displacement:figure-list")
-    return render(request, "displacement/figure_form.html", {"form": form, "figure": None})
+    return _recorded(
+        request,
+        _form(request, FigureForm),
+        services.figure_record,
+        success=_("The figure is recorded."),
+        redirect_to="displacement:figure-list",
+        template="displacement/figure_form.html",
+        context={"figure": None},
+    )
 
 
 @require_perm(Perm.POPULATION_MANAGE)
@@ -125,38 +138,22 @@ def figure_edit(request, public_id):
     figure = selectors.figure_get(
         user=request.user, public_id=public_id, perm=Perm.POPULATION_MANAGE, request=request
     )
-    initial = FigureForm.initial_for(figure, services.figure_breakdown(figure))
-    form = FigureForm(
-        request.POST or None, organisations=_organisations(request), user=request.user, initial=initial
+    initial = FigureForm.initial_for(figure, selectors.figure_breakdown(figure))
+    return _recorded(
+        request,
+        _form(request, FigureForm, initial=initial),
+        partial(services.figure_update, figure=figure),
+        success=_("The figure is updated."),
+        redirect_to="displacement:figure-list",
+        template="displacement/figure_form.html",
+        context={"figure": figure},
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.figure_update(
-                actor=request.user,
-                figure=figure,
-                data=form.to_input(source_key=figure.source_key),
-                request=request,
-            )
-        except ValidationError as error:
-            attach_errors(form, error)
-        except PermissionDenied:
-            form.add_error(None, _("You may not record population data for this organisation or area."))
-        else:
-            messages.success(request, _("The figure is updated."))
-            return redirect("displacement:figure-list")
-    return render(request, "displacement/figure_form.html", {"form": form, "figure": figure})
 
 
 @require_perm(Perm.POPULATION_VIEW)
 def event_list(request):
     form = EventFilterForm(request.GET or None)
-    events = selectors.event_list(
-        user=request.user,
-        area=form.value("area"),
-        cause=form.value("cause") or None,
-        date_from=form.value("date_from"),
-        date_to=form.value("date_to"),
-    )
+    events = selectors.event_list(user=request.user, **form.filters())
     page, query = _page(request, events)
     context = {
         "form": form,
@@ -169,18 +166,14 @@ def event_list(request):
 
 
 def _create(request, *, form_class, service, template: str, success: str, redirect_to: str):
-    form = form_class(request.POST or None, organisations=_organisations(request), user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            service(actor=request.user, data=form.to_input(), request=request)
-        except ValidationError as error:
-            attach_errors(form, error)
-        except PermissionDenied:
-            form.add_error(None, _("You may not record population data for this organisation or area."))
-        else:
-            messages.success(request, success)
-            return redirect(redirect_to)
-    return render(request, template, {"form": form})
+    return _recorded(
+        request,
+        _form(request, form_class),
+        service,
+        success=success,
+        redirect_to=redirect_to,
+        template=template,
+    )
 
 
 @require_perm(Perm.POPULATION_MANAGE)

@@ -9,14 +9,13 @@ values should build one `AreaResolver` (two queries) and resolve from memory.
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from sentinelle.core.permissions import Perm, get_object_for_user, scope_queryset
 from sentinelle.core.text import normalise_text
-from sentinelle.geography.models import AdminArea, AdminLevel, AreaName, CodVersion, Crosswalk, Settlement
+from sentinelle.geography.models import AdminArea, AdminLevel, AreaName, CodVersion, Settlement
 
 # OCHA P-codes: ISO alpha-2 country code and 0 to 9 digits (ML, ML05, ML0501, ML050101, ML090104223).
 PCODE_PATTERN = re.compile(r"^[A-Z]{2}\d{0,12}$")
@@ -254,46 +253,12 @@ def settlement_get_by_pcode(pcode: str, *, version=None) -> Settlement | None:
     return Settlement.objects.filter(version=resolved, pcode=code).select_related("admin3").first()
 
 
-def area_descendants(area: AdminArea, *, level=None) -> QuerySet:
-    """Every area below `area` (not itself), through the materialised path."""
-    areas = AdminArea.objects.filter(version_id=area.version_id, path__startswith=area.path).exclude(
-        pk=area.pk
-    )
-    if level is not None:
-        areas = areas.filter(level=level)
-    return areas.order_by("level", "pcode")
-
-
 def area_ancestors(area: AdminArea) -> list[AdminArea]:
     """From the top of the version down to the area's parent, in one query."""
     pcodes = area.path_pcodes[:-1]
     if not pcodes:
         return []
     return list(AdminArea.objects.filter(version_id=area.version_id, pcode__in=pcodes).order_by("level"))
-
-
-@dataclass(frozen=True)
-class CrosswalkMatch:
-    area: AdminArea
-    relation: str
-    share: float | None
-    # True when the link was loaded in the other direction (to_version -> area's version).
-    reverse: bool = False
-
-
-def area_crosswalk(area: AdminArea, to_version) -> list[CrosswalkMatch]:
-    """The areas of `to_version` that `area` maps to, with the relation and share."""
-    target = cod_version_get(to_version)
-    if target is None:
-        return []
-    if target.pk == area.version_id:
-        return [CrosswalkMatch(area=area, relation="same", share=None)]
-    forward = Crosswalk.objects.filter(from_area=area, to_area__version=target).select_related("to_area")
-    matches = [CrosswalkMatch(link.to_area, link.relation, link.share) for link in forward]
-    if matches:
-        return matches
-    backward = Crosswalk.objects.filter(to_area=area, from_area__version=target).select_related("from_area")
-    return [CrosswalkMatch(link.from_area, link.relation, link.share, reverse=True) for link in backward]
 
 
 # --- Selectors for the pages -------------------------------------------------------------------

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count
 from django.utils.dateparse import parse_date
@@ -19,8 +18,10 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from sentinelle.core.audit import audit_record
+from sentinelle.core.figure_cache import EVERYTHING, figures_changed
 from sentinelle.core.models import AuditAction
 from sentinelle.core.text import normalise_text, strip_accents
+from sentinelle.core.validation import Errors, refuse
 from sentinelle.geography.geometry import simplify_geometry
 from sentinelle.geography.models import (
     AdminArea,
@@ -78,12 +79,12 @@ def _tolerance() -> float:
     return float(getattr(settings, "SENTINELLE", {}).get("GEOMETRY_TOLERANCE", 0.01))
 
 
-def _refuse(problems: list[str]) -> None:
-    if problems:
-        listed = problems[:MAX_LISTED_ERRORS]
-        if len(problems) > MAX_LISTED_ERRORS:
-            listed.append(_("… and %(count)s more.") % {"count": len(problems) - MAX_LISTED_ERRORS})
-        raise ValidationError(listed)
+def _add_problems(errors: Errors, problems: list[str]) -> None:
+    """A file's problems on the whole input: the first MAX_LISTED_ERRORS, then how many more."""
+    for problem in problems[:MAX_LISTED_ERRORS]:
+        errors.add(None, problem)
+    if len(problems) > MAX_LISTED_ERRORS:
+        errors.add(None, _("… and %(count)s more.") % {"count": len(problems) - MAX_LISTED_ERRORS})
 
 
 def version_counts(version: CodVersion) -> dict[str, int]:
@@ -113,17 +114,15 @@ def _read_levels(files_by_level: Mapping[int, object]) -> dict[int, list[SourceA
     for raw_level, path in files_by_level.items():
         try:
             level = AdminLevel(int(raw_level))
-        except (TypeError, ValueError) as error:
-            raise ValidationError(
-                _("Unknown administrative level %(level)s (expected 0 to 4).") % {"level": raw_level}
-            ) from error
+        except (TypeError, ValueError):
+            refuse(_("Unknown administrative level %(level)s (expected 0 to 4).") % {"level": raw_level})
         levels[level] = path
     if not levels:
-        raise ValidationError(_("No file given: give at least one level."))
+        refuse(_("No file given: give at least one level."))
     for level in levels:
         parent = _parent_level(level, levels)
         if parent is not None and parent not in levels:
-            raise ValidationError(
+            refuse(
                 _("Level %(level)s needs the file of level %(parent)s (its parents).")
                 % {"level": level, "parent": parent}
             )
@@ -133,7 +132,7 @@ def _read_levels(files_by_level: Mapping[int, object]) -> dict[int, list[SourceA
     }
 
 
-def _validate_areas(rows_by_level: dict[int, list[SourceArea]]) -> None:
+def _validate_areas(rows_by_level: dict[int, list[SourceArea]], errors: Errors) -> None:
     problems = []
     seen: dict[str, int] = {}
     for level, rows in rows_by_level.items():
@@ -170,10 +169,10 @@ def _validate_areas(rows_by_level: dict[int, list[SourceArea]]) -> None:
                         "parent_level": level - 1,
                     }
                 )
-    _refuse(problems)
+    _add_problems(errors, problems)
 
 
-def _validate_settlements(rows: list[SourceSettlement], commune_pcodes: set[str]) -> None:
+def _validate_settlements(rows: list[SourceSettlement], commune_pcodes: set[str], errors: Errors) -> None:
     problems = []
     seen = set()
     for line, row in enumerate(rows, start=2):
@@ -187,7 +186,7 @@ def _validate_settlements(rows: list[SourceSettlement], commune_pcodes: set[str]
                 _("Settlements, line %(line)s (%(pcode)s): commune %(admin3)s is missing.")
                 % {"line": line, "pcode": row.pcode, "admin3": row.admin3_pcode or "-"}
             )
-    _refuse(problems)
+    _add_problems(errors, problems)
 
 
 # --- Writing -----------------------------------------------------------------------------------
@@ -280,16 +279,16 @@ def _write_settlements(version, rows: list[SourceSettlement], by_pcode: dict[str
     return created
 
 
-def _coerce_date(value) -> datetime.date:
+def _coerce_date(value, errors: Errors) -> datetime.date | None:
     if isinstance(value, datetime.date):
         return value
     parsed = parse_date(str(value or ""))
     if parsed is None:
-        raise ValidationError(_("Invalid date %(value)s: use YYYY-MM-DD.") % {"value": value})
+        errors.add("valid_on", _("Invalid date %(value)s: use YYYY-MM-DD.") % {"value": value})
     return parsed
 
 
-def _load_version(
+def cod_version_load(
     *,
     code: str,
     title: str,
@@ -303,24 +302,29 @@ def _load_version(
     names_fr: Mapping[str, str] | None = None,
     aliases: Mapping[str, list[str]] | None = None,
 ) -> LoadResult:
+    """Load a COD release (one GeoJSON or zipped shapefile per level) as a new version; `names_fr` and
+    `aliases` (by P-code) give French display names and more look-up names than the COD's."""
+    errors = Errors()
     if not code or slugify(code) != code:
-        raise ValidationError(
-            _("Invalid version code %(code)s: use lower-case letters, digits and hyphens.") % {"code": code}
+        errors.add(
+            "code",
+            _("Invalid version code %(code)s: use lower-case letters, digits and hyphens.") % {"code": code},
         )
     if not clean(title):
-        raise ValidationError(_("A version title is required."))
-    valid_on = _coerce_date(valid_on)
+        errors.add("title", _("A version title is required."))
+    valid_on = _coerce_date(valid_on, errors)
     rows_by_level = _read_levels(files_by_level)
-    _validate_areas(rows_by_level)
+    _validate_areas(rows_by_level, errors)
     settlements: list[SourceSettlement] = []
     if settlements_file is not None:
         communes = {row.pcode for row in rows_by_level.get(AdminLevel.COMMUNE, [])}
         settlements = list(read_settlements(settlements_file))
-        _validate_settlements(settlements, communes)
+        _validate_settlements(settlements, communes, errors)
+    errors.raise_if_any()
 
     with transaction.atomic():
         if CodVersion.objects.filter(code=code).exists():
-            raise ValidationError(_("A COD version with the code %(code)s already exists.") % {"code": code})
+            refuse(_("A COD version with the code %(code)s already exists.") % {"code": code}, "code")
         if make_default:
             CodVersion.objects.filter(is_default=True).update(is_default=False)
         version = CodVersion.objects.create(
@@ -343,33 +347,8 @@ def _load_version(
             obj=version,
             detail={"code": code, "default": make_default, "counts": counts},
         )
+        figures_changed(EVERYTHING)
     return LoadResult(version=version, created=True, counts=counts)
-
-
-def cod_version_load(
-    *,
-    code: str,
-    title: str,
-    valid_on,
-    files_by_level: Mapping[int, object],
-    source: str,
-    user=None,
-    make_default: bool = False,
-    settlements_file=None,
-    notes: str = "",
-) -> LoadResult:
-    """Load a COD release (one GeoJSON or zipped shapefile per level) as a new version."""
-    return _load_version(
-        code=code,
-        title=title,
-        valid_on=valid_on,
-        files_by_level=files_by_level,
-        source=source,
-        user=user,
-        make_default=make_default,
-        settlements_file=settlements_file,
-        notes=notes,
-    )
 
 
 def cod_version_load_shipped(*, user=None) -> LoadResult:
@@ -380,7 +359,7 @@ def cod_version_load_shipped(*, user=None) -> LoadResult:
     aliases = defaultdict(list)
     for pcode, alias in read_pcode_table(SHIPPED_ALIASES, "alias"):
         aliases[pcode].append(alias)
-    return _load_version(
+    return cod_version_load(
         code=SHIPPED_CODE,
         title=SHIPPED_TITLE,
         valid_on=SHIPPED_VALID_ON,
@@ -398,16 +377,6 @@ def cod_version_load_shipped(*, user=None) -> LoadResult:
     )
 
 
-@transaction.atomic
-def cod_version_set_default(*, version: CodVersion, user=None) -> CodVersion:
-    """Make `version` the one new records are located in."""
-    CodVersion.objects.filter(is_default=True).exclude(pk=version.pk).update(is_default=False)
-    CodVersion.objects.filter(pk=version.pk).update(is_default=True, updated_by=user)
-    version.refresh_from_db()
-    audit_record(action=AuditAction.UPDATE, user=user, obj=version, detail={"default": True})
-    return version
-
-
 # --- Crosswalks --------------------------------------------------------------------------------
 
 
@@ -416,7 +385,7 @@ def _version(value) -> CodVersion:
         return value
     version = CodVersion.objects.filter(code=str(value)).first()
     if version is None:
-        raise ValidationError(_("Unknown COD version %(code)s.") % {"code": value})
+        refuse(_("Unknown COD version %(code)s.") % {"code": value})
     return version
 
 
@@ -471,6 +440,7 @@ def _write_crosswalk(from_version, to_version, links: list[tuple[int, int, str, 
         object_id=f"{from_version.code}>{to_version.code}"[:64],
         detail={"from": from_version.code, "to": to_version.code, **counts},
     )
+    figures_changed(EVERYTHING)
     return counts
 
 
@@ -481,7 +451,7 @@ def crosswalk_load(*, from_version, to_version, rows: Iterable[Mapping], user=No
     """
     from_version, to_version = _version(from_version), _version(to_version)
     if from_version.pk == to_version.pk:
-        raise ValidationError(_("A crosswalk links two different COD versions."))
+        refuse(_("A crosswalk links two different COD versions."))
     rows = list(rows)
     pcodes_from = {clean_pcode(row.get("from_pcode")) for row in rows}
     pcodes_to = {clean_pcode(row.get("to_pcode")) for row in rows}
@@ -522,7 +492,9 @@ def crosswalk_load(*, from_version, to_version, rows: Iterable[Mapping], user=No
             links.append((from_ids[from_pcode], to_ids[to_pcode], relation, share))
     if not rows:
         problems.append(_("The crosswalk file holds no row."))
-    _refuse(problems)
+    errors = Errors()
+    _add_problems(errors, problems)
+    errors.raise_if_any()
     with transaction.atomic():
         return _write_crosswalk(from_version, to_version, links, user)
 
@@ -535,7 +507,7 @@ def crosswalk_build_by_pcode(*, from_version, to_version, user=None, commit: boo
     """
     from_version, to_version = _version(from_version), _version(to_version)
     if from_version.pk == to_version.pk:
-        raise ValidationError(_("A crosswalk links two different COD versions."))
+        refuse(_("A crosswalk links two different COD versions."))
 
     def keys_by_area(version):
         keys = defaultdict(set)

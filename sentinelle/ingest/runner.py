@@ -19,13 +19,16 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from sentinelle.core.figure_cache import EVERYTHING, figures_changed
 from sentinelle.ingest import values as cells
 from sentinelle.ingest.kinds import all_kinds, get_kind
 from sentinelle.ingest.kinds.base import ImportKind, Row, RowError
@@ -174,6 +177,31 @@ class CommitRefused(Exception):
     def __init__(self, problems: list[tuple[int, str, str]]):
         super().__init__(problems)
         self.problems = problems
+
+
+@contextmanager
+def commit_refusals(*, permission_key: str | None = "area", owners: list[int] | None = None):
+    """A kind's commit: the domain service's refusals become a CommitRefused.
+
+    A ValidationError keyed "index.field" gives each message its row (`owners[index]` when the items were
+    flattened into the service's rows); a PermissionDenied goes to the first row under `permission_key`
+    (None: it is not the kind's to explain, and propagates).
+    """
+    try:
+        yield
+    except PermissionDenied as error:
+        if permission_key is None:
+            raise
+        raise CommitRefused([(0, permission_key, str(error))]) from error
+    except ValidationError as error:
+        problems = []
+        for key, messages in error.message_dict.items():
+            index, _dot, field_key = key.partition(".")
+            row = 0
+            if index.isdigit():
+                row = owners[int(index)] if owners is not None else int(index)
+            problems += [(row, field_key or key, message) for message in messages]
+        raise CommitRefused(problems) from error
 
 
 def start_kind(kind: ImportKind, *, job, table):
@@ -413,6 +441,7 @@ def commit_items(
         for index, domain_key, message in refused.problems:
             outcome.add_error(numbers[index], mapper.domain_header(domain_key), message)
         raise
+    figures_changed(EVERYTHING)  # an import can move any figure
     created, unchanged, *rest = result
     return created, unchanged, list(rest[0]) if rest else []
 

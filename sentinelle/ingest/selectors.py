@@ -1,7 +1,6 @@
 """Reads of import jobs, always scoped by the policy (Perm.IMPORT_RUN: the organisation's jobs; IMO all)."""
 
-from sentinelle.accounts.models import Organisation
-from sentinelle.core.permissions import Perm, get_object_for_user, organisations_in_scope, scope_queryset
+from sentinelle.core.permissions import Perm, get_object_for_user, scope_queryset
 from sentinelle.ingest.models import ImportJob
 
 # What a list needs; errors and previews can be large and stay in the database.
@@ -26,12 +25,3 @@ def import_job_get(*, user, public_id, request=None) -> ImportJob:
         Perm.IMPORT_RUN,
         request=request,
     )
-
-
-def organisations_for_import(*, user):
-    """The organisations the user may import for (every one for the IMO and administrators)."""
-    scope = organisations_in_scope(user, Perm.IMPORT_RUN)
-    organisations = Organisation.objects.filter(is_archived=False)
-    if scope is not None:
-        organisations = organisations.filter(pk__in=scope)
-    return organisations.order_by("acronym")

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from sentinelle.core.audit import audit_record
 from sentinelle.core.models import AuditAction, AuditOutcome
 from sentinelle.core.permissions import Perm, ensure
+from sentinelle.core.validation import refuse
 from sentinelle.ingest.kinds import get_kind
 from sentinelle.ingest.models import RUNNABLE_STATUSES, ImportFile, ImportJob, ImportStatus
 from sentinelle.ingest.runner import (
@@ -122,14 +123,16 @@ def import_job_upload(
     SENTINELLE["IMPORT_INLINE_MAX_ROWS"] rows waits for the worker.
     """
     _ensure_may_import(actor, organisation, request)
+    # Refused under "file", the upload form's field (`filename` and `content` are the file).
     try:
         get_kind(kind)
     except LookupError as error:
-        raise ValidationError(str(error)) from None
+        refuse(str(error), "file")
     if len(content) > max_upload_bytes():
-        raise ValidationError(
+        refuse(
             _("The file is too large (%(size)s MB); the limit is %(limit)s MB.")
-            % {"size": megabytes(len(content)), "limit": megabytes(max_upload_bytes())}
+            % {"size": megabytes(len(content)), "limit": megabytes(max_upload_bytes())},
+            "file",
         )
     opened = open_job_file(kind, content)
     row_count = opened.table.row_count if opened.table else 0

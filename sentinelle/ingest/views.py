@@ -2,7 +2,7 @@
 commit, and the templates."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -10,7 +10,9 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from sentinelle.accounts.selectors import organisation_choices
 from sentinelle.core.audit import audit_record
+from sentinelle.core.forms import errors_shown_as_messages, errors_shown_on
 from sentinelle.core.models import AuditAction
 from sentinelle.core.permissions import Perm, may_act_for, require_perm
 from sentinelle.geography.selectors import area_get_by_pcode
@@ -40,26 +42,24 @@ def job_list(request):
 @require_perm(Perm.IMPORT_RUN)
 @require_http_methods(["GET", "POST"])
 def job_upload(request):
-    organisations = selectors.organisations_for_import(user=request.user)
+    organisations = organisation_choices(user=request.user, perm=Perm.IMPORT_RUN)
     form = UploadForm(request.POST or None, request.FILES or None, organisations=organisations)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            job = services.import_job_upload(
-                actor=request.user,
-                kind=form.cleaned_data["kind"],
-                organisation=form.cleaned_data["organisation"],
-                filename=upload.name,
-                content=upload.read(),
-                source=form.cleaned_data["source"],
-                request=request,
-            )
-        except ValidationError as error:
-            form.add_error("file", error)
-        except PermissionDenied as error:
-            form.add_error("organisation", str(error))
-        else:
-            return redirect("ingest:job-detail", public_id=job.public_id)
+            with errors_shown_on(form):
+                job = services.import_job_upload(
+                    actor=request.user,
+                    kind=form.cleaned_data["kind"],
+                    organisation=form.cleaned_data["organisation"],
+                    filename=upload.name,
+                    content=upload.read(),
+                    source=form.cleaned_data["source"],
+                    request=request,
+                )
+                return redirect("ingest:job-detail", public_id=job.public_id)
+        except PermissionDenied as refusal:
+            form.add_error("organisation", str(refusal))
     return render(request, "ingest/job_upload.html", {"form": form, "kinds": all_kinds()})
 
 
@@ -146,18 +146,18 @@ def job_status(request, public_id):
 def job_commit(request, public_id):
     job = selectors.import_job_get(user=request.user, public_id=public_id, request=request)
     try:
-        job = services.import_job_commit(actor=request.user, job=job, request=request)
-    except (ValidationError, PermissionDenied) as error:
-        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
-        return redirect("ingest:job-detail", public_id=job.public_id)
-    if job.status == "committed":
-        messages.success(
-            request,
-            _("Import done. Records created: %(created)s; already there (unchanged): %(unchanged)s.")
-            % {"created": job.created_count, "unchanged": job.unchanged_count},
-        )
-    elif job.status == "committing":
-        messages.info(request, _("The import runs in the background; this page shows its progress."))
+        with errors_shown_as_messages(request):
+            job = services.import_job_commit(actor=request.user, job=job, request=request)
+            if job.status == "committed":
+                messages.success(
+                    request,
+                    _("Import done. Records created: %(created)s; already there (unchanged): %(unchanged)s.")
+                    % {"created": job.created_count, "unchanged": job.unchanged_count},
+                )
+            elif job.status == "committing":
+                messages.info(request, _("The import runs in the background; this page shows its progress."))
+    except PermissionDenied as refusal:
+        messages.error(request, str(refusal))
     return redirect("ingest:job-detail", public_id=job.public_id)
 
 
@@ -174,17 +174,17 @@ def job_map(request, public_id):
         return render(request, "ingest/job_detail.html", _detail_context(request, job, form), status=400)
     source = form.cleaned_data["source"] if "source" in request.POST else None
     try:
-        job = mapping_services.value_mappings_save(
-            actor=request.user,
-            job=job,
-            choices=form.choices_made(),
-            source=None if source is None or source.strip() == job.source else source,
-            request=request,
-        )
-    except (ValidationError, PermissionDenied) as error:
-        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
-    else:
-        messages.success(request, _("Your choices are saved; the file was checked again with them."))
+        with errors_shown_as_messages(request):
+            job = mapping_services.value_mappings_save(
+                actor=request.user,
+                job=job,
+                choices=form.choices_made(),
+                source=None if source is None or source.strip() == job.source else source,
+                request=request,
+            )
+            messages.success(request, _("Your choices are saved; the file was checked again with them."))
+    except PermissionDenied as refusal:
+        messages.error(request, str(refusal))
     return redirect("ingest:job-detail", public_id=job.public_id)
 
 

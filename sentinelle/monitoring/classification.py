@@ -116,11 +116,6 @@ def classify(answers: dict) -> Classification:
     return Classification(GBVType.NON_GBV, asked, explain(asked, GBVType.NON_GBV))
 
 
-def answers_as_dict(asked) -> dict[str, bool]:
-    """Stored answers ([[key, answer], ...]) back into the dict the tool reads."""
-    return {key: bool(answer) for key, answer in asked}
-
-
 def explain(asked, gbv_type: str) -> str:
     """In words: which questions were asked, what was answered, and why this type."""
     lines = []
@@ -271,17 +266,22 @@ def reporting_delay(incident_date: datetime.date, reported_date: datetime.date) 
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def derivation_explanation(gbv) -> list[str]:
-    """The whole derivation for a stored GBVIncident, sentence by sentence (for the incident page)."""
-    lines = [explain(gbv.classification_answers, gbv.gbv_type)]
-    context = case_context(
-        gbv_type=gbv.gbv_type,
+def survivor_case_context(gbv, gbv_type: str) -> CaseContext:
+    """`case_context` of a survivor record: a stored GBVIncident or the GBVDetails of a write."""
+    return case_context(
+        gbv_type=gbv_type,
         survivor_age=gbv.survivor_age,
         perpetrator_relationship=gbv.perpetrator_relationship,
         goods_exchanged=gbv.goods_exchanged,
         abduction_type=gbv.abduction_type,
         harmful_practice=gbv.harmful_practice,
     )
+
+
+def derivation_explanation(gbv) -> list[str]:
+    """The whole derivation for a stored GBVIncident, sentence by sentence (for the incident page)."""
+    lines = [explain(gbv.classification_answers, gbv.gbv_type)]
+    context = survivor_case_context(gbv, gbv.gbv_type)
     lines.extend(context.reasons or [gettext("No case-context term applies.")])
     if gbv.reporting_delay:
         lines.append(

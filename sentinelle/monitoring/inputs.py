@@ -1,15 +1,18 @@
-"""The shape of an incident as every channel hands it to the services: web form, import, ODK, API.
+"""The parts of an incident write, and the import row that holds a whole incident.
 
-Channels parse and map their input into these dataclasses; `services.incidents` validates them (with
-French messages) and writes them. Codes are the stable codes of models/codes.py, gbv_codes.py and
-mrm_eo_codes.py.
+The services take keyword-only arguments (`incident_record(*, actor, date_start, area, ...)`); the
+repeated or nested parts of one incident are frozen dataclasses named for the part: victim cells, the GBV
+details, violation lines, the explosive details and their casualty lines. `IncidentRow` is one incident
+as the import channels (spreadsheets, Kobo, ODK) hold it: what `incident_import_many` writes in bulk and
+what `validation.incident_check` reads; its fields are the services' keyword arguments. Codes are the
+stable codes of models/codes.py, gbv_codes.py and mrm_eo_codes.py.
 """
 
 from dataclasses import dataclass, field
 from datetime import date
 
 
-@dataclass
+@dataclass(frozen=True)
 class VictimCell:
     outcome: str  # Outcome: killed, injured, affected
     sex: str  # Sex: f, m, unknown
@@ -17,8 +20,8 @@ class VictimCell:
     count: int
 
 
-@dataclass
-class GBVInput:
+@dataclass(frozen=True)
+class GBVDetails:
     """One survivor (GBVIMS): no identity, the classification tool's answers, the IR fields."""
 
     survivor_sex: str
@@ -52,15 +55,15 @@ class GBVInput:
     survivor_code: str = ""
 
 
-@dataclass
+@dataclass(frozen=True)
 class ViolationVictimCell:
     sex: str
     age_group: str  # a child age group: 0_5, 6_11, 12_17 (or unknown)
     count: int
 
 
-@dataclass
-class ViolationInput:
+@dataclass(frozen=True)
+class ViolationLine:
     type: str  # ViolationType
     perpetrator_party: str  # PerpetratorParty
     verification: str = "pending"
@@ -68,8 +71,8 @@ class ViolationInput:
     victims: list[ViolationVictimCell] = field(default_factory=list)
 
 
-@dataclass
-class CasualtyInput:
+@dataclass(frozen=True)
+class CasualtyLine:
     sex: str
     outcome: str  # killed, injured
     age: int | None = None
@@ -77,15 +80,18 @@ class CasualtyInput:
     displacement_status: str = ""
 
 
-@dataclass
-class ExplosiveInput:
+@dataclass(frozen=True)
+class ExplosiveDetails:
     device_type: str
     activity: str = "unknown"
-    casualties: list[CasualtyInput] = field(default_factory=list)
+    casualties: list[CasualtyLine] = field(default_factory=list)
 
 
 @dataclass
-class IncidentInput:
+class IncidentRow:
+    """One incident of an import (a spreadsheet or Kobo row, an ODK submission): the services' keyword
+    arguments, held together so that thousands of rows are checked and written in bulk."""
+
     date_start: date
     date_reported: date
     area: object  # geography.AdminArea of level 2 (cercle) or deeper
@@ -104,6 +110,6 @@ class IncidentInput:
     reliability: str = "f"
     sharing_level: str = "organisation"
     source_id: str = ""
-    gbv: GBVInput | None = None
-    violations: list[ViolationInput] = field(default_factory=list)
-    explosive: ExplosiveInput | None = None
+    gbv: GBVDetails | None = None
+    violations: list[ViolationLine] = field(default_factory=list)
+    explosive: ExplosiveDetails | None = None

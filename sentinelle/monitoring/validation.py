@@ -1,8 +1,8 @@
-"""Validation of an IncidentInput, with French messages keyed by input field (see services.incidents).
+"""Validation of an IncidentRow, with French messages keyed by input field (see services.incidents).
 
 Pure Python over the input and the area/settlement objects it carries: no query, except reading a
 settlement's commune when the caller did not load it (imports load them in bulk first). Keys are the
-IncidentInput field names; nested ones are dotted ("gbv.survivor_age", "explosive.casualties").
+IncidentRow field names; nested ones are dotted ("gbv.survivor_age", "explosive.casualties").
 
 Also derives what the writes need from an input (victim cells merged, or derived from the GBV survivor,
 the explosive casualties or the child victims when the monitor gave no victim counts).
@@ -21,9 +21,10 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from sentinelle.core.validation import Errors
 from sentinelle.monitoring import mrm
 from sentinelle.monitoring.classification import classify
-from sentinelle.monitoring.inputs import IncidentInput
+from sentinelle.monitoring.inputs import IncidentRow
 from sentinelle.monitoring.models import (
     AgeGroup,
     Category,
@@ -76,11 +77,6 @@ GBV_CODES = {
 }
 
 
-class _Errors(dict):
-    def add(self, key: str, message: str) -> None:
-        self.setdefault(key, []).append(message)
-
-
 _CODE_SETS: dict[object, frozenset[str]] = {}
 
 
@@ -97,7 +93,7 @@ def _values(choices) -> list[str]:
     return list(choices) if isinstance(choices, list | tuple) else list(choices.values)
 
 
-def _check_code(errors: _Errors, key: str, value, choices) -> None:
+def _check_code(errors: Errors, key: str, value, choices) -> None:
     if value not in _code_set(choices):
         allowed = _values(choices)
         errors.add(
@@ -111,7 +107,7 @@ def _is_count(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-def _check_dates(errors: _Errors, data: IncidentInput, today: datetime.date) -> None:
+def _check_dates(errors: Errors, data: IncidentRow, today: datetime.date) -> None:
     for name in ("date_start", "date_reported"):
         if not isinstance(getattr(data, name), datetime.date):
             errors.add(name, gettext("Give a valid date."))
@@ -129,7 +125,7 @@ def _check_dates(errors: _Errors, data: IncidentInput, today: datetime.date) -> 
         errors.add("date_reported", gettext("The incident cannot be reported before it happened."))
 
 
-def _check_place(errors: _Errors, data: IncidentInput) -> None:
+def _check_place(errors: Errors, data: IncidentRow) -> None:
     area = data.area
     if area is None or not hasattr(area, "level"):
         errors.add("area", gettext("Give the area where the incident happened."))
@@ -153,7 +149,7 @@ def _check_place(errors: _Errors, data: IncidentInput) -> None:
                 errors.add("coordinates", gettext("These coordinates are outside the globe."))
 
 
-def _check_victims(errors: _Errors, data: IncidentInput) -> None:
+def _check_victims(errors: Errors, data: IncidentRow) -> None:
     for cell in data.victims:
         if (
             cell.outcome not in _code_set(Outcome)
@@ -176,7 +172,7 @@ def _check_victims(errors: _Errors, data: IncidentInput) -> None:
         errors.add("displaced_households", gettext("There cannot be more households than individuals."))
 
 
-def _check_gbv(errors: _Errors, data: IncidentInput) -> None:
+def _check_gbv(errors: Errors, data: IncidentRow) -> None:
     gbv = data.gbv
     for name, choices in GBV_CODES.items():
         _check_code(errors, f"gbv.{name}", getattr(gbv, name), choices)
@@ -201,21 +197,21 @@ def _check_gbv(errors: _Errors, data: IncidentInput) -> None:
         )
 
 
-def _check_violations(errors: _Errors, data: IncidentInput) -> None:
+def _check_violations(errors: Errors, data: IncidentRow) -> None:
     for number, violation in enumerate(data.violations, start=1):
         prefix = gettext("Violation %(number)s: ") % {"number": number}
-        found = _Errors()
+        found = Errors()
         _check_code(found, "violations", violation.perpetrator_party, PerpetratorParty)
         _check_code(found, "violations", violation.verification, Verification)
         for cell in violation.victims:
             _check_code(found, "violations", cell.sex, Sex)
         for message in mrm.violation_errors(violation, "violations").values():
             found.add("violations", message)
-        for message in found.get("violations", []):
+        for message in found.as_dict().get("violations", []):
             errors.add("violations", prefix + message)
 
 
-def _check_explosive(errors: _Errors, data: IncidentInput) -> None:
+def _check_explosive(errors: Errors, data: IncidentRow) -> None:
     explosive = data.explosive
     _check_code(errors, "explosive.device_type", explosive.device_type, DeviceType)
     _check_code(errors, "explosive.activity", explosive.activity, ActivityAtTime)
@@ -245,9 +241,9 @@ def _check_explosive(errors: _Errors, data: IncidentInput) -> None:
             )
 
 
-def incident_errors(data: IncidentInput, *, today: datetime.date | None = None) -> dict[str, list[str]]:
-    """Every problem of `data` as {field: [French messages]}; empty when valid."""
-    errors = _Errors()
+def incident_check(errors: Errors, data: IncidentRow, *, today: datetime.date | None = None) -> None:
+    """Add every problem of `data` to `errors` (a new Errors: the later checks skip what the earlier ones
+    found wrong)."""
     _check_dates(errors, data, today or timezone.localdate())
     _check_place(errors, data)
     categories = list(data.categories or [])
@@ -282,7 +278,6 @@ def incident_errors(data: IncidentInput, *, today: datetime.date | None = None) 
         _check_violations(errors, data)
     if data.explosive is not None:
         _check_explosive(errors, data)
-    return dict(errors)
 
 
 def _missing_detail_message(detail: str) -> str:
@@ -301,11 +296,11 @@ def survivor_details_refused() -> str:
     )
 
 
-def incident_validate(data: IncidentInput) -> None:
+def incident_validate(data: IncidentRow) -> None:
     """Raise ValidationError({field: [French messages]}) when `data` cannot be recorded."""
-    errors = incident_errors(data)
-    if errors:
-        raise ValidationError(errors)
+    errors = Errors()
+    incident_check(errors, data)
+    errors.raise_if_any()
 
 
 # --- Derivations used by the writes --------------------------------------------------------------
@@ -313,7 +308,7 @@ def incident_validate(data: IncidentInput) -> None:
 _VIOLATION_OUTCOME = {"killing": Outcome.KILLED, "maiming": Outcome.INJURED}
 
 
-def victim_cells(data: IncidentInput) -> dict[tuple[str, str, str], int]:
+def victim_cells(data: IncidentRow) -> dict[tuple[str, str, str], int]:
     """{(outcome, sex, age group): count > 0}: the victims given, merged, or derived from the details."""
     cells: dict[tuple[str, str, str], int] = defaultdict(int)
     if data.victims:

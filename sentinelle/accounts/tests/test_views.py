@@ -105,6 +105,19 @@ def test_password_change(signed_in, reader):
     assert User.objects.get(pk=reader.pk).check_password("Un-nouveau-secret-42")
 
 
+def test_password_change_shows_every_error_at_once_and_changes_nothing(signed_in, reader):
+    client = signed_in(reader, verified=False)
+    response = client.post(
+        reverse("accounts:password-change"),
+        {"old_password": "not-the-password", "new_password": "12345678", "new_password_again": "12345678"},
+    )
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert form.errors["old_password"]
+    assert form.errors["new_password"]
+    assert User.objects.get(pk=reader.pk).check_password(TEST_PASSWORD)
+
+
 def test_manager_user_list_shows_only_own_organisation(
     signed_in, manager, caseworker_in_area, outsider, django_assert_max_num_queries
 ):

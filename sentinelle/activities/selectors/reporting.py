@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, QuerySet, Sum
 
+from sentinelle.accounts.models import Organisation
 from sentinelle.activities.models import (
     Activity,
     ActivityReport,
@@ -236,6 +237,15 @@ class FourWFilters:
     organisation_id: int | None = None
     activity_type: str = ""
     project_id: int | None = None
+    nothing: bool = False  # a filter that matches nothing (an unknown choice in the address)
+
+
+def fourw_filter_choices(*, user) -> tuple[QuerySet, QuerySet]:
+    """The organisations that reported something (one subquery) and the projects the 4W filters offer."""
+    organisations = Organisation.objects.filter(
+        is_archived=False, pk__in=Activity.objects.values("organisation_id")
+    ).order_by("acronym")
+    return organisations, Project.objects.filter(is_archived=False).order_by("code")
 
 
 def fourw_base(user) -> QuerySet:
@@ -249,9 +259,9 @@ def fourw_base(user) -> QuerySet:
 
 
 def fourw_activities(*, user, filters: FourWFilters | None = None) -> QuerySet:
-    if not has_perm(user, Perm.FOURW_VIEW):
-        return Activity.objects.none()
     filters = filters or FourWFilters()
+    if filters.nothing or not has_perm(user, Perm.FOURW_VIEW):
+        return Activity.objects.none()
     activities = fourw_base(user)
     if filters.month:
         activities = activities.filter(report__period__month=filters.month)

@@ -26,6 +26,7 @@ from decimal import Decimal
 from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
+from sentinelle.accounts.models import Organisation
 from sentinelle.activities import computations
 from sentinelle.activities.computations import Evaluator, Scope
 from sentinelle.activities.models import (
@@ -37,7 +38,7 @@ from sentinelle.activities.models import (
     ResultNode,
     ResultsFramework,
 )
-from sentinelle.core.permissions import Perm, get_object_for_user, scope_queryset
+from sentinelle.core.permissions import Perm, get_object_for_user, organisations_in_scope, scope_queryset
 
 ACHIEVEMENT_GREEN = Decimal(90)
 ACHIEVEMENT_AMBER = Decimal(60)
@@ -107,6 +108,13 @@ def framework_list(*, user):
     return scope_queryset(user, queryset, Perm.INDICATOR_VIEW).annotate(
         indicator_count=Count("indicators", filter=Q(indicators__is_archived=False))
     )
+
+
+def owner_choices(*, user):
+    """The organisations a framework may belong to: those whose frameworks the user edits."""
+    organisations = organisations_in_scope(user, Perm.INDICATOR_EDIT)
+    owners = Organisation.objects.filter(is_archived=False).order_by("acronym")
+    return owners if organisations is None else owners.filter(pk__in=organisations)
 
 
 def framework_get(*, user, public_id, request=None, perm=Perm.INDICATOR_VIEW) -> ResultsFramework:

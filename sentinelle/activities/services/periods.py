@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from sentinelle.activities.models import PeriodStatus, ReportingPeriod, ReportStatus
 from sentinelle.core.audit import audit_record
+from sentinelle.core.figure_cache import figures_changed
 from sentinelle.core.models import AuditAction
 from sentinelle.core.permissions import Perm, ensure, refuse
 
@@ -82,6 +83,7 @@ def period_lock(*, actor, period: ReportingPeriod, request=None) -> ReportingPer
         audit_record(
             action=AuditAction.UPDATE, user=actor, obj=period, request=request, detail={"action": "lock"}
         )
+        figures_changed("activities")
     return period
 
 
@@ -101,6 +103,7 @@ def period_reopen(*, actor, period: ReportingPeriod, request=None) -> ReportingP
         audit_record(
             action=AuditAction.UPDATE, user=actor, obj=period, request=request, detail={"action": "reopen"}
         )
+        figures_changed("activities")
     return period
 
 
@@ -122,4 +125,5 @@ def fourw_publish(*, actor, period: ReportingPeriod, request=None) -> ReportingP
             request=request,
             detail={"action": "publish_4w", "validated_reports": validated},
         )
+        figures_changed("activities")
     return period

@@ -7,57 +7,25 @@ organisation); the IMO and administrators reach every one. A refusal is audited 
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from sentinelle.accounts.models import Organisation
 from sentinelle.activities.models import Currency, Programme, Project
 from sentinelle.core.audit import audit_record
+from sentinelle.core.figure_cache import figures_changed
 from sentinelle.core.models import AuditAction
 from sentinelle.core.permissions import Perm, ensure
-from sentinelle.geography.models import AdminArea
+from sentinelle.core.validation import Errors
 
 __all__ = [
-    "ProgrammeInput",
-    "ProjectInput",
     "programme_create",
     "programme_update",
     "project_create",
     "project_update",
 ]
-
-
-@dataclass
-class ProgrammeInput:
-    code: str
-    name: str
-    lead_organisation: Organisation | None
-    start_date: datetime.date | None
-    end_date: datetime.date | None
-    description: str = ""
-    budget: Decimal | None = None
-    currency: str = Currency.XOF
-    donors: list[Organisation] = field(default_factory=list)
-    implementing_partners: list[Organisation] = field(default_factory=list)
-    areas: list[AdminArea] = field(default_factory=list)
-
-
-@dataclass
-class ProjectInput:
-    code: str
-    name: str
-    organisation: Organisation | None
-    start_date: datetime.date | None
-    end_date: datetime.date | None
-    programme: Programme | None = None
-    budget: Decimal | None = None
-    currency: str = Currency.XOF
-    donors: list[Organisation] = field(default_factory=list)
-    areas: list[AdminArea] = field(default_factory=list)
 
 
 def _require(actor, organisation, *, obj=None, object_type: str, request=None, action: str) -> None:
@@ -74,45 +42,45 @@ def _require(actor, organisation, *, obj=None, object_type: str, request=None, a
     )
 
 
-def _common_errors(data, model, instance) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
-    code = (data.code or "").strip()
+def _check_common(errors: Errors, values: dict, model, instance) -> None:
+    code = (values["code"] or "").strip()
     if not code:
-        errors["code"] = [_("Give a code.")]
+        errors.add("code", _("Give a code."))
     elif model.objects.filter(code__iexact=code).exclude(pk=getattr(instance, "pk", None)).exists():
-        errors["code"] = [_("This code is already used.")]
-    if not (data.name or "").strip():
-        errors["name"] = [_("Give a name.")]
-    if data.start_date is None:
-        errors["start_date"] = [_("Give the start date.")]
-    if data.end_date is None:
-        errors["end_date"] = [_("Give the end date.")]
-    elif data.start_date and data.end_date < data.start_date:
-        errors["end_date"] = [_("The end date cannot be before the start date.")]
-    if data.budget is not None and data.budget < 0:
-        errors["budget"] = [_("The budget cannot be negative.")]
-    if data.currency not in Currency.values:
-        errors["currency"] = [_("Choose a currency.")]
-    return errors
+        errors.add("code", _("This code is already used."))
+    if not (values["name"] or "").strip():
+        errors.add("name", _("Give a name."))
+    if values["start_date"] is None:
+        errors.add("start_date", _("Give the start date."))
+    if values["end_date"] is None:
+        errors.add("end_date", _("Give the end date."))
+    elif values["start_date"] and values["end_date"] < values["start_date"]:
+        errors.add("end_date", _("The end date cannot be before the start date."))
+    if values["budget"] is not None and values["budget"] < 0:
+        errors.add("budget", _("The budget cannot be negative."))
+    if values["currency"] not in Currency.values:
+        errors.add("currency", _("Choose a currency."))
 
 
-def _programme_errors(data: ProgrammeInput, instance=None) -> dict:
-    errors = _common_errors(data, Programme, instance)
-    if data.lead_organisation is None:
-        errors["lead_organisation"] = [_("Choose the lead organisation.")]
-    return errors
+def _check_programme(values: dict, instance=None) -> None:
+    errors = Errors()
+    _check_common(errors, values, Programme, instance)
+    if values["lead_organisation"] is None:
+        errors.add("lead_organisation", _("Choose the lead organisation."))
+    errors.raise_if_any()
 
 
-def _project_errors(data: ProjectInput, instance=None) -> dict:
-    errors = _common_errors(data, Project, instance)
-    if data.organisation is None:
-        errors["organisation"] = [_("Choose the implementing organisation.")]
-    return errors
+def _check_project(values: dict, instance=None) -> None:
+    errors = Errors()
+    _check_common(errors, values, Project, instance)
+    if values["organisation"] is None:
+        errors.add("organisation", _("Choose the implementing organisation."))
+    errors.raise_if_any()
 
 
-def _fill(obj, data, names) -> None:
+def _fill(obj, values: dict, names) -> None:
     for name in names:
-        value = getattr(data, name)
+        value = values[name]
         setattr(obj, name, value.strip() if isinstance(value, str) else value)
 
 
@@ -138,67 +106,125 @@ _PROJECT_FIELDS = (
 )
 
 
-def programme_create(*, actor, data: ProgrammeInput, request=None) -> Programme:
-    _require(
-        actor, data.lead_organisation, object_type="activities.programme", request=request, action="create"
-    )
-    errors = _programme_errors(data)
-    if errors:
-        raise ValidationError(errors)
+def programme_create(
+    *,
+    actor,
+    code: str,
+    name: str,
+    lead_organisation: Organisation | None,
+    start_date: datetime.date | None,
+    end_date: datetime.date | None,
+    description: str = "",
+    budget: Decimal | None = None,
+    currency: str = Currency.XOF,
+    donors=(),
+    implementing_partners=(),
+    areas=(),
+    request=None,
+) -> Programme:
+    values = dict(locals())
+    _require(actor, lead_organisation, object_type="activities.programme", request=request, action="create")
+    _check_programme(values)
     with transaction.atomic():
         programme = Programme(created_by=actor, updated_by=actor)
-        _fill(programme, data, _PROGRAMME_FIELDS)
+        _fill(programme, values, _PROGRAMME_FIELDS)
         programme.save()
-        programme.donors.set(data.donors)
-        programme.implementing_partners.set(data.implementing_partners)
-        programme.areas.set(data.areas)
+        programme.donors.set(donors)
+        programme.implementing_partners.set(implementing_partners)
+        programme.areas.set(areas)
         audit_record(action=AuditAction.CREATE, user=actor, obj=programme, request=request)
+        figures_changed("activities")
     return programme
 
 
-def programme_update(*, actor, programme: Programme, data: ProgrammeInput, request=None) -> Programme:
+def programme_update(
+    *,
+    actor,
+    programme: Programme,
+    code: str,
+    name: str,
+    lead_organisation: Organisation | None,
+    start_date: datetime.date | None,
+    end_date: datetime.date | None,
+    description: str = "",
+    budget: Decimal | None = None,
+    currency: str = Currency.XOF,
+    donors=(),
+    implementing_partners=(),
+    areas=(),
+    request=None,
+) -> Programme:
+    values = dict(locals())
     ensure(actor, Perm.PROGRAMME_MANAGE, programme, request=request)
-    _require(actor, data.lead_organisation, obj=programme, object_type="", request=request, action="update")
-    errors = _programme_errors(data, programme)
-    if errors:
-        raise ValidationError(errors)
+    _require(actor, lead_organisation, obj=programme, object_type="", request=request, action="update")
+    _check_programme(values, programme)
     with transaction.atomic():
-        _fill(programme, data, _PROGRAMME_FIELDS)
+        _fill(programme, values, _PROGRAMME_FIELDS)
         programme.updated_by = actor
         programme.save()
-        programme.donors.set(data.donors)
-        programme.implementing_partners.set(data.implementing_partners)
-        programme.areas.set(data.areas)
+        programme.donors.set(donors)
+        programme.implementing_partners.set(implementing_partners)
+        programme.areas.set(areas)
         audit_record(action=AuditAction.UPDATE, user=actor, obj=programme, request=request)
+        figures_changed("activities")
     return programme
 
 
-def project_create(*, actor, data: ProjectInput, request=None) -> Project:
-    _require(actor, data.organisation, object_type="activities.project", request=request, action="create")
-    errors = _project_errors(data)
-    if errors:
-        raise ValidationError(errors)
+def project_create(
+    *,
+    actor,
+    code: str,
+    name: str,
+    organisation: Organisation | None,
+    start_date: datetime.date | None,
+    end_date: datetime.date | None,
+    programme: Programme | None = None,
+    budget: Decimal | None = None,
+    currency: str = Currency.XOF,
+    donors=(),
+    areas=(),
+    request=None,
+) -> Project:
+    values = dict(locals())
+    _require(actor, organisation, object_type="activities.project", request=request, action="create")
+    _check_project(values)
     with transaction.atomic():
         project = Project(created_by=actor, updated_by=actor)
-        _fill(project, data, _PROJECT_FIELDS)
+        _fill(project, values, _PROJECT_FIELDS)
         project.save()
-        project.donors.set(data.donors)
-        project.areas.set(data.areas)
+        project.donors.set(donors)
+        project.areas.set(areas)
         audit_record(action=AuditAction.CREATE, user=actor, obj=project, request=request)
+        figures_changed("activities")
     return project
 
 
-def project_update(*, actor, project: Project, data: ProjectInput, request=None) -> Project:
+def project_update(
+    *,
+    actor,
+    project: Project,
+    code: str,
+    name: str,
+    organisation: Organisation | None,
+    start_date: datetime.date | None,
+    end_date: datetime.date | None,
+    programme: Programme | None = None,
+    budget: Decimal | None = None,
+    currency: str = Currency.XOF,
+    donors=(),
+    areas=(),
+    request=None,
+) -> Project:
+    values = dict(locals())
     ensure(actor, Perm.PROGRAMME_MANAGE, project, request=request)
-    _require(actor, data.organisation, obj=project, object_type="", request=request, action="update")
-    errors = _project_errors(data, project)
-    if errors:
-        raise ValidationError(errors)
+    _require(actor, organisation, obj=project, object_type="", request=request, action="update")
+    _check_project(values, project)
     with transaction.atomic():
-        _fill(project, data, _PROJECT_FIELDS)
+        _fill(project, values, _PROJECT_FIELDS)
         project.updated_by = actor
         project.save()
-        project.donors.set(data.donors)
-        project.areas.set(data.areas)
+        project.donors.set(donors)
+        project.areas.set(areas)
         audit_record(action=AuditAction.UPDATE, user=actor, obj=project, request=request)
+        figures_changed("activities")
     return project

@@ -19,7 +19,8 @@ The period services (lock, reopen, publish) live in services/periods.py and are 
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -40,8 +41,10 @@ from sentinelle.activities.models import (
 )
 from sentinelle.core.audit import audit_record
 from sentinelle.core.codes import AgeGroup, PopulationStatus, Sex
+from sentinelle.core.figure_cache import figures_changed
 from sentinelle.core.models import AuditAction
 from sentinelle.core.permissions import Perm, audit_refusal, ensure
+from sentinelle.core.validation import Errors
 from sentinelle.geography.models import AdminArea, AdminLevel
 
 from .counts import (
@@ -64,15 +67,15 @@ from .periods import (
 )
 
 __all__ = [
-    "ActivityInput",
+    "ActivityLine",
     "BeneficiaryCell",
     "ImportOutcome",
     "ParticipantCell",
     "ParticipantTotal",
     "ReachedTotal",
     "activity_archive",
+    "activity_check",
     "activity_create",
-    "activity_errors",
     "activity_import_many",
     "activity_report_return",
     "activity_report_submit",
@@ -107,9 +110,9 @@ BENEFICIARY_AGES = (
 )
 
 
-@dataclass
-class ActivityInput:
-    """What every channel (the web form, the 4W import) gives to record an activity."""
+@dataclass(frozen=True)
+class ActivityLine:
+    """One activity: what activity_create and activity_update take as arguments, and a row of a 4W import."""
 
     activity_type: str
     area: AdminArea | None
@@ -119,14 +122,14 @@ class ActivityInput:
     title: str = ""
     status: str = "completed"
     quantity: int | None = None
-    beneficiaries: list[BeneficiaryCell] = field(default_factory=list)
+    beneficiaries: Sequence[BeneficiaryCell] = ()
     training_topic: str = ""
     training_place: str = ""
     training_trainers: str = ""
-    participants: list[ParticipantCell] = field(default_factory=list)
+    participants: Sequence[ParticipantCell] = ()
     # Totals with an unknown part (services/counts.py): their rest beyond the cells is sex unknown.
-    reached_totals: list[ReachedTotal] = field(default_factory=list)
-    participant_totals: list[ParticipantTotal] = field(default_factory=list)
+    reached_totals: Sequence[ReachedTotal] = ()
+    participant_totals: Sequence[ParticipantTotal] = ()
     source_key: str = ""
 
     def completed_beneficiaries(self) -> list[BeneficiaryCell]:
@@ -135,30 +138,10 @@ class ActivityInput:
     def completed_participants(self) -> list[ParticipantCell]:
         return complete_participants(self.participants, self.participant_totals)[0]
 
-    @classmethod
-    def from_activity(cls, activity: Activity) -> ActivityInput:
-        training = getattr(activity, "training", None)
-        return cls(
-            activity_type=activity.activity_type,
-            area=activity.area,
-            start_date=activity.start_date,
-            end_date=activity.end_date,
-            project=activity.project,
-            title=activity.title,
-            status=activity.status,
-            quantity=activity.quantity,
-            beneficiaries=[
-                BeneficiaryCell(b.sex, b.age_group, b.population_status, b.count)
-                for b in activity.beneficiaries.all()
-            ],
-            training_topic=training.topic if training else "",
-            training_place=training.place if training else "",
-            training_trainers=training.trainers if training else "",
-            participants=[ParticipantCell(p.category, p.sex, p.count) for p in training.participants.all()]
-            if training
-            else [],
-            source_key=activity.source_key,
-        )
+
+def _line(arguments: dict) -> ActivityLine:
+    """The activity a service's arguments describe (taken first thing, from its locals())."""
+    return ActivityLine(**{name.name: arguments[name.name] for name in fields(ActivityLine)})
 
 
 @dataclass(frozen=True)
@@ -209,12 +192,9 @@ def _require_open(actor, report: ActivityReport, *, action: str, request=None) -
 # --- Validation -----------------------------------------------------------------------------
 
 
-def activity_errors(data: ActivityInput, *, organisation, month: datetime.date) -> dict[str, list[str]]:
-    """Every problem of an activity of `organisation` reported for `month`, keyed by field."""
-    errors: dict[str, list[str]] = {}
-
-    def add(key, message):
-        errors.setdefault(key, []).append(message)
+def activity_check(errors: Errors, data: ActivityLine, *, organisation, month: datetime.date) -> None:
+    """Add every problem of an activity of `organisation` reported for `month` to `errors`, by field."""
+    add = errors.add
 
     if data.activity_type not in ActivityType.values:
         add("activity_type", _("Choose the type of activity."))
@@ -284,19 +264,18 @@ def activity_errors(data: ActivityInput, *, organisation, month: datetime.date) 
     for key, messages in complete_participants(data.participants, data.participant_totals)[1].items():
         for message in messages:
             add(key, message)
-    return errors
 
 
-def _validated(data: ActivityInput, *, organisation, month) -> None:
-    errors = activity_errors(data, organisation=organisation, month=month)
-    if errors:
-        raise ValidationError(errors)
+def _validated(data: ActivityLine, *, organisation, month) -> None:
+    errors = Errors()
+    activity_check(errors, data, organisation=organisation, month=month)
+    errors.raise_if_any()
 
 
 # --- Activities -------------------------------------------------------------------------------
 
 
-def _write_details(activity: Activity, data: ActivityInput) -> None:
+def _write_details(activity: Activity, data: ActivityLine) -> None:
     activity.beneficiaries.all().delete()
     Beneficiaries.objects.bulk_create(
         Beneficiaries(
@@ -324,7 +303,7 @@ def _write_details(activity: Activity, data: ActivityInput) -> None:
         )
 
 
-def _fill(activity: Activity, data: ActivityInput) -> None:
+def _fill(activity: Activity, data: ActivityLine) -> None:
     activity.project = data.project
     activity.activity_type = data.activity_type
     activity.title = data.title.strip()
@@ -336,9 +315,34 @@ def _fill(activity: Activity, data: ActivityInput) -> None:
 
 
 def activity_create(
-    *, actor, organisation, month: datetime.date, data: ActivityInput, request=None
+    *,
+    actor,
+    organisation,
+    month: datetime.date,
+    activity_type: str,
+    area: AdminArea | None,
+    start_date: datetime.date | None,
+    end_date: datetime.date | None,
+    project: Project | None = None,
+    title: str = "",
+    status: str = "completed",
+    quantity: int | None = None,
+    beneficiaries: Sequence[BeneficiaryCell] = (),
+    training_topic: str = "",
+    training_place: str = "",
+    training_trainers: str = "",
+    participants: Sequence[ParticipantCell] = (),
+    reached_totals: Sequence[ReachedTotal] = (),
+    participant_totals: Sequence[ParticipantTotal] = (),
+    source_key: str = "",
+    request=None,
 ) -> Activity:
-    """Add an activity to the organisation's report of `month` (created on first use)."""
+    """Add an activity to the organisation's report of `month` (created on first use).
+
+    `beneficiaries` and `participants` are cells by group; `reached_totals` and `participant_totals` are
+    totals whose part beyond their cells is recorded with sex (or age) unknown (services/counts.py).
+    """
+    data = _line(locals())
     _require_edit(actor, organisation, data.area, request=request, action="create")
     period = period_get_or_create(month)
     if period.is_locked:
@@ -369,10 +373,33 @@ def activity_create(
             request=request,
             detail={"report": str(report.public_id), "type": activity.activity_type},
         )
+        figures_changed("activities")
     return activity
 
 
-def activity_update(*, actor, activity: Activity, data: ActivityInput, request=None) -> Activity:
+def activity_update(
+    *,
+    actor,
+    activity: Activity,
+    activity_type: str,
+    area: AdminArea | None,
+    start_date: datetime.date | None,
+    end_date: datetime.date | None,
+    project: Project | None = None,
+    title: str = "",
+    status: str = "completed",
+    quantity: int | None = None,
+    beneficiaries: Sequence[BeneficiaryCell] = (),
+    training_topic: str = "",
+    training_place: str = "",
+    training_trainers: str = "",
+    participants: Sequence[ParticipantCell] = (),
+    reached_totals: Sequence[ReachedTotal] = (),
+    participant_totals: Sequence[ParticipantTotal] = (),
+    request=None,
+) -> Activity:
+    """Change an activity of a draft or returned report (the arguments are activity_create's)."""
+    data = _line({**locals(), "source_key": activity.source_key})
     _require_edit(actor, activity.organisation, activity.area, obj=activity, request=request, action="update")
     _require_edit(actor, activity.organisation, data.area, obj=activity, request=request, action="update")
     report = activity.report
@@ -384,6 +411,7 @@ def activity_update(*, actor, activity: Activity, data: ActivityInput, request=N
         activity.save()
         _write_details(activity, data)
         audit_record(action=AuditAction.UPDATE, user=actor, obj=activity, request=request)
+        figures_changed("activities")
     return activity
 
 
@@ -398,17 +426,18 @@ def activity_archive(*, actor, activity: Activity, request=None) -> Activity:
         activity.updated_by = actor
         activity.save(update_fields=["is_archived", "updated_by", "updated_at"])
         audit_record(action=AuditAction.ARCHIVE, user=actor, obj=activity, request=request)
+        figures_changed("activities")
     return activity
 
 
-def activity_import_many(*, actor, organisation, rows: list[ActivityInput], request=None) -> ImportOutcome:
+def activity_import_many(*, actor, organisation, rows: list[ActivityLine], request=None) -> ImportOutcome:
     """All-or-nothing import of a partner's 4W file: each row goes to the report of its start month.
 
     Rows whose source key is already recorded for the organisation are left unchanged (idempotent).
     Refused whole (ValidationError keyed "<row index>.<field>") when a row's month is locked or its
     report is no longer in the partner's hands; the refusal is audited once.
     """
-    errors: dict[str, list[str]] = {}
+    errors = Errors()
     for data in rows:
         _require_edit(actor, organisation, data.area, request=request, action="import")
     keys = [data.source_key for data in rows if data.source_key]
@@ -428,23 +457,28 @@ def activity_import_many(*, actor, organisation, rows: list[ActivityInput], requ
     }
     for index, data in fresh:
         if data.start_date is None:
-            errors.setdefault(f"{index}.start_date", []).append(_("Give the start date."))
+            errors.add(f"{index}.start_date", _("Give the start date."))
             continue
         month = month_of(data.start_date)
         period, report = periods.get(month), reports.get(month)
         if period is not None and period.is_locked:
-            errors.setdefault(f"{index}.start_date", []).append(
+            errors.add(
+                f"{index}.start_date",
                 _("The period %(month)s is locked: only an administrator can reopen it.")
-                % {"month": month_label(month)}
+                % {"month": month_label(month)},
             )
         elif report is not None and report.status not in EDITABLE:
-            errors.setdefault(f"{index}.start_date", []).append(
+            errors.add(
+                f"{index}.start_date",
                 _("The report of %(month)s is %(status)s: it can no longer be changed.")
-                % {"month": month_label(month), "status": ReportStatus(report.status).label.lower()}
+                % {"month": month_label(month), "status": ReportStatus(report.status).label.lower()},
             )
-        for key, messages in activity_errors(data, organisation=organisation, month=month).items():
+        row_errors = Errors()
+        activity_check(row_errors, data, organisation=organisation, month=month)
+        for key, messages in row_errors.as_dict().items():
             if key != "start_date" or f"{index}.start_date" not in errors:
-                errors.setdefault(f"{index}.{key}", []).extend(messages)
+                for message in messages:
+                    errors.add(f"{index}.{key}", message)
     if errors:
         audit_refusal(
             actor,
@@ -454,10 +488,10 @@ def activity_import_many(*, actor, organisation, rows: list[ActivityInput], requ
             detail={
                 "action": "import",
                 "rows": len(rows),
-                "refused_rows": len({k.split(".")[0] for k in errors}),
+                "refused_rows": len({k.split(".")[0] for k in errors.as_dict()}),
             },
         )
-        raise ValidationError(errors)
+        errors.raise_if_any()
     with transaction.atomic():
         for month in months:
             if month not in reports:
@@ -481,6 +515,7 @@ def activity_import_many(*, actor, organisation, rows: list[ActivityInput], requ
             request=request,
             detail={"created": len(fresh), "unchanged": len(rows) - len(fresh)},
         )
+        figures_changed("activities")
     return ImportOutcome(created=len(fresh), unchanged=len(rows) - len(fresh))
 
 
@@ -513,6 +548,7 @@ def activity_report_submit(*, actor, report: ActivityReport, request=None) -> Ac
             request=request,
             detail={"action": "submit", "activities": report.activities.filter(is_archived=False).count()},
         )
+        figures_changed("activities")
     return report
 
 
@@ -531,6 +567,7 @@ def _review(actor, report: ActivityReport, *, action: str, label: str, status: s
         audit_record(
             action=AuditAction.UPDATE, user=actor, obj=report, request=request, detail={"action": action}
         )
+        figures_changed("activities")
     return report
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -29,8 +28,10 @@ from sentinelle.activities.models import (
     ResultsFramework,
 )
 from sentinelle.core.audit import audit_record
+from sentinelle.core.figure_cache import figures_changed
 from sentinelle.core.models import AuditAction
 from sentinelle.core.permissions import Perm, ensure
+from sentinelle.core.validation import Errors
 
 FRAMEWORK_FIELDS = (
     "code",
@@ -92,39 +93,38 @@ def _save_changes(obj, values: dict, *, actor, request=None):
         audit_record(
             action=AuditAction.UPDATE, user=actor, obj=obj, request=request, detail={"changed": changed}
         )
+        figures_changed("activities")
     return obj
 
 
 # --- Frameworks -----------------------------------------------------------------------------------
 
 
-def _framework_errors(values: dict, *, instance=None) -> dict:
-    errors = {}
+def _check_framework(errors: Errors, values: dict, *, instance=None) -> None:
     if not (values.get("code") or "").strip():
-        errors["code"] = [_("Give the framework a code.")]
+        errors.add("code", _("Give the framework a code."))
     elif (
         ResultsFramework.objects.filter(code=values["code"])
         .exclude(pk=getattr(instance, "pk", None))
         .exists()
     ):
-        errors["code"] = [_("Another results framework has this code.")]
+        errors.add("code", _("Another results framework has this code."))
     if not (values.get("name") or "").strip():
-        errors["name"] = [_("Give the framework a name.")]
+        errors.add("name", _("Give the framework a name."))
     start, end = values.get("start_date"), values.get("end_date")
     if start is None or end is None:
-        errors["end_date"] = [_("Give the framework's start and end.")]
+        errors.add("end_date", _("Give the framework's start and end."))
     elif end < start:
-        errors["end_date"] = [_("The end comes before the start.")]
-    return errors
+        errors.add("end_date", _("The end comes before the start."))
 
 
 def framework_create(*, actor, request=None, **values) -> ResultsFramework:
     _require_owner(actor, values.get("owner_organisation"), request=request)
     values = {name: values.get(name) for name in FRAMEWORK_FIELDS}
     values["description"] = values["description"] or ""
-    errors = _framework_errors(values)
-    if errors:
-        raise ValidationError(errors)
+    errors = Errors()
+    _check_framework(errors, values)
+    errors.raise_if_any()
     with transaction.atomic():
         framework = ResultsFramework.objects.create(**values, created_by=actor, updated_by=actor)
         audit_record(
@@ -134,6 +134,7 @@ def framework_create(*, actor, request=None, **values) -> ResultsFramework:
             request=request,
             detail={"code": framework.code},
         )
+        figures_changed("activities")
     return framework
 
 
@@ -143,43 +144,42 @@ def framework_update(*, actor, framework: ResultsFramework, request=None, **valu
     values["description"] = values["description"] or ""
     if values["owner_organisation"] != framework.owner_organisation:
         _require_owner(actor, values["owner_organisation"], request=request)
-    errors = _framework_errors(values, instance=framework)
-    if errors:
-        raise ValidationError(errors)
+    errors = Errors()
+    _check_framework(errors, values, instance=framework)
+    errors.raise_if_any()
     return _save_changes(framework, values, actor=actor, request=request)
 
 
 # --- Results (nodes) ------------------------------------------------------------------------------
 
 
-def _node_errors(framework, values: dict, *, instance=None) -> dict:
-    errors = {}
+def _check_node(errors: Errors, framework, values: dict, *, instance=None) -> None:
     if not (values.get("code") or "").strip():
-        errors["code"] = [_("Give the result a code.")]
+        errors.add("code", _("Give the result a code."))
     elif (
         ResultNode.objects.filter(framework=framework, code=values["code"])
         .exclude(pk=getattr(instance, "pk", None))
         .exists()
     ):
-        errors["code"] = [_("Another result of this framework has this code.")]
+        errors.add("code", _("Another result of this framework has this code."))
     if not (values.get("title_fr") or "").strip():
-        errors["title_fr"] = [_("Give the result a French title.")]
+        errors.add("title_fr", _("Give the result a French title."))
     level, parent = values.get("level"), values.get("parent")
     if level not in NodeLevel.values:
-        errors["level"] = [_("Choose a level.")]
-        return errors
+        errors.add("level", _("Choose a level."))
+        return
     expected = PARENT_LEVEL[level]
     if expected is None and parent is not None:
-        errors["parent"] = [_("An objective is at the top of the framework: it has no parent.")]
+        errors.add("parent", _("An objective is at the top of the framework: it has no parent."))
     elif expected is not None:
         if parent is None or parent.framework_id != framework.pk or parent.level != expected:
-            errors["parent"] = [
+            errors.add(
+                "parent",
                 _("A result of this level hangs under a result of level “%(level)s” of the same framework.")
-                % {"level": NodeLevel(expected).label}
-            ]
+                % {"level": NodeLevel(expected).label},
+            )
         elif instance is not None and parent.pk == instance.pk:
-            errors["parent"] = [_("A result cannot be its own parent.")]
-    return errors
+            errors.add("parent", _("A result cannot be its own parent."))
 
 
 def node_create(*, actor, framework: ResultsFramework, request=None, **values) -> ResultNode:
@@ -187,9 +187,9 @@ def node_create(*, actor, framework: ResultsFramework, request=None, **values) -
     values = {name: values.get(name) for name in NODE_FIELDS}
     values["title_en"] = values["title_en"] or ""
     values["order"] = values["order"] or 0
-    errors = _node_errors(framework, values)
-    if errors:
-        raise ValidationError(errors)
+    errors = Errors()
+    _check_node(errors, framework, values)
+    errors.raise_if_any()
     with transaction.atomic():
         node = ResultNode.objects.create(framework=framework, **values, created_by=actor, updated_by=actor)
         audit_record(
@@ -199,6 +199,7 @@ def node_create(*, actor, framework: ResultsFramework, request=None, **values) -
             request=request,
             detail={"framework": framework.code},
         )
+        figures_changed("activities")
     return node
 
 
@@ -207,35 +208,34 @@ def node_update(*, actor, node: ResultNode, request=None, **values) -> ResultNod
     values = {name: values.get(name, getattr(node, name)) for name in NODE_FIELDS}
     values["title_en"] = values["title_en"] or ""
     values["order"] = values["order"] or 0
-    errors = _node_errors(node.framework, values, instance=node)
-    if errors:
-        raise ValidationError(errors)
+    errors = Errors()
+    _check_node(errors, node.framework, values, instance=node)
+    errors.raise_if_any()
     return _save_changes(node, values, actor=actor, request=request)
 
 
 # --- Indicators -----------------------------------------------------------------------------------
 
 
-def _indicator_errors(framework, values: dict, *, instance=None) -> dict:
-    errors = {}
+def _check_indicator(errors: Errors, framework, values: dict, *, instance=None) -> None:
     if not (values.get("code") or "").strip():
-        errors["code"] = [_("Give the indicator a code.")]
+        errors.add("code", _("Give the indicator a code."))
     elif (
         Indicator.objects.filter(framework=framework, code=values["code"])
         .exclude(pk=getattr(instance, "pk", None))
         .exists()
     ):
-        errors["code"] = [_("Another indicator of this framework has this code.")]
+        errors.add("code", _("Another indicator of this framework has this code."))
     if not (values.get("name_fr") or "").strip():
-        errors["name_fr"] = [_("Give the indicator a French name.")]
+        errors.add("name_fr", _("Give the indicator a French name."))
     node = values.get("node")
     if node is None or node.framework_id != framework.pk:
-        errors["node"] = [_("Choose a result of this framework.")]
+        errors.add("node", _("Choose a result of this framework."))
     if values.get("unit") not in IndicatorUnit.values:
-        errors["unit"] = [_("Choose a unit.")]
+        errors.add("unit", _("Choose a unit."))
     unknown = [code for code in values.get("disaggregations") or [] if code not in Disaggregation.values]
     if unknown:
-        errors["disaggregations"] = [_("Unknown disaggregation: %(name)s.") % {"name": ", ".join(unknown)}]
+        errors.add("disaggregations", _("Unknown disaggregation: %(name)s.") % {"name": ", ".join(unknown)})
     source = values.get("source")
     if source == IndicatorSource.COMPUTED:
         problems = computations.computation_errors(
@@ -245,14 +245,13 @@ def _indicator_errors(framework, values: dict, *, instance=None) -> dict:
             ],
             has_programme=framework.programme_id is not None,
         )
-        if problems:
-            errors["computation"] = problems
+        for problem in problems:
+            errors.add("computation", problem)
     elif source == IndicatorSource.MANUAL:
         if values.get("computation"):
-            errors["computation"] = [_("A manual indicator has no computation: leave it empty.")]
+            errors.add("computation", _("A manual indicator has no computation: leave it empty."))
     else:
-        errors["source"] = [_("Choose the source: computed or manual.")]
-    return errors
+        errors.add("source", _("Choose the source: computed or manual."))
 
 
 def _indicator_values(values: dict, *, instance=None) -> dict:
@@ -269,9 +268,9 @@ def _indicator_values(values: dict, *, instance=None) -> dict:
 def indicator_create(*, actor, framework: ResultsFramework, request=None, **values) -> Indicator:
     ensure(actor, Perm.INDICATOR_EDIT, framework, request=request)
     values = _indicator_values(values)
-    errors = _indicator_errors(framework, values)
-    if errors:
-        raise ValidationError(errors)
+    errors = Errors()
+    _check_indicator(errors, framework, values)
+    errors.raise_if_any()
     with transaction.atomic():
         indicator = Indicator.objects.create(
             framework=framework, **values, created_by=actor, updated_by=actor
@@ -283,27 +282,27 @@ def indicator_create(*, actor, framework: ResultsFramework, request=None, **valu
             request=request,
             detail={"framework": framework.code, "code": indicator.code, "source": indicator.source},
         )
+        figures_changed("activities")
     return indicator
 
 
 def indicator_update(*, actor, indicator: Indicator, request=None, **values) -> Indicator:
     ensure(actor, Perm.INDICATOR_EDIT, indicator, request=request)
     values = _indicator_values(values, instance=indicator)
-    errors = _indicator_errors(indicator.framework, values, instance=indicator)
-    if errors:
-        raise ValidationError(errors)
+    errors = Errors()
+    _check_indicator(errors, indicator.framework, values, instance=indicator)
+    errors.raise_if_any()
     return _save_changes(indicator, values, actor=actor, request=request)
 
 
 # --- Targets and manual values --------------------------------------------------------------------
 
 
-def _period_errors(start, end) -> dict:
+def _check_period(errors: Errors, start, end) -> None:
     if start is None or end is None:
-        return {"period_end": [_("Give the period's start and end.")]}
-    if end < start:
-        return {"period_end": [_("The end comes before the start.")]}
-    return {}
+        errors.add("period_end", _("Give the period's start and end."))
+    elif end < start:
+        errors.add("period_end", _("The end comes before the start."))
 
 
 def target_set(
@@ -318,11 +317,11 @@ def target_set(
 ) -> IndicatorTarget:
     """The target of the indicator for the period (and area): created, or changed if one exists."""
     ensure(actor, Perm.INDICATOR_EDIT, indicator, request=request)
-    errors = _period_errors(period_start, period_end)
+    errors = Errors()
+    _check_period(errors, period_start, period_end)
     if value is None or value < 0:
-        errors["value"] = [_("A target is a number, 0 or more.")]
-    if errors:
-        raise ValidationError(errors)
+        errors.add("value", _("A target is a number, 0 or more."))
+    errors.raise_if_any()
     with transaction.atomic():
         target, created = IndicatorTarget.objects.select_for_update().get_or_create(
             indicator=indicator,
@@ -348,6 +347,7 @@ def target_set(
                 "area": area.pcode if area else "",
             },
         )
+        figures_changed("activities")
     return target
 
 
@@ -365,19 +365,20 @@ def indicator_value_record(
 ) -> IndicatorValue:
     """A manual value with its evidence; a correction is a new entry (the latest for a period wins)."""
     ensure(actor, Perm.INDICATOR_EDIT, indicator, request=request)
-    errors = _period_errors(period_start, period_end)
+    errors = Errors()
+    _check_period(errors, period_start, period_end)
     if indicator.source != IndicatorSource.MANUAL:
-        errors["value"] = [
-            _("This indicator is computed from Sentinelle's records: no value is entered by hand.")
-        ]
+        errors.add(
+            "value",
+            _("This indicator is computed from Sentinelle's records: no value is entered by hand."),
+        )
     if value is None or value < 0:
-        errors["value"] = [_("A value is a number, 0 or more.")]
+        errors.add("value", _("A value is a number, 0 or more."))
     elif indicator.unit == IndicatorUnit.PERCENTAGE and value > 100:
-        errors["value"] = [_("A percentage is between 0 and 100.")]
+        errors.add("value", _("A percentage is between 0 and 100."))
     if not (evidence or "").strip():
-        errors["evidence"] = [_("Give the evidence of this value (report, list, minutes...).")]
-    if errors:
-        raise ValidationError(errors)
+        errors.add("evidence", _("Give the evidence of this value (report, list, minutes...)."))
+    errors.raise_if_any()
     with transaction.atomic():
         entry = IndicatorValue.objects.create(
             indicator=indicator,
@@ -403,4 +404,5 @@ def indicator_value_record(
                 "to": period_end.isoformat(),
             },
         )
+        figures_changed("activities")
     return entry

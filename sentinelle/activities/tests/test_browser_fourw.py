@@ -137,16 +137,16 @@ def test_the_form_shows_the_unknown_part_of_the_totals_as_they_are_typed(
     _sign_in(page, "manager", device)
     page.goto(f"/activites/activite/nouvelle/?month={timezone.localdate():%Y-%m}")
     form = page.get_by_test_id("activity-form")
-    host = form.locator("details", has=page.locator("[name=bt_host]"))
+    host = form.locator("details", has=page.locator("[name=reached_total_host]"))
     host.locator("summary").click()
 
-    host.locator("[name=bt_host]").fill("872")
-    host.locator("[name=bt_host_f]").fill("556")
+    host.locator("[name=reached_total_host]").fill("872")
+    host.locator("[name=reached_f_total_host]").fill("556")
 
     assert host.locator("[data-unknown=sex]").inner_text() == "316"
     assert host.locator("[data-unknown=age]").inner_text() == "872"
     form.locator("#section-training summary").click()
     form.locator("[name=p_magistrate_f]").fill("5")
-    form.locator("[name=pt_magistrate]").fill("26")
-    row = form.locator("tr", has=page.locator("[name=pt_magistrate]"))
+    form.locator("[name=participants_magistrate]").fill("26")
+    row = form.locator("tr", has=page.locator("[name=participants_magistrate]"))
     assert row.locator("[data-unknown=sex]").inner_text() == "21"

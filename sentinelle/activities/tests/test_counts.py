@@ -27,7 +27,7 @@ from sentinelle.activities.services.counts import (
     complete_beneficiaries,
     complete_participants,
 )
-from sentinelle.activities.services.reporting import ActivityInput, activity_create
+from sentinelle.activities.services.reporting import activity_create
 from sentinelle.activities.tests.factories_reporting import (  # noqa: F401  (fixture)
     places_fixture,
     this_month,
@@ -131,11 +131,11 @@ def test_participants_more_than_their_total_are_an_error():
 # --- Through the services ---------------------------------------------------------------------------
 
 
-def entry(area, **values) -> ActivityInput:
+def entry(area, **values) -> dict:
     day = this_month().replace(day=3)
     data = {"activity_type": "awareness", "area": area, "start_date": day, "end_date": day}
     data.update(values)
-    return ActivityInput(**data)
+    return data
 
 
 def test_an_activity_with_a_total_only_is_recorded_with_sex_unknown(manager, alpha, places):
@@ -143,7 +143,7 @@ def test_an_activity_with_a_total_only_is_recorded_with_sex_unknown(manager, alp
         actor=manager,
         organisation=alpha,
         month=this_month(),
-        data=entry(places["dourou"], reached_totals=[ReachedTotal("host", 140)]),
+        **entry(places["dourou"], reached_totals=[ReachedTotal("host", 140)]),
     )
 
     assert list(activity.beneficiaries.values_list("sex", "age_group", "population_status", "count")) == [
@@ -162,7 +162,7 @@ def test_a_split_larger_than_its_total_is_refused_with_nothing_written(manager, 
     )
 
     with pytest.raises(ValidationError) as refusal:
-        activity_create(actor=manager, organisation=alpha, month=this_month(), data=data)
+        activity_create(actor=manager, organisation=alpha, month=this_month(), **data)
 
     assert set(refusal.value.message_dict) == {"reached_total.host"}
     assert not Activity.objects.exists() and not Beneficiaries.objects.exists()
@@ -176,7 +176,7 @@ def test_a_training_records_a_category_total_as_sex_unknown(manager, alpha, plac
         participant_totals=[ParticipantTotal("police", 25)],
     )
 
-    activity = activity_create(actor=manager, organisation=alpha, month=this_month(), data=data)
+    activity = activity_create(actor=manager, organisation=alpha, month=this_month(), **data)
 
     assert list(activity.training.participants.values_list("category", "sex", "count")) == [
         ("police", "unknown", 25)
@@ -206,7 +206,9 @@ def form_data(**values) -> dict:
 def test_the_form_takes_a_total_and_shows_the_unknown_part_again(signed_in, manager, alpha, places):
     client = signed_in(manager)
 
-    client.post(reverse("activities:activity-create"), form_data(bt_host="872", bt_host_f="556"))
+    client.post(
+        reverse("activities:activity-create"), form_data(reached_total_host="872", reached_f_total_host="556")
+    )
 
     activity = Activity.objects.get()
     assert sorted(activity.beneficiaries.values_list("sex", "age_group", "count")) == [
@@ -215,7 +217,7 @@ def test_the_form_takes_a_total_and_shows_the_unknown_part_again(signed_in, mana
     ]
     page = client.get(reverse("activities:activity-edit", args=[activity.public_id]))
     form = page.context["form"]
-    assert (form.initial["bt_host"], form.initial["bt_host_f"]) == (872, 556)
+    assert (form.initial["reached_total_host"], form.initial["reached_f_total_host"]) == (872, 556)
     [host] = [table for table in form.beneficiary_grid() if table["status"] == "host"]
     assert (host["unknown_sex"], host["unknown_age"]) == (316, 872)
     assert b'data-testid="unknown-part"' in page.content
@@ -231,7 +233,7 @@ def test_editing_an_activity_without_unknown_part_shows_no_total(signed_in, mana
     form = client.get(reverse("activities:activity-edit", args=[activity.public_id])).context["form"]
 
     # A cell changed afterwards changes the people reached; it never moves people into "unknown".
-    assert "bt_idp" not in form.initial and "bt_idp_f" not in form.initial
+    assert "reached_total_idp" not in form.initial and "reached_f_total_idp" not in form.initial
 
 
 def test_the_form_refuses_a_split_larger_than_its_total_on_the_total(signed_in, manager, alpha, places):
@@ -239,11 +241,11 @@ def test_the_form_refuses_a_split_larger_than_its_total_on_the_total(signed_in, 
 
     response = client.post(
         reverse("activities:activity-create"),
-        form_data(b_host_f_18_plus="22", b_host_m_18_plus="70", bt_host="83"),
+        form_data(b_host_f_18_plus="22", b_host_m_18_plus="70", reached_total_host="83"),
     )
 
     assert response.status_code == 200
-    assert response.context["form"].errors["bt_host"] == [
+    assert response.context["form"].errors["reached_total_host"] == [
         "Les personnes touchées données par sexe et âge (92) sont plus nombreuses que le total (83)."
     ]
     assert not Activity.objects.exists()
@@ -258,7 +260,7 @@ def test_the_form_takes_participants_with_a_total_per_category(signed_in, manage
             activity_type="training",
             training_topic="Foncier et homologation des PV de conciliation",
             p_magistrate_f="5",
-            pt_magistrate="26",
+            participants_magistrate="26",
         ),
     )
 
@@ -268,7 +270,7 @@ def test_the_form_takes_participants_with_a_total_per_category(signed_in, manage
         ("magistrate", "unknown", 21),
     ]
     form = client.get(reverse("activities:activity-edit", args=[activity.public_id])).context["form"]
-    assert form.initial["pt_magistrate"] == 26
+    assert form.initial["participants_magistrate"] == 26
     _label, magistrates = form.participant_rows()[ParticipantCategory.values.index("magistrate")]
     assert magistrates[-1] == 21
 

@@ -12,8 +12,6 @@ from sentinelle.accounts.models import OrganisationType
 from sentinelle.accounts.tests.factories import OrganisationFactory
 from sentinelle.activities.models import Programme, Project, ResultsFramework
 from sentinelle.activities.services.programmes import (
-    ProgrammeInput,
-    ProjectInput,
     programme_create,
     programme_update,
     project_create,
@@ -35,7 +33,7 @@ def ddc(db):
     return OrganisationFactory(acronym="DDC", name="Coopération suisse", type=OrganisationType.DONOR)
 
 
-def protect(lead, donors=(), **values) -> ProgrammeInput:
+def protect(lead, donors=(), **values) -> dict:
     data = {
         "code": "PROTECT",
         "name": "Programme de renforcement de l'environnement protecteur au Mali",
@@ -47,12 +45,12 @@ def protect(lead, donors=(), **values) -> ProgrammeInput:
         "donors": list(donors),
     }
     data.update(values)
-    return ProgrammeInput(**data)
+    return data
 
 
 def test_imo_records_a_programme_with_donors_partners_and_areas(imo, alpha, beta, ddc, mopti):
     programme = programme_create(
-        actor=imo, data=protect(alpha, [ddc], implementing_partners=[alpha, beta], areas=[mopti])
+        actor=imo, **protect(alpha, [ddc], implementing_partners=[alpha, beta], areas=[mopti])
     )
 
     assert (programme.code, programme.budget, programme.currency) == ("PROTECT", Decimal("11270000"), "CHF")
@@ -65,12 +63,12 @@ def test_imo_records_a_programme_with_donors_partners_and_areas(imo, alpha, beta
 
 
 def test_manager_keeps_the_programmes_their_organisation_leads(manager, alpha, beta):
-    programme = programme_create(actor=manager, data=protect(alpha))
+    programme = programme_create(actor=manager, **protect(alpha))
 
     with pytest.raises(PermissionDenied):
-        programme_create(actor=manager, data=protect(beta, code="OTHER"))
+        programme_create(actor=manager, **protect(beta, code="OTHER"))
     with pytest.raises(PermissionDenied):
-        programme_update(actor=manager, programme=programme, data=protect(beta))
+        programme_update(actor=manager, programme=programme, **protect(beta))
 
     programme.refresh_from_db()
     assert programme.lead_organisation == alpha
@@ -82,7 +80,7 @@ def test_outsider_cannot_change_another_organisations_programme(outsider, alpha)
     programme = ProgrammeFactory(lead_organisation=alpha, name="Avant")
 
     with pytest.raises(PermissionDenied):
-        programme_update(actor=outsider, programme=programme, data=protect(alpha, code=programme.code))
+        programme_update(actor=outsider, programme=programme, **protect(alpha, code=programme.code))
 
     programme.refresh_from_db()
     assert programme.name == "Avant"
@@ -103,7 +101,7 @@ def test_outsider_cannot_change_another_organisations_programme(outsider, alpha)
 )
 def test_programme_validation(imo, alpha, values, key, message):
     with pytest.raises(ValidationError) as caught:
-        programme_create(actor=imo, data=protect(alpha, **values))
+        programme_create(actor=imo, **protect(alpha, **values))
 
     assert caught.value.message_dict[key] == [message]
     assert Programme.objects.count() == 0
@@ -113,31 +111,31 @@ def test_duplicate_code_is_refused(imo, alpha):
     ProgrammeFactory(code="PROTECT")
 
     with pytest.raises(ValidationError) as caught:
-        programme_create(actor=imo, data=protect(alpha, code="protect"))
+        programme_create(actor=imo, **protect(alpha, code="protect"))
 
     assert caught.value.message_dict["code"] == ["This code is already used."]
 
 
 def test_project_of_a_programme(manager, alpha, beta, ddc):
     programme = ProgrammeFactory(lead_organisation=alpha)
-    data = ProjectInput(
-        code="PROTECT-ALPHA",
-        name="Volet Mopti",
-        organisation=alpha,
-        programme=programme,
-        start_date=datetime.date(2023, 1, 1),
-        end_date=datetime.date(2025, 12, 31),
-        budget=Decimal("450000000"),
-        currency="XOF",
-        donors=[ddc],
-    )
+    data = {
+        "code": "PROTECT-ALPHA",
+        "name": "Volet Mopti",
+        "organisation": alpha,
+        "programme": programme,
+        "start_date": datetime.date(2023, 1, 1),
+        "end_date": datetime.date(2025, 12, 31),
+        "budget": Decimal("450000000"),
+        "currency": "XOF",
+        "donors": [ddc],
+    }
 
-    project = project_create(actor=manager, data=data)
+    project = project_create(actor=manager, **data)
 
     assert list(programme.projects.all()) == [project]
-    data.code, data.organisation = "PROTECT-BETA", beta
+    data.update(code="PROTECT-BETA", organisation=beta)
     with pytest.raises(PermissionDenied):
-        project_create(actor=manager, data=data)
+        project_create(actor=manager, **data)
     assert Project.objects.count() == 1
 
 

@@ -5,10 +5,10 @@ import io
 import pytest
 from django.core.management.color import no_style
 
-from sentinelle.activities.demo_programmes import seed_programmes
-from sentinelle.activities.demo_reporting import seed_reporting
 from sentinelle.activities.models import Activity, ActivityReport, Programme, Project, ReportingPeriod
 from sentinelle.activities.tests.factories_reporting import last_month, this_month
+from sentinelle.demo.activities.programmes import seed_programmes
+from sentinelle.demo.activities.reporting import seed_reporting
 from sentinelle.geography.tests.factories import AdminAreaFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,6 @@ from django.urls import reverse
 
 from sentinelle.accounts.tests.factories import OrganisationFactory
 from sentinelle.activities import computations
-from sentinelle.activities.demo_results import seed_results
 from sentinelle.activities.models import (
     Indicator,
     IndicatorTarget,
@@ -15,6 +14,7 @@ from sentinelle.activities.models import (
     ResultNode,
     ResultsFramework,
 )
+from sentinelle.demo.activities.results import seed_results
 
 
 def _seed():

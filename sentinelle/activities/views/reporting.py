@@ -1,9 +1,10 @@
 """Monthly 4W reporting pages: reports and their activities, the IMO's review, periods, the 4W matrix."""
 
 import datetime
+from contextlib import contextmanager
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -11,9 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from sentinelle.accounts.models import Organisation
 from sentinelle.activities import exports
-from sentinelle.activities.forms_reporting import (
+from sentinelle.activities.forms.reporting import (
     MONTH_FORMAT,
     ActivityForm,
     FourWFilterForm,
@@ -21,9 +21,10 @@ from sentinelle.activities.forms_reporting import (
     activity_initial,
     parse_month,
 )
-from sentinelle.activities.models import Activity, Project, ReportStatus
+from sentinelle.activities.models import ReportStatus
 from sentinelle.activities.selectors import reporting as selectors
 from sentinelle.activities.services import reporting as services
+from sentinelle.core.forms import errors_shown_as_messages, errors_shown_on
 from sentinelle.core.pagination import page_query
 from sentinelle.core.permissions import Perm, area_limits, has_perm, require_perm
 
@@ -87,14 +88,26 @@ def report_detail(request, public_id):
     return render(request, "activities/reporting/report_detail.html", context)
 
 
-def _run(request, report, action, done: str):
+@contextmanager
+def _refusal_shown_as_message(request):
+    """A refused permission (audited by the service) as an error message, like errors_shown_as_messages."""
     try:
-        action()
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        yield
     except PermissionDenied as error:
         messages.error(request, str(error) or _("You are not allowed to do this."))
-    else:
+
+
+@contextmanager
+def _refusal_shown_on(form):
+    try:
+        yield
+    except PermissionDenied as error:
+        form.add_error(None, str(error))
+
+
+def _run(request, report, action, done: str):
+    with errors_shown_as_messages(request), _refusal_shown_as_message(request):
+        action()
         messages.success(request, done)
     return redirect("activities:report-detail", public_id=report.public_id)
 
@@ -111,32 +124,31 @@ def report_submit(request, public_id):
     )
 
 
-@require_perm(Perm.ACTIVITY_REVIEW)
-@require_POST
-def report_validate(request, public_id):
+def _review(request, public_id, service, done: str):
+    """The IMO validates or returns a report, with the comment typed (required to return it)."""
     report = selectors.report_get(user=request.user, public_id=public_id, request=request)
     comment = request.POST.get("comment", "")[:2000]
     return _run(
         request,
         report,
-        lambda: services.activity_report_validate(
-            actor=request.user, report=report, comment=comment, request=request
-        ),
-        _("The report is validated."),
+        lambda: service(actor=request.user, report=report, comment=comment, request=request),
+        done,
     )
 
 
 @require_perm(Perm.ACTIVITY_REVIEW)
 @require_POST
+def report_validate(request, public_id):
+    return _review(request, public_id, services.activity_report_validate, _("The report is validated."))
+
+
+@require_perm(Perm.ACTIVITY_REVIEW)
+@require_POST
 def report_return(request, public_id):
-    report = selectors.report_get(user=request.user, public_id=public_id, request=request)
-    comment = request.POST.get("comment", "")[:2000]
-    return _run(
+    return _review(
         request,
-        report,
-        lambda: services.activity_report_return(
-            actor=request.user, report=report, comment=comment, request=request
-        ),
+        public_id,
+        services.activity_report_return,
         _("The report is returned to the organisation for correction."),
     )
 
@@ -169,19 +181,14 @@ def activity_create(request):
     if not form.organisations:
         raise Http404(_("You do not report for any organisation."))
     if request.method == "POST" and "refresh" not in request.POST and form.is_valid():
-        try:
+        with errors_shown_on(form), _refusal_shown_on(form):
             activity = services.activity_create(
                 actor=request.user,
                 organisation=form.cleaned_data["organisation_obj"],
                 month=month,
-                data=form.to_input(),
+                **form.activity_values(),
                 request=request,
             )
-        except ValidationError as error:
-            form.add_service_errors(error)
-        except PermissionDenied as error:
-            form.add_error(None, str(error))
-        else:
             messages.success(request, _("The activity is added to the report."))
             if "add_another" in request.POST:
                 return redirect(f"{request.path}?month={month.strftime(MONTH_FORMAT)}")
@@ -221,15 +228,10 @@ def activity_edit(request, public_id):
     if "organisation" in form.fields:
         form.fields["organisation"].disabled = True
     if request.method == "POST" and "refresh" not in request.POST and form.is_valid():
-        try:
+        with errors_shown_on(form), _refusal_shown_on(form):
             services.activity_update(
-                actor=request.user, activity=activity, data=form.to_input(), request=request
+                actor=request.user, activity=activity, **form.activity_values(), request=request
             )
-        except ValidationError as error:
-            form.add_service_errors(error)
-        except PermissionDenied as error:
-            form.add_error(None, str(error))
-        else:
             messages.success(request, _("The activity is updated."))
             return redirect("activities:report-detail", public_id=activity.report.public_id)
     context = {"form": form, "activity": activity, "month": activity.report.period.month}
@@ -242,11 +244,8 @@ def activity_archive(request, public_id):
     activity = selectors.activity_get(
         user=request.user, public_id=public_id, perm=Perm.ACTIVITY_EDIT, request=request
     )
-    try:
+    with errors_shown_as_messages(request), _refusal_shown_as_message(request):
         services.activity_archive(actor=request.user, activity=activity, request=request)
-    except (ValidationError, PermissionDenied) as error:
-        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
-    else:
         messages.success(request, _("The activity is removed from the report."))
     return redirect("activities:report-detail", public_id=activity.report.public_id)
 
@@ -266,11 +265,8 @@ def period_list(request):
 
 def _period_action(request, public_id, service, done: str):
     period = selectors.period_get(user=request.user, public_id=public_id, request=request)
-    try:
+    with errors_shown_as_messages(request):
         service(actor=request.user, period=period, request=request)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
         messages.success(request, done % {"month": period.month.strftime("%m/%Y")})
     return redirect("activities:period-list")
 
@@ -312,15 +308,8 @@ def _fourw(request):
     months = [p.month for p in selectors.published_periods()]
     if has_perm(user, Perm.ACTIVITY_REVIEW):
         months = sorted(set(months) | set(_months_back(6)), reverse=True)
-    form = FourWFilterForm(
-        request.GET or None,
-        months=months,
-        # Only the organisations that reported something (one subquery).
-        organisations=Organisation.objects.filter(
-            is_archived=False, pk__in=Activity.objects.values("organisation_id")
-        ).order_by("acronym"),
-        projects=Project.objects.filter(is_archived=False).order_by("code"),
-    )
+    organisations, projects = selectors.fourw_filter_choices(user=user)
+    form = FourWFilterForm(request.GET or None, months=months, organisations=organisations, projects=projects)
     filters = selectors.FourWFilters()
     if form.is_valid():
         data = form.cleaned_data
@@ -332,9 +321,8 @@ def _fourw(request):
         project = form.projects.get(data.get("project") or "")
         filters.project_id = project.pk if project else None
     applied = {key: value for key, value in (form.cleaned_data.items() if form.is_valid() else []) if value}
-    if form.is_bound and not form.is_valid():
-        # An unknown choice in the address (an organisation without activities...) matches nothing.
-        return form, Activity.objects.none(), applied
+    # An unknown choice in the address (an organisation without activities...) matches nothing.
+    filters.nothing = form.is_bound and not form.is_valid()
     return form, selectors.fourw_activities(user=user, filters=filters), applied
 
 

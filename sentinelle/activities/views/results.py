@@ -4,15 +4,17 @@ Reading needs INDICATOR_VIEW; editing INDICATOR_EDIT on the framework (its owner
 and administrators everywhere). Views parse, authorise, call a selector or a service, render.
 """
 
+from contextlib import contextmanager
+from functools import partial
+
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from sentinelle.accounts.models import Organisation
-from sentinelle.activities.forms_results import (
+from sentinelle.activities.forms.results import (
     FrameworkForm,
     IndicatorForm,
     NodeForm,
@@ -23,21 +25,9 @@ from sentinelle.activities.forms_results import (
 from sentinelle.activities.models import IndicatorSource
 from sentinelle.activities.selectors import results as selectors
 from sentinelle.activities.services import results as services
-from sentinelle.core.permissions import Perm, has_perm, organisations_in_scope, require_perm
-
-
-def _attach(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
-def _owners(user):
-    organisations = organisations_in_scope(user, Perm.INDICATOR_EDIT)
-    owners = Organisation.objects.filter(is_archived=False).order_by("acronym")
-    return owners if organisations is None else owners.filter(pk__in=organisations)
+from sentinelle.activities.views import form_page
+from sentinelle.core.forms import errors_shown_on
+from sentinelle.core.permissions import Perm, has_perm, require_perm
 
 
 @require_perm(Perm.INDICATOR_VIEW)
@@ -118,19 +108,35 @@ def indicator_detail(request, public_id, *, value_form=None, target_form=None):
 # --- Edits ----------------------------------------------------------------------------------------
 
 
+def _to_framework(framework):
+    return lambda _written: ("activities:framework-detail", framework.public_id)
+
+
+def _to_indicator(written):
+    return "activities:indicator-detail", written.public_id
+
+
+@contextmanager
+def _owner_refused_on(form):
+    try:
+        yield
+    except PermissionDenied:
+        form.add_error("owner_organisation", _("You may not give the framework to this organisation."))
+
+
 @require_perm(Perm.INDICATOR_EDIT)
 @require_http_methods(["GET", "POST"])
 def framework_create(request):
-    form = FrameworkForm(request.POST or None, owners=_owners(request.user))
-    if request.method == "POST" and form.is_valid():
-        try:
-            framework = services.framework_create(actor=request.user, request=request, **form.cleaned_data)
-        except ValidationError as error:
-            _attach(form, error)
-        else:
-            messages.success(request, _("The results framework is created. Add its objectives and results."))
-            return redirect("activities:framework-detail", public_id=framework.public_id)
-    return render(request, "activities/results/framework_form.html", {"form": form, "framework": None})
+    form = FrameworkForm(request.POST or None, owners=selectors.owner_choices(user=request.user))
+    return form_page(
+        request,
+        form,
+        services.framework_create,
+        success=_("The results framework is created. Add its objectives and results."),
+        then=lambda framework: ("activities:framework-detail", framework.public_id),
+        template="activities/results/framework_form.html",
+        context={"framework": None},
+    )
 
 
 @require_perm(Perm.INDICATOR_EDIT)
@@ -140,20 +146,20 @@ def framework_edit(request, public_id):
         user=request.user, public_id=public_id, request=request, perm=Perm.INDICATOR_EDIT
     )
     form = FrameworkForm(
-        request.POST or None, owners=_owners(request.user), initial=FrameworkForm.initial_for(framework)
+        request.POST or None,
+        owners=selectors.owner_choices(user=request.user),
+        initial=FrameworkForm.initial_for(framework),
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.framework_update(
-                actor=request.user, framework=framework, request=request, **form.cleaned_data
-            )
-        except ValidationError as error:
-            _attach(form, error)
-        except PermissionDenied:
-            form.add_error("owner_organisation", _("You may not give the framework to this organisation."))
-        else:
-            messages.success(request, _("The results framework is updated."))
-            return redirect("activities:framework-detail", public_id=framework.public_id)
+    with _owner_refused_on(form):
+        return form_page(
+            request,
+            form,
+            partial(services.framework_update, framework=framework),
+            success=_("The results framework is updated."),
+            then=_to_framework(framework),
+            template="activities/results/framework_form.html",
+            context={"framework": framework},
+        )
     return render(request, "activities/results/framework_form.html", {"form": form, "framework": framework})
 
 
@@ -163,19 +169,14 @@ def node_create(request, public_id):
     framework = selectors.framework_get(
         user=request.user, public_id=public_id, request=request, perm=Perm.INDICATOR_EDIT
     )
-    form = NodeForm(request.POST or None, framework=framework)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.node_create(
-                actor=request.user, framework=framework, request=request, **form.cleaned_data
-            )
-        except ValidationError as error:
-            _attach(form, error)
-        else:
-            messages.success(request, _("The result is added."))
-            return redirect("activities:framework-detail", public_id=framework.public_id)
-    return render(
-        request, "activities/results/node_form.html", {"form": form, "framework": framework, "node": None}
+    return form_page(
+        request,
+        NodeForm(request.POST or None, framework=framework),
+        partial(services.node_create, framework=framework),
+        success=_("The result is added."),
+        then=_to_framework(framework),
+        template="activities/results/node_form.html",
+        context={"framework": framework, "node": None},
     )
 
 
@@ -184,19 +185,14 @@ def node_create(request, public_id):
 def node_edit(request, public_id):
     node = selectors.node_get(user=request.user, public_id=public_id, request=request)
     framework = node.framework
-    form = NodeForm(
-        request.POST or None, framework=framework, exclude=node, initial=NodeForm.initial_for(node)
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.node_update(actor=request.user, node=node, request=request, **form.cleaned_data)
-        except ValidationError as error:
-            _attach(form, error)
-        else:
-            messages.success(request, _("The result is updated."))
-            return redirect("activities:framework-detail", public_id=framework.public_id)
-    return render(
-        request, "activities/results/node_form.html", {"form": form, "framework": framework, "node": node}
+    return form_page(
+        request,
+        NodeForm(request.POST or None, framework=framework, exclude=node, initial=NodeForm.initial_for(node)),
+        partial(services.node_update, node=node),
+        success=_("The result is updated."),
+        then=_to_framework(framework),
+        template="activities/results/node_form.html",
+        context={"framework": framework, "node": node},
     )
 
 
@@ -206,21 +202,14 @@ def indicator_create(request, public_id):
     framework = selectors.framework_get(
         user=request.user, public_id=public_id, request=request, perm=Perm.INDICATOR_EDIT
     )
-    form = IndicatorForm(request.POST or None, framework=framework)
-    if request.method == "POST" and form.is_valid():
-        try:
-            indicator = services.indicator_create(
-                actor=request.user, framework=framework, request=request, **form.cleaned_data
-            )
-        except ValidationError as error:
-            _attach(form, error)
-        else:
-            messages.success(request, _("The indicator is added. Give it its targets."))
-            return redirect("activities:indicator-detail", public_id=indicator.public_id)
-    return render(
+    return form_page(
         request,
-        "activities/results/indicator_form.html",
-        {"form": form, "framework": framework, "indicator": None},
+        IndicatorForm(request.POST or None, framework=framework),
+        partial(services.indicator_create, framework=framework),
+        success=_("The indicator is added. Give it its targets."),
+        then=_to_indicator,
+        template="activities/results/indicator_form.html",
+        context={"framework": framework, "indicator": None},
     )
 
 
@@ -231,37 +220,32 @@ def indicator_edit(request, public_id):
         user=request.user, public_id=public_id, request=request, perm=Perm.INDICATOR_EDIT
     )
     framework = indicator.framework
-    form = IndicatorForm(
-        request.POST or None, framework=framework, initial=IndicatorForm.initial_for(indicator)
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.indicator_update(
-                actor=request.user, indicator=indicator, request=request, **form.cleaned_data
-            )
-        except ValidationError as error:
-            _attach(form, error)
-        else:
-            messages.success(request, _("The indicator is updated."))
-            return redirect("activities:indicator-detail", public_id=indicator.public_id)
-    return render(
+    return form_page(
         request,
-        "activities/results/indicator_form.html",
-        {"form": form, "framework": framework, "indicator": indicator},
+        IndicatorForm(
+            request.POST or None, framework=framework, initial=IndicatorForm.initial_for(indicator)
+        ),
+        partial(services.indicator_update, indicator=indicator),
+        success=_("The indicator is updated."),
+        then=lambda _written: ("activities:indicator-detail", indicator.public_id),
+        template="activities/results/indicator_form.html",
+        context={"framework": framework, "indicator": indicator},
     )
 
 
-def _posted(request, form, write, success: str, public_id, form_name: str):
-    """Write, then back to the indicator; refused, the indicator's page again with what was typed."""
+def _indicator_entry(request, public_id, form_class, service, success: str, form_name: str):
+    """A target or a value posted from the indicator's page: written, back to the page; refused, the page
+    again with what was typed in `form_name`."""
+    indicator = selectors.indicator_get(
+        user=request.user, public_id=public_id, request=request, perm=Perm.INDICATOR_EDIT
+    )
+    form = form_class(request.POST)
     if form.is_valid():
-        try:
-            write(**form.cleaned_data)
-        except ValidationError as error:
-            _attach(form, error)
-        else:
+        with errors_shown_on(form):
+            service(actor=request.user, indicator=indicator, request=request, **form.cleaned_data)
             messages.success(request, success)
-            return redirect("activities:indicator-detail", public_id=public_id)
-    response = indicator_detail(request, public_id, **{form_name: form})
+            return redirect("activities:indicator-detail", public_id=indicator.public_id)
+    response = indicator_detail(request, indicator.public_id, **{form_name: form})
     response.status_code = 400
     return response
 
@@ -269,26 +253,14 @@ def _posted(request, form, write, success: str, public_id, form_name: str):
 @require_perm(Perm.INDICATOR_EDIT)
 @require_POST
 def target_set(request, public_id):
-    indicator = selectors.indicator_get(
-        user=request.user, public_id=public_id, request=request, perm=Perm.INDICATOR_EDIT
-    )
-
-    def write(**data):
-        services.target_set(actor=request.user, indicator=indicator, request=request, **data)
-
     done = _("The target is saved.")
-    return _posted(request, TargetForm(request.POST), write, done, indicator.public_id, "target_form")
+    return _indicator_entry(request, public_id, TargetForm, services.target_set, done, "target_form")
 
 
 @require_perm(Perm.INDICATOR_EDIT)
 @require_POST
 def value_record(request, public_id):
-    indicator = selectors.indicator_get(
-        user=request.user, public_id=public_id, request=request, perm=Perm.INDICATOR_EDIT
-    )
-
-    def write(**data):
-        services.indicator_value_record(actor=request.user, indicator=indicator, request=request, **data)
-
     done = _("The value and its evidence are recorded.")
-    return _posted(request, ValueForm(request.POST), write, done, indicator.public_id, "value_form")
+    return _indicator_entry(
+        request, public_id, ValueForm, services.indicator_value_record, done, "value_form"
+    )

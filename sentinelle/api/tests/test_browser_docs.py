@@ -4,7 +4,7 @@ item 13: it was 2,616 px wide) and reads French in the French interface."""
 import pytest
 from django.utils import translation
 
-from sentinelle.api import views
+from sentinelle.api.views import resources
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -20,7 +20,7 @@ def test_the_api_docs_fit_the_screen(browser_page, screen):
 
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     with translation.override("fr"):
-        assert page.get_by_text(str(views.ApiRootView.api_description), exact=True).is_visible()
+        assert page.get_by_text(str(resources.ApiRootView.api_description), exact=True).is_visible()
     stats = page.locator("table.api-table")
     assert stats.locator("tbody tr").count() >= 5
     assert stats.bounding_box()["width"] <= width

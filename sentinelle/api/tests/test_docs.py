@@ -6,23 +6,23 @@ import pytest
 from django.utils import translation
 from drf_spectacular.generators import SchemaGenerator
 
-from sentinelle.api import views, views_stats
+from sentinelle.api.views import resources, stats
 
 pytestmark = pytest.mark.django_db
 
 DESCRIBED = [
-    views.IncidentViewSet,
-    views.ServiceViewSet,
-    views.CaseViewSet,
-    views.PersonViewSet,
-    views.ReferralViewSet,
-    views.ReceivedReferralViewSet,
-    views.PopulationFigureViewSet,
-    views.DisplacementEventViewSet,
-    views.ActivityViewSet,
-    views.IndicatorViewSet,
-    views.ApiRootView,
-    views_stats.StatsCatalogueView,
+    resources.IncidentViewSet,
+    resources.ServiceViewSet,
+    resources.CaseViewSet,
+    resources.PersonViewSet,
+    resources.ReferralViewSet,
+    resources.ReceivedReferralViewSet,
+    resources.PopulationFigureViewSet,
+    resources.DisplacementEventViewSet,
+    resources.ActivityViewSet,
+    resources.IndicatorViewSet,
+    resources.ApiRootView,
+    stats.StatsCatalogueView,
 ]
 
 
@@ -43,7 +43,7 @@ def test_every_operation_is_described_in_the_active_language(language):
 
 def test_the_docs_page_follows_the_interface_language(client):
     with translation.override("fr"):
-        french = str(views.IncidentViewSet.api_description)
+        french = str(resources.IncidentViewSet.api_description)
     page = client.get("/api/v1/docs/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert french.replace("'", "&#x27;") in page
     english = client.get("/api/v1/docs/", HTTP_ACCEPT_LANGUAGE="en")

@@ -71,6 +71,7 @@ __all__ = [
     "case_who_saw",
     "caseworker_home",
     "manager_dashboard",
+    "person_cases",
     "scoped_cases",
     "transfers_received",
 ]
@@ -581,3 +582,13 @@ def break_glass_miss(user, case: Case | None, *, case_number: str, request=None,
             exception=exception,
             **audit,
         )
+
+
+def person_cases(*, user, person: Person) -> QuerySet:
+    """The person's cases the user may see, newest first (the person's page)."""
+    return (
+        scoped_cases(user)
+        .filter(person=person)
+        .select_related("organisation", "owner")
+        .order_by("-opened_on")
+    )

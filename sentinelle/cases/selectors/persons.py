@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from sentinelle.cases.models import Person, PersonMerge, PersonNameKey
-from sentinelle.cases.names import DUPLICATE_THRESHOLD, name_keys, name_similarity
+from sentinelle.cases.names import DUPLICATE_THRESHOLD, full_names, name_keys, name_similarity
 from sentinelle.core.audit import audit_record
 from sentinelle.core.crypto import keyed_hash, normalise_phone
 from sentinelle.core.models import AuditAction
@@ -47,8 +47,11 @@ __all__ = [
     "person_duplicate_check",
     "person_get",
     "person_lookup",
+    "person_merge_candidates",
+    "person_merge_get",
     "person_merges",
     "person_search",
+    "person_to_merge_get",
     "weighted_name_keys",
 ]
 
@@ -278,22 +281,14 @@ def _name_reason(similarity: float, exact: bool) -> str:
     return gettext("Partly similar name (%(score)s %%)") % {"score": round(similarity * 100)}
 
 
-def score_person(
-    query: PersonQuery, person: Person, *, exact_name: bool = False, same_phone: bool = False
-) -> tuple[float, list[str]]:
-    """A score in [0, 1] and its reasons (French once translated; no names in them)."""
-    raw, reasons = _raw_score(query, person, exact_name=exact_name, same_phone=same_phone)
-    return round(min(1.0, max(0.0, raw)), 3), reasons
-
-
 def _raw_score(
     query: PersonQuery, person: Person, *, exact_name: bool, same_phone: bool
 ) -> tuple[float, list]:
+    """A score before it is capped to [0, 1] (see Candidate.rank) and its reasons (French once
+    translated; no names in them)."""
     reasons: list[str] = []
     if query.full_name:
-        variants = [f"{person.given_name} {person.family_name}"]
-        if person.other_names:
-            variants.append(f"{person.other_names} {person.family_name}")
+        variants = full_names(person.given_name, person.family_name, person.other_names)
         similarity = 1.0 if exact_name else max(name_similarity(query.full_name, v) for v in variants)
         score = similarity
         reasons.append(_name_reason(similarity, exact_name))
@@ -338,7 +333,7 @@ def _candidates(allowed, query: PersonQuery, decrypt_limit: int) -> list[Candida
     for person in persons:
         exact = person.pk in by_name
         raw, reasons = _raw_score(query, person, exact_name=exact, same_phone=person.pk in by_phone)
-        score = round(min(1.0, max(0.0, raw)), 3)
+        score = round(min(1.0, max(0.0, raw)), 3)  # the rank keeps the raw score
         if score >= MIN_SCORE:
             found.append(Candidate(person=person, score=score, reasons=reasons, exact=exact, rank=raw))
     found.sort(key=lambda c: (-c.score, -c.rank, c.person.person_code))
@@ -462,6 +457,28 @@ def _visible(user, query: PersonQuery, limit: int) -> list[Candidate]:
     return _candidates(allowed, query, max(DECRYPT_LIMIT, limit))[:limit]
 
 
+def _look(
+    user, query: PersonQuery, request, organisation=None, *, door: str, sees=True, registers=True, limit=20
+):
+    """The one search behind the three doors below ("lookup", "search", "duplicate_check"): one throttle
+    token; the candidates the user may see (not for a duplicate check); whether a strong match exists
+    outside the user's scope (not for a plain search; its holders are then told); one audit entry with the
+    candidates' public ids and the terms' digests (never the terms)."""
+    _take_search_token(user, request)
+    found = _visible(user, query, limit) if sees and door != "duplicate_check" else []
+    strong = _strong_elsewhere(user, query) if registers and door != "search" else []
+    if door == "duplicate_check":
+        detail = {"duplicate_check": True, "elsewhere": bool(strong)}
+    else:
+        detail = {"search": True, "candidates": [str(c.person.public_id) for c in found]}
+        if door == "lookup":
+            detail["elsewhere"] = bool(strong)
+    _audit_search(user, query, request, organisation, **detail)
+    if strong:
+        _tell_holders(user, organisation, strong, request)
+    return PersonLookup(candidates=found, elsewhere=bool(strong))
+
+
 def person_lookup(
     *,
     user,
@@ -482,16 +499,9 @@ def person_lookup(
     sees, registers = has_perm(user, Perm.PERSON_VIEW), has_perm(user, Perm.PERSON_CREATE)
     if query.is_empty() or not (sees or registers):
         return PersonLookup()
-    _take_search_token(user, request)
-    found = _visible(user, query, limit) if sees else []
-    elsewhere = _strong_elsewhere(user, query) if registers else []
-    candidates = [str(c.person.public_id) for c in found]
-    _audit_search(
-        user, query, request, organisation, search=True, candidates=candidates, elsewhere=bool(elsewhere)
+    return _look(
+        user, query, request, organisation, door="lookup", sees=sees, registers=registers, limit=limit
     )
-    if elsewhere:
-        _tell_holders(user, organisation, elsewhere, request)
-    return PersonLookup(candidates=found, elsewhere=bool(elsewhere))
 
 
 def person_search(
@@ -513,10 +523,7 @@ def person_search(
     query = _query(given_name, family_name, phone, age, sex, area)
     if query.is_empty() or not has_perm(user, Perm.PERSON_VIEW):
         return []
-    _take_search_token(user, request)
-    found = _visible(user, query, limit)
-    _audit_search(user, query, request, search=True, candidates=[str(c.person.public_id) for c in found])
-    return found
+    return _look(user, query, request, door="search", limit=limit).candidates
 
 
 def person_duplicate_check(
@@ -538,12 +545,7 @@ def person_duplicate_check(
     query = _query(given_name, family_name, phone, age, sex, area)
     if query.is_empty() or not has_perm(user, Perm.PERSON_CREATE):
         return False
-    _take_search_token(user, request)
-    elsewhere = _strong_elsewhere(user, query)
-    _audit_search(user, query, request, organisation, duplicate_check=True, elsewhere=bool(elsewhere))
-    if elsewhere:
-        _tell_holders(user, organisation, elsewhere, request)
-    return bool(elsewhere)
+    return _look(user, query, request, organisation, door="duplicate_check").elsewhere
 
 
 def duplicate_hint(found) -> str:
@@ -568,3 +570,37 @@ def person_merges(*, user, person: Person) -> QuerySet:
     if not has_perm(user, Perm.PERSON_MERGE, person):
         return PersonMerge.objects.none()
     return PersonMerge.objects.filter(kept=person).select_related("merged").order_by("-merged_at")
+
+
+def person_merge_get(*, user, person: Person, merge_id: int) -> PersonMerge | None:
+    """One merge into this person, for a user who may merge it; None otherwise."""
+    return person_merges(user=user, person=person).filter(pk=merge_id).first()
+
+
+def person_to_merge_get(*, user, public_id, request=None) -> Person:
+    """The record chosen to be merged, among those the user may merge (404 otherwise, alike)."""
+    queryset = Person.objects.select_related("area")
+    return get_object_for_user(user, queryset, public_id, Perm.PERSON_MERGE, request=request)
+
+
+def person_merge_candidates(*, user, person: Person, request=None) -> list[Candidate]:
+    """The probable duplicates of this person that the user may merge: a search with the person's own
+    names, server-side (no names in the address or the logs). It counts as a search (throttled:
+    SearchThrottled)."""
+    found = person_search(
+        user=user,
+        given_name=person.given_name,
+        family_name=person.family_name,
+        phone=person.phone,
+        age=person.age,
+        sex=person.sex,
+        area=person.area,
+        request=request,
+    )
+    return [
+        candidate
+        for candidate in found
+        if candidate.person.pk != person.pk
+        and candidate.person.merged_into_id is None
+        and has_perm(user, Perm.PERSON_MERGE, candidate.person)
+    ]

@@ -209,6 +209,12 @@ def referral_get(*, user, public_id, request=None) -> Referral:
     return get_object_for_user(user, queryset, public_id, Perm.REFERRAL_VIEW, request=request)
 
 
+def referral_to_handle_get(*, user, public_id) -> Referral:
+    """The model row for a receiving-side action (Http404 alike); the service re-checks the policy."""
+    queryset = Referral.objects.select_related("service")
+    return get_object_for_user(user, queryset, public_id, Perm.REFERRAL_RECEIVE)
+
+
 def referral_timeline(referral: Referral) -> list[ReferralEvent]:
     """Each status with its date and who set it (the referring side sees the whole loop)."""
     return list(referral.events.select_related("user").order_by("at", "id"))

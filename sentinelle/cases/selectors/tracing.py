@@ -22,6 +22,7 @@ from sentinelle.core.permissions import Perm, get_object_for_user, has_perm, ref
 __all__ = [
     "reasons_text",
     "reunifications_for_case",
+    "tracing_match_confirmed_for_case",
     "tracing_match_get",
     "tracing_matches_for_case",
     "tracing_matches_for_request",
@@ -68,7 +69,7 @@ def tracing_request_list(*, user, status: str | None = None) -> QuerySet:
     queryset = TracingRequest.objects.select_related("last_seen_area", "organisation")
     if status:
         queryset = queryset.filter(status=status)
-    return scope_queryset(user, queryset, Perm.TRACING_VIEW)
+    return scope_queryset(user, queryset, Perm.TRACING_VIEW).order_by("-created_at")
 
 
 def tracing_request_get(*, user, public_id, request=None) -> TracingRequest:
@@ -81,15 +82,17 @@ def tracing_matches_for_request(*, user, tracing_request: TracingRequest) -> Que
     """The matches proposed for a request, best first: for its organisation (no child's identity)."""
     if not has_perm(user, Perm.TRACING_VIEW, tracing_request):
         return TracingMatch.objects.none()
-    return TracingMatch.objects.filter(request=tracing_request).only(
-        "id", "request_id", "case_id", "score", "reasons", "status", "decided_at"
+    return (
+        TracingMatch.objects.filter(request=tracing_request)
+        .only("id", "request_id", "case_id", "score", "reasons", "status", "decided_at")
+        .order_by("-score", "id")
     )
 
 
 def tracing_matches_for_case(*, user, case) -> QuerySet:
     """The requests matched with a case, best first: for the child's case worker, who decides."""
     queryset = TracingMatch.objects.filter(case=case).select_related("request", "request__last_seen_area")
-    return scope_queryset(user, queryset, Perm.TRACING_VIEW)
+    return scope_queryset(user, queryset, Perm.TRACING_VIEW).order_by("-score", "id")
 
 
 def tracing_proposals_for_user(*, user) -> QuerySet:
@@ -116,6 +119,12 @@ def tracing_match_get(*, user, match_id: int, perm: Perm = Perm.TRACING_VIEW, re
         object_id=str(match_id)[:64],
         request=request,
     )
+
+
+def tracing_match_confirmed_for_case(*, user, case) -> TracingMatch | None:
+    """The latest confirmed match of a case the user may trace on, which a reunification closes."""
+    matches = scope_queryset(user, TracingMatch.objects.filter(case=case), Perm.TRACING_EDIT)
+    return matches.filter(status=TracingMatch.Status.CONFIRMED).order_by("-decided_at").first()
 
 
 def reunifications_for_case(*, user, case) -> QuerySet:

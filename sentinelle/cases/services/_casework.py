@@ -10,22 +10,21 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import date
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from sentinelle.cases.models import Case, CaseStatus, Task, TaskKind
+from sentinelle.core import tasks, validation
 from sentinelle.core.audit import audit_record
+from sentinelle.core.figure_cache import figures_changed
 from sentinelle.core.models import AuditAction
 from sentinelle.core.permissions import Perm, ensure_organisation
+from sentinelle.core.validation import Errors
 
 logger = logging.getLogger(__name__)
 
@@ -95,40 +94,39 @@ def resolve_organisation(actor, organisation, perm: Perm, *, object_type: str, r
 
 
 # --- Validation ----------------------------------------------------------------------------------
+# Each helper checks one value, adds what is wrong to the service's `Errors` and returns the value; the
+# service calls `errors.raise_if_any()` before it writes (core/validation.py). A single condition that
+# makes every other check pointless (a closed case, a decided request) is `validation.refuse(...)`.
 
 
-def invalid(message: str, field: str | None = None):
-    raise ValidationError({field: [message]} if field else message)
-
-
-def check_date(value: date | None, *, field: str, not_before: date | None = None) -> date:
+def check_date(
+    errors: Errors, value: date | None, *, field: str, not_before: date | None = None
+) -> date | None:
     """A date that is set, not in the future and not before `not_before`."""
     if value is None:
-        invalid(gettext("Enter a date."), field)
-    if value > timezone.localdate():
-        invalid(gettext("This date is in the future."), field)
-    if not_before is not None and value < not_before:
-        invalid(gettext("This date is before the case was opened."), field)
+        errors.add(field, gettext("Enter a date."))
+    elif value > timezone.localdate():
+        errors.add(field, gettext("This date is in the future."))
+    elif not_before is not None and value < not_before:
+        errors.add(field, gettext("This date is before the case was opened."))
     return value
 
 
-def required_text(value: str, *, field: str, min_length: int = 1) -> str:
+def required_text(errors: Errors, value: str, *, field: str, min_length: int = 1) -> str:
     value = (value or "").strip()
     if len(value) < min_length:
         if min_length > 1:
-            invalid(
-                gettext("Write at least %(count)s characters.") % {"count": min_length},
-                field,
-            )
-        invalid(gettext("This field is required."), field)
+            errors.add(field, gettext("Write at least %(count)s characters.") % {"count": min_length})
+        else:
+            errors.add(field, gettext("This field is required."))
     return value
 
 
-def check_choice(value: str, choices, *, field: str, allow_blank: bool = False) -> str:
+def check_choice(errors: Errors, value: str, choices, *, field: str, allow_blank: bool = False) -> str:
     if allow_blank and not value:
         return ""
     if value not in choices.values:
-        invalid(gettext("Unknown value: %(value)s.") % {"value": value}, field)
+        errors.add(field, gettext("Unknown value: %(value)s.") % {"value": value})
     return value
 
 
@@ -145,31 +143,10 @@ def absolute_url(url_name: str, *args) -> str:
 
 
 def mail_after_commit(users: Iterable, compose: Callable[[object], tuple[str, str]]) -> None:
-    """After commit, e-mail each user (one message each, in their language) what `compose(user)` returns.
-
-    `compose` must not put a name in the subject or body. Failures are logged without the addresses and
-    swallowed: the record exists regardless.
-    """
-    recipients = [u for u in dict.fromkeys(users) if u is not None and u.is_active and u.email]
-    if not recipients:
-        return
-
-    def send():
-        by_language = defaultdict(list)
-        for user in recipients:
-            by_language[user.language or settings.LANGUAGE_CODE].append(user)
-        messages = []
-        for language, users_ in by_language.items():
-            with translation.override(language):
-                for user in users_:
-                    subject, body = compose(user)
-                    messages.append(EmailMessage(subject, body, to=[user.email]))
-        try:
-            get_connection().send_messages(messages)
-        except Exception:
-            logger.exception("Case management notification: e-mail failed (%s messages).", len(messages))
-
-    transaction.on_commit(send)
+    """After commit, queue one e-mail per user (in their language) of what `compose(user)` returns: a
+    task (core/tasks.py), sent by the worker and retried, never in the request. `compose` must not put a
+    name in the subject or body."""
+    tasks.mail_after_commit(users, compose)
 
 
 # --- Case-level helpers shared by cases.py and case_plans.py -------------------------------------
@@ -184,13 +161,14 @@ def audit_case(actor, case: Case, event: str, request=None, **detail) -> None:
         request=request,
         detail={"event": event, "case_number": case.case_number, **detail},
     )
+    figures_changed("cases")
 
 
 def lock_open(case: Case) -> Case:
     """Re-read the case under lock; a closed (or transferred) case takes no new step."""
     locked = Case.objects.select_for_update().get(pk=case.pk)
     if locked.status != CaseStatus.OPEN:
-        invalid(gettext("This case is closed: reopen it first."))
+        validation.refuse(gettext("This case is closed: reopen it first."))
     return locked
 
 

@@ -11,11 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from sentinelle.cases.models import Assistance, Case, CaseStatus
+from sentinelle.core import validation
 from sentinelle.core.audit import audit_record
 from sentinelle.core.models import AuditAction
 from sentinelle.core.permissions import Perm, ensure
+from sentinelle.core.validation import Errors
 
-from ._casework import check_choice, check_date, invalid, refused, required_text
+from ._casework import check_choice, check_date, refused, required_text
 
 __all__ = ["assistance_approve", "assistance_cancel", "assistance_disburse", "assistance_request"]
 
@@ -48,7 +50,7 @@ def _transition(assistance: Assistance, allowed: tuple[str, ...]) -> Assistance:
         .get(pk=assistance.pk)
     )
     if locked.status not in allowed:
-        invalid(
+        validation.refuse(
             gettext("This assistance is %(status)s: this step is not possible.")
             % {"status": Status(locked.status).label.lower()}
         )
@@ -66,17 +68,19 @@ def assistance_request(
     request=None,
 ) -> Assistance:
     ensure(actor, Perm.CASE_EDIT, case, request=request, message=refused())
-    check_choice(kind, Assistance.Kind, field="kind")
-    purpose = required_text(purpose, field="purpose")[:300]
+    if case.status != CaseStatus.OPEN:
+        validation.refuse(gettext("This case is closed: reopen it first."))
+    errors = Errors()
+    check_choice(errors, kind, Assistance.Kind, field="kind")
+    purpose = required_text(errors, purpose, field="purpose")[:300]
     if kind == Assistance.Kind.CASH:
         if not isinstance(amount_xof, int) or amount_xof <= 0:
-            invalid(gettext("Enter the amount in XOF (a whole number above zero)."), "amount_xof")
+            errors.add("amount_xof", gettext("Enter the amount in XOF (a whole number above zero)."))
         items = ""
     else:
-        items = required_text(items, field="items")[:300]
+        items = required_text(errors, items, field="items")[:300]
         amount_xof = None
-    if case.status != CaseStatus.OPEN:
-        invalid(gettext("This case is closed: reopen it first."))
+    errors.raise_if_any()
     with transaction.atomic():
         assistance = Assistance.objects.create(
             case=case,
@@ -95,7 +99,7 @@ def assistance_approve(*, actor, assistance: Assistance, request=None) -> Assist
     """A manager approves (Perm.CASE_APPROVE on the case; not their own request)."""
     ensure(actor, Perm.CASE_APPROVE, assistance.case, request=request, message=refused())
     if assistance.created_by_id == actor.pk:
-        invalid(gettext("Another manager must decide on a request you made yourself."))
+        validation.refuse(gettext("Another manager must decide on a request you made yourself."))
     with transaction.atomic():
         locked = _transition(assistance, (Status.REQUESTED,))
         locked.status = Status.APPROVED
@@ -111,11 +115,15 @@ def assistance_disburse(
     *, actor, assistance: Assistance, disbursed_on: date | None = None, request=None
 ) -> Assistance:
     ensure(actor, Perm.CASE_EDIT, assistance.case, request=request, message=refused())
-    disbursed_on = check_date(disbursed_on or timezone.localdate(), field="disbursed_on")
+    errors = Errors()
+    disbursed_on = check_date(errors, disbursed_on or timezone.localdate(), field="disbursed_on")
+    errors.raise_if_any()
     with transaction.atomic():
         locked = _transition(assistance, (Status.APPROVED,))
         if locked.approved_at and disbursed_on < timezone.localdate(locked.approved_at):
-            invalid(gettext("The assistance cannot be disbursed before it was approved."), "disbursed_on")
+            validation.refuse(
+                gettext("The assistance cannot be disbursed before it was approved."), "disbursed_on"
+            )
         locked.status = Status.DISBURSED
         locked.disbursed_on = disbursed_on
         locked.updated_by = actor

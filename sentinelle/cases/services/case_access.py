@@ -24,6 +24,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext
 
 from sentinelle.cases.models import BreakGlassAccess, Case, CaseAccessRequest, CaseNote
+from sentinelle.core import validation
 from sentinelle.core.audit import audit_record
 from sentinelle.core.models import AuditAction
 from sentinelle.core.permissions import (
@@ -36,11 +37,11 @@ from sentinelle.core.permissions import (
     refuse,
     users_with,
 )
+from sentinelle.core.validation import Errors
 
 from ._casework import (
     absolute_url,
     access_request_days,
-    invalid,
     mail_after_commit,
     refused,
     required_text,
@@ -98,11 +99,15 @@ def case_access_request(
     a manager). Answered alike whether the case exists or not; asking again while a request for the same
     number waits returns that request."""
     ensure(actor, Perm.BREAK_GLASS, request=request, object_type="cases.caseaccessrequest")
-    number = required_text(case_number, field="case_number").upper()
+    errors = Errors()
+    number = required_text(errors, case_number, field="case_number").upper()
     if len(number) > CASE_NUMBER_MAX:
-        invalid(gettext("A case number has at most %(count)s characters.") % {"count": CASE_NUMBER_MAX})
-    reason = required_text(reason, field="reason", min_length=BREAK_GLASS_MIN_REASON)
-    hours = break_glass_hours(hours)
+        errors.add(
+            None, gettext("A case number has at most %(count)s characters.") % {"count": CASE_NUMBER_MAX}
+        )
+    reason = required_text(errors, reason, field="reason", min_length=BREAK_GLASS_MIN_REASON)
+    hours = break_glass_hours(errors, hours)
+    errors.raise_if_any()
     organisation = home_organisation(actor, Perm.BREAK_GLASS)
     since = timezone.now() - timedelta(days=access_request_days())
     with transaction.atomic():
@@ -172,14 +177,14 @@ def _check_decider(actor, access_request: CaseAccessRequest, request) -> Case:
 def _open_request(actor, access_request: CaseAccessRequest, request) -> None:
     """Still waiting for an answer; a lapsed request is marked so (audited) and refused."""
     if access_request.status != Status.REQUESTED:
-        invalid(gettext("This request was already answered."))
+        validation.refuse(gettext("This request was already answered."))
     if access_request_lapsed(access_request):
         with transaction.atomic():
             CaseAccessRequest.objects.filter(pk=access_request.pk, status=Status.REQUESTED).update(
                 status=Status.EXPIRED, updated_by=actor, updated_at=timezone.now()
             )
             _audit(actor, access_request, "access_request_lapsed", request)
-        invalid(
+        validation.refuse(
             gettext(
                 "This request waited more than %(days)s days: it has lapsed. The requester may ask again."
             )
@@ -190,7 +195,7 @@ def _open_request(actor, access_request: CaseAccessRequest, request) -> None:
 def _lock(access_request: CaseAccessRequest) -> CaseAccessRequest:
     locked = CaseAccessRequest.objects.select_for_update().get(pk=access_request.pk)
     if locked.status != Status.REQUESTED:
-        invalid(gettext("This request was already answered."))
+        validation.refuse(gettext("This request was already answered."))
     return locked
 
 
@@ -201,10 +206,12 @@ def case_access_grant(
     SENTINELLE["BREAK_GLASS_MAX_HOURS"]). A manager of the case's organisation (Perm.CASE_APPROVE)."""
     case = _check_decider(actor, access_request, request)
     _open_request(actor, access_request, request)
-    hours = break_glass_hours(hours if hours is not None else access_request.hours_requested)
     requester = access_request.requested_by
     if not requester.is_active or not has_perm(requester, Perm.BREAK_GLASS):
-        invalid(gettext("The person who asked can no longer receive access to a case."))
+        validation.refuse(gettext("The person who asked can no longer receive access to a case."))
+    errors = Errors()
+    hours = break_glass_hours(errors, hours if hours is not None else access_request.hours_requested)
+    errors.raise_if_any()
     now = timezone.now()
     with transaction.atomic():
         locked = _lock(access_request)
@@ -294,7 +301,9 @@ def case_access_refuse(
     """Refuse the request, saying why (shown to the requester in Sentinelle, never in the e-mail)."""
     case = _check_decider(actor, access_request, request)
     _open_request(actor, access_request, request)
-    reason = required_text(reason, field="reason")
+    errors = Errors()
+    reason = required_text(errors, reason, field="reason")
+    errors.raise_if_any()
     with transaction.atomic():
         locked = _lock(access_request)
         locked.status = Status.REFUSED

@@ -19,7 +19,9 @@ from sentinelle.cases.models import (
     CaseStatus,
     TaskKind,
 )
+from sentinelle.core import validation
 from sentinelle.core.permissions import Perm, ensure
+from sentinelle.core.validation import Errors
 from sentinelle.directory.models import ServiceType
 
 from ._casework import (
@@ -30,7 +32,6 @@ from ._casework import (
     close_tasks,
     deadline_days,
     ensure_task,
-    invalid,
     lock_open,
     refused,
     required_text,
@@ -45,23 +46,23 @@ PlanStatus = CasePlan.Status
 # --- ----------------------------------------------------------------------------
 
 
-def _clean_actions(actions) -> list[dict]:
+def _clean_actions(errors: Errors, actions) -> list[dict]:
     cleaned = []
     for index, action in enumerate(actions, start=1):
         field = f"actions.{index}"
         need = action.get("need", "")
-        check_choice(need, ServiceType, field=f"{field}.need")
+        check_choice(errors, need, ServiceType, field=f"{field}.need")
         due_on = action.get("due_on")
         if not isinstance(due_on, date):
-            invalid(gettext("Enter a date."), f"{field}.due_on")
+            errors.add(f"{field}.due_on", gettext("Enter a date."))
+        description = required_text(errors, action.get("description", ""), field=f"{field}.description")
+        responsible = required_text(errors, action.get("responsible", ""), field=f"{field}.responsible")
         cleaned.append(
             {
                 "id": action.get("id"),
                 "need": need,
-                "description": required_text(action.get("description", ""), field=f"{field}.description"),
-                "responsible": required_text(action.get("responsible", ""), field=f"{field}.responsible")[
-                    :200
-                ],
+                "description": description,
+                "responsible": responsible[:200],
                 "due_on": due_on,
             }
         )
@@ -95,15 +96,17 @@ def case_plan_save(
     place; a plan awaiting approval cannot change; an approved plan that needs approval is followed by a
     new draft while it stays in force. Without an approval requirement the saved plan is in force."""
     ensure(actor, Perm.CASE_EDIT, case, request=request, message=refused())
-    cleaned = _clean_actions(actions)
+    errors = Errors()
+    cleaned = _clean_actions(errors, actions)
     if not cleaned:
-        invalid(gettext("A case plan needs at least one action."), "actions")
+        errors.add("actions", gettext("A case plan needs at least one action."))
+    errors.raise_if_any()
     today = timezone.localdate()
     with transaction.atomic():
         case = lock_open(case)
         latest = CasePlan.objects.filter(case=case, is_archived=False).order_by("-created_at").first()
         if latest is not None and latest.status == PlanStatus.PENDING_APPROVAL:
-            invalid(gettext("The case plan is awaiting approval: it cannot be changed now."))
+            validation.refuse(gettext("The case plan is awaiting approval: it cannot be changed now."))
         previous = latest
         if latest is None or (latest.status == PlanStatus.APPROVED and requires_approval(case)):
             plan = CasePlan(case=case, created_by=actor)
@@ -143,7 +146,7 @@ def _write_actions(plan: CasePlan, previous: CasePlan | None, cleaned: list[dict
         saved_ids.add(action.pk)
     removed = CasePlanAction.objects.filter(plan=plan).exclude(pk__in=saved_ids)
     if removed.filter(referral__isnull=False).exists():
-        invalid(gettext("An action with a referral cannot be removed from the plan."), "actions")
+        validation.refuse(gettext("An action with a referral cannot be removed from the plan."), "actions")
     removed.delete()
 
 
@@ -155,9 +158,9 @@ def case_plan_submit_for_approval(*, actor, plan: CasePlan, request=None) -> App
         case = lock_open(case)
         plan = CasePlan.objects.select_for_update().get(pk=plan.pk)
         if plan.status not in (PlanStatus.DRAFT, PlanStatus.REJECTED):
-            invalid(gettext("Only a draft or returned case plan can be submitted for approval."))
+            validation.refuse(gettext("Only a draft or returned case plan can be submitted for approval."))
         if not plan.actions.exists():
-            invalid(gettext("A case plan needs at least one action."), "actions")
+            validation.refuse(gettext("A case plan needs at least one action."), "actions")
         plan.status = PlanStatus.PENDING_APPROVAL
         plan.updated_by = actor
         plan.save(update_fields=["status", "updated_by", "updated_at"])
@@ -173,14 +176,16 @@ def approval_decide(*, actor, approval: Approval, approve: bool, note: str = "",
     case = approval.case
     ensure(actor, Perm.CASE_APPROVE, case, request=request, message=refused())
     if approval.created_by_id == actor.pk:
-        invalid(gettext("Another manager must decide on a request you made yourself."))
+        validation.refuse(gettext("Another manager must decide on a request you made yourself."))
+    errors = Errors()
     if not approve:
-        note = required_text(note, field="note")
+        note = required_text(errors, note, field="note")
+    errors.raise_if_any()
     today = timezone.localdate()
     with transaction.atomic():
         approval = Approval.objects.select_for_update(of=("self",)).select_related("plan").get(pk=approval.pk)
         if approval.status != ApprovalStatus.REQUESTED:
-            invalid(gettext("This request was already decided."))
+            validation.refuse(gettext("This request was already decided."))
         case = Case.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=case.pk)
         approval.status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
         approval.decided_by = actor
@@ -218,11 +223,13 @@ def plan_action_complete(*, actor, action: CasePlanAction, done_on: date | None 
     """Mark a case plan action done (a referral's completion does it by itself)."""
     case = action.plan.case
     ensure(actor, Perm.CASE_EDIT, case, request=request, message=refused())
-    done_on = check_date(done_on or timezone.localdate(), field="done_on")
+    errors = Errors()
+    done_on = check_date(errors, done_on or timezone.localdate(), field="done_on")
+    errors.raise_if_any()
     with transaction.atomic():
         case = lock_open(case)
         if action.done_on is not None:
-            invalid(gettext("This action is already done."))
+            validation.refuse(gettext("This action is already done."))
         action.done_on = done_on
         action.save(update_fields=["done_on"])
         audit_case(actor, case, "plan_action_done", request, action=action.pk)

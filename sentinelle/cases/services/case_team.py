@@ -20,15 +20,17 @@ from django.utils.translation import gettext
 
 from sentinelle.cases.models import BreakGlassAccess, Case, CaseNote, CaseStatus, Task, Transfer
 from sentinelle.cases.selectors.cases import break_glass_miss
+from sentinelle.core import validation
 from sentinelle.core.audit import audit_record
+from sentinelle.core.figure_cache import figures_changed
 from sentinelle.core.models import AuditAction
 from sentinelle.core.permissions import Perm, ensure, has_perm, home_organisation, is_member_for, refuse
+from sentinelle.core.validation import Errors
 
 from ._casework import (
     DEFAULT_BREAK_GLASS_HOURS,
     MAX_BREAK_GLASS_HOURS,
     absolute_url,
-    invalid,
     mail_after_commit,
     refused,
     required_text,
@@ -58,6 +60,7 @@ def _audit(actor, case: Case, event: str, request=None, action=AuditAction.UPDAT
         request=request,
         detail={"event": event, "case_number": case.case_number, **detail},
     )
+    figures_changed("cases")
 
 
 def may_assign(user, case: Case) -> bool:
@@ -74,12 +77,14 @@ def case_assign(*, actor, case: Case, collaborators, request=None) -> Case:
     if case.owner_id != actor.pk:
         ensure(actor, Perm.CASE_APPROVE, case, request=request, message=refused())
     users = [u for u in dict.fromkeys(collaborators) if u.pk != case.owner_id]
+    errors = Errors()
     for user in users:
         if not user.is_active or not is_member_for(user, Perm.CASE_VIEW, case.organisation):
-            invalid(
-                gettext("%(user)s does not work on cases in this organisation.") % {"user": user.username},
+            errors.add(
                 "collaborators",
+                gettext("%(user)s does not work on cases in this organisation.") % {"user": user.username},
             )
+    errors.raise_if_any()
     with transaction.atomic():
         case.collaborators.set(users)
         case.updated_by = actor
@@ -91,15 +96,20 @@ def case_assign(*, actor, case: Case, collaborators, request=None) -> Case:
 # --- Transfers -------------------------------------------------------------------------------------
 
 
+def _cannot_receive() -> str:
+    return gettext("This person cannot receive cases in that organisation.")
+
+
 def _transfer_organisation(case: Case, to_user, to_organisation):
     """Where the case goes: the given organisation, else the case's own when the receiving user holds
-    cases there, else the receiving user's home organisation for cases."""
+    cases there, else the receiving user's home organisation for cases; None when the user cannot
+    receive cases there."""
     if to_organisation is None:
         if is_member_for(to_user, Perm.CASE_CREATE, case.organisation):
             return case.organisation
         to_organisation = home_organisation(to_user, Perm.CASE_CREATE)
     if to_organisation is None or not is_member_for(to_user, Perm.CASE_CREATE, to_organisation):
-        invalid(gettext("This person cannot receive cases in that organisation."), "to_user")
+        return None
     return to_organisation
 
 
@@ -108,28 +118,31 @@ def transfer_request(
 ) -> Transfer:
     """Propose the case to another case worker (of this or another organisation); they accept or decline."""
     ensure(actor, Perm.CASE_EDIT, case, request=request, message=refused())
-    reason = required_text(reason, field="reason")
+    errors = Errors()
+    reason = required_text(errors, reason, field="reason")
     if to_user.pk == case.owner_id or not to_user.is_active:
-        invalid(gettext("Choose another case worker than the current one."), "to_user")
-    to_organisation = _transfer_organisation(case, to_user, to_organisation)
-    if (
+        errors.add("to_user", gettext("Choose another case worker than the current one."))
+    elif (to_organisation := _transfer_organisation(case, to_user, to_organisation)) is None:
+        errors.add("to_user", _cannot_receive())
+    elif (
         to_organisation.pk != case.organisation_id
         and consent_covering(case=case, organisation=to_organisation) is None
     ):
-        invalid(
+        errors.add(
+            "to_organisation",
             gettext(
                 "The person has not consented to their file being shared with %(organisation)s: record a "
                 "referral consent naming this organisation (for any service) before transferring the case."
             )
             % {"organisation": to_organisation.acronym},
-            "to_organisation",
         )
+    errors.raise_if_any()
     with transaction.atomic():
         case = Case.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=case.pk)
         if case.status != CaseStatus.OPEN:
-            invalid(gettext("This case is closed: reopen it first."))
+            validation.refuse(gettext("This case is closed: reopen it first."))
         if Transfer.objects.filter(case=case, status=Transfer.Status.PENDING).exists():
-            invalid(gettext("A transfer of this case is already waiting for an answer."))
+            validation.refuse(gettext("A transfer of this case is already waiting for an answer."))
         transfer = Transfer.objects.create(
             case=case,
             from_user=case.owner,
@@ -166,7 +179,7 @@ def _decide_transfer(actor, transfer: Transfer, request) -> Transfer:
         refuse(actor, Perm.CASE_EDIT, message=refused(), obj=transfer.case, request=request)
     locked = Transfer.objects.select_for_update().get(pk=transfer.pk)
     if locked.status != Transfer.Status.PENDING:
-        invalid(gettext("This transfer was already answered."))
+        validation.refuse(gettext("This transfer was already answered."))
     return locked
 
 
@@ -176,14 +189,14 @@ def transfer_accept(*, actor, transfer: Transfer, request=None) -> Transfer:
     with transaction.atomic():
         transfer = _decide_transfer(actor, transfer, request)
         if not is_member_for(actor, Perm.CASE_CREATE, transfer.to_organisation):
-            invalid(gettext("This person cannot receive cases in that organisation."), "to_user")
+            validation.refuse(_cannot_receive(), "to_user")
         case = (
             Case.objects.select_for_update(of=("self",))
             .select_related("organisation")
             .get(pk=transfer.case_id)
         )
         if case.status != CaseStatus.OPEN:
-            invalid(gettext("This case is closed: reopen it first."))
+            validation.refuse(gettext("This case is closed: reopen it first."))
         previous_owner_id = case.owner_id
         moved = transfer.to_organisation_id != case.organisation_id
         case.owner = actor
@@ -208,7 +221,9 @@ def transfer_accept(*, actor, transfer: Transfer, request=None) -> Transfer:
 
 
 def transfer_decline(*, actor, transfer: Transfer, reason: str, request=None) -> Transfer:
-    reason = required_text(reason, field="reason")
+    errors = Errors()
+    reason = required_text(errors, reason, field="reason")
+    errors.raise_if_any()
     with transaction.atomic():
         transfer = _decide_transfer(actor, transfer, request)
         transfer.status = Transfer.Status.DECLINED
@@ -223,13 +238,13 @@ def transfer_decline(*, actor, transfer: Transfer, reason: str, request=None) ->
 # --- Break the glass -------------------------------------------------------------------------------
 
 
-def break_glass_hours(hours: int | None) -> int:
+def break_glass_hours(errors: Errors, hours: int | None) -> int:
     """Hours of a break-the-glass access or of a granted request: SENTINELLE["BREAK_GLASS_HOURS"] by
     default, between 1 and SENTINELLE["BREAK_GLASS_MAX_HOURS"]."""
     hours = int(hours if hours is not None else setting("BREAK_GLASS_HOURS", DEFAULT_BREAK_GLASS_HOURS))
     maximum = int(setting("BREAK_GLASS_MAX_HOURS", MAX_BREAK_GLASS_HOURS))
     if not 1 <= hours <= maximum:
-        invalid(gettext("Choose between 1 and %(hours)s hours.") % {"hours": maximum}, "hours")
+        errors.add("hours", gettext("Choose between 1 and %(hours)s hours.") % {"hours": maximum})
     return hours
 
 
@@ -245,10 +260,12 @@ def break_glass_open(
         break_glass_miss(
             actor, case, case_number=case.case_number, request=request, exception=PermissionDenied
         )
-    reason = required_text(reason, field="reason", min_length=BREAK_GLASS_MIN_REASON)
-    hours = break_glass_hours(hours)
     if has_perm(actor, Perm.CASE_VIEW, case):
-        invalid(gettext("You can already open this case."))
+        validation.refuse(gettext("You can already open this case."))
+    errors = Errors()
+    reason = required_text(errors, reason, field="reason", min_length=BREAK_GLASS_MIN_REASON)
+    hours = break_glass_hours(errors, hours)
+    errors.raise_if_any()
     now = timezone.now()
     with transaction.atomic():
         access = BreakGlassAccess.objects.create(

@@ -35,9 +35,12 @@ from sentinelle.cases.models import (
     Task,
     TaskKind,
 )
+from sentinelle.core import validation
 from sentinelle.core.audit import audit_record
+from sentinelle.core.figure_cache import figures_changed
 from sentinelle.core.models import AuditAction
 from sentinelle.core.permissions import Perm, ensure, refuse
+from sentinelle.core.validation import Errors
 from sentinelle.directory.models import ServiceType
 
 from ._casework import (
@@ -48,7 +51,6 @@ from ._casework import (
     close_tasks,
     deadline_days,
     ensure_task,
-    invalid,
     lock_open,
     new_reference,
     refused,
@@ -98,17 +100,17 @@ PlanStatus = CasePlan.Status
 # --- Step 1: registration -------------------------------------------------------------------------
 
 
-def _check_incident(actor, incident, organisation, request) -> None:
+def _check_incident(actor, incident, organisation, request, errors: Errors) -> None:
     """The incident is the organisation's, visible to the actor, and not already followed by an open case."""
     ensure(actor, Perm.INCIDENT_VIEW, incident, request=request, message=refused())
     if incident.organisation_id != organisation.pk:
         refuse(actor, Perm.INCIDENT_VIEW, message=refused(), obj=incident, request=request)
     existing = Case.objects.filter(incident=incident, status=CaseStatus.OPEN).first()
     if existing is not None:
-        invalid(
+        errors.add(
+            "incident",
             gettext("This incident is already followed by the open case %(number)s.")
             % {"number": existing.case_number},
-            "incident",
         )
 
 
@@ -139,15 +141,17 @@ def case_open(
         object_type="cases.case",
     )
     ensure(actor, Perm.PERSON_VIEW, person, request=request, message=refused())
+    errors = Errors()
     if incident is not None:
-        _check_incident(actor, incident, organisation, request)
-    check_choice(case_type, CaseType, field="case_type")
-    check_choice(risk_level, RiskLevel, field="risk_level", allow_blank=True)
-    opened_on = check_date(opened_on or timezone.localdate(), field="opened_on")
+        _check_incident(actor, incident, organisation, request, errors)
+    check_choice(errors, case_type, CaseType, field="case_type")
+    check_choice(errors, risk_level, RiskLevel, field="risk_level", allow_blank=True)
+    opened_on = check_date(errors, opened_on or timezone.localdate(), field="opened_on")
     if person.merged_into_id is not None:
-        invalid(
-            gettext("This person was merged into another record: open the case on that record."), "person"
+        errors.add(
+            "person", gettext("This person was merged into another record: open the case on that record.")
         )
+    errors.raise_if_any()
     concerns = [str(c).strip() for c in protection_concerns if str(c).strip()]
     with transaction.atomic():
         case = Case.objects.create(
@@ -180,16 +184,17 @@ def case_open(
                 "incident": incident.reference if incident is not None else "",
             },
         )
+        figures_changed("cases")
     return case
 
 
 # --- Step 2: assessment ---------------------------------------------------------------------------
 
 
-def _check_needs(needs) -> list[str]:
+def _check_needs(errors: Errors, needs) -> list[str]:
     needs = list(dict.fromkeys(needs))
     for need in needs:
-        check_choice(need, ServiceType, field="needs")
+        check_choice(errors, need, ServiceType, field="needs")
     return needs
 
 
@@ -206,11 +211,13 @@ def assessment_record(
     """Record an assessment (step 2): sets the case's risk level, closes the assessment task and sets the
     case plan's deadline (SENTINELLE["CASE_PLAN_DEADLINES"])."""
     ensure(actor, Perm.CASE_EDIT, case, request=request, message=refused())
-    check_choice(risk_level, RiskLevel, field="risk_level")
+    errors = Errors()
+    check_choice(errors, risk_level, RiskLevel, field="risk_level")
     assessed_on = check_date(
-        assessed_on or timezone.localdate(), field="assessed_on", not_before=case.opened_on
+        errors, assessed_on or timezone.localdate(), field="assessed_on", not_before=case.opened_on
     )
-    needs = _check_needs(needs)
+    needs = _check_needs(errors, needs)
+    errors.raise_if_any()
     today = timezone.localdate()
     with transaction.atomic():
         case = lock_open(case)
@@ -258,10 +265,12 @@ def follow_up_record(
     """Record a follow-up (step 5); the next one is due on `next_follow_up_on`, or after the follow-up
     deadline of the risk level (SENTINELLE["FOLLOW_UP_DEADLINES"]) while a plan is in force."""
     ensure(actor, Perm.CASE_EDIT, case, request=request, message=refused())
-    check_date(date, field="date", not_before=case.opened_on)
-    check_choice(kind, FollowUp.Kind, field="kind")
-    if next_follow_up_on is not None and next_follow_up_on <= date:
-        invalid(gettext("The next follow-up must come after this one."), "next_follow_up_on")
+    errors = Errors()
+    check_date(errors, date, field="date", not_before=case.opened_on)
+    check_choice(errors, kind, FollowUp.Kind, field="kind")
+    if date is not None and next_follow_up_on is not None and next_follow_up_on <= date:
+        errors.add("next_follow_up_on", gettext("The next follow-up must come after this one."))
+    errors.raise_if_any()
     today = timezone.localdate()
     with transaction.atomic():
         case = lock_open(case)
@@ -289,13 +298,15 @@ def task_add(
 ) -> Task:
     """Add a task with a due date (assigned to the case worker unless someone else on the case is named)."""
     ensure(actor, Perm.CASE_EDIT, case, request=request, message=refused())
-    title = required_text(title, field="title")[:200]
-    check_choice(kind, TaskKind, field="kind")
+    errors = Errors()
+    title = required_text(errors, title, field="title")[:200]
+    check_choice(errors, kind, TaskKind, field="kind")
     assigned_to = assigned_to or case.owner
     if assigned_to.pk != case.owner_id and not case.collaborators.filter(pk=assigned_to.pk).exists():
-        invalid(
-            gettext("A task is assigned to the case worker or someone assigned to the case."), "assigned_to"
+        errors.add(
+            "assigned_to", gettext("A task is assigned to the case worker or someone assigned to the case.")
         )
+    errors.raise_if_any()
     with transaction.atomic():
         case = lock_open(case)
         task = Task.objects.create(
@@ -307,11 +318,13 @@ def task_add(
 
 def task_complete(*, actor, task: Task, done_on: date | None = None, request=None) -> Task:
     ensure(actor, Perm.CASE_EDIT, task.case, request=request, message=refused())
-    done_on = check_date(done_on or timezone.localdate(), field="done_on")
+    errors = Errors()
+    done_on = check_date(errors, done_on or timezone.localdate(), field="done_on")
+    errors.raise_if_any()
     with transaction.atomic():
         locked = Task.objects.select_for_update().get(pk=task.pk)
         if locked.done_on is not None:
-            invalid(gettext("This task is already done."))
+            validation.refuse(gettext("This task is already done."))
         task.done_on = done_on
         task.updated_by = actor
         task.save(update_fields=["done_on", "updated_by", "updated_at"])
@@ -322,7 +335,9 @@ def task_complete(*, actor, task: Task, done_on: date | None = None, request=Non
 def note_add(*, actor, case: Case, text: str, request=None) -> CaseNote:
     """A note on the case (encrypted; also on a closed case)."""
     ensure(actor, Perm.CASE_EDIT, case, request=request, message=refused())
-    text = required_text(text, field="text")
+    errors = Errors()
+    text = required_text(errors, text, field="text")
+    errors.raise_if_any()
     with transaction.atomic():
         note = CaseNote.objects.create(case=case, text=text, created_by=actor, updated_by=actor)
         audit_case(actor, case, "note_added", request, note=str(note.public_id))
@@ -337,7 +352,9 @@ def case_close(*, actor, case: Case, reason: str, note: str = "", request=None) 
     when the organisation requires it, ask a manager to approve the closure (the case and its tasks stay
     open until then; see approval_decide)."""
     ensure(actor, Perm.CASE_EDIT, case, request=request, message=refused())
-    check_choice(reason, ClosureReason, field="reason")
+    errors = Errors()
+    check_choice(errors, reason, ClosureReason, field="reason")
+    errors.raise_if_any()
     today = timezone.localdate()
     with transaction.atomic():
         case = lock_open(case)
@@ -345,7 +362,7 @@ def case_close(*, actor, case: Case, reason: str, note: str = "", request=None) 
             if Approval.objects.filter(
                 case=case, kind=ApprovalKind.CLOSURE, status=ApprovalStatus.REQUESTED
             ).exists():
-                invalid(gettext("The closure of this case is already awaiting approval."))
+                validation.refuse(gettext("The closure of this case is already awaiting approval."))
             Approval.objects.create(
                 case=case,
                 kind=ApprovalKind.CLOSURE,
@@ -366,11 +383,13 @@ def case_close(*, actor, case: Case, reason: str, note: str = "", request=None) 
 def case_reopen(*, actor, case: Case, reason: str, request=None) -> Case:
     """Reopen a closed case; the reason is kept as a note (encrypted)."""
     ensure(actor, Perm.CASE_EDIT, case, request=request, message=refused())
-    reason = required_text(reason, field="reason")
+    errors = Errors()
+    reason = required_text(errors, reason, field="reason")
+    errors.raise_if_any()
     with transaction.atomic():
         case = Case.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=case.pk)
         if case.status != CaseStatus.CLOSED:
-            invalid(gettext("Only a closed case can be reopened."))
+            validation.refuse(gettext("Only a closed case can be reopened."))
         case.status = CaseStatus.OPEN
         case.closed_on = None
         case.closure_reason = ""

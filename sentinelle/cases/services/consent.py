@@ -23,13 +23,15 @@ from sentinelle.cases.models import (
     ReferralEvent,
     ReferralStatus,
 )
+from sentinelle.core import validation
 from sentinelle.core.audit import audit_record
 from sentinelle.core.codes import CHILD_AGE_GROUPS
 from sentinelle.core.models import AuditAction
 from sentinelle.core.permissions import Perm, ensure, has_perm, refuse
+from sentinelle.core.validation import Errors
 from sentinelle.directory.models import ServiceType
 
-from ._casework import check_choice, check_date, invalid, refused
+from ._casework import check_choice, check_date, refused
 
 __all__ = ["consent_covering", "consent_record", "consent_refusal", "consent_withdraw"]
 
@@ -52,18 +54,24 @@ def consent_record(
     elif not (has_perm(actor, Perm.PERSON_CREATE) and has_perm(actor, Perm.PERSON_VIEW, person)):
         refuse(actor, Perm.PERSON_VIEW, message=refused(), obj=person, request=request)
     if case is not None and case.person_id != person.pk:
-        invalid(gettext("This consent is for another person than the person of the case."), "person")
-    check_choice(purpose, ConsentPurpose, field="purpose")
-    check_choice(given_by, ConsentGivenBy, field="given_by")
-    check_date(given_on, field="given_on")
+        validation.refuse(
+            gettext("This consent is for another person than the person of the case."), "person"
+        )
+    errors = Errors()
+    check_choice(errors, purpose, ConsentPurpose, field="purpose")
+    check_choice(errors, given_by, ConsentGivenBy, field="given_by")
+    check_date(errors, given_on, field="given_on")
     if given_by == ConsentGivenBy.CHILD_ASSENT and person.age_group not in CHILD_AGE_GROUPS:
-        invalid(gettext("A child's assent is only recorded for a child."), "given_by")
+        errors.add("given_by", gettext("A child's assent is only recorded for a child."))
     types = list(dict.fromkeys(service_types))
     for service_type in types:
-        check_choice(service_type, ServiceType, field="service_types")
+        check_choice(errors, service_type, ServiceType, field="service_types")
     organisations = list(dict.fromkeys(organisations))
     if purpose != ConsentPurpose.REFERRAL and (types or organisations):
-        invalid(gettext("Organisations and service types are named only for a referral consent."), "purpose")
+        errors.add(
+            "purpose", gettext("Organisations and service types are named only for a referral consent.")
+        )
+    errors.raise_if_any()
     with transaction.atomic():
         consent = Consent.objects.create(
             person=person,
@@ -100,14 +108,16 @@ def consent_withdraw(*, actor, consent: Consent, withdrawn_on: date | None = Non
         ensure(actor, Perm.CASE_EDIT, consent.case, request=request, message=refused())
     elif not has_perm(actor, Perm.PERSON_VIEW, consent.person):
         refuse(actor, Perm.PERSON_VIEW, message=refused(), obj=consent.person, request=request)
-    withdrawn_on = check_date(withdrawn_on or timezone.localdate(), field="withdrawn_on")
+    errors = Errors()
+    withdrawn_on = check_date(errors, withdrawn_on or timezone.localdate(), field="withdrawn_on")
+    errors.raise_if_any()
     now = timezone.now()
     with transaction.atomic():
         locked = Consent.objects.select_for_update().get(pk=consent.pk)
         if locked.withdrawn_on is not None:
-            invalid(gettext("This consent was already withdrawn."))
+            validation.refuse(gettext("This consent was already withdrawn."))
         if withdrawn_on < locked.given_on:
-            invalid(gettext("A consent cannot be withdrawn before it was given."), "withdrawn_on")
+            validation.refuse(gettext("A consent cannot be withdrawn before it was given."), "withdrawn_on")
         consent.withdrawn_on = withdrawn_on
         consent.updated_by = actor
         consent.save(update_fields=["withdrawn_on", "updated_by", "updated_at"])

@@ -10,20 +10,22 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from sentinelle.cases.models import Case, Consent, DisplacementStatus, Person, PersonMerge, PersonNameKey
 from sentinelle.cases.names import hashed_name_keys
+from sentinelle.core import validation
 from sentinelle.core.audit import audit_record
 from sentinelle.core.codes import Sex, age_group_of
+from sentinelle.core.figure_cache import figures_changed
 from sentinelle.core.models import AuditAction
 from sentinelle.core.permissions import Perm, ensure, home_organisation, may_act_for, users_with
 from sentinelle.core.throttles import Rate, throttle_hit
+from sentinelle.core.validation import Errors
 
-from ._casework import absolute_url, invalid, mail_after_commit, refused, resolve_organisation
+from ._casework import absolute_url, mail_after_commit, refused, resolve_organisation
 
 __all__ = [
     "PERSON_FIELDS",
@@ -73,39 +75,36 @@ def _age_from_birth(born: date, today: date) -> int:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
-def _clean(values: dict) -> dict:
-    """Trimmed and checked values; ValidationError maps each field to its French message."""
+def _clean(errors: Errors, values: dict) -> dict:
+    """Trimmed and checked values; what is wrong goes to `errors`, by field, in French once translated."""
     cleaned = dict(values)
     for name in _TEXT_FIELDS:
         cleaned[name] = (cleaned.get(name) or "").strip()
-    errors: dict[str, list[str]] = {}
     if not cleaned["given_name"]:
-        errors["given_name"] = [gettext("Enter the person's given name.")]
+        errors.add("given_name", gettext("Enter the person's given name."))
     if cleaned["sex"] not in Sex.values:
-        errors["sex"] = [gettext("Choose the person's sex (or unknown).")]
+        errors.add("sex", gettext("Choose the person's sex (or unknown)."))
     if cleaned["displacement_status"] not in DisplacementStatus.values:
-        errors["displacement_status"] = [gettext("Choose a displacement status from the list.")]
+        errors.add("displacement_status", gettext("Choose a displacement status from the list."))
     today = timezone.localdate()
     if cleaned["date_of_birth"]:
         try:
             born = date.fromisoformat(cleaned["date_of_birth"])
         except ValueError:
-            errors["date_of_birth"] = [gettext("Write the date of birth as YYYY-MM-DD.")]
+            errors.add("date_of_birth", gettext("Write the date of birth as YYYY-MM-DD."))
         else:
             if born > today:
-                errors["date_of_birth"] = [gettext("The date of birth is in the future.")]
+                errors.add("date_of_birth", gettext("The date of birth is in the future."))
             elif cleaned.get("age") is None:
                 cleaned["age"] = _age_from_birth(born, today)
     age = cleaned.get("age")
     if age is not None and (not isinstance(age, int) or isinstance(age, bool) or not 0 <= age <= MAX_AGE):
-        errors["age"] = [gettext("Enter an age between 0 and %(max)s years.") % {"max": MAX_AGE}]
+        errors.add("age", gettext("Enter an age between 0 and %(max)s years.") % {"max": MAX_AGE})
     area = cleaned.get("area")
     if area is None or not hasattr(area, "level"):
-        errors["area"] = [gettext("Choose the commune where the person lives.")]
+        errors.add("area", gettext("Choose the commune where the person lives."))
     elif area.level < 2:
-        errors["area"] = [gettext("Choose a cercle or a commune, not a region.")]
-    if errors:
-        raise ValidationError(errors)
+        errors.add("area", gettext("Choose a cercle or a commune, not a region."))
     cleaned["age_estimated"] = bool(cleaned.get("age_estimated")) and age is not None
     cleaned["has_disability"] = bool(cleaned.get("has_disability"))
     return cleaned
@@ -167,8 +166,12 @@ def _save_with_code(person: Person) -> None:
 # --- Register and update -------------------------------------------------------------------------
 
 
-def _outside_areas() -> ValidationError:
-    return ValidationError({"area": [gettext("This commune is outside your areas of responsibility.")]})
+def _check_in_areas(errors: Errors, actor, organisation, area) -> None:
+    """Outside the actor's areas is a field error of the form (as for incidents), not a refusal."""
+    if "area" not in errors and not may_act_for(
+        actor, Perm.PERSON_CREATE, organisation=organisation, area=area
+    ):
+        errors.add("area", gettext("This commune is outside your areas of responsibility."))
 
 
 def person_register(
@@ -199,7 +202,9 @@ def person_register(
     organisation = resolve_organisation(
         actor, organisation, Perm.PERSON_CREATE, object_type="cases.person", request=request
     )
+    errors = Errors()
     values = _clean(
+        errors,
         {
             "given_name": given_name,
             "family_name": family_name,
@@ -215,11 +220,10 @@ def person_register(
             "displacement_status": displacement_status,
             "has_disability": has_disability,
             "area": area,
-        }
+        },
     )
-    # Outside the actor's areas is a field error of the form (as for incidents), not a refusal.
-    if not may_act_for(actor, Perm.PERSON_CREATE, organisation=organisation, area=values["area"]):
-        raise _outside_areas()
+    _check_in_areas(errors, actor, organisation, values["area"])
+    errors.raise_if_any()
     with transaction.atomic():
         person = Person(organisation=organisation, created_by=actor, updated_by=actor)
         _apply(person, values)
@@ -233,6 +237,7 @@ def person_register(
             request=request,
             detail={"person_code": person.person_code},
         )
+        figures_changed("cases")
     return person
 
 
@@ -244,17 +249,16 @@ def person_update(*, actor, person: Person, request=None, **changes) -> Person:
         raise TypeError(f"person_update() got unexpected fields: {', '.join(sorted(unknown))}")
     ensure(actor, Perm.PERSON_CREATE, person, request=request, message=refused())
     if person.merged_into_id is not None:
-        invalid(gettext("This person was merged into another record: change that record instead."))
+        validation.refuse(gettext("This person was merged into another record: change that record instead."))
     current = {name: getattr(person, name) for name in PERSON_FIELDS}
     if changes.get("date_of_birth") and "age" not in changes:
         current["age"] = None  # recomputed from the new date of birth
-    values = _clean({**current, **changes})
+    errors = Errors()
+    values = _clean(errors, {**current, **changes})
+    if "area" not in errors and values["area"].pk != person.area_id:
+        _check_in_areas(errors, actor, person.organisation, values["area"])
+    errors.raise_if_any()
     changed = sorted(name for name in PERSON_FIELDS if values[name] != getattr(person, name))
-    area_moved = values["area"].pk != person.area_id
-    if area_moved and not may_act_for(
-        actor, Perm.PERSON_CREATE, organisation=person.organisation, area=values["area"]
-    ):
-        raise _outside_areas()
     if not changed:
         return person
     with transaction.atomic():
@@ -272,6 +276,7 @@ def person_update(*, actor, person: Person, request=None, **changes) -> Person:
             request=request,
             detail={"person_code": locked.person_code, "changed": changed},
         )
+        figures_changed("cases")
     return locked
 
 
@@ -284,18 +289,37 @@ def _lock_pair(first: Person, second: Person) -> tuple[Person, Person]:
     return rows[first.pk], rows[second.pk]
 
 
+def _audit_merge(actor, kept: Person, merged: Person, event: str, request, *, cases: int, consents: int):
+    """The audit entry of a merge or its undoing, on the kept person: codes and ids, never a name."""
+    audit_record(
+        action=AuditAction.UPDATE,
+        user=actor,
+        obj=kept,
+        organisation=kept.organisation,
+        request=request,
+        detail={
+            "event": event,
+            "kept": kept.person_code,
+            "merged": merged.person_code,
+            "merged_id": str(merged.public_id),
+            "cases": cases,
+            "consents": consents,
+        },
+    )
+
+
 def person_merge(*, actor, kept: Person, merged: Person, request=None) -> PersonMerge:
     """`merged` is the same person as `kept`: its cases and consents move to `kept` and it points at
     `kept` from now on (search no longer offers it). What moved is recorded, so the merge can be undone."""
     ensure(actor, Perm.PERSON_MERGE, kept, request=request, message=refused())
     ensure(actor, Perm.PERSON_MERGE, merged, request=request, message=refused())
     if kept.pk == merged.pk:
-        invalid(gettext("Choose two different persons to merge."))
+        validation.refuse(gettext("Choose two different persons to merge."))
     now = timezone.now()
     with transaction.atomic():
         kept, merged = _lock_pair(kept, merged)
         if kept.merged_into_id is not None or merged.merged_into_id is not None:
-            invalid(gettext("One of these persons was already merged into another record."))
+            validation.refuse(gettext("One of these persons was already merged into another record."))
         case_ids = list(Case.objects.filter(person=merged).values_list("id", flat=True))
         consent_ids = list(Consent.objects.filter(person=merged).values_list("id", flat=True))
         Case.objects.filter(pk__in=case_ids).update(person=kept, updated_at=now)
@@ -310,21 +334,10 @@ def person_merge(*, actor, kept: Person, merged: Person, request=None) -> Person
             merged_at=now,
             merged_by=actor,
         )
-        audit_record(
-            action=AuditAction.UPDATE,
-            user=actor,
-            obj=kept,
-            organisation=kept.organisation,
-            request=request,
-            detail={
-                "event": "person_merge",
-                "kept": kept.person_code,
-                "merged": merged.person_code,
-                "merged_id": str(merged.public_id),
-                "cases": len(case_ids),
-                "consents": len(consent_ids),
-            },
+        _audit_merge(
+            actor, kept, merged, "person_merge", request, cases=len(case_ids), consents=len(consent_ids)
         )
+        figures_changed("cases")
     return merge
 
 
@@ -337,12 +350,12 @@ def person_merge_undo(*, actor, merge: PersonMerge, request=None) -> PersonMerge
     with transaction.atomic():
         merge = PersonMerge.objects.select_for_update().get(pk=merge.pk)
         if merge.undone_at is not None:
-            invalid(gettext("This merge was already undone."))
+            validation.refuse(gettext("This merge was already undone."))
         kept, merged = _lock_pair(merge.kept, merge.merged)
         if merged.merged_into_id != kept.pk:
-            invalid(gettext("This merge cannot be undone: the records changed since."))
+            validation.refuse(gettext("This merge cannot be undone: the records changed since."))
         if kept.merged_into_id is not None:
-            invalid(gettext("Undo the later merge of the kept record first."))
+            validation.refuse(gettext("Undo the later merge of the kept record first."))
         moved = merge.moved or {}
         cases = Case.objects.filter(pk__in=moved.get("cases", []), person=kept).update(
             person=merged, updated_at=now
@@ -356,21 +369,8 @@ def person_merge_undo(*, actor, merge: PersonMerge, request=None) -> PersonMerge
         merge.undone_at = now
         merge.undone_by = actor
         merge.save(update_fields=["undone_at", "undone_by"])
-        audit_record(
-            action=AuditAction.UPDATE,
-            user=actor,
-            obj=kept,
-            organisation=kept.organisation,
-            request=request,
-            detail={
-                "event": "person_merge_undone",
-                "kept": kept.person_code,
-                "merged": merged.person_code,
-                "merged_id": str(merged.public_id),
-                "cases": cases,
-                "consents": consents,
-            },
-        )
+        _audit_merge(actor, kept, merged, "person_merge_undone", request, cases=cases, consents=consents)
+        figures_changed("cases")
     return merge
 
 

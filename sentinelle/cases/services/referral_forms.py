@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.core.exceptions import ValidationError
 from django.utils import formats
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from sentinelle.core.validation import Errors
 from sentinelle.directory.models import ServiceType
 
 # --- --------------------------------------------------------------------
@@ -245,26 +245,24 @@ def _clean_value(spec: FormField, value):
     return text
 
 
-def referral_form_clean(service_type: str, form: dict) -> dict:
-    """Check the referral form of a service type; errors by "form.<field>" (French once translated)."""
+def referral_form_clean(errors: Errors, service_type: str, form: dict) -> dict:
+    """Check the referral form of a service type: what is wrong goes to `errors` by "form.<field>"
+    (French once translated); returns the answers that are right."""
     specs = {spec.key: spec for spec in referral_form_fields(service_type)}
-    errors: dict[str, list[str]] = {}
     cleaned = {}
     for key in form or {}:
         if key not in specs:
-            errors[f"form.{key}"] = [gettext("This question is not part of this referral form.")]
+            errors.add(f"form.{key}", gettext("This question is not part of this referral form."))
     for key, spec in specs.items():
         value = (form or {}).get(key)
         if value is None or (isinstance(value, str) and not value.strip()):
             if spec.required:
-                errors[f"form.{key}"] = [gettext("This field is required.")]
+                errors.add(f"form.{key}", gettext("This field is required."))
             continue
         try:
             cleaned[key] = _clean_value(spec, value)
         except ValueError as error:
-            errors[f"form.{key}"] = [str(error)]
-    if errors:
-        raise ValidationError(errors)
+            errors.add(f"form.{key}", str(error))
     return cleaned
 
 

@@ -29,9 +29,12 @@ from sentinelle.cases.models import (
     TaskKind,
     Urgency,
 )
+from sentinelle.core import validation
 from sentinelle.core.audit import audit_record
+from sentinelle.core.figure_cache import figures_changed
 from sentinelle.core.models import AuditAction, Role
 from sentinelle.core.permissions import Perm, ensure, roles_with, users_with
+from sentinelle.core.validation import Errors
 from sentinelle.directory.models import ServiceStatus, ServiceType
 
 from ._casework import (
@@ -40,7 +43,6 @@ from ._casework import (
     check_date,
     deadline_days,
     ensure_task,
-    invalid,
     mail_after_commit,
     new_reference,
     referral_response_hours,
@@ -166,6 +168,7 @@ def _record(
             **(extra or {}),
         },
     )
+    figures_changed("cases")
 
 
 def referral_create(
@@ -183,29 +186,31 @@ def referral_create(
 ) -> Referral:
     """Refer the case's person to a service of the directory (or one outside Sentinelle, by name)."""
     ensure(actor, Perm.REFERRAL_CREATE, case, request=request, message=refused())
+    if case.status != CaseStatus.OPEN:
+        validation.refuse(gettext("This case is closed: reopen it first."))
+    errors = Errors()
     external_service = (external_service or "").strip()
     if (service is None) == (not external_service):
-        invalid(
-            gettext("Choose a service of the directory, or name a service outside Sentinelle."), "service"
+        errors.add(
+            "service", gettext("Choose a service of the directory, or name a service outside Sentinelle.")
         )
     if service is not None:
         service_type = service_type or service.service_type
         if service.service_type != service_type:
-            invalid(gettext("This service does not offer this type of service."), "service_type")
+            errors.add("service_type", gettext("This service does not offer this type of service."))
         if service.status != ServiceStatus.ACTIVE or service.is_archived:
-            invalid(gettext("This service is not taking referrals at the moment."), "service")
-    check_choice(service_type, ServiceType, field="service_type")
-    check_choice(urgency, Urgency, field="urgency")
-    reason = required_text(reason, field="reason")
-    cleaned = referral_form_clean(service_type, form)
+            errors.add("service", gettext("This service is not taking referrals at the moment."))
+    check_choice(errors, service_type, ServiceType, field="service_type")
+    check_choice(errors, urgency, Urgency, field="urgency")
+    reason = required_text(errors, reason, field="reason")
+    cleaned = referral_form_clean(errors, service_type, form)
     if plan_action is not None and plan_action.plan.case_id != case.pk:
-        invalid(gettext("This action belongs to another case."), "plan_action")
-    if case.status != CaseStatus.OPEN:
-        invalid(gettext("This case is closed: reopen it first."))
+        errors.add("plan_action", gettext("This action belongs to another case."))
+    errors.raise_if_any()
     provider = service.provider if service is not None else None
     consent = consent_covering(case=case, organisation=provider, service_type=service_type)
     if consent is None:
-        invalid(consent_refusal(case=case, organisation=provider, service_type=service_type))
+        validation.refuse(consent_refusal(case=case, organisation=provider, service_type=service_type))
     now = timezone.now()
     with transaction.atomic():
         referral = Referral.objects.create(
@@ -241,7 +246,7 @@ def _lock(referral: Referral, allowed: tuple[str, ...]) -> Referral:
         Referral.objects.select_for_update(of=("self",)).select_related("case", "service").get(pk=referral.pk)
     )
     if locked.status not in allowed:
-        invalid(
+        validation.refuse(
             gettext("This referral is %(status)s: this step is not possible.")
             % {"status": ReferralStatus(locked.status).label.lower()}
         )
@@ -268,7 +273,9 @@ def referral_accept(*, actor, referral: Referral, note: str = "", request=None) 
 
 def referral_decline(*, actor, referral: Referral, reason: str, request=None) -> Referral:
     _require_receiving_side(actor, referral, request)
-    reason = required_text(reason, field="reason")
+    errors = Errors()
+    reason = required_text(errors, reason, field="reason")
+    errors.raise_if_any()
     with transaction.atomic():
         referral = _lock(referral, (ReferralStatus.PENDING, ReferralStatus.ACCEPTED))
         referral.status = ReferralStatus.DECLINED
@@ -298,11 +305,15 @@ def referral_complete(
     needed puts a follow-up task on the case worker's list (an open case: within its risk level's
     follow-up deadline)."""
     _require_receiving_side(actor, referral, request)
-    service_given = required_text(service_given, field="service_given")
-    service_date = check_date(service_date or timezone.localdate(), field="service_date")
-    if service_date < timezone.localdate(referral.created_at):
-        invalid(gettext("The service cannot have been given before the referral was made."), "service_date")
-    follow_up = required_text(follow_up, field="follow_up") if follow_up_needed else ""
+    errors = Errors()
+    service_given = required_text(errors, service_given, field="service_given")
+    service_date = check_date(errors, service_date or timezone.localdate(), field="service_date")
+    if "service_date" not in errors and service_date < timezone.localdate(referral.created_at):
+        errors.add(
+            "service_date", gettext("The service cannot have been given before the referral was made.")
+        )
+    follow_up = required_text(errors, follow_up, field="follow_up") if follow_up_needed else ""
+    errors.raise_if_any()
     now = timezone.now()
     with transaction.atomic():
         referral = _lock(referral, (ReferralStatus.PENDING, ReferralStatus.ACCEPTED))
@@ -352,7 +363,9 @@ def referral_complete(
 def referral_cancel(*, actor, referral: Referral, reason: str, request=None) -> Referral:
     """The referring side withdraws a referral that is not yet answered or completed."""
     ensure(actor, Perm.REFERRAL_CREATE, referral, request=request, message=refused())
-    reason = required_text(reason, field="reason")
+    errors = Errors()
+    reason = required_text(errors, reason, field="reason")
+    errors.raise_if_any()
     with transaction.atomic():
         referral = _lock(referral, (ReferralStatus.PENDING, ReferralStatus.ACCEPTED))
         referral.status = ReferralStatus.CANCELLED

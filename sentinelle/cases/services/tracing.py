@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import timezone
@@ -31,7 +30,7 @@ from sentinelle.cases.models import (
     TracingNameKey,
     TracingRequest,
 )
-from sentinelle.cases.names import hashed_name_keys, name_similarity
+from sentinelle.cases.names import full_names, hashed_name_keys, name_similarity
 from sentinelle.cases.selectors.persons import (
     age_now,
     area_relation,
@@ -40,15 +39,17 @@ from sentinelle.cases.selectors.persons import (
     key_weight_expression,
     weighted_name_keys,
 )
+from sentinelle.core import validation
 from sentinelle.core.audit import audit_record
 from sentinelle.core.codes import Sex
+from sentinelle.core.figure_cache import figures_changed
 from sentinelle.core.models import AuditAction
 from sentinelle.core.permissions import Perm, ensure
+from sentinelle.core.validation import Errors
 
 from ._casework import (
     absolute_url,
     check_date,
-    invalid,
     mail_after_commit,
     new_reference,
     refused,
@@ -89,18 +90,15 @@ class TracingCandidate:
 
 
 def _sought_names(tracing_request: TracingRequest) -> list[str]:
-    given, family = tracing_request.sought_given_name, tracing_request.sought_family_name
-    names = [f"{given} {family}".strip()]
-    if tracing_request.sought_other_names:
-        names.append(f"{tracing_request.sought_other_names} {family}".strip())
-    return names
+    return full_names(
+        tracing_request.sought_given_name,
+        tracing_request.sought_family_name,
+        tracing_request.sought_other_names,
+    )
 
 
 def _child_names(person: Person) -> list[str]:
-    names = [f"{person.given_name} {person.family_name}".strip()]
-    if person.other_names:
-        names.append(f"{person.other_names} {person.family_name}".strip())
-    return names
+    return full_names(person.given_name, person.family_name, person.other_names)
 
 
 def score_match(tracing_request: TracingRequest, case: Case, today: date | None = None) -> tuple[float, list]:
@@ -294,32 +292,27 @@ def tracing_request_create(
     organisation = resolve_organisation(
         actor, organisation, Perm.TRACING_EDIT, object_type="cases.tracingrequest", request=request
     )
-    errors = {}
-    for field, value in (
-        ("inquirer_name", inquirer_name),
-        ("inquirer_relationship", inquirer_relationship),
-        ("sought_given_name", sought_given_name),
-    ):
-        if not (value or "").strip():
-            errors[field] = [gettext("This field is required.")]
+    errors = Errors()
+    inquirer_name = required_text(errors, inquirer_name, field="inquirer_name")
+    inquirer_relationship = required_text(errors, inquirer_relationship, field="inquirer_relationship")
+    sought_given_name = required_text(errors, sought_given_name, field="sought_given_name")
     if sought_sex not in Sex.values:
-        errors["sought_sex"] = [gettext("Choose the child's sex (or unknown).")]
+        errors.add("sought_sex", gettext("Choose the child's sex (or unknown)."))
     if sought_age is not None and not 0 <= sought_age <= MAX_CHILD_AGE + 5:
-        errors["sought_age"] = [gettext("Enter the child's age now, in years.")]
+        errors.add("sought_age", gettext("Enter the child's age now, in years."))
     if last_seen_area is None or getattr(last_seen_area, "level", 0) < 1:
-        errors["last_seen_area"] = [gettext("Choose where the child was last seen.")]
-    if last_seen_on is not None and last_seen_on > timezone.localdate():
-        errors["last_seen_on"] = [gettext("This date is in the future.")]
-    if errors:
-        raise ValidationError(errors)
+        errors.add("last_seen_area", gettext("Choose where the child was last seen."))
+    if last_seen_on is not None:
+        check_date(errors, last_seen_on, field="last_seen_on")
+    errors.raise_if_any()
     with transaction.atomic():
         tracing_request = TracingRequest.objects.create(
             reference=new_reference(TracingRequest, "reference", "TRC"),
             organisation=organisation,
-            inquirer_name=inquirer_name.strip(),
+            inquirer_name=inquirer_name,
             inquirer_phone=(inquirer_phone or "").strip(),
-            inquirer_relationship=inquirer_relationship.strip(),
-            sought_given_name=sought_given_name.strip(),
+            inquirer_relationship=inquirer_relationship,
+            sought_given_name=sought_given_name,
             sought_family_name=(sought_family_name or "").strip(),
             sought_other_names=(sought_other_names or "").strip(),
             sought_sex=sought_sex,
@@ -347,7 +340,7 @@ def tracing_matches_refresh(*, actor, tracing_request: TracingRequest, request=N
     """Look again (children registered since); returns how many new proposals were made."""
     ensure(actor, Perm.TRACING_EDIT, tracing_request, request=request, message=refused())
     if tracing_request.status != TracingRequest.Status.OPEN:
-        invalid(gettext("This tracing request is no longer open."))
+        validation.refuse(gettext("This tracing request is no longer open."))
     with transaction.atomic():
         proposed = _store_proposals(tracing_request, tracing_candidates(tracing_request))
         audit_record(
@@ -421,6 +414,7 @@ def _audit_case(actor, case: Case, event: str, request=None, **detail) -> None:
         request=request,
         detail={"event": event, "case_number": case.case_number, **detail},
     )
+    figures_changed("cases")
 
 
 def _decide(actor, match: TracingMatch, status: str, request) -> TracingMatch:
@@ -432,11 +426,11 @@ def _decide(actor, match: TracingMatch, status: str, request) -> TracingMatch:
             .get(pk=match.pk)
         )
         if locked.status != TracingMatch.Status.PROPOSED:
-            invalid(gettext("This match was already decided."))
+            validation.refuse(gettext("This match was already decided."))
         tracing_request = locked.request
         if status == TracingMatch.Status.CONFIRMED:
             if tracing_request.status != TracingRequest.Status.OPEN:
-                invalid(gettext("This tracing request already has a confirmed match or is closed."))
+                validation.refuse(gettext("This tracing request already has a confirmed match or is closed."))
             tracing_request.status = TracingRequest.Status.MATCHED
             tracing_request.save(update_fields=["status", "updated_at"])
         locked.status = status
@@ -479,16 +473,18 @@ def reunification_record(
     A reunification after a confirmed match closes the family's tracing request."""
     ensure(actor, Perm.TRACING_EDIT, case, request=request, message=refused())
     if case.case_type != CaseType.CHILD_PROTECTION:
-        invalid(gettext("Reunification is recorded on child-protection cases only."))
+        validation.refuse(gettext("Reunification is recorded on child-protection cases only."))
+    errors = Errors()
     if outcome not in Reunification.Outcome.values:
-        invalid(gettext("Choose the outcome from the list."), "outcome")
-    check_date(date, field="date", not_before=case.opened_on)
-    if next_follow_up_on is not None and next_follow_up_on < date:
-        invalid(gettext("The follow-up cannot be before the reunification."), "next_follow_up_on")
+        errors.add("outcome", gettext("Choose the outcome from the list."))
+    check_date(errors, date, field="date", not_before=case.opened_on)
+    if date is not None and next_follow_up_on is not None and next_follow_up_on < date:
+        errors.add("next_follow_up_on", gettext("The follow-up cannot be before the reunification."))
     if match is not None and (match.case_id != case.pk or match.status != TracingMatch.Status.CONFIRMED):
-        invalid(gettext("Only a confirmed match of this case can be linked."), "match")
+        errors.add("match", gettext("Only a confirmed match of this case can be linked."))
     if outcome == Reunification.Outcome.OTHER_CARE:
-        required_text(care_arrangement, field="care_arrangement")
+        required_text(errors, care_arrangement, field="care_arrangement")
+    errors.raise_if_any()
     with transaction.atomic():
         reunification = Reunification.objects.create(
             case=case,

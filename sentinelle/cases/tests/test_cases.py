@@ -125,6 +125,38 @@ def test_invalid_values_are_refused_in_french_and_nothing_is_written(caseworker_
     assert not Case.objects.exists()
 
 
+def test_every_bad_field_of_a_case_opening_is_told_at_once_and_nothing_is_written(
+    caseworker_in_area, commune
+):
+    person = register(caseworker_in_area, area=commune)
+    with pytest.raises(ValidationError) as error:
+        case_open(
+            actor=caseworker_in_area,
+            person=person,
+            case_type="unknown",
+            risk_level="extreme",
+            opened_on=today() + datetime.timedelta(days=1),
+        )
+    errors = error.value.message_dict
+    assert set(errors) == {"case_type", "risk_level", "opened_on"}
+    assert errors["opened_on"] == ["Cette date est dans le futur."]
+    assert errors["case_type"] == ["Valeur inconnue : unknown."]
+    assert not Case.objects.exists()
+    assert not Task.objects.exists()
+
+
+def test_every_bad_field_of_a_follow_up_is_told_at_once_and_nothing_is_written(caseworker_in_area, case):
+    with pytest.raises(ValidationError) as error:
+        follow_up_record(
+            actor=caseworker_in_area,
+            case=case,
+            date=today() + datetime.timedelta(days=2),
+            kind="telepathy",
+        )
+    assert set(error.value.message_dict) == {"date", "kind"}
+    assert not case.follow_ups.exists()
+
+
 def test_a_gbv_incident_opens_a_case_that_keeps_the_link(caseworker_in_area, mopti, commune):
     from sentinelle.monitoring.tests.factories import cercle_of, gbv_incident_input, record_incident
 

@@ -9,11 +9,16 @@ close family name, same family and a close given name, and unrelated names). The
 import csv
 from pathlib import Path
 
-from sentinelle.cases.names import DUPLICATE_THRESHOLD, is_probable_duplicate
+from sentinelle.cases.names import DUPLICATE_THRESHOLD, name_similarity
 
 DATA = Path(__file__).parent / "data" / "name_pairs.csv"
 REQUIRED_PRECISION = 0.9
 REQUIRED_RECALL = 0.9
+
+
+def is_probable_duplicate(a: str, b: str) -> bool:
+    """The decision search makes (selectors.persons.Candidate.probable_duplicate)."""
+    return name_similarity(a, b) >= DUPLICATE_THRESHOLD
 
 
 def _pairs() -> list[dict]:

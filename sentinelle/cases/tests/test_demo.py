@@ -6,10 +6,10 @@ import io
 
 import pytest
 
-from sentinelle.cases.demo_caseload import CASES, seed_caseload
 from sentinelle.cases.models import Case, CaseStatus, Task
 from sentinelle.cases.selectors.cases import caseworker_home
 from sentinelle.cases.tests.factories_cases import commune_in
+from sentinelle.demo.cases.caseload import CASES, seed_caseload
 
 pytestmark = pytest.mark.django_db
 

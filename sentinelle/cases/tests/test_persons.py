@@ -115,6 +115,14 @@ def test_registration_outside_the_areas_or_without_the_right_writes_nothing(
     assert AuditEntry.objects.filter(action=AuditAction.DENIED).count() == 4
 
 
+def test_every_bad_field_of_a_registration_is_told_at_once(caseworker_in_area, segou_commune):
+    with pytest.raises(ValidationError) as error:
+        register(caseworker_in_area, area=segou_commune, given_name=" ", age=130, date_of_birth="12/03/2010")
+    assert set(error.value.message_dict) == {"given_name", "age", "date_of_birth", "area"}
+    assert not Person.objects.exists()
+    assert not PersonNameKey.objects.exists()
+
+
 def test_update_recomputes_the_keys_and_audits_field_names_only(caseworker_in_area, douentza):
     person = register(caseworker_in_area, area=douentza, given_name="Nafissatou", family_name="Doumbia")
     before = set(PersonNameKey.objects.filter(person=person).values_list("key", flat=True))
@@ -351,11 +359,11 @@ def test_audit_entries_of_persons_contain_no_name(manager, caseworker_in_area, d
     assert not _names_in(json.dumps(entries, default=str))
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db(transaction=True)
 def test_a_backup_of_the_database_file_contains_no_demo_name(tmp_path):
-    """Write through SQLite and read the bytes of a backup: no name in clear (as core's test_crypto)."""
-    if connection.vendor != "sqlite":
-        pytest.skip("file check on SQLite; the column check above runs on PostgreSQL")
+    """Write through SQLite and read the bytes of a backup: no name in clear (as core's test_crypto; the
+    column check above runs on PostgreSQL)."""
     from sentinelle.accounts.tests.factories import OrganisationFactory, make_member
     from sentinelle.core.models import Role
     from sentinelle.geography.tests.factories import AdminAreaFactory, CodVersionFactory

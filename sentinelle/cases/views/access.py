@@ -5,16 +5,16 @@ Both forms answer alike whether the number names a case or not (nothing is echoe
 """
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from sentinelle.cases.forms import AccessDecisionForm, AccessRequestForm, BreakGlassForm, attach_errors
+from sentinelle.cases.forms import AccessDecisionForm, AccessRequestForm, BreakGlassForm
 from sentinelle.cases.selectors.access import access_request_get, access_request_queue, access_requests_of
 from sentinelle.cases.selectors.cases import case_for_break_glass
 from sentinelle.cases.services import case_access, case_team
+from sentinelle.core.forms import errors_shown_as_messages, errors_shown_on
 from sentinelle.core.permissions import Perm, require_perm
 
 
@@ -30,13 +30,10 @@ def break_glass(request):
             form = BreakGlassForm(initial={"reason": data["reason"], "hours": data["hours"]})
             not_found = True
         else:
-            try:
+            with errors_shown_on(form):
                 case_team.break_glass_open(
                     actor=request.user, case=case, reason=data["reason"], hours=data["hours"], request=request
                 )
-            except ValidationError as error:
-                attach_errors(form, error)
-            else:
                 messages.warning(request, _("Access opened; the case worker is told, and it is recorded."))
                 return redirect("cases:case-detail", public_id=case.public_id)
     return render(request, "cases/break_glass.html", {"form": form, "not_found": not_found})
@@ -47,11 +44,8 @@ def access_request_create(request):
     """Ask for access to another organisation's case; below, the user's requests and their answers."""
     form = AccessRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with errors_shown_on(form):
             case_access.case_access_request(actor=request.user, request=request, **form.cleaned_data)
-        except ValidationError as error:
-            attach_errors(form, error)
-        else:
             messages.success(
                 request,
                 _(
@@ -80,7 +74,7 @@ def access_request_decide(request, public_id):
         messages.error(request, _("Choose to grant or to refuse the request."))
         return redirect("cases:access-request-queue")
     data = form.cleaned_data
-    try:
+    with errors_shown_as_messages(request):
         if data["decision"] == "grant":
             decided = case_access.case_access_grant(
                 actor=request.user, access_request=access_request, hours=data["hours"], request=request
@@ -92,6 +86,4 @@ def access_request_decide(request, public_id):
                 actor=request.user, access_request=access_request, reason=data["reason"], request=request
             )
             messages.success(request, _("Request refused; the requester is told."))
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
     return redirect("cases:access-request-queue")

@@ -5,7 +5,6 @@ explained in a message, a refused user gets 403 or 404 from the policy.
 """
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -19,13 +18,15 @@ from sentinelle.cases.forms import (
     NoteForm,
     ReunificationForm,
 )
-from sentinelle.cases.models import Approval, CaseStatus, CaseStep, CaseType, Task
+from sentinelle.cases.models import CaseStatus, CaseStep, CaseType
 from sentinelle.cases.selectors.cases import case_file, case_get
+from sentinelle.cases.selectors.casework import approval_get, task_get
 from sentinelle.cases.selectors.tracing import reasons_text, reunifications_for_case, tracing_matches_for_case
 from sentinelle.cases.services import cases as services
 from sentinelle.cases.services.consent import consent_record
 from sentinelle.cases.views.more import case_more_context
-from sentinelle.core.permissions import Perm, get_object_for_user, has_perm, require_perm
+from sentinelle.core.forms import errors_shown_as_messages, errors_shown_on
+from sentinelle.core.permissions import Perm, has_perm, require_perm
 from sentinelle.directory.selectors import provider_list
 
 
@@ -58,7 +59,7 @@ def _tracing(user, case) -> dict:
     """Tracing matches and reunifications of a child-protection case, for its case worker."""
     if case.case_type != CaseType.CHILD_PROTECTION or not has_perm(user, Perm.TRACING_VIEW):
         return {}
-    matches = tracing_matches_for_case(user=user, case=case).order_by("-score", "id")
+    matches = tracing_matches_for_case(user=user, case=case)
     return {
         "tracing_matches": [(match, reasons_text(match.reasons)) for match in matches],
         "reunifications": list(reunifications_for_case(user=user, case=case)),
@@ -78,16 +79,8 @@ def _action(request, public_id, form_class, name: str, call, done: str):
     case = case_get(user=request.user, public_id=public_id, request=request)
     form = form_class(request.POST)
     if form.is_valid():
-        try:
-            message = call(case, form.cleaned_data) or done
-        except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                for field, errors in error.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, error.messages)
-        else:
-            messages.success(request, message)
+        with errors_shown_on(form):
+            messages.success(request, call(case, form.cleaned_data) or done)
             return redirect("cases:case-detail", public_id=case.public_id)
     response = render(request, "cases/case_detail.html", case_context(request, case, **{name: form}))
     response.status_code = 400
@@ -148,13 +141,9 @@ def case_close(request, public_id):
 @require_perm(Perm.CASE_EDIT)
 @require_POST
 def task_done(request, public_id):
-    queryset = Task.objects.select_related("case")
-    task = get_object_for_user(request.user, queryset, public_id, Perm.CASE_EDIT, request=request)
-    try:
+    task = task_get(user=request.user, public_id=public_id, request=request)
+    with errors_shown_as_messages(request):
         services.task_complete(actor=request.user, task=task, request=request)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
         messages.success(request, _("Task done."))
     return redirect("cases:case-detail", public_id=task.case.public_id)
 
@@ -162,10 +151,9 @@ def task_done(request, public_id):
 @require_perm(Perm.CASE_APPROVE)
 @require_POST
 def approval_decide(request, public_id):
-    queryset = Approval.objects.select_related("case", "plan")
-    approval = get_object_for_user(request.user, queryset, public_id, Perm.CASE_APPROVE, request=request)
+    approval = approval_get(user=request.user, public_id=public_id, request=request)
     approve = request.POST.get("decision") == "approve"
-    try:
+    with errors_shown_as_messages(request):
         services.approval_decide(
             actor=request.user,
             approval=approval,
@@ -173,8 +161,5 @@ def approval_decide(request, public_id):
             note=request.POST.get("note", "")[:2000],
             request=request,
         )
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
         messages.success(request, _("Approved.") if approve else _("Returned for changes."))
     return redirect("cases:case-detail", public_id=approval.case.public_id)

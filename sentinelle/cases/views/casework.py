@@ -3,35 +3,27 @@
 
 from django.apps import apps
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from sentinelle.accounts.models import Organisation
 from sentinelle.cases import exports
-from sentinelle.cases.forms import AssistanceForm, PlanForm, TransferForm, attach_errors
-from sentinelle.cases.models import Assistance, CasePlan
-from sentinelle.cases.selectors.cases import case_get, case_who_saw, transfers_received
+from sentinelle.cases.forms import AssistanceForm, PlanForm, TransferForm
+from sentinelle.cases.selectors.cases import case_get, case_who_saw
+from sentinelle.cases.selectors.casework import (
+    assistance_get,
+    case_colleagues,
+    case_plan_get,
+    incident_recorder_organisation,
+    transfer_received_get,
+)
 from sentinelle.cases.services import assistance as ipa
 from sentinelle.cases.services import case_team
 from sentinelle.cases.services import cases as services
-from sentinelle.core.models import AuditAction, Role
-from sentinelle.core.permissions import (
-    Perm,
-    get_object_for_user,
-    organisations_for,
-    organisations_in_scope,
-    refuse,
-    require_perm,
-    roles_with,
-    users_with,
-)
-
-
-def _explain(request, error: ValidationError) -> None:
-    messages.error(request, " ".join(error.messages))
+from sentinelle.core.forms import errors_shown_as_messages, errors_shown_on
+from sentinelle.core.models import AuditAction
+from sentinelle.core.permissions import Perm, refuse, require_perm
 
 
 def _back(case):
@@ -61,11 +53,8 @@ def plan_edit(request, public_id):
     case = case_get(user=request.user, public_id=public_id, request=request)
     form = PlanForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with errors_shown_on(form):
             services.case_plan_save(actor=request.user, case=case, request=request, **form.arguments())
-        except ValidationError as error:
-            attach_errors(form, error)
-        else:
             messages.success(request, _("Case plan saved."))
             return _back(case)
     return render(request, "cases/plan_form.html", {"case": case, "form": form})
@@ -74,14 +63,9 @@ def plan_edit(request, public_id):
 @require_perm(Perm.CASE_EDIT)
 @require_POST
 def plan_submit(request, public_id):
-    plan = get_object_for_user(
-        request.user, CasePlan.objects.select_related("case"), public_id, Perm.CASE_EDIT, request=request
-    )
-    try:
+    plan = case_plan_get(user=request.user, public_id=public_id, request=request)
+    with errors_shown_as_messages(request):
         services.case_plan_submit_for_approval(actor=request.user, plan=plan, request=request)
-    except ValidationError as error:
-        _explain(request, error)
-    else:
         messages.success(request, _("Case plan sent for approval."))
     return _back(plan.case)
 
@@ -94,7 +78,7 @@ def assistance_add(request, public_id):
     if not form.is_valid():
         messages.error(request, _("Check the assistance requested: kind, purpose, amount or items."))
         return _back(case)
-    try:
+    with errors_shown_as_messages(request):
         ipa.assistance_request(
             actor=request.user,
             case=case,
@@ -104,21 +88,14 @@ def assistance_add(request, public_id):
             amount_xof=form.cleaned_data["amount_xof"],
             items=form.cleaned_data["items"],
         )
-    except ValidationError as error:
-        _explain(request, error)
-    else:
         messages.success(request, _("Assistance requested."))
     return _back(case)
 
 
 def _assistance_step(request, public_id, perm, call, done):
-    queryset = Assistance.objects.select_related("case")
-    assistance = get_object_for_user(request.user, queryset, public_id, perm, request=request)
-    try:
+    assistance = assistance_get(user=request.user, public_id=public_id, perm=perm, request=request)
+    with errors_shown_as_messages(request):
         call(assistance)
-    except ValidationError as error:
-        _explain(request, error)
-    else:
         messages.success(request, done)
     return _back(assistance.case)
 
@@ -141,24 +118,13 @@ def assistance_disburse(request, public_id):
     return _assistance_step(request, public_id, Perm.CASE_EDIT, call, _("Disbursement recorded."))
 
 
-def _colleagues(user):
-    """Those who may hold cases in the user's organisations (transfers within the organisation); an
-    administrator's membership holds no caseload."""
-    roles = [role for role in roles_with(Perm.CASE_CREATE) if role != Role.ADMIN]
-    organisations = organisations_for(user, Perm.CASE_CREATE)
-    return users_with(Perm.CASE_CREATE, organisations, roles=roles).exclude(pk=user.pk).order_by("username")
-
-
 @require_perm(Perm.CASE_EDIT)
 def transfer_request(request, public_id):
     case = case_get(user=request.user, public_id=public_id, request=request)
-    form = TransferForm(request.POST or None, users=_colleagues(request.user))
+    form = TransferForm(request.POST or None, users=case_colleagues(user=request.user))
     if request.method == "POST" and form.is_valid():
-        try:
+        with errors_shown_on(form):
             case_team.transfer_request(actor=request.user, case=case, request=request, **form.cleaned_data)
-        except ValidationError as error:
-            attach_errors(form, error)
-        else:
             messages.success(request, _("Transfer proposed."))
             return _back(case)
     return render(request, "cases/transfer_form.html", {"case": case, "form": form})
@@ -168,7 +134,7 @@ def transfer_request(request, public_id):
 @require_POST
 def transfer_answer(request, public_id):
     """The proposed case worker accepts or declines (only transfers addressed to them: 404 otherwise)."""
-    transfer = transfers_received(user=request.user).filter(public_id=public_id).first()
+    transfer = transfer_received_get(user=request.user, public_id=public_id)
     if transfer is None:
         refuse(
             request.user,
@@ -179,7 +145,7 @@ def transfer_answer(request, public_id):
             object_id=str(public_id),
             request=request,
         )
-    try:
+    with errors_shown_as_messages(request):
         if request.POST.get("decision") == "accept":
             case_team.transfer_accept(actor=request.user, transfer=transfer, request=request)
             messages.success(request, _("Case accepted: it is now yours."))
@@ -188,8 +154,6 @@ def transfer_answer(request, public_id):
             actor=request.user, transfer=transfer, reason=request.POST.get("reason", ""), request=request
         )
         messages.success(request, _("Transfer declined."))
-    except ValidationError as error:
-        _explain(request, error)
     return redirect("cases:transfers")
 
 
@@ -207,11 +171,7 @@ def export_cases(request):
 
 @require_perm(Perm.CASE_EXPORT)
 def export_incident_recorder(request):
-    organisations = organisations_in_scope(request.user, Perm.CASE_EXPORT)
-    queryset = Organisation.objects.filter(is_archived=False)
-    if organisations is not None:
-        queryset = queryset.filter(pk__in=organisations)
-    organisation = queryset.order_by("acronym").first()
+    organisation = incident_recorder_organisation(user=request.user)
     return _download(
         exports.gbv_incident_recorder(user=request.user, organisation=organisation, request=request)
     )

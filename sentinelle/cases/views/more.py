@@ -4,7 +4,6 @@ collaborators, reopen a closed case. Each is a POST calling one service, which c
 import uuid
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -12,26 +11,22 @@ from django.views.decorators.http import require_POST
 
 from sentinelle.cases.forms import CollaboratorsForm, ReasonForm
 from sentinelle.cases.models import CaseStatus, Person
-from sentinelle.cases.selectors.cases import case_consents, case_get
-from sentinelle.cases.selectors.persons import SearchThrottled, person_get, person_merges, person_search
+from sentinelle.cases.selectors.cases import case_get
+from sentinelle.cases.selectors.casework import case_collaborator_choices, case_consent_get
+from sentinelle.cases.selectors.persons import (
+    SearchThrottled,
+    person_get,
+    person_merge_candidates,
+    person_merge_get,
+    person_to_merge_get,
+)
 from sentinelle.cases.services import case_team
 from sentinelle.cases.services.cases import case_reopen as reopen
 from sentinelle.cases.services.consent import consent_withdraw as withdraw
 from sentinelle.cases.services.persons import person_merge as merge_persons
 from sentinelle.cases.services.persons import person_merge_undo
-from sentinelle.core.permissions import (
-    Perm,
-    ensure,
-    get_object_for_user,
-    has_perm,
-    refuse,
-    require_perm,
-    users_with,
-)
-
-
-def _explain(request, error: ValidationError) -> None:
-    messages.error(request, " ".join(error.messages))
+from sentinelle.core.forms import errors_shown_as_messages
+from sentinelle.core.permissions import Perm, ensure, has_perm, refuse, require_perm
 
 
 def _back(case):
@@ -67,34 +62,17 @@ def _duplicate(request, value) -> Person:
         public_id = uuid.UUID(str(value))
     except ValueError:
         _not_found(request, Perm.PERSON_MERGE, "cases.person")
-    queryset = Person.objects.select_related("area")
-    return get_object_for_user(request.user, queryset, public_id, Perm.PERSON_MERGE, request=request)
+    return person_to_merge_get(user=request.user, public_id=public_id, request=request)
 
 
 def merge_candidates(request, person: Person) -> list:
-    """The probable duplicates of this person that the user may merge: the search uses the person's own
-    names, server-side (no names in the address or the logs). It counts as a search (throttled)."""
+    """The probable duplicates of this person that the user may merge; none, with the reason in a
+    message, when searching is paused for the user."""
     try:
-        found = person_search(
-            user=request.user,
-            given_name=person.given_name,
-            family_name=person.family_name,
-            phone=person.phone,
-            age=person.age,
-            sex=person.sex,
-            area=person.area,
-            request=request,
-        )
+        return person_merge_candidates(user=request.user, person=person, request=request)
     except SearchThrottled as error:
         messages.error(request, str(error))
         return []
-    return [
-        candidate
-        for candidate in found
-        if candidate.person.pk != person.pk
-        and candidate.person.merged_into_id is None
-        and has_perm(request.user, Perm.PERSON_MERGE, candidate.person)
-    ]
 
 
 @require_perm(Perm.PERSON_MERGE)
@@ -106,11 +84,8 @@ def person_merge(request, public_id):
         return redirect("cases:person-detail", public_id=person.public_id)
     if request.method == "POST":
         chosen = _duplicate(request, request.POST.get("merged", ""))
-        try:
+        with errors_shown_as_messages(request):
             merge_persons(actor=request.user, kept=person, merged=chosen, request=request)
-        except ValidationError as error:
-            _explain(request, error)
-        else:
             messages.success(
                 request, _("Record %(code)s merged into this one.") % {"code": chosen.person_code}
             )
@@ -126,14 +101,11 @@ def person_merge_cancel(request, public_id, merge_id):
     person = _person_to_merge(request, public_id)
     merge = None
     if merge_id.isdigit():
-        merge = person_merges(user=request.user, person=person).filter(pk=int(merge_id)).first()
+        merge = person_merge_get(user=request.user, person=person, merge_id=int(merge_id))
     if merge is None:
         _not_found(request, Perm.PERSON_MERGE, "cases.personmerge", merge_id)
-    try:
+    with errors_shown_as_messages(request):
         person_merge_undo(actor=request.user, merge=merge, request=request)
-    except ValidationError as error:
-        _explain(request, error)
-    else:
         messages.success(
             request,
             _("Merge undone: %(code)s is a record of its own again.") % {"code": merge.merged.person_code},
@@ -148,26 +120,18 @@ def person_merge_cancel(request, public_id, merge_id):
 @require_POST
 def consent_withdraw(request, public_id, consent_id):
     case = case_get(user=request.user, public_id=public_id, request=request)
-    consent = case_consents(case).select_related("case", "person").filter(public_id=consent_id).first()
+    consent = case_consent_get(user=request.user, case=case, public_id=consent_id)
     if consent is None:
         _not_found(request, Perm.CASE_EDIT, "cases.consent", str(consent_id))
     ensure(request.user, Perm.CASE_EDIT, case, request=request)
-    try:
+    with errors_shown_as_messages(request):
         withdraw(actor=request.user, consent=consent, request=request)
-    except ValidationError as error:
-        _explain(request, error)
-    else:
         messages.success(request, _("Consent withdrawn; the referrals relying on it were cancelled."))
     return _back(case)
 
 
-def case_workers_of(organisation):
-    """Active users of the organisation who may hold cases (case workers, managers)."""
-    return users_with(Perm.CASE_CREATE, [organisation]).order_by("username")
-
-
-def collaborators_form(case, data=None) -> CollaboratorsForm:
-    users = case_workers_of(case.organisation).exclude(pk=case.owner_id)
+def collaborators_form(user, case, data=None) -> CollaboratorsForm:
+    users = case_collaborator_choices(user=user, case=case)
     return CollaboratorsForm(data, users=users, initial={"collaborators": list(case.collaborators.all())})
 
 
@@ -176,7 +140,7 @@ def case_more_context(user, case) -> dict:
     allowed = case_team.may_assign(user, case)
     return {
         "can_assign": allowed,
-        "collaborators_form": collaborators_form(case) if allowed else None,
+        "collaborators_form": collaborators_form(user, case) if allowed else None,
         "can_reopen": case.status == CaseStatus.CLOSED and has_perm(user, Perm.CASE_EDIT, case),
         "reopen_form": ReasonForm(),
     }
@@ -188,17 +152,14 @@ def case_collaborators(request, public_id):
     case = case_get(user=request.user, public_id=public_id, request=request)
     if not case_team.may_assign(request.user, case):
         refuse(request.user, Perm.CASE_APPROVE, obj=case, request=request)
-    form = collaborators_form(case, request.POST)
+    form = collaborators_form(request.user, case, request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose collaborators among the case workers of the organisation."))
         return _back(case)
-    try:
+    with errors_shown_as_messages(request):
         case_team.case_assign(
             actor=request.user, case=case, collaborators=form.cleaned_data["collaborators"], request=request
         )
-    except ValidationError as error:
-        _explain(request, error)
-    else:
         messages.success(request, _("Collaborators saved."))
     return _back(case)
 
@@ -211,10 +172,7 @@ def case_reopen(request, public_id):
     if not form.is_valid():
         messages.error(request, _("Say why the case is reopened."))
         return _back(case)
-    try:
+    with errors_shown_as_messages(request):
         reopen(actor=request.user, case=case, reason=form.cleaned_data["reason"], request=request)
-    except ValidationError as error:
-        _explain(request, error)
-    else:
         messages.success(request, _("Case reopened."))
     return _back(case)

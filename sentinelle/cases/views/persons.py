@@ -1,13 +1,12 @@
 """Persons: search before create (POST: names never travel in URLs), registration, one person's record."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from sentinelle.cases.forms import CaseOpenForm, PersonForm, attach_errors
-from sentinelle.cases.selectors.cases import scoped_cases
+from sentinelle.cases.forms import CaseOpenForm, PersonForm
+from sentinelle.cases.selectors.cases import person_cases
 from sentinelle.cases.selectors.persons import (
     SearchThrottled,
     duplicate_hint,
@@ -17,6 +16,7 @@ from sentinelle.cases.selectors.persons import (
 )
 from sentinelle.cases.services.cases import case_open as open_case
 from sentinelle.cases.services.persons import person_register
+from sentinelle.core.forms import errors_shown_as_messages, errors_shown_on
 from sentinelle.core.permissions import Perm, has_perm, require_perm
 
 
@@ -29,11 +29,8 @@ def person_find(request):
     status = 200
     if request.method == "POST" and form.is_valid():
         if "register" in request.POST:
-            try:
+            with errors_shown_on(form):
                 person = person_register(actor=request.user, request=request, **form.registration())
-            except ValidationError as error:
-                attach_errors(form, error)
-            else:
                 messages.success(request, _("Person %(code)s registered.") % {"code": person.person_code})
                 return redirect("cases:person-detail", public_id=person.public_id)
         try:
@@ -49,10 +46,9 @@ def person_find(request):
 @require_perm(Perm.PERSON_VIEW)
 def person_detail(request, public_id):
     person = person_get(user=request.user, public_id=public_id, request=request)
-    cases = scoped_cases(request.user).filter(person=person).select_related("organisation", "owner")
     context = {
         "person": person,
-        "cases": cases.order_by("-opened_on"),
+        "cases": person_cases(user=request.user, person=person),
         "open_form": CaseOpenForm() if has_perm(request.user, Perm.CASE_CREATE) else None,
         "can_merge": person.merged_into_id is None and has_perm(request.user, Perm.PERSON_MERGE, person),
         "merges": list(person_merges(user=request.user, person=person)),
@@ -66,11 +62,8 @@ def case_open(request, public_id):
     person = person_get(user=request.user, public_id=public_id, request=request)
     form = CaseOpenForm(request.POST)
     if form.is_valid():
-        try:
+        with errors_shown_as_messages(request):
             case = open_case(actor=request.user, person=person, request=request, **form.cleaned_data)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
             messages.success(request, _("Case %(number)s opened.") % {"number": case.case_number})
             return redirect("cases:case-detail", public_id=case.public_id)
     else:

@@ -3,23 +3,24 @@ form; print for a service outside Sentinelle) and the receiving side (the focal 
 decline with a reason, complete with the service given), which never sees the case."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from sentinelle.cases import printing
-from sentinelle.cases.forms import ReasonForm, ReferralForm, ServiceGivenForm, ServiceTypeForm, attach_errors
-from sentinelle.cases.models import Referral, ReferralStatus
+from sentinelle.cases.forms import ReasonForm, ReferralForm, ServiceGivenForm, ServiceTypeForm
+from sentinelle.cases.models import ReferralStatus
 from sentinelle.cases.selectors.cases import case_get
 from sentinelle.cases.selectors.referrals import (
     referral_get,
     referral_queue_page,
     referral_received_get,
+    referral_to_handle_get,
 )
 from sentinelle.cases.services import referrals as services
-from sentinelle.core.permissions import Perm, get_object_for_user, require_perm
+from sentinelle.core.forms import errors_shown_as_messages, errors_shown_on
+from sentinelle.core.permissions import Perm, require_perm
 from sentinelle.directory.models import ServiceType
 from sentinelle.directory.selectors import referral_pathway
 
@@ -42,13 +43,10 @@ def referral_create(request, public_id):
             entries=groups[0].entries if groups else [],
         )
         if request.method == "POST" and form.is_valid():
-            try:
+            with errors_shown_on(form):
                 referral = services.referral_create(
                     actor=request.user, case=case, request=request, **form.arguments()
                 )
-            except ValidationError as error:
-                attach_errors(form, error, prefix="")
-            else:
                 messages.success(
                     request, _("Referral %(reference)s sent.") % {"reference": referral.reference}
                 )
@@ -76,13 +74,10 @@ def referral_feedback(request, public_id):
     referral = referral_get(user=request.user, public_id=public_id, request=request)
     form = ServiceGivenForm(request.POST)
     if form.is_valid():
-        try:
+        with errors_shown_on(form):
             services.referral_complete(
                 actor=request.user, referral=referral, request=request, **form.arguments()
             )
-        except ValidationError as error:
-            attach_errors(form, error)
-        else:
             messages.success(
                 request, _("Feedback on referral %(reference)s recorded.") % {"reference": referral.reference}
             )
@@ -108,13 +103,10 @@ def referral_cancel(request, public_id):
     if not form.is_valid():
         messages.error(request, _("Write the reason for cancelling."))
     else:
-        try:
+        with errors_shown_as_messages(request):
             services.referral_cancel(
                 actor=request.user, referral=referral, reason=form.cleaned_data["reason"], request=request
             )
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
             messages.success(request, _("Referral cancelled."))
     return redirect("cases:case-detail", public_id=referral.case.public_id)
 
@@ -155,27 +147,20 @@ def referral_received(request, public_id, decline_form=None, complete_form=None)
     return render(request, "cases/referral_received.html", context)
 
 
-def _received_object(request, public_id) -> Referral:
-    """The model row for a receiving-side action (404 alike); the service re-checks the policy."""
-    return get_object_for_user(
-        request.user, Referral.objects.select_related("service"), public_id, Perm.REFERRAL_RECEIVE
-    )
-
-
 def _decide(request, public_id, form_class, form_name, call, done):
-    referral = _received_object(request, public_id)
-    form = form_class(request.POST) if form_class else None
-    if form is None or form.is_valid():
-        try:
-            call(referral, form.cleaned_data if form else {})
-        except ValidationError as error:
-            if form is None:
-                messages.error(request, " ".join(error.messages))
-                return redirect("cases:referral-received", public_id=referral.public_id)
-            attach_errors(form, error)  # shown next to what was typed, never dropped
-        else:
+    referral = referral_to_handle_get(user=request.user, public_id=public_id)
+    back = redirect("cases:referral-received", public_id=referral.public_id)
+    if form_class is None:
+        with errors_shown_as_messages(request):
+            call(referral, {})
             messages.success(request, done % {"reference": referral.reference})
-            return redirect("cases:referral-received", public_id=referral.public_id)
+        return back
+    form = form_class(request.POST)
+    if form.is_valid():
+        with errors_shown_on(form):  # shown next to what was typed, never dropped
+            call(referral, form.cleaned_data)
+            messages.success(request, done % {"reference": referral.reference})
+            return back
     response = referral_received(request, public_id, **{form_name: form})
     response.status_code = 400
     return response

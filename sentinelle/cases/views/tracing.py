@@ -2,17 +2,17 @@
 case worker's decision, the reunification; and the referral statistics page."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from sentinelle.cases.forms import ReunificationForm, StatisticsForm, TracingRequestForm, attach_errors
-from sentinelle.cases.models import TracingMatch, TracingRequest
+from sentinelle.cases.forms import ReunificationForm, StatisticsForm, TracingRequestForm
+from sentinelle.cases.models import TracingRequest
 from sentinelle.cases.selectors.cases import case_get
 from sentinelle.cases.selectors.referrals import referral_statistics
 from sentinelle.cases.selectors.tracing import (
     reasons_text,
+    tracing_match_confirmed_for_case,
     tracing_match_get,
     tracing_matches_for_request,
     tracing_proposals_for_user,
@@ -20,13 +20,14 @@ from sentinelle.cases.selectors.tracing import (
     tracing_request_list,
 )
 from sentinelle.cases.services import tracing as services
+from sentinelle.core.forms import errors_shown_as_messages, errors_shown_on
 from sentinelle.core.permissions import Perm, has_perm, require_perm
 
 
 @require_perm(Perm.TRACING_VIEW)
 def tracing_list(request):
     context = {
-        "requests": tracing_request_list(user=request.user).order_by("-created_at")[:200],
+        "requests": tracing_request_list(user=request.user)[:200],
         "proposals": tracing_proposals_for_user(user=request.user)
         if has_perm(request.user, Perm.TRACING_EDIT)
         else [],
@@ -39,11 +40,8 @@ def tracing_list(request):
 def tracing_create(request):
     form = TracingRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with errors_shown_on(form):
             tracing = services.tracing_request_create(actor=request.user, request=request, **form.arguments())
-        except ValidationError as error:
-            attach_errors(form, error)
-        else:
             messages.success(
                 request, _("Tracing request %(reference)s recorded.") % {"reference": tracing.reference}
             )
@@ -54,7 +52,7 @@ def tracing_create(request):
 @require_perm(Perm.TRACING_VIEW)
 def tracing_detail(request, public_id):
     tracing = tracing_request_get(user=request.user, public_id=public_id, request=request)
-    matches = tracing_matches_for_request(user=request.user, tracing_request=tracing).order_by("-score", "id")
+    matches = tracing_matches_for_request(user=request.user, tracing_request=tracing)
     rows = [(match, reasons_text(match.reasons)) for match in matches]
     context = {
         "tracing": tracing,
@@ -69,10 +67,8 @@ def tracing_detail(request, public_id):
 @require_POST
 def tracing_close(request, public_id):
     tracing = tracing_request_get(user=request.user, public_id=public_id, request=request)
-    try:
+    with errors_shown_as_messages(request):
         services.tracing_request_close(actor=request.user, tracing_request=tracing, request=request)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
     return redirect("cases:tracing-detail", public_id=tracing.public_id)
 
 
@@ -81,15 +77,13 @@ def tracing_close(request, public_id):
 def match_decide(request, match_id):
     """The child's case worker confirms or rejects a proposed match (on the child's case page)."""
     match = tracing_match_get(user=request.user, match_id=match_id, perm=Perm.TRACING_EDIT, request=request)
-    try:
+    with errors_shown_as_messages(request):
         if request.POST.get("decision") == "confirm":
             services.tracing_match_confirm(actor=request.user, match=match, request=request)
             messages.success(request, _("Match confirmed: record the reunification when it happens."))
         else:
             services.tracing_match_reject(actor=request.user, match=match, request=request)
             messages.success(request, _("Match rejected: it will not be proposed again."))
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
     return redirect("cases:case-detail", public_id=match.case.public_id)
 
 
@@ -101,14 +95,11 @@ def reunification_add(request, public_id):
     if not form.is_valid():
         messages.error(request, _("Give the date and the outcome of the reunification."))
         return redirect("cases:case-detail", public_id=case.public_id)
-    match = case.tracing_matches.filter(status=TracingMatch.Status.CONFIRMED).order_by("-decided_at").first()
-    try:
+    match = tracing_match_confirmed_for_case(user=request.user, case=case)
+    with errors_shown_as_messages(request):
         services.reunification_record(
             actor=request.user, case=case, match=match, request=request, **form.cleaned_data
         )
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
         messages.success(request, _("Reunification recorded."))
     return redirect("cases:case-detail", public_id=case.public_id)
 

@@ -281,7 +281,7 @@ def _activities(world: World) -> None:
 
 
 def _reports(world: World) -> None:
-    from sentinelle.reports.services_reports import report_generate, report_publish
+    from sentinelle.reports.services import report_generate, report_publish
 
     manager = world.actors["manager"]
     framework = world.objects["activities.resultsframework"]

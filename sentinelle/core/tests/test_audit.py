@@ -1,13 +1,14 @@
 import hashlib
 import io
 import json
+import threading
 from datetime import UTC
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, OperationalError, connection, connections, transaction
 from django.utils import timezone
 
 from sentinelle.core import audit, crypto
@@ -219,7 +220,9 @@ def test_rewriting_the_last_entry_and_recomputing_its_hash_is_caught(
     assert any(f"#{last.pk} differs from anchor" in problem for problem in result.problems)
 
 
-def test_legacy_entries_verify_and_the_first_keyed_entry_chains_over_them(admin, anchors):
+def test_legacy_entries_verify_and_the_first_keyed_entry_chains_over_them(admin, anchors, monkeypatch):
+    # The legacy entries are in chain 0, the one chain there was: its first keyed entry chains over them.
+    monkeypatch.setattr(audit.chain, "CHAINS", 1)
     legacy = _legacy_entries(3)
     keyed = _reads(admin, 2)
     assert keyed[0].prev_hash == legacy[-1].entry_hash
@@ -339,3 +342,181 @@ def _capture(command, *args):
     out = io.StringIO()
     call_command(command, *args, stdout=out)
     return out.getvalue()
+
+
+# --- Several chains (issue 16: "every audit entry takes one global advisory lock") --------------------
+
+chains_committed = pytest.mark.django_db(transaction=True)  # outside a test transaction, as requests are
+
+
+def _two_chains(first, second):
+    """Two users whose entries go to different chains (their ids differ by less than CHAINS)."""
+    assert first.pk % audit.CHAINS != second.pk % audit.CHAINS
+    return first, second
+
+
+@chains_committed
+def test_each_user_appends_to_a_chain_of_their_own(admin, monitor):
+    admin, monitor = _two_chains(admin, monitor)
+    a1 = audit_record(action=AuditAction.READ, user=admin)
+    m1 = audit_record(action=AuditAction.READ, user=monitor)
+    a2 = audit_record(action=AuditAction.READ, user=admin)
+    m2 = audit_record(action=AuditAction.READ, user=monitor)
+    assert (a1.chain, m1.chain) == (admin.pk % audit.CHAINS, monitor.pk % audit.CHAINS)
+    assert a2.chain == a1.chain and a2.prev_hash == a1.entry_hash
+    assert m2.chain == m1.chain and m2.prev_hash == m1.entry_hash
+    assert verify_chain() is None
+    head = audit.chain_head()
+    assert (head.id, head.digest, head.count) == (m2.pk, m2.entry_hash, 4)
+    assert {(c.chain, c.id, c.count) for c in head.chains} == {(a1.chain, a2.pk, 2), (m1.chain, m2.pk, 2)}
+    with connection.cursor() as cursor:
+        assert audit.head_in(cursor) == head
+
+
+@chains_committed
+def test_the_entries_of_one_transaction_go_to_one_chain(admin, monitor):
+    """A transaction holds one chain lock at most: two transactions cannot wait for each other."""
+    admin, monitor = _two_chains(admin, monitor)
+    with transaction.atomic():
+        first = audit_record(action=AuditAction.UPDATE, user=admin)
+        second = audit_record(action=AuditAction.READ, user=monitor)
+        third = audit_record(action=AuditAction.EXPORT, object_type="audit.test", object_id="x")
+    assert first.chain == second.chain == third.chain == admin.pk % audit.CHAINS
+    assert third.prev_hash == second.entry_hash
+    after = audit_record(action=AuditAction.READ, user=monitor)
+    assert after.chain == monitor.pk % audit.CHAINS and after.prev_hash == GENESIS_HASH
+    assert verify_chain() is None
+
+
+@chains_committed
+def test_a_chain_number_is_in_the_mac_and_the_link():
+    entry = audit_record(action=AuditAction.READ, object_type="audit.test", object_id="moved")
+    assert entry.entry_hash == audit.keyed_hash(entry, crypto.audit_key())
+    entry.chain = (entry.chain + 1) % audit.CHAINS or 1
+    assert audit.keyed_hash(entry, crypto.audit_key()) != entry.entry_hash
+
+
+@chains_committed
+def test_tampering_in_one_chain_is_caught_among_others(admin, monitor):
+    admin, monitor = _two_chains(admin, monitor)
+    ours, theirs = [], []
+    for n in range(3):  # interleaved in the log
+        ours.append(audit_record(action=AuditAction.READ, user=admin, detail={"n": n}))
+        theirs.append(audit_record(action=AuditAction.READ, user=monitor, detail={"n": n}))
+    assert theirs[0].pk < ours[1].pk < theirs[1].pk < ours[2].pk
+    # A removed entry in the middle of one chain, the other chain untouched.
+    AuditEntry.objects.filter(pk=ours[1].pk).delete()
+    assert verify_chain().pk == ours[2].pk
+    with pytest.raises(
+        CommandError, match=rf"#{ours[2].pk} .*does not follow the entry before it in its chain"
+    ):
+        call_command("audit_verify")
+
+
+@chains_committed
+def test_an_entry_moved_to_another_chain_is_caught(admin, monitor):
+    admin, monitor = _two_chains(admin, monitor)
+    ours = [audit_record(action=AuditAction.READ, user=admin, detail={"n": n}) for n in range(2)]
+    theirs = [audit_record(action=AuditAction.READ, user=monitor, detail={"n": n}) for n in range(3)]
+    AuditEntry.objects.filter(pk=theirs[1].pk).update(chain=ours[0].chain)
+    assert verify_chain().pk == theirs[1].pk
+
+
+@chains_committed
+def test_a_legacy_entry_outside_chain_0_is_a_break():
+    forged = AuditEntry(
+        at=timezone.now(),
+        action=AuditAction.READ,
+        outcome=AuditOutcome.OK,
+        object_type="legacy.test",
+        object_id="forged",
+        prev_hash=GENESIS_HASH,
+        scheme=AuditEntry.SCHEME_LEGACY,
+        chain=3,
+    )
+    forged.entry_hash = _old_public_hash(forged)
+    forged.save()
+    assert verify_chain().pk == forged.pk
+    with pytest.raises(CommandError, match=rf"#{forged.pk} .*legacy scheme in chain 3"):
+        call_command("audit_verify")
+
+
+@chains_committed
+def test_cutting_the_end_of_one_chain_is_caught_by_the_anchor(admin, monitor, anchors):
+    admin, monitor = _two_chains(admin, monitor)
+    _capture("audit_anchor")
+    ours = [audit_record(action=AuditAction.READ, user=admin, detail={"n": n}) for n in range(3)]
+    theirs = [audit_record(action=AuditAction.READ, user=monitor, detail={"n": n}) for n in range(2)]
+    line = json.loads(_capture("audit_anchor"))
+    in_chain = AuditEntry.objects.filter(chain=ours[0].chain).count()  # the anchor file's start may be in it
+    assert [ours[0].chain, ours[-1].pk, ours[-1].entry_hash, in_chain] in line["chains"]
+    assert line["head_id"] == theirs[-1].pk and line["format"] == 2
+    assert "intact" in _capture("audit_verify") and "2 anchor(s) hold" in _capture("audit_verify")
+    # The end of the admin's chain is not the end of the log: what is left links perfectly ...
+    AuditEntry.objects.filter(pk=ours[-1].pk).delete()
+    assert verify_chain() is None
+    # ... the anchor of every chain's head says it.
+    with pytest.raises(
+        CommandError, match=rf"truncated.*#{ours[-1].pk} as the head of chain {ours[0].chain}.*#{ours[1].pk}"
+    ):
+        call_command("audit_verify")
+
+
+def test_an_anchor_written_before_the_chains_is_checked_against_the_log(admin, anchors):
+    """Format 1 lines (one head, no "chains") hold as they did: the entry at its position in the log."""
+    entries = _reads(admin, 3)
+    old = audit.make_anchor("command", audit.chain_head(), seq=1, prev="")
+    del old["chains"]
+    old["format"] = 1
+    old["mac"] = audit.anchors._anchor_mac(old, crypto.audit_key())
+    anchors.parent.mkdir(parents=True)
+    anchors.write_bytes(audit.anchors._encode_line(old))
+    assert "1 anchor(s) hold" in _capture("audit_verify")
+    AuditEntry.objects.filter(pk=entries[-1].pk).delete()
+    with pytest.raises(CommandError, match=rf"truncated.*#{entries[-1].pk} as the head of the log"):
+        call_command("audit_verify")
+
+
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="advisory locks: PostgreSQL only (SQLite locks the database)"
+)
+
+
+@postgres_only
+@pytest.mark.postgres
+@chains_committed
+def test_on_postgresql_only_entries_of_the_same_chain_wait_for_each_other(admin, monitor):
+    """A request holding its chain (a long transaction) delays only those of its chain: an audited read
+    of another user goes through at once."""
+    admin, monitor = _two_chains(admin, monitor)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic():
+                audit_record(action=AuditAction.UPDATE, user=admin)
+                holding.set()
+                release.wait(20)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    try:
+        assert holding.wait(20)
+        with transaction.atomic():
+            _lock_timeout("2s")
+            read = audit_record(action=AuditAction.READ, user=monitor)
+        assert read.pk
+        with pytest.raises(OperationalError, match="lock timeout"), transaction.atomic():
+            _lock_timeout("200ms")
+            audit_record(action=AuditAction.READ, user=admin)
+    finally:
+        release.set()
+        thread.join()
+    assert verify_chain() is None
+
+
+def _lock_timeout(value: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL lock_timeout = '{value}'")

@@ -2,7 +2,15 @@
 
 from defusedxml import ElementTree as ET
 
-from sentinelle.core.charts import Bar, bar_chart, column_chart
+from sentinelle.core.charts import (
+    NARROW_BARS,
+    NARROW_COLUMNS,
+    Bar,
+    bar_chart,
+    column_chart,
+    screen_bar_chart,
+    screen_column_chart,
+)
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -50,3 +58,36 @@ def test_column_titles_show_the_disclosed_text():
     svg = _parse(column_chart(["2026-01", "2026-02"], {"Vie": [5, 3]}, label="x", shown={"Vie": ["", "<5"]}))
     titles = [title.text for title in svg.iter(f"{SVG}title")]
     assert titles == ["Vie — 2026-01: 5", "Vie — 2026-02: <5"]
+
+
+def test_a_narrow_bar_chart_puts_each_label_above_its_bar():
+    bars = [Bar("Tombouctou", 40), Bar("Ségou", 10)]
+    wide = _parse(bar_chart(bars, label="x"))
+    narrow = _parse(bar_chart(bars, label="x", layout=NARROW_BARS))
+
+    assert wide.get("viewBox") == "0 0 600 48" and narrow.get("viewBox") == "0 0 320 74"
+    assert narrow.get("class") == "chart chart-narrow"
+    label, rect = narrow.find(f"{SVG}g/{SVG}text"), narrow.find(f"{SVG}g/{SVG}rect")
+    assert label.get("x") == rect.get("x") == "0"
+    assert int(label.get("y")) < int(rect.get("y"))
+    assert all(int(text.get("font-size")) >= 12 for text in narrow.iter(f"{SVG}text"))
+
+
+def test_a_narrow_column_chart_keeps_the_latest_axis_labels_that_fit():
+    months = [f"2025-{month:02d}" for month in range(1, 13)]
+    series = {"PDI": list(range(12)), "Retournés": [1] * 12}
+    wide = _parse(column_chart(months, series, label="x"))
+    narrow = _parse(column_chart(months, series, label="x", layout=NARROW_COLUMNS))
+
+    def axis(svg):
+        return [text.text for text in svg.iter(f"{SVG}text") if text.get("text-anchor") == "middle"]
+
+    assert axis(wide) == months
+    assert axis(narrow) == months[1::2]  # every other month, ending on the latest
+    assert narrow.get("viewBox") == "0 0 320 244"  # the legend one entry a line under the plot
+
+
+def test_a_screen_chart_holds_both_drawings():
+    markup = str(screen_bar_chart([Bar("Mopti", 4)], label="x"))
+    assert markup.count("<svg") == 2 and 'class="chart chart-narrow"' in markup
+    assert screen_column_chart([], {}, label="x") == ""

@@ -35,7 +35,7 @@ from sentinelle.geography.models import AdminArea
 from sentinelle.ingest.workbooks import errors_csv
 from sentinelle.reports.dashboards.figures import FIGURES
 from sentinelle.reports.models import ReportKind
-from sentinelle.reports.services_reports import report_generate
+from sentinelle.reports.services import report_generate
 from sentinelle.reports.tests.dashboards_world import world_fixture  # noqa: F401
 from sentinelle.reports.xlsx_reports import report_xlsx
 

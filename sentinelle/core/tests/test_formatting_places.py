@@ -13,7 +13,7 @@ from sentinelle.cases.tests.factories_cases import commune_in, make_case
 from sentinelle.displacement.tests.conftest import places  # noqa: F401  (fixture)
 from sentinelle.displacement.tests.factories import d, make_figure
 from sentinelle.reports.dashboards.scope import DashboardScope
-from sentinelle.reports.views_dashboards import describe
+from sentinelle.reports.views.dashboards import describe
 
 pytestmark = pytest.mark.django_db
 

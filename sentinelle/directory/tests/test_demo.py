@@ -3,8 +3,8 @@ import io
 import pytest
 from django.core.management.color import no_style
 
-from sentinelle.accounts import demo as accounts_demo
-from sentinelle.directory import demo
+from sentinelle.demo import accounts as accounts_demo
+from sentinelle.demo import directory as demo
 from sentinelle.directory.models import Service, ServiceType
 from sentinelle.directory.selectors import Distance, place_find, referral_pathway, service_list
 from sentinelle.geography.models import AdminArea, CodVersion

@@ -9,7 +9,7 @@ from sentinelle.accounts.tests.factories import UserFactory, make_member
 from sentinelle.core.models import AuditAction, AuditEntry, Role
 from sentinelle.directory.models import Service, ServiceType
 from sentinelle.directory.services import (
-    ServiceInput,
+    ServiceLine,
     service_archive,
     service_create,
     service_import_many,
@@ -23,7 +23,7 @@ from sentinelle.geography.tests.factories import AdminAreaFactory, CodVersionFac
 pytestmark = pytest.mark.django_db
 
 
-def _input(provider, places, **changes) -> ServiceInput:
+def _input(provider, places, **changes) -> dict:
     values = {
         "name": "Centre communautaire de Douentza",
         "service_type": ServiceType.PSS,
@@ -34,7 +34,7 @@ def _input(provider, places, **changes) -> ServiceInput:
         "languages": "Fulfulde, français",
     }
     values.update(changes)
-    return ServiceInput(**values)
+    return values
 
 
 def _audits(action) -> int:
@@ -45,7 +45,7 @@ def _audits(action) -> int:
 
 
 def test_a_manager_adds_a_service_of_their_organisation(manager, alpha, places):
-    service = service_create(actor=manager, data=_input(alpha, places))
+    service = service_create(actor=manager, **_input(alpha, places))
     assert service.provider == alpha
     assert list(service.areas_served.all()) == [places.douentza_cercle]
     assert service.created_by == manager
@@ -54,23 +54,23 @@ def test_a_manager_adds_a_service_of_their_organisation(manager, alpha, places):
 
 
 def test_a_focal_point_and_the_imo_may_add_services(focal_point, beta, imo, alpha, places):
-    assert service_create(actor=focal_point, data=_input(beta, places)).provider == beta
-    assert service_create(actor=imo, data=_input(alpha, places, name="Autre")).provider == alpha
+    assert service_create(actor=focal_point, **_input(beta, places)).provider == beta
+    assert service_create(actor=imo, **_input(alpha, places, name="Autre")).provider == alpha
 
 
 @pytest.mark.parametrize("actor_name", ["outsider", "focal_point", "reader", "monitor", "caseworker_in_area"])
 def test_others_may_not_add_a_service_to_alpha(request, actor_name, alpha, places):
     actor = request.getfixturevalue(actor_name)
     with pytest.raises(PermissionDenied):
-        service_create(actor=actor, data=_input(alpha, places))
+        service_create(actor=actor, **_input(alpha, places))
     assert not Service.objects.exists()
     assert _audits(AuditAction.CREATE) == 0
     assert AuditEntry.objects.filter(action=AuditAction.DENIED, user=actor).count() == 1
 
 
 def test_a_source_identifier_makes_creation_idempotent(manager, alpha, places):
-    first = service_create(actor=manager, data=_input(alpha, places, source_id="svc-1"))
-    again = service_create(actor=manager, data=_input(alpha, places, source_id="svc-1", name="Changed"))
+    first = service_create(actor=manager, **_input(alpha, places, source_id="svc-1"))
+    again = service_create(actor=manager, **_input(alpha, places, source_id="svc-1", name="Changed"))
     assert again == first
     assert Service.objects.count() == 1
     assert again.name == "Centre communautaire de Douentza"
@@ -89,34 +89,34 @@ def test_a_source_identifier_makes_creation_idempotent(manager, alpha, places):
 )
 def test_bad_input_is_refused_field_by_field(manager, alpha, places, changes, field, fragment):
     with pytest.raises(ValidationError) as caught:
-        service_create(actor=manager, data=_input(alpha, places, **changes))
+        service_create(actor=manager, **_input(alpha, places, **changes))
     assert fragment in " ".join(caught.value.message_dict[field])
     assert not Service.objects.exists()
 
 
 def test_the_place_must_be_a_commune_of_the_default_version(manager, alpha, places):
     with pytest.raises(ValidationError) as caught:
-        service_create(actor=manager, data=_input(alpha, places, area=places.douentza_cercle))
+        service_create(actor=manager, **_input(alpha, places, area=places.douentza_cercle))
     assert "Douentza" in caught.value.message_dict["area"][0]
     other_version = AdminAreaFactory(version=CodVersionFactory(code="old"), level=3, pcode="ML050606")
     with pytest.raises(ValidationError) as caught:
-        service_create(actor=manager, data=_input(alpha, places, area=other_version))
+        service_create(actor=manager, **_input(alpha, places, area=other_version))
     assert "COD" in caught.value.message_dict["area"][0]
 
 
 def test_areas_served_must_be_in_the_default_version(manager, alpha, places):
     old = AdminAreaFactory(version=CodVersionFactory(code="old"), level=2, pcode="ML0506", name_fr="Vieux")
     with pytest.raises(ValidationError) as caught:
-        service_create(actor=manager, data=_input(alpha, places, areas_served=[places.mopti, old]))
+        service_create(actor=manager, **_input(alpha, places, areas_served=[places.mopti, old]))
     assert "Vieux (ML0506)" in caught.value.message_dict["areas_served"][0]
 
 
 def test_the_settlement_must_be_in_the_commune(manager, alpha, places):
     village = SettlementFactory(admin3=places.hombori, name="Gossi")
     with pytest.raises(ValidationError) as caught:
-        service_create(actor=manager, data=_input(alpha, places, settlement=village))
+        service_create(actor=manager, **_input(alpha, places, settlement=village))
     assert "Gossi" in caught.value.message_dict["settlement"][0]
-    assert service_create(actor=manager, data=_input(alpha, places, area=places.hombori, settlement=village))
+    assert service_create(actor=manager, **_input(alpha, places, area=places.hombori, settlement=village))
 
 
 # --- Update, archive, verify -------------------------------------------------------------------
@@ -125,13 +125,13 @@ def test_the_settlement_must_be_in_the_commune(manager, alpha, places):
 def test_an_update_records_the_changed_fields(manager, alpha, places):
     service = ServiceFactory(provider=alpha, area=places.douentza, name="Ancien nom")
     data = _input(alpha, places, name="Nouveau nom")
-    service_update(actor=manager, service=service, data=data)
+    service_update(actor=manager, service=service, **data)
     service.refresh_from_db()
     assert service.name == "Nouveau nom"
     entry = AuditEntry.objects.get(action=AuditAction.UPDATE, object_id=str(service.public_id))
     assert {"name", "areas_served"} <= set(entry.detail["changed"])
     # The same data again changes nothing and writes nothing.
-    service_update(actor=manager, service=service, data=data)
+    service_update(actor=manager, service=service, **data)
     assert _audits(AuditAction.UPDATE) == 1
 
 
@@ -140,7 +140,7 @@ def test_another_organisation_cannot_edit_alphas_service(request, actor_name, al
     actor = request.getfixturevalue(actor_name)
     service = ServiceFactory(provider=alpha, area=places.douentza, name="Intact")
     with pytest.raises(PermissionDenied):
-        service_update(actor=actor, service=service, data=_input(alpha, places, name="Piraté"))
+        service_update(actor=actor, service=service, **_input(alpha, places, name="Piraté"))
     with pytest.raises(PermissionDenied):
         service_archive(actor=actor, service=service)
     with pytest.raises(PermissionDenied):
@@ -156,7 +156,7 @@ def test_another_organisation_cannot_edit_alphas_service(request, actor_name, al
 def test_moving_a_service_needs_the_right_on_both_providers(manager, alpha, beta, places):
     service = ServiceFactory(provider=alpha, area=places.douentza)
     with pytest.raises(PermissionDenied):
-        service_update(actor=manager, service=service, data=_input(beta, places))
+        service_update(actor=manager, service=service, **_input(beta, places))
     service.refresh_from_db()
     assert service.provider == alpha
 
@@ -211,7 +211,9 @@ def test_import_many_is_idempotent_and_constant_in_queries(
     manager, alpha, places, django_assert_max_num_queries
 ):
     rows = [
-        _input(alpha, places, name=f"Service {i}", source_id=f"row-{i}", areas_served=[places.douentza])
+        ServiceLine(
+            **_input(alpha, places, name=f"Service {i}", source_id=f"row-{i}", areas_served=[places.douentza])
+        )
         for i in range(40)
     ]
     with django_assert_max_num_queries(15):
@@ -225,9 +227,13 @@ def test_import_many_is_idempotent_and_constant_in_queries(
 
 
 def test_import_many_refuses_everything_when_one_row_is_wrong(manager, alpha, outsider, places):
-    rows = [_input(alpha, places, source_id="a"), _input(alpha, places, source_id="b", status="gone")]
-    with pytest.raises(ValidationError):
+    rows = [
+        ServiceLine(**_input(alpha, places, source_id="a")),
+        ServiceLine(**_input(alpha, places, source_id="b", status="gone")),
+    ]
+    with pytest.raises(ValidationError) as refusal:
         service_import_many(actor=manager, organisation=alpha, rows=rows)
+    assert list(refusal.value.message_dict) == ["1.status"]
     with pytest.raises(PermissionDenied):
         service_import_many(actor=outsider, organisation=alpha, rows=rows[:1])
     assert not Service.objects.exists()

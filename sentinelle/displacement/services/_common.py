@@ -1,4 +1,4 @@
-"""Inputs, policy and validation shared by the population services."""
+"""Lines, policy and validation shared by the population services."""
 
 import datetime
 from dataclasses import dataclass, field
@@ -8,7 +8,8 @@ from django.utils.translation import gettext as _
 
 from sentinelle.accounts.models import Organisation
 from sentinelle.core.codes import AgeGroup, PopulationStatus, Sex
-from sentinelle.core.permissions import Perm, ensure, organisations_in_scope, refuse
+from sentinelle.core.permissions import Perm, ensure, refuse
+from sentinelle.core.validation import Errors
 from sentinelle.displacement.models import (
     FIGURE_STATUSES,
     FigureSource,
@@ -19,8 +20,10 @@ from sentinelle.geography.models import AdminArea
 MAX_TEXT = 2000
 
 
-@dataclass
-class FigureInput:
+@dataclass(frozen=True)
+class FigureLine:
+    """One figure of a population write: a figure recorded on the page, or a row of an import."""
+
     organisation: Organisation
     area: AdminArea
     round_date: datetime.date
@@ -36,22 +39,10 @@ class FigureInput:
         return f"{self.area.pcode}|{self.status}|{self.round_date.isoformat()}|{self.source}"
 
 
-@dataclass
-class EventInput:
-    organisation: Organisation
-    date: datetime.date
-    destination_area: AdminArea
-    individuals: int
-    cause: str
-    source: str
-    origin_area: AdminArea | None = None
-    households: int | None = None
-    description: str = ""
-    source_key: str = ""
+@dataclass(frozen=True)
+class IntentionLine:
+    """One return intentions survey of an area."""
 
-
-@dataclass
-class IntentionInput:
     organisation: Organisation
     area: AdminArea
     survey_date: datetime.date
@@ -61,11 +52,13 @@ class IntentionInput:
     wish_stay: int
     wish_elsewhere: int
     source: str
-    conditions: list[str] = field(default_factory=list)
+    conditions: tuple[str, ...] = ()
 
 
-@dataclass
-class NeedInput:
+@dataclass(frozen=True)
+class NeedLine:
+    """One cell of a people in need table (area, year, group): recorded on the page, or a row of an import."""
+
     organisation: Organisation
     area: AdminArea
     year: int
@@ -81,13 +74,6 @@ class ImportResult:
 
 
 # --- Policy -----------------------------------------------------------------------------------
-
-
-def manageable_organisations(user):
-    """Organisations the user may record population data for (the choices of the forms)."""
-    organisations = Organisation.objects.filter(is_archived=False).order_by("acronym")
-    ids = organisations_in_scope(user, Perm.POPULATION_MANAGE)
-    return organisations if ids is None else organisations.filter(pk__in=ids)
 
 
 def _require(
@@ -124,12 +110,7 @@ def _refused() -> str:
 # --- Validation -------------------------------------------------------------------------------
 
 
-class _Errors(dict):
-    def add(self, key: str, message: str) -> None:
-        self.setdefault(key, []).append(message)
-
-
-def _check_count(errors: _Errors, key: str, value, *, required: bool = True) -> None:
+def _check_count(errors: Errors, key: str, value, *, required: bool = True) -> None:
     if value is None:
         if required:
             errors.add(key, _("Give a number."))
@@ -137,14 +118,14 @@ def _check_count(errors: _Errors, key: str, value, *, required: bool = True) -> 
         errors.add(key, _("The number cannot be negative."))
 
 
-def _check_date(errors: _Errors, key: str, value) -> None:
+def _check_date(errors: Errors, key: str, value) -> None:
     if value is None:
         errors.add(key, _("Give the date."))
     elif value > timezone.localdate():
         errors.add(key, _("The date cannot be in the future."))
 
 
-def _check_area(errors: _Errors, key: str, area, *, levels: tuple[int, ...]) -> None:
+def _check_area(errors: Errors, key: str, area, *, levels: tuple[int, ...]) -> None:
     if area is None:
         errors.add(key, _("Give the area."))
     elif area.level not in levels:
@@ -160,51 +141,54 @@ def _check_area(errors: _Errors, key: str, area, *, levels: tuple[int, ...]) -> 
         )
 
 
-def figure_errors(data: FigureInput) -> dict[str, list[str]]:
-    errors = _Errors()
+def figure_check(errors: Errors, data: FigureLine, *, prefix: str = "") -> None:
+    """Add every problem of one figure to `errors` (fields after `prefix`)."""
     if data.organisation is None:
-        errors.add("organisation", _("Give the reporting organisation."))
-    _check_area(errors, "area", data.area, levels=(2, 3))
-    _check_date(errors, "round_date", data.round_date)
+        errors.add(prefix + "organisation", _("Give the reporting organisation."))
+    _check_area(errors, prefix + "area", data.area, levels=(2, 3))
+    _check_date(errors, prefix + "round_date", data.round_date)
     if data.status not in FIGURE_STATUSES:
         if data.status == PopulationStatus.HOST:
             errors.add(
-                "status", _("Host communities are not counted in population figures: use people in need.")
+                prefix + "status",
+                _("Host communities are not counted in population figures: use people in need."),
             )
         else:
-            errors.add("status", _("Unknown population status “%(value)s”.") % {"value": data.status})
+            errors.add(
+                prefix + "status", _("Unknown population status “%(value)s”.") % {"value": data.status}
+            )
     if data.source not in FigureSource.values:
-        errors.add("source", _("Unknown source “%(value)s”.") % {"value": data.source})
-    _check_count(errors, "individuals", data.individuals)
-    _check_count(errors, "households", data.households, required=False)
+        errors.add(prefix + "source", _("Unknown source “%(value)s”.") % {"value": data.source})
+    _check_count(errors, prefix + "individuals", data.individuals)
+    _check_count(errors, prefix + "households", data.households, required=False)
     if (
         data.households is not None
         and data.individuals is not None
         and data.households > data.individuals >= 0
     ):
-        errors.add("households", _("More households than individuals."))
+        errors.add(prefix + "households", _("More households than individuals."))
     breakdown_total = 0
     for (sex, age_group), count in data.breakdown.items():
         if sex not in Sex.values or age_group not in AgeGroup.values:
             errors.add(
-                "breakdown", _("Unknown sex or age group “%(value)s”.") % {"value": f"{sex} {age_group}"}
+                prefix + "breakdown",
+                _("Unknown sex or age group “%(value)s”.") % {"value": f"{sex} {age_group}"},
             )
         elif count is not None and count < 0:
-            errors.add("breakdown", _("The number cannot be negative."))
+            errors.add(prefix + "breakdown", _("The number cannot be negative."))
         else:
             breakdown_total += count or 0
     if data.individuals is not None and 0 <= data.individuals < breakdown_total:
         errors.add(
-            "breakdown",
+            prefix + "breakdown",
             _("The breakdown by sex and age (%(total)s) is more than the individuals (%(individuals)s).")
             % {"total": breakdown_total, "individuals": data.individuals},
         )
     if len(data.source_key or "") > 128:
-        errors.add("source_key", _("At most %(limit)s characters.") % {"limit": 128})
-    return dict(errors)
+        errors.add(prefix + "source_key", _("At most %(limit)s characters.") % {"limit": 128})
 
 
-def _same_round(data: FigureInput, *, exclude_pk=None):
+def _same_round(data: FigureLine, *, exclude_pk=None):
     duplicates = PopulationFigure.objects.filter(
         area=data.area,
         status=data.status,

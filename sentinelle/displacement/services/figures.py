@@ -1,24 +1,29 @@
 """Population figures: one at a time (page) or a whole table (import)."""
 
-from django.core.exceptions import ValidationError
+import datetime
+from dataclasses import fields
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from sentinelle.accounts.models import Organisation
 from sentinelle.core.audit import audit_record
+from sentinelle.core.figure_cache import figures_changed
 from sentinelle.core.models import AuditAction
+from sentinelle.core.validation import Errors
 from sentinelle.displacement.models import (
     PopulationBreakdown,
     PopulationFigure,
 )
 from sentinelle.displacement.services._common import (
-    FigureInput,
+    FigureLine,
     ImportResult,
     _require,
     _round_taken_message,
     _same_round,
-    figure_errors,
+    figure_check,
 )
+from sentinelle.geography.models import AdminArea
 
 # --- Figures ----------------------------------------------------------------------------------
 
@@ -32,7 +37,28 @@ def _write_breakdown(figure: PopulationFigure, breakdown: dict) -> None:
     )
 
 
-def figure_record(*, actor, data: FigureInput, request=None) -> PopulationFigure:
+def _line(arguments: dict) -> FigureLine:
+    """The figure a write's arguments describe (taken first thing, from its locals())."""
+    values = {name.name: arguments[name.name] for name in fields(FigureLine)}
+    return FigureLine(**{**values, "breakdown": values["breakdown"] or {}})
+
+
+def figure_record(
+    *,
+    actor,
+    organisation: Organisation | None,
+    area: AdminArea | None,
+    round_date: datetime.date | None,
+    status: str,
+    source: str,
+    individuals: int | None,
+    households: int | None = None,
+    breakdown: dict[tuple[str, str], int] | None = None,
+    source_key: str = "",
+    request=None,
+) -> PopulationFigure:
+    """Record one figure (`breakdown`: (sex, age group) -> count, cells of 0 left out)."""
+    data = _line(locals())
     _require(
         actor,
         data.organisation,
@@ -41,13 +67,13 @@ def figure_record(*, actor, data: FigureInput, request=None) -> PopulationFigure
         object_type="displacement.populationfigure",
         action="figure_record",
     )
-    errors = figure_errors(data)
+    errors = Errors()
+    figure_check(errors, data)
     if not errors:
         existing = _same_round(data)
         if existing is not None:
-            errors["round_date"] = [_round_taken_message(existing)]
-    if errors:
-        raise ValidationError(errors)
+            errors.add("round_date", _round_taken_message(existing))
+    errors.raise_if_any()
     with transaction.atomic():
         figure = PopulationFigure.objects.create(
             organisation=data.organisation,
@@ -69,19 +95,34 @@ def figure_record(*, actor, data: FigureInput, request=None) -> PopulationFigure
             request=request,
             detail={"area": data.area.pcode, "status": data.status, "round": data.round_date.isoformat()},
         )
+        figures_changed("displacement")
     return figure
 
 
-def figure_update(*, actor, figure: PopulationFigure, data: FigureInput, request=None) -> PopulationFigure:
+def figure_update(
+    *,
+    actor,
+    figure: PopulationFigure,
+    organisation: Organisation | None,
+    area: AdminArea | None,
+    round_date: datetime.date | None,
+    status: str,
+    source: str,
+    individuals: int | None,
+    households: int | None = None,
+    breakdown: dict[tuple[str, str], int] | None = None,
+    request=None,
+) -> PopulationFigure:
     """Correct a figure; moving it to another organisation or area needs the right there too."""
+    data = _line({**locals(), "source_key": figure.source_key})
     _require(actor, data.organisation, data.area, request=request, obj=figure, action="figure_update")
-    errors = figure_errors(data)
+    errors = Errors()
+    figure_check(errors, data)
     if not errors:
         existing = _same_round(data, exclude_pk=figure.pk)
         if existing is not None:
-            errors["round_date"] = [_round_taken_message(existing)]
-    if errors:
-        raise ValidationError(errors)
+            errors.add("round_date", _round_taken_message(existing))
+    errors.raise_if_any()
     changed = sorted(
         name
         for name in ("organisation", "area", "round_date", "status", "source", "individuals", "households")
@@ -96,15 +137,12 @@ def figure_update(*, actor, figure: PopulationFigure, data: FigureInput, request
         audit_record(
             action=AuditAction.UPDATE, user=actor, obj=figure, request=request, detail={"fields": changed}
         )
+        figures_changed("displacement")
     return figure
 
 
-def figure_breakdown(figure: PopulationFigure) -> dict[tuple[str, str], int]:
-    return {(cell.sex, cell.age_group): cell.count for cell in figure.breakdown.all()}
-
-
 def figures_import(
-    *, actor, organisation: Organisation, rows: list[FigureInput], request=None
+    *, actor, organisation: Organisation, rows: list[FigureLine], request=None
 ) -> ImportResult:
     """Write many figures at once, all or nothing; rows whose source key is known are left unchanged.
 
@@ -119,34 +157,33 @@ def figures_import(
             object_type="displacement.populationfigure",
             action="figures_import",
         )
-    errors: dict[str, list[str]] = {}
+    errors = Errors()
     keys = [row.source_key or row.natural_key() for row in rows]
     known = set(
         PopulationFigure.objects.filter(organisation=organisation, source_key__in=keys).values_list(
             "source_key", flat=True
         )
     )
-    fresh: list[tuple[int, FigureInput, str]] = []
+    fresh: list[tuple[int, FigureLine, str]] = []
     seen_rounds: dict[tuple, int] = {}
     for index, (row, key) in enumerate(zip(rows, keys, strict=True)):
-        for name, messages in figure_errors(row).items():
-            errors[f"{index}.{name}"] = messages
+        figure_check(errors, row, prefix=f"{index}.")
         if key in known:
             continue
         natural = (row.area.pk if row.area else None, row.status, row.round_date, row.source)
         if natural in seen_rounds:
-            errors.setdefault(f"{index}.round_date", []).append(
-                _("Same area, status, round and source as row %(row)s.") % {"row": seen_rounds[natural] + 1}
+            errors.add(
+                f"{index}.round_date",
+                _("Same area, status, round and source as row %(row)s.") % {"row": seen_rounds[natural] + 1},
             )
             continue
         seen_rounds[natural] = index
         if row.area is not None and f"{index}.area" not in errors:
             existing = _same_round(row)
             if existing is not None:
-                errors.setdefault(f"{index}.round_date", []).append(_round_taken_message(existing))
+                errors.add(f"{index}.round_date", _round_taken_message(existing))
         fresh.append((index, row, key))
-    if errors:
-        raise ValidationError(errors)
+    errors.raise_if_any()
     with transaction.atomic():
         figures = PopulationFigure.objects.bulk_create(
             PopulationFigure(
@@ -186,4 +223,5 @@ def figures_import(
             request=request,
             detail={"created": len(fresh), "unchanged": len(rows) - len(fresh)},
         )
+        figures_changed("displacement")
     return ImportResult(created=len(fresh), unchanged=len(rows) - len(fresh))

@@ -1,7 +1,9 @@
-"""Builders for population movement tests: inputs (no database) and records written directly.
+"""Builders for population movement tests: service arguments and lines (no database), and records written
+directly.
 
 figure = make_figure(area, org, individuals=100, round_date=d(2024, 3, 31))   # direct, no policy
-data = figure_input(area, org, individuals=100)                                # for the services
+services.figure_record(actor=imo, **figure_input(area, org, individuals=100))  # a service's arguments
+services.figures_import(..., rows=[figure_line(area, org)])                   # lines of an import
 """
 
 from __future__ import annotations
@@ -9,14 +11,14 @@ from __future__ import annotations
 import datetime
 
 from sentinelle.displacement.models import DisplacementEvent, PeopleInNeed, PopulationFigure
-from sentinelle.displacement.services import EventInput, FigureInput, IntentionInput, NeedInput
+from sentinelle.displacement.services import FigureLine, NeedLine
 
 
 def d(year: int, month: int, day: int) -> datetime.date:
     return datetime.date(year, month, day)
 
 
-def figure_input(area, organisation, **values) -> FigureInput:
+def figure_input(area, organisation, **values) -> dict:
     fields = {
         "organisation": organisation,
         "area": area,
@@ -27,11 +29,15 @@ def figure_input(area, organisation, **values) -> FigureInput:
         "households": 20,
     }
     fields.update(values)
-    return FigureInput(**fields)
+    return fields
+
+
+def figure_line(area, organisation, **values) -> FigureLine:
+    return FigureLine(**figure_input(area, organisation, **values))
 
 
 def make_figure(area, organisation, **values) -> PopulationFigure:
-    data = figure_input(area, organisation, **values)
+    data = figure_line(area, organisation, **values)
     figure = PopulationFigure.objects.create(
         organisation=organisation,
         area=area,
@@ -47,7 +53,7 @@ def make_figure(area, organisation, **values) -> PopulationFigure:
     return figure
 
 
-def event_input(area, organisation, **values) -> EventInput:
+def event_input(area, organisation, **values) -> dict:
     fields = {
         "organisation": organisation,
         "date": datetime.date.today() - datetime.timedelta(days=2),
@@ -58,15 +64,15 @@ def event_input(area, organisation, **values) -> EventInput:
         "source": "cmp",
     }
     fields.update(values)
-    return EventInput(**fields)
+    return fields
 
 
 def make_event(area, organisation, **values) -> DisplacementEvent:
     data = event_input(area, organisation, **values)
-    return DisplacementEvent.objects.create(**{k: getattr(data, k) for k in data.__dataclass_fields__})
+    return DisplacementEvent.objects.create(**data)
 
 
-def intention_input(area, organisation, **values) -> IntentionInput:
+def intention_input(area, organisation, **values) -> dict:
     fields = {
         "organisation": organisation,
         "area": area,
@@ -80,10 +86,10 @@ def intention_input(area, organisation, **values) -> IntentionInput:
         "conditions": ["security", "shelter"],
     }
     fields.update(values)
-    return IntentionInput(**fields)
+    return fields
 
 
-def need_input(area, organisation, **values) -> NeedInput:
+def need_input(area, organisation, **values) -> dict:
     fields = {
         "organisation": organisation,
         "area": area,
@@ -93,9 +99,12 @@ def need_input(area, organisation, **values) -> NeedInput:
         "source": "HNO 2024",
     }
     fields.update(values)
-    return NeedInput(**fields)
+    return fields
+
+
+def need_line(area, organisation, **values) -> NeedLine:
+    return NeedLine(**need_input(area, organisation, **values))
 
 
 def make_need(area, organisation, **values) -> PeopleInNeed:
-    data = need_input(area, organisation, **values)
-    return PeopleInNeed.objects.create(**{k: getattr(data, k) for k in data.__dataclass_fields__})
+    return PeopleInNeed.objects.create(**need_input(area, organisation, **values))

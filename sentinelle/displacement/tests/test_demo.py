@@ -3,14 +3,15 @@ import io
 import pytest
 from django.core.management.color import no_style
 
-from sentinelle.accounts import demo as accounts_demo
 from sentinelle.accounts.models import User
 from sentinelle.core import hooks
-from sentinelle.displacement import demo, selectors
+from sentinelle.demo import accounts as accounts_demo
+from sentinelle.demo import displacement as demo
+from sentinelle.demo.monitoring.alerts import RULES
+from sentinelle.displacement import selectors
 from sentinelle.displacement.models import DisplacementEvent, PeopleInNeed, PopulationFigure, ReturnIntention
 from sentinelle.geography.models import CodVersion
 from sentinelle.geography.tests.conftest import shipped_geography  # noqa: F401  (the real 2015 COD)
-from sentinelle.monitoring.demo_alerts import RULES
 from sentinelle.monitoring.models import Alert
 from sentinelle.monitoring.services.alert_rules import alert_rule_create
 from sentinelle.monitoring.services.displacement_alerts import register_followers

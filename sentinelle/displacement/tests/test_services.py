@@ -6,15 +6,17 @@ from django.utils import translation
 
 from sentinelle.core.hooks import DISPLACEMENT_EVENTS_RECORDED, follow, followers
 from sentinelle.core.models import AuditAction, AuditEntry
-from sentinelle.displacement import services
+from sentinelle.displacement import selectors, services
 from sentinelle.displacement.models import DisplacementEvent, PeopleInNeed, PopulationFigure, ReturnIntention
 from sentinelle.displacement.tests.factories import (
     d,
     event_input,
     figure_input,
+    figure_line,
     intention_input,
     make_figure,
     need_input,
+    need_line,
 )
 
 pytestmark = pytest.mark.django_db
@@ -36,16 +38,16 @@ def errors_of(call) -> dict:
 def test_monitor_records_for_own_organisation_with_breakdown(monitor, alpha, places):
     data = figure_input(places.dourou, alpha, breakdown={("f", "0_5"): 30, ("m", "18_59"): 20})
 
-    figure = services.figure_record(actor=monitor, data=data)
+    figure = services.figure_record(actor=monitor, **data)
 
     assert figure.organisation == alpha and figure.source_key == "ML050101|idp|2024-03-31|cmp"
-    assert services.figure_breakdown(figure) == {("f", "0_5"): 30, ("m", "18_59"): 20}
+    assert selectors.figure_breakdown(figure) == {("f", "0_5"): 30, ("m", "18_59"): 20}
     assert AuditEntry.objects.filter(action=AuditAction.CREATE, object_id=str(figure.public_id)).count() == 1
 
 
 def test_monitor_cannot_record_for_another_organisation(monitor, beta, places):
     with pytest.raises(PermissionDenied):
-        services.figure_record(actor=monitor, data=figure_input(places.dourou, beta))
+        services.figure_record(actor=monitor, **figure_input(places.dourou, beta))
 
     assert PopulationFigure.objects.count() == 0
     assert denials(monitor) == 1
@@ -53,7 +55,7 @@ def test_monitor_cannot_record_for_another_organisation(monitor, beta, places):
 
 def test_monitor_cannot_record_outside_own_areas(monitor, alpha, places):
     with pytest.raises(PermissionDenied):
-        services.figure_record(actor=monitor, data=figure_input(places.pelengana, alpha))
+        services.figure_record(actor=monitor, **figure_input(places.pelengana, alpha))
 
     assert PopulationFigure.objects.count() == 0
     assert denials(monitor) == 1
@@ -64,7 +66,7 @@ def test_other_organisation_cannot_edit_alpha_figure(outsider, alpha, beta, plac
 
     with pytest.raises(PermissionDenied):
         services.figure_update(
-            actor=outsider, figure=figure, data=figure_input(places.dourou, beta, individuals=5)
+            actor=outsider, figure=figure, **figure_input(places.dourou, beta, individuals=5)
         )
 
     figure.refresh_from_db()
@@ -75,7 +77,7 @@ def test_other_organisation_cannot_edit_alpha_figure(outsider, alpha, beta, plac
 def test_imo_edits_every_organisation(imo, alpha, places):
     figure = make_figure(places.dourou, alpha, individuals=100)
 
-    services.figure_update(actor=imo, figure=figure, data=figure_input(places.dourou, alpha, individuals=120))
+    services.figure_update(actor=imo, figure=figure, **figure_input(places.dourou, alpha, individuals=120))
 
     figure.refresh_from_db()
     assert figure.individuals == 120
@@ -88,7 +90,7 @@ def test_roles_without_manage_are_refused(request, actor, alpha, places):
     user = request.getfixturevalue(actor)
 
     with pytest.raises(PermissionDenied):
-        services.figure_record(actor=user, data=figure_input(places.dourou, alpha))
+        services.figure_record(actor=user, **figure_input(places.dourou, alpha))
 
     assert PopulationFigure.objects.count() == 0
     assert denials(user) == 1
@@ -102,7 +104,7 @@ def test_breakdown_over_total_refused(imo, alpha, places):
         places.dourou, alpha, individuals=40, breakdown={("f", "0_5"): 30, ("m", "18_59"): 20}
     )
 
-    assert errors_of(lambda: services.figure_record(actor=imo, data=data)) == {
+    assert errors_of(lambda: services.figure_record(actor=imo, **data)) == {
         "breakdown": ["The breakdown by sex and age (50) is more than the individuals (40)."]
     }
     assert PopulationFigure.objects.count() == 0
@@ -111,7 +113,7 @@ def test_breakdown_over_total_refused(imo, alpha, places):
 def test_region_and_host_status_refused(imo, alpha, places):
     data = figure_input(places.mopti, alpha, status="host")
 
-    errors = errors_of(lambda: services.figure_record(actor=imo, data=data))
+    errors = errors_of(lambda: services.figure_record(actor=imo, **data))
 
     assert errors["area"] == ["Mopti (ML05) is not at the right level: give a cercle or a commune."]
     assert errors["status"] == ["Host communities are not counted in population figures: use people in need."]
@@ -120,18 +122,18 @@ def test_region_and_host_status_refused(imo, alpha, places):
 def test_same_round_and_source_cannot_be_entered_twice(imo, alpha, beta, places):
     make_figure(places.dourou, beta)
 
-    errors = errors_of(lambda: services.figure_record(actor=imo, data=figure_input(places.dourou, alpha)))
+    errors = errors_of(lambda: services.figure_record(actor=imo, **figure_input(places.dourou, alpha)))
 
     assert "BETA" in errors["round_date"][0]
     # Another source for the same round is recorded (it will not be added: see the selectors).
-    services.figure_record(actor=imo, data=figure_input(places.dourou, alpha, source="partner"))
+    services.figure_record(actor=imo, **figure_input(places.dourou, alpha, source="partner"))
     assert PopulationFigure.objects.count() == 2
 
 
 def test_future_round_and_negative_numbers(imo, alpha, places):
     data = figure_input(places.dourou, alpha, round_date=d(2999, 1, 1), individuals=-1)
 
-    errors = errors_of(lambda: services.figure_record(actor=imo, data=data))
+    errors = errors_of(lambda: services.figure_record(actor=imo, **data))
 
     assert errors["round_date"] == ["The date cannot be in the future."]
     assert errors["individuals"] == ["The number cannot be negative."]
@@ -142,8 +144,8 @@ def test_future_round_and_negative_numbers(imo, alpha, places):
 
 def test_figures_import_is_idempotent(imo, alpha, places):
     rows = [
-        figure_input(places.dourou, alpha, breakdown={("f", "18_59"): 10}),
-        figure_input(places.kendie, alpha, status="refugee"),
+        figure_line(places.dourou, alpha, breakdown={("f", "18_59"): 10}),
+        figure_line(places.kendie, alpha, status="refugee"),
     ]
 
     first = services.figures_import(actor=imo, organisation=alpha, rows=rows)
@@ -161,7 +163,7 @@ def test_figures_import_is_idempotent(imo, alpha, places):
 
 
 def test_figures_import_all_or_nothing(imo, alpha, places):
-    rows = [figure_input(places.dourou, alpha), figure_input(places.kendie, alpha, individuals=-5)]
+    rows = [figure_line(places.dourou, alpha), figure_line(places.kendie, alpha, individuals=-5)]
 
     errors = errors_of(lambda: services.figures_import(actor=imo, organisation=alpha, rows=rows))
 
@@ -181,7 +183,7 @@ def test_event_record_announces_after_commit(monitor, alpha, places, django_capt
     follow(DISPLACEMENT_EVENTS_RECORDED, listener)
     try:
         with django_capture_on_commit_callbacks(execute=True):
-            event = services.event_record(actor=monitor, data=event_input(places.dourou, alpha))
+            event = services.event_record(actor=monitor, **event_input(places.dourou, alpha))
     finally:
         followers_list = followers(DISPLACEMENT_EVENTS_RECORDED)
         from sentinelle.core import hooks
@@ -193,11 +195,11 @@ def test_event_record_announces_after_commit(monitor, alpha, places, django_capt
 
 
 def test_event_without_origin_and_refusal(monitor, outsider, alpha, places):
-    event = services.event_record(actor=monitor, data=event_input(places.dourou, alpha, origin_area=None))
+    event = services.event_record(actor=monitor, **event_input(places.dourou, alpha, origin_area=None))
     assert event.origin_area is None
 
     with pytest.raises(PermissionDenied):
-        services.event_record(actor=outsider, data=event_input(places.dourou, alpha))
+        services.event_record(actor=outsider, **event_input(places.dourou, alpha))
     assert DisplacementEvent.objects.count() == 1
     assert denials(outsider) == 1
 
@@ -205,18 +207,18 @@ def test_event_without_origin_and_refusal(monitor, outsider, alpha, places):
 def test_return_intentions_must_add_up(monitor, alpha, places):
     data = intention_input(places.dourou, alpha, wish_return=70)
 
-    errors = errors_of(lambda: services.return_intention_record(actor=monitor, data=data))
+    errors = errors_of(lambda: services.return_intention_record(actor=monitor, **data))
 
     assert errors == {
         "households_surveyed": ["Households by wish (97) must add up to the households surveyed (100)."]
     }
-    services.return_intention_record(actor=monitor, data=intention_input(places.dourou, alpha))
+    services.return_intention_record(actor=monitor, **intention_input(places.dourou, alpha))
     assert ReturnIntention.objects.count() == 1
 
 
 def test_people_in_need_record_corrects_the_cell(imo, alpha, places):
-    services.people_in_need_record(actor=imo, data=need_input(places.bandiagara, alpha, people_in_need=100))
-    services.people_in_need_record(actor=imo, data=need_input(places.bandiagara, alpha, people_in_need=150))
+    services.people_in_need_record(actor=imo, **need_input(places.bandiagara, alpha, people_in_need=100))
+    services.people_in_need_record(actor=imo, **need_input(places.bandiagara, alpha, people_in_need=150))
 
     assert list(PeopleInNeed.objects.values_list("people_in_need", flat=True)) == [150]
     assert (
@@ -226,10 +228,10 @@ def test_people_in_need_record_corrects_the_cell(imo, alpha, places):
 
 
 def test_people_in_need_import(imo, alpha, places):
-    rows = [need_input(places.bandiagara, alpha), need_input(places.mopti, alpha, population_status="host")]
+    rows = [need_line(places.bandiagara, alpha), need_line(places.mopti, alpha, population_status="host")]
 
     assert services.people_in_need_import(actor=imo, organisation=alpha, rows=rows).created == 2
     assert services.people_in_need_import(actor=imo, organisation=alpha, rows=rows).unchanged == 2
-    changed = [need_input(places.bandiagara, alpha, people_in_need=1)]
+    changed = [need_line(places.bandiagara, alpha, people_in_need=1)]
     errors = errors_of(lambda: services.people_in_need_import(actor=imo, organisation=alpha, rows=changed))
     assert list(errors) == ["0.people_in_need"]

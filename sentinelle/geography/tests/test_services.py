@@ -364,6 +364,27 @@ def test_refused_input_writes_nothing(tmp_path, case):
     assert AuditEntry.objects.count() == audit_before
 
 
+def test_every_problem_of_a_load_is_refused_at_once(tmp_path):
+    duplicate = write_geojson(
+        tmp_path / "dup.geojson",
+        [
+            ({"ADM1_FR": "Gao", "ADM1_PCODE": "ML07"}, None),
+            ({"ADM1_FR": "Kidal", "ADM1_PCODE": "ML07"}, None),
+        ],
+    )
+    versions_before = CodVersion.objects.count()
+
+    with translation.override("en"), pytest.raises(ValidationError) as caught:
+        cod_version_load(
+            code="Bad Code", title=" ", valid_on="soon", files_by_level={1: duplicate}, source=""
+        )
+
+    fields = caught.value.message_dict
+    assert {"code", "title", "valid_on", "__all__"} <= set(fields)
+    assert "ML07" in " ".join(fields["__all__"])
+    assert CodVersion.objects.count() == versions_before
+
+
 def test_existing_code_is_refused(hdx_files):
     CodVersionFactory(code="taken")
 

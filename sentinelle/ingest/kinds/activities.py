@@ -23,7 +23,6 @@ rest beyond women and men: sex unknown), or, for a training of one category, a c
 
 from dataclasses import dataclass, field
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -41,23 +40,24 @@ from sentinelle.activities.services.reporting import (
     BENEFICIARY_AGES,
     BENEFICIARY_SEXES,
     EDITABLE,
-    ActivityInput,
+    ActivityLine,
     BeneficiaryCell,
     ParticipantCell,
     ParticipantTotal,
     ReachedTotal,
-    activity_errors,
+    activity_check,
     activity_import_many,
     month_of,
 )
 from sentinelle.core.codes import AgeGroup, PopulationStatus, Sex
 from sentinelle.core.permissions import Perm, may_act_for
 from sentinelle.core.text import normalise_text
+from sentinelle.core.validation import Errors
 from sentinelle.geography.models import AdminLevel
 from sentinelle.geography.selectors import AreaLookupError, AreaResolver
 from sentinelle.ingest.kinds import register
 from sentinelle.ingest.kinds.base import CODE, COUNT, DATE, ImportColumn, ImportKind, Row, RowError
-from sentinelle.ingest.runner import CommitRefused
+from sentinelle.ingest.runner import commit_refusals
 
 _IN_LIMIT = 900
 _AGE_TAGS = {
@@ -344,9 +344,9 @@ class ActivityImport(ImportKind):
             projects=projects,
         )
 
-    # --- Row -> ActivityInput ---------------------------------------------------------------------
+    # --- Row -> ActivityLine ---------------------------------------------------------------------
 
-    def build(self, row: Row, context: Context) -> ActivityInput:
+    def build(self, row: Row, context: Context) -> ActivityLine:
         if row.has("organisation"):
             value = row.get("organisation") or ""
             own = {normalise_text(context.organisation.acronym), normalise_text(context.organisation.name)}
@@ -396,7 +396,7 @@ class ActivityImport(ImportKind):
         # Returned even after errors (but never without a place): the runner checks the rest of the row.
         if area is None:
             raise RowError
-        return ActivityInput(
+        return ActivityLine(
             activity_type=row.get("activity_type"),
             area=area,
             start_date=start,
@@ -513,7 +513,7 @@ class ActivityImport(ImportKind):
             context.months[month] = message
         return context.months[month]
 
-    def validate(self, item: ActivityInput, context: Context) -> list[tuple[str, str]]:
+    def validate(self, item: ActivityLine, context: Context) -> list[tuple[str, str]]:
         problems = []
         month = month_of(item.start_date)
         problem = self._month_problem(month, context)
@@ -531,11 +531,12 @@ class ActivityImport(ImportKind):
                     % {"organisation": context.organisation.acronym, "area": item.area.name_fr},
                 )
             )
-        errors = activity_errors(item, organisation=context.organisation, month=month)
-        problems += [(key, message) for key, messages in errors.items() for message in messages]
+        errors = Errors()
+        activity_check(errors, item, organisation=context.organisation, month=month)
+        problems += [(key, message) for key, messages in errors.as_dict().items() for message in messages]
         return problems
 
-    def source_id(self, item: ActivityInput) -> str:
+    def source_id(self, item: ActivityLine) -> str:
         return item.source_key
 
     def existing(self, *, organisation, source_ids: list[str]) -> set[str]:
@@ -550,20 +551,12 @@ class ActivityImport(ImportKind):
             )
         return found
 
-    def commit(self, *, actor, organisation, items: list[ActivityInput]) -> tuple[int, int]:
-        try:
+    def commit(self, *, actor, organisation, items: list[ActivityLine]) -> tuple[int, int]:
+        with commit_refusals():
             result = activity_import_many(actor=actor, organisation=organisation, rows=items)
-        except PermissionDenied as error:
-            raise CommitRefused([(0, "area", str(error))]) from error
-        except ValidationError as error:
-            problems = []
-            for key, messages in error.message_dict.items():
-                index, _dot, field_key = key.partition(".")
-                problems += [(int(index) if index.isdigit() else 0, field_key or key, m) for m in messages]
-            raise CommitRefused(problems) from error
         return result.created, result.unchanged
 
-    def preview(self, item: ActivityInput) -> list[str]:
+    def preview(self, item: ActivityLine) -> list[str]:
         source = "" if item.source_key.startswith("h:") else item.source_key
         return [
             source,

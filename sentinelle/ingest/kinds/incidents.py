@@ -1,4 +1,4 @@
-"""The "incidents" import: one row per incident, into IncidentInput, written by incident_import_many.
+"""The "incidents" import: one row per incident, into IncidentRow, written by incident_import_many.
 
 Columns follow HXL wherever a standard tag exists (#event+id, #date+occurred, #date+reported, #adm1..3
 with +code / +name, #event+type, #group, #org, #meta+source, #affected+killed+f+children...). Victims
@@ -14,7 +14,7 @@ a few columns each; their details that a flat row cannot hold are derived, never
   - explosive ordnance: one casualty per person counted killed or injured (age unknown).
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from sentinelle.core.permissions import Perm, may_act_for
 from sentinelle.core.text import normalise_text
+from sentinelle.core.validation import Errors
 from sentinelle.geography.selectors import AreaLookupError, AreaResolver, as_pcode
 from sentinelle.ingest.kinds import register
 from sentinelle.ingest.kinds.base import ImportKind, Row
@@ -50,15 +51,15 @@ from sentinelle.ingest.kinds.kobo_repeats import (
     victims_of,
     violations_of,
 )
-from sentinelle.ingest.runner import CommitRefused
+from sentinelle.ingest.runner import commit_refusals
 from sentinelle.monitoring.classification import QUESTION_KEYS, classify
 from sentinelle.monitoring.inputs import (
-    CasualtyInput,
-    ExplosiveInput,
-    GBVInput,
-    IncidentInput,
+    CasualtyLine,
+    ExplosiveDetails,
+    GBVDetails,
+    IncidentRow,
     VictimCell,
-    ViolationInput,
+    ViolationLine,
     ViolationVictimCell,
 )
 from sentinelle.monitoring.models import (
@@ -75,7 +76,7 @@ from sentinelle.monitoring.models import (
 )
 from sentinelle.monitoring.models import gbv_codes as g
 from sentinelle.monitoring.models.mrm_eo_codes import PerpetratorParty
-from sentinelle.monitoring.validation import incident_errors, survivor_details_refused
+from sentinelle.monitoring.validation import incident_check, survivor_details_refused
 
 
 @dataclass
@@ -162,9 +163,9 @@ class IncidentImport(ImportKind):
             repeats=load_repeats(table),
         )
 
-    # --- Row -> IncidentInput -----------------------------------------------------------------
+    # --- Row -> IncidentRow -----------------------------------------------------------------
 
-    def build(self, row: Row, context: Context) -> IncidentInput:
+    def build(self, row: Row, context: Context) -> IncidentRow:
         area = self._area(row, context)
         settlement = self._settlement(row, context, area) if row.has("settlement") and area else None
         self._check_organisation(row, context)
@@ -191,10 +192,10 @@ class IncidentImport(ImportKind):
         )
         explosive = self._explosive(row, categories, victims)
         if explosive is not None and index is not None and context.repeats.of("casualties", index):
-            explosive.casualties = casualties_of(row, context.repeats, index)
+            explosive = replace(explosive, casualties=casualties_of(row, context.repeats, index))
         self._check_kobo_repeats(row, victims, explosive)
         # Returned even after errors: the runner checks the rest of the row with it, never writes it.
-        return IncidentInput(
+        return IncidentRow(
             date_start=row.get("date_start"),
             date_end=row.get("date_end"),
             date_estimated=bool(row.get("date_estimated", False)),
@@ -316,7 +317,7 @@ class IncidentImport(ImportKind):
             return f"{parts[0]},{parts[1]}" if len(parts) >= 2 else text
         return ""
 
-    def _gbv(self, row: Row, categories: list[str]) -> GBVInput | None:
+    def _gbv(self, row: Row, categories: list[str]) -> GBVDetails | None:
         if GBV_KEYS.isdisjoint(row.raw):
             return None
         answers = {key: row.get(f"gbv_q_{key}") for key in QUESTION_KEYS if row.has(f"gbv_q_{key}")}
@@ -351,7 +352,7 @@ class IncidentImport(ImportKind):
             )
             if row.has(f"gbv_{name}")
         }
-        return GBVInput(
+        return GBVDetails(
             survivor_sex=sex or "",
             survivor_age=row.get("gbv_survivor_age"),
             answers=answers,
@@ -364,7 +365,7 @@ class IncidentImport(ImportKind):
             **values,
         )
 
-    def _violations(self, row: Row, victims: list[VictimCell]) -> list[ViolationInput]:
+    def _violations(self, row: Row, victims: list[VictimCell]) -> list[ViolationLine]:
         types = row.get("mrm_violations") or []
         violations = []
         for violation_type in types:
@@ -377,7 +378,7 @@ class IncidentImport(ImportKind):
                     if cell.outcome == outcome and cell.age_group in CHILD_AGE_GROUPS
                 ]
             violations.append(
-                ViolationInput(
+                ViolationLine(
                     type=violation_type,
                     perpetrator_party=row.get("mrm_party") or PerpetratorParty.UNKNOWN,
                     verification=row.get("mrm_verification") or Verification.PENDING,
@@ -387,29 +388,30 @@ class IncidentImport(ImportKind):
             )
         return violations
 
-    def _explosive(self, row: Row, categories, victims: list[VictimCell]) -> ExplosiveInput | None:
+    def _explosive(self, row: Row, categories, victims: list[VictimCell]) -> ExplosiveDetails | None:
         device = row.get("eo_device")
         if not device and not row.has("eo_activity") and not row.has("kobo_has_casualties"):
             return None
         casualties = [
-            CasualtyInput(sex=cell.sex, outcome=cell.outcome, age=None, civilian=True)
+            CasualtyLine(sex=cell.sex, outcome=cell.outcome, age=None, civilian=True)
             for cell in victims
             if cell.outcome in (Outcome.KILLED, Outcome.INJURED)
             for _person in range(cell.count)
         ]
-        return ExplosiveInput(
+        return ExplosiveDetails(
             device_type=device or "", activity=row.get("eo_activity") or "unknown", casualties=casualties
         )
 
     # --- Domain ----------------------------------------------------------------------------------
 
-    def validate(self, item: IncidentInput, context: Context) -> list[tuple[str, str]]:
-        errors = incident_errors(item, today=context.today)
+    def validate(self, item: IncidentRow, context: Context) -> list[tuple[str, str]]:
+        errors = Errors()
+        incident_check(errors, item, today=context.today)
         if item.gbv is not None and not self._may_record_survivor(item, context):
-            errors.setdefault("gbv", []).append(survivor_details_refused())
-        return [(key, message) for key, messages in errors.items() for message in messages]
+            errors.add("gbv", survivor_details_refused())
+        return [(key, message) for key, messages in errors.as_dict().items() for message in messages]
 
-    def _may_record_survivor(self, item: IncidentInput, context: Context) -> bool:
+    def _may_record_survivor(self, item: IncidentRow, context: Context) -> bool:
         area = item.area if hasattr(item.area, "path") else None
         key = getattr(area, "pk", None)
         if key not in context.survivor_allowed:
@@ -418,7 +420,7 @@ class IncidentImport(ImportKind):
             )
         return context.survivor_allowed[key]
 
-    def source_id(self, item: IncidentInput) -> str:
+    def source_id(self, item: IncidentRow) -> str:
         return item.source_id
 
     def existing(self, *, organisation, source_ids: list[str]) -> set[str]:
@@ -436,21 +438,12 @@ class IncidentImport(ImportKind):
             )
         return found
 
-    def commit(self, *, actor, organisation, items: list[IncidentInput]) -> tuple[int, int, list[int]]:
-        from django.core.exceptions import ValidationError
-
+    def commit(self, *, actor, organisation, items: list[IncidentRow]) -> tuple[int, int, list[int]]:
         from sentinelle.monitoring.services.incidents import incident_import_many
 
-        try:
+        with commit_refusals(permission_key=None):
             # The job runs the follow-ups (duplicates, alerts) once for all its chunks: `follow_up`.
             result = incident_import_many(actor=actor, organisation=organisation, rows=items, follow_up=False)
-        except ValidationError as error:
-            problems = []
-            for key, messages in error.message_dict.items():
-                index, _dot, field_key = key.partition(".")
-                for message in messages:
-                    problems.append((int(index) if index.isdigit() else 0, field_key or key, message))
-            raise CommitRefused(problems) from error
         return result.created, result.unchanged, result.entered_ids
 
     def follow_up(self, *, ids: list[int]) -> None:
@@ -458,7 +451,7 @@ class IncidentImport(ImportKind):
 
         incidents_follow_up(ids)
 
-    def preview(self, item: IncidentInput) -> list[str]:
+    def preview(self, item: IncidentRow) -> list[str]:
         source = "" if item.source_id.startswith("h:") else item.source_id
         return [
             source,

@@ -14,7 +14,7 @@ from functools import cache
 from django.utils.translation import gettext as _
 
 from sentinelle.ingest import values as cells
-from sentinelle.monitoring.inputs import CasualtyInput, VictimCell, ViolationInput, ViolationVictimCell
+from sentinelle.monitoring.inputs import CasualtyLine, VictimCell, ViolationLine, ViolationVictimCell
 from sentinelle.monitoring.models import AgeGroup, Outcome, Sex, Verification, ViolationType
 from sentinelle.monitoring.models import gbv_codes as g
 from sentinelle.monitoring.models.mrm_eo_codes import CasualtyOutcome, PerpetratorParty
@@ -123,12 +123,12 @@ def victims_of(row, repeats: Repeats, index) -> list[VictimCell]:
     return found
 
 
-def casualties_of(row, repeats: Repeats, index) -> list[CasualtyInput]:
+def casualties_of(row, repeats: Repeats, index) -> list[CasualtyLine]:
     found = []
     for entry in repeats.of("casualties", index):
         read = RepeatReader(row, "casualties", entry)
         found.append(
-            CasualtyInput(
+            CasualtyLine(
                 sex=read.code("casualty_sex", Sex, "unknown"),
                 outcome=read.code("casualty_outcome", CasualtyOutcome),
                 age=read.count("casualty_age"),
@@ -139,7 +139,7 @@ def casualties_of(row, repeats: Repeats, index) -> list[CasualtyInput]:
     return found
 
 
-def violations_of(row, repeats: Repeats, index) -> list[ViolationInput]:
+def violations_of(row, repeats: Repeats, index) -> list[ViolationLine]:
     found = []
     for entry in repeats.of("violations", index):
         read = RepeatReader(row, "violations", entry)
@@ -156,7 +156,7 @@ def violations_of(row, repeats: Repeats, index) -> list[ViolationInput]:
                     )
                 )
         found.append(
-            ViolationInput(
+            ViolationLine(
                 type=read.code("violation_type", ViolationType),
                 perpetrator_party=read.code("perpetrator_party", PerpetratorParty, "unknown"),
                 verification=read.code("verification", Verification, "pending"),

@@ -5,20 +5,20 @@ written by displacement.people_in_need_import (all or nothing; a re-import chang
 
 from dataclasses import dataclass, field
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from sentinelle.core.codes import PopulationStatus
 from sentinelle.core.permissions import Perm, may_act_for
+from sentinelle.core.validation import Errors
 from sentinelle.displacement.models import PeopleInNeed
-from sentinelle.displacement.services import NeedInput, need_errors, people_in_need_import
+from sentinelle.displacement.services import NeedLine, need_check, people_in_need_import
 from sentinelle.geography.models import AdminLevel
 from sentinelle.geography.selectors import AreaLookupError, AreaResolver
 from sentinelle.ingest.kinds import register
 from sentinelle.ingest.kinds.base import CODE, COUNT, ImportColumn, ImportKind, Row, RowError
 from sentinelle.ingest.kinds.population import STATUS_ALIASES, resolve_column
-from sentinelle.ingest.runner import CommitRefused
+from sentinelle.ingest.runner import commit_refusals
 
 _LEVELS = {"adm1": AdminLevel.REGION, "adm2": AdminLevel.CERCLE, "adm3": AdminLevel.COMMUNE}
 
@@ -91,12 +91,12 @@ class PeopleInNeedImport(ImportKind):
             resolver=AreaResolver(), organisation=job.organisation, actor=job.committed_by or job.created_by
         )
 
-    def build(self, row: Row, context: Context) -> NeedInput:
+    def build(self, row: Row, context: Context) -> NeedLine:
         area = self._area(row, context)
         year = row.get("year")
         if row.errors or area is None:
             raise RowError
-        return NeedInput(
+        return NeedLine(
             organisation=context.organisation,
             area=area,
             year=year,
@@ -116,16 +116,18 @@ class PeopleInNeedImport(ImportKind):
             row.error(key, str(error))
             return None
 
-    def validate(self, item: NeedInput, context: Context) -> list[tuple[str, str]]:
+    def validate(self, item: NeedLine, context: Context) -> list[tuple[str, str]]:
         if item.area.pk not in context.allowed:
             context.allowed[item.area.pk] = may_act_for(
                 context.actor, Perm.POPULATION_MANAGE, organisation=context.organisation, area=item.area
             )
         if not context.allowed[item.area.pk]:
             return [("area", _("You may not record population data for this organisation in this area."))]
-        return [(key, message) for key, messages in need_errors(item).items() for message in messages]
+        errors = Errors()
+        need_check(errors, item)
+        return [(key, message) for key, messages in errors.as_dict().items() for message in messages]
 
-    def source_id(self, item: NeedInput) -> str:
+    def source_id(self, item: NeedLine) -> str:
         return f"{item.area.pcode}|{item.year}|{item.population_status}"
 
     def existing(self, *, organisation, source_ids: list[str]) -> set[str]:
@@ -138,20 +140,12 @@ class PeopleInNeedImport(ImportKind):
         }
         return set(source_ids) & known
 
-    def commit(self, *, actor, organisation, items: list[NeedInput]) -> tuple[int, int]:
-        try:
+    def commit(self, *, actor, organisation, items: list[NeedLine]) -> tuple[int, int]:
+        with commit_refusals():
             result = people_in_need_import(actor=actor, organisation=organisation, rows=items)
-        except PermissionDenied as error:
-            raise CommitRefused([(0, "area", str(error))]) from error
-        except ValidationError as error:
-            problems = []
-            for key, messages in error.message_dict.items():
-                index, _dot, field_key = key.partition(".")
-                problems += [(int(index) if index.isdigit() else 0, field_key or key, m) for m in messages]
-            raise CommitRefused(problems) from error
         return result.created, result.unchanged
 
-    def preview(self, item: NeedInput) -> list[str]:
+    def preview(self, item: NeedLine) -> list[str]:
         return [
             f"{item.area.name_fr} ({item.area.pcode})",
             str(item.year),

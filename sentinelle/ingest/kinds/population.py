@@ -13,22 +13,22 @@ The area is a P-code or a name (#adm2+code / #adm2+name, #adm3+code / #adm3+name
 #date+reported; the source (#meta+source) defaults to the CMP/DTM.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from sentinelle.core.codes import AgeGroup, PopulationStatus, Sex
 from sentinelle.core.permissions import Perm, may_act_for
+from sentinelle.core.validation import Errors
 from sentinelle.displacement.models import FigureSource, PopulationFigure
-from sentinelle.displacement.services import FigureInput, figure_errors, figures_import
+from sentinelle.displacement.services import FigureLine, figure_check, figures_import
 from sentinelle.geography.models import AdminLevel
 from sentinelle.geography.selectors import AreaLookupError, AreaResolver
 from sentinelle.ingest.kinds import register
 from sentinelle.ingest.kinds.base import CODE, COUNT, DATE, ImportColumn, ImportKind, Row, RowError
-from sentinelle.ingest.runner import CommitRefused
+from sentinelle.ingest.runner import commit_refusals
 
 IN_LIMIT = 900
 STATUS_ALIASES = (
@@ -185,7 +185,7 @@ class Context:
 class FigureRows:
     """The figures of one row (one per status it gives)."""
 
-    figures: list[FigureInput]
+    figures: list[FigureLine]
 
     @property
     def keys(self) -> list[str]:
@@ -302,7 +302,7 @@ class PopulationImport(ImportKind):
         explicit = row.get("source_id") or ""
         figures = []
         for status, (individuals, households) in counts.items():
-            figure = FigureInput(
+            figure = FigureLine(
                 organisation=context.organisation,
                 area=area,
                 round_date=round_date,
@@ -313,10 +313,10 @@ class PopulationImport(ImportKind):
                 breakdown=breakdown,
             )
             if explicit:
-                figure.source_key = explicit if len(counts) == 1 else f"{explicit}|{status}"
+                key = explicit if len(counts) == 1 else f"{explicit}|{status}"
             else:
-                figure.source_key = figure.natural_key()
-            figures.append(figure)
+                key = figure.natural_key()
+            figures.append(replace(figure, source_key=key))
         return FigureRows(figures)
 
     def _check_overlaps(self, row: Row, breakdown: dict) -> None:
@@ -372,7 +372,9 @@ class PopulationImport(ImportKind):
                     ("area", _("You may not record population data for this organisation in this area."))
                 )
                 break
-            for key, messages in figure_errors(figure).items():
+            errors = Errors()
+            figure_check(errors, figure)
+            for key, messages in errors.as_dict().items():
                 problems += [(key, message) for message in messages]
         return problems
 
@@ -396,17 +398,8 @@ class PopulationImport(ImportKind):
         for index, item in enumerate(items):
             flat += item.figures
             owners += [index] * len(item.figures)
-        try:
+        with commit_refusals(owners=owners):
             result = figures_import(actor=actor, organisation=organisation, rows=flat)
-        except PermissionDenied as error:
-            raise CommitRefused([(0, "area", str(error))]) from error
-        except ValidationError as error:
-            problems = []
-            for key, messages in error.message_dict.items():
-                index, _dot, field_key = key.partition(".")
-                owner = owners[int(index)] if index.isdigit() else 0
-                problems += [(owner, field_key or key, message) for message in messages]
-            raise CommitRefused(problems) from error
         return result.created, result.unchanged
 
     def areas(self, item: FigureRows) -> list:

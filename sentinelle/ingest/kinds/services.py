@@ -12,7 +12,6 @@ person importing may manage (the IMO loads the cluster's whole service mapping a
 import re
 from dataclasses import dataclass, field
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -20,18 +19,19 @@ from django.utils.translation import gettext_lazy
 from sentinelle.accounts.models import Organisation
 from sentinelle.core.permissions import Perm, may_act_for
 from sentinelle.core.text import normalise_text
+from sentinelle.core.validation import Errors
 from sentinelle.directory.exports import COLUMNS as EXPORT_COLUMNS
 from sentinelle.directory.models import Cost, Service, ServiceStatus, ServiceType
 from sentinelle.directory.services import (
-    ServiceInput,
-    service_errors,
+    ServiceLine,
+    service_check,
     service_import_many,
 )
 from sentinelle.geography.models import AdminLevel, Settlement
 from sentinelle.geography.selectors import AreaLookupError, AreaResolver, as_pcode
 from sentinelle.ingest.kinds import register
 from sentinelle.ingest.kinds.base import CODE, COUNT, DATE, ImportColumn, ImportKind, Row, RowError
-from sentinelle.ingest.runner import CommitRefused
+from sentinelle.ingest.runner import commit_refusals
 
 _SEPARATORS = re.compile(r"[;,\n|]+")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
@@ -120,9 +120,9 @@ class ServiceImport(ImportKind):
             organisations=organisations,
         )
 
-    # --- Row -> ServiceInput --------------------------------------------------------------------
+    # --- Row -> ServiceLine ----------------------------------------------------------------
 
-    def build(self, row: Row, context: Context) -> ServiceInput:
+    def build(self, row: Row, context: Context) -> ServiceLine:
         # The runner reads every cell first (None when empty), so text values are taken with `or ""`.
         provider = self._provider(row, context)
         area = self._area(row, context)
@@ -132,7 +132,7 @@ class ServiceImport(ImportKind):
         areas_served = self._areas_served(row, context)
         if row.errors or provider is None or area is None:
             raise RowError
-        return ServiceInput(
+        return ServiceLine(
             name=row.get("name") or "",
             service_type=row.get("service_type") or "",
             provider=provider,
@@ -235,11 +235,12 @@ class ServiceImport(ImportKind):
 
     # --- Domain ----------------------------------------------------------------------------------
 
-    def validate(self, item: ServiceInput, context: Context) -> list[tuple[str, str]]:
-        errors = service_errors(item, default_version=context.resolver.version)
-        return [(key, message) for key, messages in errors.items() for message in messages]
+    def validate(self, item: ServiceLine, context: Context) -> list[tuple[str, str]]:
+        errors = Errors()
+        service_check(errors, item, version=context.resolver.version)
+        return [(key, message) for key, messages in errors.as_dict().items() for message in messages]
 
-    def source_id(self, item: ServiceInput) -> str:
+    def source_id(self, item: ServiceLine) -> str:
         return item.source_id
 
     def existing(self, *, organisation, source_ids: list[str]) -> set[str]:
@@ -252,20 +253,12 @@ class ServiceImport(ImportKind):
                 found.update({source_id, str(public_id)} & set(chunk))
         return found
 
-    def commit(self, *, actor, organisation, items: list[ServiceInput]) -> tuple[int, int]:
-        try:
+    def commit(self, *, actor, organisation, items: list[ServiceLine]) -> tuple[int, int]:
+        with commit_refusals(permission_key="provider"):
             result = service_import_many(actor=actor, organisation=organisation, rows=items)
-        except PermissionDenied as error:
-            raise CommitRefused([(0, "provider", str(error))]) from error
-        except ValidationError as error:
-            problems = []
-            for key, messages in error.message_dict.items():
-                index, _dot, field_key = key.partition(".")
-                problems += [(int(index) if index.isdigit() else 0, field_key or key, m) for m in messages]
-            raise CommitRefused(problems) from error
         return result.created, result.unchanged
 
-    def preview(self, item: ServiceInput) -> list[str]:
+    def preview(self, item: ServiceLine) -> list[str]:
         source = "" if item.source_id.startswith("h:") else item.source_id
         return [
             source,

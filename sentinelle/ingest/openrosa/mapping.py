@@ -1,4 +1,4 @@
-"""A submitted XForm instance: parsed safely, flattened, and mapped to an IncidentInput.
+"""A submitted XForm instance: parsed safely, flattened, and mapped to an IncidentRow.
 
 Parsing refuses what a device never sends and an attacker might: a DTD or entity declaration (entity
 expansion, external entities), other encodings than UTF-8 (a UTF-16 document would hide "<!DOCTYPE" from
@@ -6,7 +6,7 @@ a byte search, hence the NUL check), and documents over the size limit. defusedx
 this is the part of it we need.
 
 Answers are flattened by question name (names are unique within each form, see surveys.py): groups
-disappear, each repeat becomes a list of answer dicts. `answers_to_input` works on that dict alone, so
+disappear, each repeat becomes a list of answer dicts. `answers_to_row` works on that dict alone, so
 an import of a Kobo export of the same forms can reuse it.
 """
 
@@ -24,12 +24,12 @@ from django.utils.translation import gettext
 from sentinelle.geography.selectors import area_get_by_pcode
 from sentinelle.monitoring.classification import QUESTION_KEYS
 from sentinelle.monitoring.inputs import (
-    CasualtyInput,
-    ExplosiveInput,
-    GBVInput,
-    IncidentInput,
+    CasualtyLine,
+    ExplosiveDetails,
+    GBVDetails,
+    IncidentRow,
     VictimCell,
-    ViolationInput,
+    ViolationLine,
     ViolationVictimCell,
 )
 from sentinelle.monitoring.models import Category, Channel
@@ -217,7 +217,7 @@ def _common(reader: _Reader, submission: Submission) -> dict:
     }
 
 
-def _incident(reader: _Reader, submission: Submission) -> IncidentInput:
+def _incident(reader: _Reader, submission: Submission) -> IncidentRow:
     categories = reader.codes("categories")
     victims = []
     if reader.yes("has_victims"):
@@ -242,7 +242,7 @@ def _incident(reader: _Reader, submission: Submission) -> IncidentInput:
                 for cell in row.rows("violation_victims", keys=("child_count",))
             ]
             violations.append(
-                ViolationInput(
+                ViolationLine(
                     type=row.code("violation_type"),
                     perpetrator_party=row.code("perpetrator_party", "unknown"),
                     verification=row.code("verification", "pending"),
@@ -256,7 +256,7 @@ def _incident(reader: _Reader, submission: Submission) -> IncidentInput:
         if reader.yes("has_casualties"):
             for row in reader.rows("casualties", keys=("casualty_outcome",)):
                 casualties.append(
-                    CasualtyInput(
+                    CasualtyLine(
                         sex=row.code("casualty_sex", "unknown"),
                         outcome=row.code("casualty_outcome"),
                         age=row.integer("casualty_age"),
@@ -264,12 +264,12 @@ def _incident(reader: _Reader, submission: Submission) -> IncidentInput:
                         displacement_status=row.text("casualty_displacement_status"),
                     )
                 )
-        explosive = ExplosiveInput(
+        explosive = ExplosiveDetails(
             device_type=reader.code("device_type"),
             activity=reader.code("activity", "unknown"),
             casualties=casualties,
         )
-    return IncidentInput(
+    return IncidentRow(
         **_common(reader, submission),
         categories=categories,
         source_mechanism=reader.code("source_mechanism", "monitoring_interview"),
@@ -284,15 +284,15 @@ def _incident(reader: _Reader, submission: Submission) -> IncidentInput:
     )
 
 
-# GBVInput fields answered by a question of the same name, with the dataclass default when empty.
+# GBVDetails fields answered by a question of the same name, with the dataclass default when empty.
 _GBV_CODES = tuple(GBV_CODES)
 
 
-def _gbv(reader: _Reader, submission: Submission) -> IncidentInput:
+def _gbv(reader: _Reader, submission: Submission) -> IncidentRow:
     codes = {name: reader.text(name) for name in _GBV_CODES if reader.text(name)}
     # Required, without a default: an empty answer is refused by the validation (400), not a TypeError.
     codes.setdefault("survivor_sex", "")
-    gbv = GBVInput(
+    gbv = GBVDetails(
         **codes,
         survivor_age=reader.integer("survivor_age"),
         survivor_age_estimated=reader.yes("survivor_age_estimated"),
@@ -308,7 +308,7 @@ def _gbv(reader: _Reader, submission: Submission) -> IncidentInput:
         consent_to_report=reader.yes("consent_to_report"),
         survivor_code=reader.text("survivor_code")[:32],
     )
-    return IncidentInput(
+    return IncidentRow(
         **_common(reader, submission),
         categories=[Category.GBV, *reader.codes("other_categories")],
         source_mechanism=reader.code("source_mechanism", "gbvims"),
@@ -320,8 +320,8 @@ CHANNEL = Channel.ODK
 _MAPPERS = {INCIDENT_FORM: _incident, GBV_FORM: _gbv}
 
 
-def answers_to_input(submission: Submission) -> tuple[IncidentInput, dict[str, list[str]]]:
-    """The IncidentInput of a submission, and the answers that could not be read (by question name)."""
+def answers_to_row(submission: Submission) -> tuple[IncidentRow, dict[str, list[str]]]:
+    """The IncidentRow of a submission, and the answers that could not be read (by question name)."""
     errors: dict[str, list[str]] = {}
     data = _MAPPERS[submission.form_id](_Reader(submission.answers, errors), submission)
     return data, errors

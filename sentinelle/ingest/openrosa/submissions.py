@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils.translation import gettext
 
 from sentinelle.core.audit import audit_record
+from sentinelle.core.figure_cache import figures_changed
 from sentinelle.core.models import AuditAction, AuditEntry
 from sentinelle.core.permissions import Perm, audit_refusal, has_perm, home_organisation
 from sentinelle.monitoring.models import Channel, Incident
@@ -27,11 +28,11 @@ from sentinelle.monitoring.services.incidents import (
     incident_validate,
 )
 
-from .mapping import Submission, SubmissionError, answers_to_input, parse_submission
+from .mapping import Submission, SubmissionError, answers_to_row, parse_submission
 from .surveys import FORM_PERMS, SURVEYS, form_definition
 from .xlsform import FormsUnavailable
 
-# IncidentInput fields whose question has another name (or is a group) in the forms.
+# IncidentRow fields whose question has another name (or is a group) in the forms.
 FIELD_QUESTIONS = {
     "area": "cercle",
     "settlement": "commune",
@@ -125,7 +126,7 @@ def submission_refused(
 
 
 def _record(user, organisation, submission: Submission, request) -> Receipt:
-    data, errors = answers_to_input(submission)
+    data, errors = answers_to_row(submission)
     try:
         incident_validate(data)
     except ValidationError as error:
@@ -139,11 +140,11 @@ def _record(user, organisation, submission: Submission, request) -> Receipt:
         try:
             incident = incident_record(
                 actor=user,
-                data=data,
                 organisation=organisation,
                 channel=Channel.ODK,
                 submit=True,
                 request=request,
+                **vars(data),
             )
         except ValidationError as error:  # e.g. outside the user's areas of responsibility
             raise _invalid(error.message_dict, submission.form_id) from None
@@ -162,6 +163,7 @@ def _record(user, organisation, submission: Submission, request) -> Receipt:
                 "fingerprint": submission.fingerprint,
             },
         )
+        figures_changed("monitoring")
     return Receipt(
         201,
         gettext("Incident %(reference)s received by Sentinelle. Thank you.")

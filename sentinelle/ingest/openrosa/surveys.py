@@ -10,7 +10,7 @@
 
 Two forms rather than one with sections: monitors and GBV case workers are different people with
 different training, GBVIMS wants its own intake (consent first, one survivor, no exact location), and a
-monitor's form stays short. Question names are the IncidentInput / GBVInput field names wherever one
+monitor's form stays short. Question names are the IncidentRow / GBVDetails field names wherever one
 exists, so that mapping.py and error messages need no translation table.
 """
 

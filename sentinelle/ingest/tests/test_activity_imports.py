@@ -39,16 +39,6 @@ def french():
         yield
 
 
-def needs_french(msgid: str):
-    """Precise French messages: active once the lead merges /work/tools/fr_reporting.py (skipped before)."""
-    with translation.override("fr"):
-        missing = translation.gettext(msgid) == msgid
-    return pytest.mark.skipif(missing, reason="French translation not merged yet")
-
-
-LOCKED = "The period %(month)s is locked: only an administrator can reopen it."
-
-
 def this_month() -> datetime.date:
     return timezone.localdate().replace(day=1)
 
@@ -159,7 +149,6 @@ def test_reimport_is_idempotent_with_or_without_reference(manager, alpha, places
     assert (again.created_count, again.unchanged_count) == (0, 2)
 
 
-@needs_french(LOCKED)
 def test_locked_period_refuses_the_file_with_row_and_column(manager, imo, alpha, places):
     period_lock(actor=imo, period=period_get_or_create(last_month()))
     content = csv_bytes(
@@ -185,7 +174,6 @@ def test_locked_period_refuses_the_file_with_row_and_column(manager, imo, alpha,
     assert ActivityReport.objects.count() == 0
 
 
-@needs_french("The report of %(month)s is %(status)s: it can no longer be changed.")
 def test_validated_report_refuses_new_rows(manager, alpha, places):
     ReportFactory(organisation=alpha, period=period_get_or_create(this_month()), status="validated")
 
@@ -213,7 +201,6 @@ def test_locked_after_validation_refuses_at_commit(manager, imo, alpha, places):
     assert ActivityReport.objects.count() == 0
 
 
-@needs_french("No project “%(code)s” of %(organisation)s in Sentinelle.")
 def test_unknown_pcode_and_project(manager, alpha, places):
     job = upload(manager, alpha, csv_bytes([row(adm3_code="ML059999"), row(reference="B", project="NOPE")]))
 
@@ -223,9 +210,6 @@ def test_unknown_pcode_and_project(manager, alpha, places):
     assert errors[1] == (4, header("project"), "Aucun projet « NOPE » de ALPHA dans Sentinelle.")
 
 
-@needs_french(
-    "Give the population group of the people reached (idp, idp_returnee, repatriate, refugee, host)."
-)
 def test_counts_without_population_group(manager, alpha, places):
     job = upload(manager, alpha, csv_bytes([row(population_status="")]))
 
@@ -239,14 +223,12 @@ def test_counts_without_population_group(manager, alpha, places):
     ]
 
 
-@needs_french("Give the topic of the training.")
 def test_training_needs_its_topic(manager, alpha, places):
     job = upload(manager, alpha, csv_bytes([row(activity_type="training")]))
 
     assert refused(job) == [(3, header("training_topic"), "Indiquez le thème de la formation.")]
 
 
-@needs_french("You may not record activities of %(organisation)s in %(area)s.")
 def test_caseworker_outside_their_area_is_refused(caseworker_other_area, alpha, places):
     job = upload(caseworker_other_area, alpha, csv_bytes([row()]))
 
@@ -255,7 +237,6 @@ def test_caseworker_outside_their_area_is_refused(caseworker_other_area, alpha, 
     assert message == "Vous ne pouvez pas enregistrer d'activités de ALPHA à Dourou."
 
 
-@needs_french("The end date must fall within the reporting month (%(month)s); report the rest next month.")
 def test_dates_outside_the_month(manager, alpha, places):
     start = this_month() + datetime.timedelta(days=20)
     job = upload(
@@ -499,7 +480,6 @@ def test_p4_a_split_larger_than_its_total_refuses_the_file(manager, alpha, prosm
     assert Beneficiaries.objects.count() == 0 and ActivityReport.objects.count() == 0
 
 
-@needs_french("The people reached given by sex and age (%(known)s) are more than the total (%(total)s).")
 def test_p4_the_refusal_is_in_french(manager, alpha, places):
     errors = refused(upload(manager, alpha, csv_bytes([row(reached_total=15)])))
 

@@ -298,10 +298,7 @@ def test_worker_killed_holding_a_job_releases_it_to_another(
 
 # --- The database going away ---------------------------------------------------------------------
 
-postgres_only = pytest.mark.skipif(
-    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
-    reason="needs PostgreSQL: a server restart is simulated with pg_terminate_backend (SQLite has no server)",
-)
+# The tests marked postgres simulate a server restart with pg_terminate_backend (SQLite has no server).
 
 
 def _killer():
@@ -352,7 +349,7 @@ def backend_pid() -> int:
         return cursor.fetchone()[0]
 
 
-@postgres_only
+@pytest.mark.postgres
 def test_connections_killed_under_load_lose_no_committed_write(db, bystanders):
     committed: list[int] = []
     failures: list[str] = []
@@ -395,7 +392,7 @@ def test_connections_killed_under_load_lose_no_committed_write(db, bystanders):
     assert verify_chain() is None
 
 
-@postgres_only
+@pytest.mark.postgres
 def test_request_after_the_server_dropped_the_connection_succeeds(admin, signed_in, bystanders):
     client = signed_in(admin)
     assert settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] is True
@@ -415,7 +412,7 @@ def test_request_after_the_server_dropped_the_connection_succeeds(admin, signed_
     assert client.get(reverse("core:home")).status_code == 200
 
 
-@postgres_only
+@pytest.mark.postgres
 def test_looping_worker_survives_the_server_dropping_its_connection(
     admin, alpha, shared, sample_file, bystanders
 ):

@@ -105,7 +105,7 @@ def test_allegations_count_in_monitoring_statistics_by_category_never_in_gbvims(
 
     # A GBV service provider's record (GBV form, classification, consent) is what GBVIMS counts.
     dourou = mali_mopti["ML050208"]
-    incident_record(actor=caseworker_in_area, data=gbv_incident_input(dourou), submit=True)
+    incident_record(actor=caseworker_in_area, submit=True, **vars(gbv_incident_input(dourou)))
     assert _figures("gbv_incidents") == [{"count": 1}]
     by_category = {row["category"]: row["count"] for row in _figures("incidents", group_by=["category"])}
     assert by_category["gbv"] == 5

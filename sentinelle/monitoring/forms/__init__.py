@@ -1,4 +1,4 @@
-"""Incident forms; see incident.py for how a form becomes an IncidentInput."""
+"""Incident forms; see incident.py for how a form becomes the services' keyword arguments."""
 
 from .details import CasualtyForm, ExplosiveForm, GBVForm, ViolationForm
 from .fields import victim_field_name

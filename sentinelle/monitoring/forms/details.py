@@ -7,9 +7,9 @@ from django.utils.translation import gettext_lazy as _
 
 from sentinelle.monitoring import classification
 from sentinelle.monitoring.inputs import (
-    CasualtyInput,
-    GBVInput,
-    ViolationInput,
+    CasualtyLine,
+    GBVDetails,
+    ViolationLine,
     ViolationVictimCell,
 )
 from sentinelle.monitoring.models import (
@@ -32,10 +32,10 @@ GBV_PLAIN_FIELDS = [
     *("perpetrator_relationship", "perpetrator_occupation", "previous_incident_with_perpetrator"),
     *("referred_from", "wants_legal_action", "consent_to_report"),
 ]
-# What a new GBV section shows preselected: the defaults every channel uses (inputs.GBVInput).
+# What a new GBV section shows preselected: the defaults every channel uses (inputs.GBVDetails).
 GBV_DEFAULTS = {
     name: value
-    for name, value in vars(GBVInput(survivor_sex="")).items()
+    for name, value in vars(GBVDetails(survivor_sex="")).items()
     if name in GBV_PLAIN_FIELDS and name != "survivor_sex"
 }
 NUMBER = forms.NumberInput(attrs={"inputmode": "numeric", "min": 0})
@@ -44,7 +44,7 @@ NUMBER = forms.NumberInput(attrs={"inputmode": "numeric", "min": 0})
 class GBVForm(forms.ModelForm):
     """One survivor (never an identity), the classification tool, consent and referrals (GBVIMS IR).
 
-    A ModelForm only for its fields: nothing is saved from it; `to_input` hands a GBVInput to the service.
+    A ModelForm only for its fields: nothing is saved from it; `to_details` hands a GBVDetails to the service.
     """
 
     class Meta:
@@ -110,9 +110,9 @@ class GBVForm(forms.ModelForm):
     def referral_fields(self):
         return [self[f"ref_{service}"] for service in gbv.IRService.values]
 
-    def to_input(self) -> GBVInput:
+    def to_details(self) -> GBVDetails:
         data = self.cleaned_data
-        return GBVInput(
+        return GBVDetails(
             **{name: data[name] for name in GBV_PLAIN_FIELDS},
             answers=self.raw_answers(),
             referrals={s: data[f"ref_{s}"] for s in gbv.IRService.values if data.get(f"ref_{s}")},
@@ -138,12 +138,12 @@ class ViolationForm(forms.ModelForm):
         ages = dict(AgeGroup.choices)
         return [(ages[age], [self[f"c_{sex}_{age}"] for sex in Sex.values]) for age in CHILD_CELLS]
 
-    def to_input(self) -> ViolationInput | None:
+    def to_line(self) -> ViolationLine | None:
         data = self.cleaned_data
         if not data.get("type"):  # an extra row left empty
             return None
         cells = [(sex, age) for sex in Sex.values for age in CHILD_CELLS if data.get(f"c_{sex}_{age}")]
-        return ViolationInput(
+        return ViolationLine(
             type=data["type"],
             perpetrator_party=data["perpetrator_party"],
             verification=data["verification"],
@@ -166,11 +166,11 @@ class CasualtyForm(forms.ModelForm):
         fields = ["outcome", "sex", "age", "civilian", "displacement_status"]
         widgets = {"age": NUMBER}
 
-    def to_input(self) -> CasualtyInput | None:
+    def to_line(self) -> CasualtyLine | None:
         data = self.cleaned_data
         if not data.get("outcome"):  # an extra row left empty
             return None
-        return CasualtyInput(
+        return CasualtyLine(
             sex=data["sex"],
             outcome=data["outcome"],
             age=data.get("age"),

@@ -47,7 +47,7 @@ def date_field(label, **kwargs):
     return forms.DateField(label=label, widget=forms.DateInput(attrs={"type": "date"}), **kwargs)
 
 
-# IncidentForm fields handed as they are to IncidentInput (and read back from an Incident to edit it).
+# IncidentForm fields handed as they are to the services (and read back from an Incident to edit it).
 MAIN_PLAIN_FIELDS = [
     *("date_start", "date_end", "date_reported", "coordinates", "perpetrator_category", "source_mechanism"),
     *("summary", "account", "displaced_households", "displaced_individuals", "reliability", "sharing_level"),

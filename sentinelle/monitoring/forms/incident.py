@@ -1,4 +1,4 @@
-"""The incident form: it only shapes what a person types into an `IncidentInput`.
+"""The incident form: it only shapes what a person types into the services' keyword arguments.
 
 Every rule about incidents (dates, levels, codes, what a category requires, GBV completeness) lives in
 `services.incidents.incident_validate`; its `ValidationError.message_dict` is mapped back onto the fields
@@ -17,8 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from sentinelle.geography.models import AdminArea, Settlement
 from sentinelle.geography.selectors import areas_within, cod_version_default
 from sentinelle.monitoring.inputs import (
-    ExplosiveInput,
-    IncidentInput,
+    ExplosiveDetails,
     VictimCell,
 )
 from sentinelle.monitoring.models import (
@@ -358,30 +357,31 @@ class IncidentEntry:
     def organisation(self):
         return self.main.organisations.get(self.main.cleaned_data.get("organisation") or "")
 
-    def to_input(self, *, source_id: str = "") -> IncidentInput:
+    def incident_fields(self, *, source_id: str = "") -> dict:
+        """The keyword arguments of `incident_record` and `incident_update` (the incident's fields)."""
         data = self.main.cleaned_data
         violations = []
         if "violations" in self.sections:
-            violations = [v for v in (form.to_input() for form in self.violations) if v is not None]
+            violations = [v for v in (form.to_line() for form in self.violations) if v is not None]
         explosive = None
         if "explosive" in self.sections:
-            explosive = ExplosiveInput(
+            explosive = ExplosiveDetails(
                 device_type=self.explosive.cleaned_data["device_type"],
                 activity=self.explosive.cleaned_data["activity"],
-                casualties=[c for c in (form.to_input() for form in self.casualties) if c is not None],
+                casualties=[c for c in (form.to_line() for form in self.casualties) if c is not None],
             )
-        return IncidentInput(
+        return {
             **{name: data[name] for name in MAIN_PLAIN_FIELDS},
-            date_estimated=bool(data.get("date_estimated")),
-            area=data["area"],
-            settlement=data.get("settlement_obj"),
-            categories=list(data.get("categories") or []),
-            victims=self.main.victims(),
-            source_id=source_id,
-            gbv=self.gbv.to_input() if "gbv" in self.sections else None,
-            violations=violations,
-            explosive=explosive,
-        )
+            "date_estimated": bool(data.get("date_estimated")),
+            "area": data["area"],
+            "settlement": data.get("settlement_obj"),
+            "categories": list(data.get("categories") or []),
+            "victims": self.main.victims(),
+            "source_id": source_id,
+            "gbv": self.gbv.to_details() if "gbv" in self.sections else None,
+            "violations": violations,
+            "explosive": explosive,
+        }
 
     def add_service_errors(self, error: ValidationError) -> None:
         """Put the services' messages next to their fields ("gbv.survivor_age", "violations.0.type")."""

@@ -1,4 +1,4 @@
-"""From an IncidentInput to unsaved model rows, and their bulk writes (shared by record, update, import).
+"""From an IncidentRow to unsaved model rows, and their bulk writes (shared by record, update, import).
 
 One code path builds the rows of one incident or of ten thousand: `write_rows` inserts every kind of row
 with one bulk insert per table, so an import costs a constant number of statements per batch. `snapshot`
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sentinelle.monitoring.classification import case_context, classify, reporting_delay
-from sentinelle.monitoring.inputs import IncidentInput
+from sentinelle.monitoring.classification import classify, reporting_delay, survivor_case_context
+from sentinelle.monitoring.inputs import IncidentRow
 from sentinelle.monitoring.models import (
     Casualty,
     ExplosiveAccident,
@@ -115,7 +115,7 @@ _PLAN: list[tuple[str, object]] = []
 
 
 def incident_values(
-    data: IncidentInput, *, organisation, user_id, channel, status, reference, now, cells=None
+    data: IncidentRow, *, organisation, user_id, channel, status, reference, now, cells=None
 ) -> list:
     """Every concrete field value of a new incident, in field order (positional construction is several
     times faster than keywords, which counts for imports)."""
@@ -147,7 +147,7 @@ def incident_values(
     ]
 
 
-def incident_from_values(values: list, data: IncidentInput, organisation) -> Incident:
+def incident_from_values(values: list, data: IncidentRow, organisation) -> Incident:
     incident = Incident(*values)
     cache = incident._state.fields_cache
     cache["area"] = data.area
@@ -157,7 +157,7 @@ def incident_from_values(values: list, data: IncidentInput, organisation) -> Inc
     return incident
 
 
-def build_incident(data: IncidentInput, *, organisation, actor, channel, status, reference, now) -> Incident:
+def build_incident(data: IncidentRow, *, organisation, actor, channel, status, reference, now) -> Incident:
     user_id = actor.pk if getattr(actor, "is_authenticated", False) else None
     values = incident_values(
         data,
@@ -171,17 +171,10 @@ def build_incident(data: IncidentInput, *, organisation, actor, channel, status,
     return incident_from_values(values, data, organisation)
 
 
-def _gbv_row(incident: Incident, data: IncidentInput) -> GBVIncident:
+def _gbv_row(incident: Incident, data: IncidentRow) -> GBVIncident:
     gbv = data.gbv
     result = classify(gbv.answers or {})
-    context = case_context(
-        gbv_type=result.gbv_type,
-        survivor_age=gbv.survivor_age,
-        perpetrator_relationship=gbv.perpetrator_relationship,
-        goods_exchanged=gbv.goods_exchanged,
-        abduction_type=gbv.abduction_type,
-        harmful_practice=gbv.harmful_practice,
-    )
+    context = survivor_case_context(gbv, result.gbv_type)
     return GBVIncident(
         incident=incident,
         classification_answers=[[key, answer] for key, answer in result.asked],
@@ -193,7 +186,7 @@ def _gbv_row(incident: Incident, data: IncidentInput) -> GBVIncident:
     )
 
 
-def build_rows(incident: Incident, data: IncidentInput) -> IncidentRows:
+def build_rows(incident: Incident, data: IncidentRow) -> IncidentRows:
     rows = IncidentRows(incident=incident)
     rows.categories = [
         IncidentCategory(incident=incident, category=c) for c in dict.fromkeys(data.categories)

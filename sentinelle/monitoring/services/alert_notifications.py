@@ -1,7 +1,8 @@
 """How an alert reaches people: e-mail to the area's followers and the IMOs, and optional webhooks.
 
-Runs after the alert's transaction commits. Messages carry the alert's figures and places only, never an
-account, coordinates or a name. Every failure is logged and swallowed: the alert exists regardless.
+What each message and call says; monitoring/tasks.py sends them, as tasks queued after the alert's
+transaction commits, retried. Messages carry the alert's figures and places only, never an account,
+coordinates or a name. A failure never touches the alert: it exists regardless.
 """
 
 import json
@@ -10,7 +11,6 @@ import urllib.request
 from collections import defaultdict
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
 from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -81,20 +81,9 @@ def alert_summary(alert: Alert) -> dict:
     }
 
 
-def alert_notify(*, alert_id: int) -> None:
-    """E-mail the followers and call the webhooks; failures are logged, never raised."""
-    alert = Alert.objects.select_related("rule", "area").filter(pk=alert_id).first()
-    if alert is None:
-        return
-    try:
-        _send_emails(alert)
-    except Exception:
-        logger.exception("Alert %s: e-mail notification failed.", alert.public_id)
-    for url in dict.fromkeys(u for u in (_setting("ALERT_WEBHOOK_URL", ""), alert.rule.webhook_url) if u):
-        webhook_call(url, webhook_payload(alert))
-
-
-def _send_emails(alert: Alert) -> int:
+def alert_messages(alert: Alert) -> list[tuple[int, str, str]]:
+    """(user id, subject, body) of the alert's e-mail to each recipient, in the recipient's language: one
+    message per person, so followers never see each other's addresses."""
     by_language: dict[str, list] = defaultdict(list)
     for user in alert_recipients(alert):
         by_language[user.language or settings.LANGUAGE_CODE].append(user)
@@ -108,11 +97,25 @@ def _send_emails(alert: Alert) -> int:
                 "pcode": alert.area.pcode,
             }
             body = render_to_string("monitoring/alerts/alert_email.txt", context)
-        # One message per person: followers never see each other's addresses.
-        messages += [EmailMessage(subject, body, to=[user.email]) for user in users]
-    if messages:
-        get_connection().send_messages(messages)
-    return len(messages)
+        messages += [(user.pk, subject, body) for user in users]
+    return messages
+
+
+# Where an alert's webhooks go: the site's (SENTINELLE["ALERT_WEBHOOK_URL"]) and the rule's own. A task
+# names the target, not the URL (which may hold a token), and reads the URL when it runs.
+WEBHOOK_TARGETS = ("site", "rule")
+
+
+def webhook_url(alert: Alert, target: str) -> str:
+    return _setting("ALERT_WEBHOOK_URL", "") if target == "site" else alert.rule.webhook_url
+
+
+def webhook_targets(alert: Alert) -> list[str]:
+    """The targets with a URL, the same URL once."""
+    urls = {}
+    for target in WEBHOOK_TARGETS:
+        urls.setdefault(webhook_url(alert, target), target)
+    return [target for url, target in urls.items() if url]
 
 
 def webhook_payload(alert: Alert) -> dict:

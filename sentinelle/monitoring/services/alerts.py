@@ -13,7 +13,6 @@ import logging
 from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import partial
 from itertools import accumulate
 
 from django.conf import settings
@@ -26,6 +25,7 @@ from django.utils.translation import gettext as _
 from sentinelle.core.audit import audit_record
 from sentinelle.core.models import AuditAction
 from sentinelle.core.permissions import Perm, ensure
+from sentinelle.core.tasks import enqueue_after_commit
 from sentinelle.geography.models import AdminArea
 from sentinelle.monitoring.models import (
     Alert,
@@ -37,7 +37,6 @@ from sentinelle.monitoring.models import (
     IncidentCategory,
     IncidentStatus,
 )
-from sentinelle.monitoring.services.alert_notifications import alert_notify
 from sentinelle.monitoring.services.flash_content import flash_report_draft, flash_report_drafts
 from sentinelle.monitoring.services.flash_figures import id_chunks
 
@@ -305,7 +304,7 @@ def _evaluate_area(
         if first_new == len(new_offsets) or new_offsets[first_new] > end:
             continue
         window = (low + datetime.timedelta(days=start), low + datetime.timedelta(days=end))
-        if any(window[0] <= seen_end and seen_start <= window[1] for seen_start, seen_end in windows):
+        if overlaps(window, windows):
             continue
         alert = _fire(
             rule=rule,
@@ -324,6 +323,11 @@ def _evaluate_area(
         if joining:
             joins.append((alert, joining, _window_total(daily, (alert.window_start, alert.window_end))))
     return fired
+
+
+def overlaps(window, windows) -> bool:
+    """Does the (start, end) `window` overlap one of `windows` (an alert already fired for it)?"""
+    return any(window[0] <= seen_end and seen_start <= window[1] for seen_start, seen_end in windows)
 
 
 def _fire(*, rule, area, window, value, incident_ids, trigger_key, notify, draft=None) -> Alert | None:
@@ -355,7 +359,9 @@ def _fire(*, rule, area, window, value, incident_ids, trigger_key, notify, draft
             },
         )
         if notify:
-            transaction.on_commit(partial(alert_notify, alert_id=alert.pk))
+            from sentinelle.monitoring.tasks import alert_notify
+
+            enqueue_after_commit(alert_notify, alert_id=alert.pk)
     return alert
 
 

@@ -26,7 +26,7 @@ from sentinelle.core.models import AuditAction
 from sentinelle.geography.models import AdminArea
 from sentinelle.geography.selectors import cod_version_default
 from sentinelle.monitoring.models import Alert, AlertRule, FlashReport
-from sentinelle.monitoring.services.alerts import DEFAULT_ALERT_MAX_AGE_DAYS, _fire, _setting
+from sentinelle.monitoring.services.alerts import DEFAULT_ALERT_MAX_AGE_DAYS, _fire, _setting, overlaps
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ def _evaluate_area(rule, area, new_days: list[datetime.date], days: int, *, noti
             value = sum(daily.get(start + datetime.timedelta(days=i), 0) for i in range(days))
             if value < rule.threshold:
                 continue
-            if any(window[0] <= seen_end and seen_start <= window[1] for seen_start, seen_end in windows):
+            if overlaps(window, windows):
                 continue
             alert = _fire(
                 rule=rule,

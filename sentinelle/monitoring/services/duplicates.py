@@ -24,6 +24,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 
 from sentinelle.core.audit import audit_record
+from sentinelle.core.figure_cache import figures_changed
 from sentinelle.core.models import AuditAction
 from sentinelle.core.permissions import Perm, has_perm, refuse
 from sentinelle.geography.models import AdminArea
@@ -400,6 +401,7 @@ def duplicate_link(*, actor, candidate: DuplicateCandidate, canonical: Incident 
             request=request,
             detail={"decision": "linked", "canonical": keep.reference, "duplicate": other.reference},
         )
+        figures_changed("monitoring")
     return keep
 
 

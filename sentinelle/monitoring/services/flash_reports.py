@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from sentinelle.core.audit import audit_record
 from sentinelle.core.models import AuditAction
 from sentinelle.core.permissions import Perm, ensure
+from sentinelle.core.validation import NON_FIELD, Errors
 from sentinelle.monitoring.models import (
     FlashReport,
 )
@@ -87,3 +88,26 @@ def flash_report_publish(*, actor, report: FlashReport, request=None) -> FlashRe
             detail={"status": "published", "version": report.version},
         )
     return report
+
+
+def flash_report_save(*, actor, report: FlashReport, publish: bool, request=None, **fields) -> FlashReport:
+    """The edit page's two buttons: save the text, then publish it if asked.
+
+    The text is saved first (its own transaction), so a refused publication keeps what was typed: the
+    refusal says so on top, with the reasons, and each reason also goes next to its field.
+    """
+    report = flash_report_update(actor=actor, report=report, request=request, **fields)
+    if not publish:
+        return report
+    try:
+        return flash_report_publish(actor=actor, report=report, request=request)
+    except ValidationError as error:
+        errors = Errors()
+        errors.add(
+            NON_FIELD,
+            _("Your text is saved as a draft, but it is not published: %(reasons)s")
+            % {"reasons": " ".join(error.messages)},
+        )
+        if hasattr(error, "error_dict"):
+            errors.merge(error)
+        raise ValidationError(errors.as_dict()) from error

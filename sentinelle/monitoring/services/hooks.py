@@ -1,17 +1,13 @@
 """What happens after incidents enter the shared picture (submitted or verified), once committed.
 
 Explicit calls from the incident services, never signals: duplicate detection proposes pairs to the IMO,
-and alert rules are evaluated on the new incidents. Both run after the transaction commits so that a
-failing notification can never undo a recorded incident.
+and alert rules are evaluated on the new incidents. Both run after the transaction commits, as a queued
+task (monitoring/tasks.py), so that a failing notification can never undo a recorded incident.
 
 A bulk import (ingest) does not schedule them per call: it records the incidents it created on its job
 and runs `incidents_follow_up` once for the whole job after its last commit (in the request for a small
 job, else in the import worker), so that a file is evaluated once, not once per chunk.
 """
-
-from functools import partial
-
-from django.db import transaction
 
 
 def incidents_follow_up(incident_ids: list[int]) -> None:
@@ -26,7 +22,10 @@ def incidents_follow_up(incident_ids: list[int]) -> None:
 
 
 def incidents_entered(incident_ids: list[int]) -> None:
-    """Schedule the follow-ups of incidents that were just submitted or verified."""
+    """Queue the follow-ups of incidents that were just submitted or verified: a task, once committed."""
     if not incident_ids:
         return
-    transaction.on_commit(partial(incidents_follow_up, list(incident_ids)))
+    from sentinelle.core.tasks import enqueue_after_commit
+    from sentinelle.monitoring.tasks import incidents_follow_up_run
+
+    enqueue_after_commit(incidents_follow_up_run, incident_ids=list(incident_ids))

@@ -1,12 +1,12 @@
 """Writes of incidents: record, update, submit, verify, reject, and the bulk import every channel shares.
 
 Each service checks the policy first (a refusal raises PermissionDenied, is audited, and writes nothing
-else), validates (ValidationError with French messages by IncidentInput field), writes in one transaction
+else), validates (ValidationError with French messages by argument), writes in one transaction
 with a timeline event and one audit entry, and schedules the follow-ups (duplicate detection, alerts)
 after commit through `hooks.incidents_entered`. The confidential account and coordinates never appear
 in the timeline or the audit log: a change to them is recorded without its values.
 
-GBV survivor details (an IncidentInput with `gbv`) are taken only from GBV service providers
+GBV survivor details (`gbv`) are taken only from GBV service providers
 (Perm.GBV_SURVIVOR_RECORD for the organisation and area): anyone else gets a "gbv" error saying so, and
 nothing is written. An incident of category GBV without them is an allegation, like any other incident.
 """
@@ -22,9 +22,11 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from sentinelle.core.audit import audit_record
+from sentinelle.core.figure_cache import figures_changed
 from sentinelle.core.models import AuditAction
 from sentinelle.core.permissions import Perm, ensure, ensure_organisation, has_perm, may_act_for
-from sentinelle.monitoring.inputs import IncidentInput
+from sentinelle.core.validation import Errors
+from sentinelle.monitoring.inputs import IncidentRow
 from sentinelle.monitoring.models import (
     Channel,
     ExplosiveAccident,
@@ -39,6 +41,7 @@ from sentinelle.monitoring.models import (
 )
 from sentinelle.monitoring.services import _bulk, hooks
 from sentinelle.monitoring.services._incident_rows import (
+    SCALAR_FIELDS,
     build_incident,
     build_rows,
     incident_from_values,
@@ -48,7 +51,7 @@ from sentinelle.monitoring.services._incident_rows import (
     write_rows,
 )
 from sentinelle.monitoring.validation import (
-    incident_errors,
+    incident_check,
     incident_validate,
     survivor_details_refused,
     victim_cells,
@@ -145,26 +148,32 @@ def _event(incident, kind, actor, now, *, changes=None, note="") -> IncidentEven
 def incident_record(
     *,
     actor,
-    data: IncidentInput,
     organisation=None,
     channel: str = Channel.WEB,
     submit: bool = False,
     request=None,
+    **fields,
 ) -> Incident:
-    """Record an incident for `organisation` (default: the actor's first where they may record)."""
+    """Record an incident for `organisation` (default: the actor's first where they may record).
+
+    `fields`: the incident's fields, the keyword arguments named by `inputs.IncidentRow` (date_start,
+    date_reported, area, categories, perpetrator_category, source_mechanism, and the optional ones;
+    its parts as `VictimCell`, `GBVDetails`, `ViolationLine`, `ExplosiveDetails` with `CasualtyLine`).
+    """
+    data = IncidentRow(**fields)
     organisation = _resolve_organisation(actor, organisation, Perm.INCIDENT_CREATE, request)
     existing = incident_find_by_source(organisation=organisation, source_id=data.source_id)
     if existing is not None:
         return existing
-    errors = incident_errors(data)
+    errors = Errors()
+    incident_check(errors, data)
     area = data.area if hasattr(data.area, "path") else None
     allowed = area is None or may_act_for(actor, Perm.INCIDENT_CREATE, organisation=organisation, area=area)
     if not allowed:
-        errors.setdefault("area", []).append(_outside_areas_message())
+        errors.add("area", _outside_areas_message())
     if data.gbv is not None and not _may_record_survivor(actor, organisation, area):
-        errors.setdefault("gbv", []).append(survivor_details_refused())
-    if errors:
-        raise ValidationError(errors)
+        errors.add("gbv", survivor_details_refused())
+    errors.raise_if_any()
     now = timezone.now()
     status = IncidentStatus.SUBMITTED if submit else IncidentStatus.DRAFT
     try:
@@ -195,6 +204,7 @@ def incident_record(
                 request=request,
                 detail={"reference": incident.reference, "status": status, "channel": channel},
             )
+            figures_changed("monitoring")
             if submit:
                 _entered([incident.pk])
     except IntegrityError:
@@ -206,29 +216,32 @@ def incident_record(
     return incident
 
 
-def incident_update(*, actor, incident: Incident, data: IncidentInput, request=None) -> Incident:
-    """Change an incident; the changed fields go to the timeline (confidential ones without values)."""
+def incident_update(*, actor, incident: Incident, request=None, **fields) -> Incident:
+    """Change an incident to `fields` (all of them, as `incident_record` takes them); the changed fields go
+    to the timeline (confidential ones without values)."""
+    data = IncidentRow(**fields)
     ensure(actor, Perm.INCIDENT_EDIT, incident, request=request, message=_refused())
-    errors = incident_errors(data)
+    errors = Errors()
+    incident_check(errors, data)
     area = data.area if hasattr(data.area, "path") else None
     moved = area is not None and area.pk != incident.area_id
     if moved and not may_act_for(actor, Perm.INCIDENT_EDIT, organisation=incident.organisation, area=area):
-        errors.setdefault("area", []).append(_outside_areas_message())
+        errors.add("area", _outside_areas_message())
     has_survivor = GBVIncident.objects.filter(incident=incident).exists()
     if (data.gbv is not None or has_survivor) and not _may_record_survivor(
         actor, incident.organisation, area or incident.area
     ):
         # Nor may their details be changed or dropped by someone who could not have recorded them.
         message = survivor_details_refused() if data.gbv is not None else _survivor_on_record_message()
-        errors.setdefault("gbv", []).append(message)
+        errors.add("gbv", message)
     if data.source_id and data.source_id != incident.source_id:
         other = incident_find_by_source(organisation=incident.organisation, source_id=data.source_id)
         if other is not None:
-            errors.setdefault("source_id", []).append(
-                gettext("Another incident of your organisation already has this source identifier.")
+            errors.add(
+                "source_id",
+                gettext("Another incident of your organisation already has this source identifier."),
             )
-    if errors:
-        raise ValidationError(errors)
+    errors.raise_if_any()
     now = timezone.now()
     with transaction.atomic():
         locked = (
@@ -268,6 +281,7 @@ def incident_update(*, actor, incident: Incident, data: IncidentInput, request=N
             request=request,
             detail={"reference": locked.reference, "fields": sorted(changes)},
         )
+        figures_changed("monitoring")
     return locked
 
 
@@ -278,26 +292,7 @@ def _survivor_on_record_message() -> str:
     )
 
 
-UPDATED_FIELDS = (
-    "date_start",
-    "date_end",
-    "date_estimated",
-    "date_reported",
-    "area",
-    "settlement",
-    "coordinates",
-    "account",
-    "summary",
-    "perpetrator_category",
-    "displaced_households",
-    "displaced_individuals",
-    "source_mechanism",
-    "reliability",
-    "sharing_level",
-    "source_id",
-    "victims_total",
-    "killed_total",
-)
+UPDATED_FIELDS = (*SCALAR_FIELDS, "area", "settlement", "victims_total", "killed_total")
 ENCRYPTED_KEYS = frozenset({"account", "coordinates"})
 HIDDEN = "…"
 
@@ -312,7 +307,7 @@ def _diff(before: dict, after: dict) -> dict:
     return changes
 
 
-def _replace_children(incident: Incident, data: IncidentInput) -> None:
+def _replace_children(incident: Incident, data: IncidentRow) -> None:
     IncidentCategory.objects.filter(incident=incident).delete()
     VictimCount.objects.filter(incident=incident).delete()
     GraveViolation.objects.filter(incident=incident).delete()
@@ -352,6 +347,7 @@ def _transition(*, actor, incident, perm, allowed_from, to, kind, request, note=
             request=request,
             detail={"reference": incident.reference, "transition": f"{current}->{to}"},
         )
+        figures_changed("monitoring")
         if to in (IncidentStatus.SUBMITTED, IncidentStatus.VERIFIED):
             _entered([incident.pk])
     return incident
@@ -412,7 +408,7 @@ def incident_reject(*, actor, incident: Incident, reason: str, request=None) -> 
 # --- Bulk import --------------------------------------------------------------------------------
 
 
-def _attach_communes(rows: list[IncidentInput]) -> None:
+def _attach_communes(rows: list[IncidentRow]) -> None:
     """Load the communes of the rows' settlements in one query (validation reads their paths)."""
     from sentinelle.geography.models import AdminArea
 
@@ -441,7 +437,7 @@ def _existing_by_source(organisation, source_ids: set[str]) -> dict[str, Inciden
     return found
 
 
-def _bulk_write(incidents, values, rows: list[IncidentInput], *, actor, now, submit) -> None:
+def _bulk_write(incidents, values, rows: list[IncidentRow], *, actor, now, submit) -> None:
     """Insert the incidents and their rows with prepared statements (see _bulk), details with the ORM."""
     _bulk.insert_values(Incident, values)
     _bulk.adopt_ids(incidents, "reference")
@@ -480,7 +476,7 @@ def incident_import_many(
     *,
     actor,
     organisation,
-    rows: list[IncidentInput],
+    rows: list[IncidentRow],
     channel: str = Channel.IMPORT,
     submit: bool = True,
     request=None,
@@ -507,7 +503,7 @@ def incident_import_many(
     with transaction.atomic():
         existing = _existing_by_source(organisation, {row.source_id for row in rows if row.source_id})
         order: list[Incident | int] = []  # an existing incident, or the index in `to_create`
-        to_create: list[tuple[int, IncidentInput]] = []
+        to_create: list[tuple[int, IncidentRow]] = []
         seen: dict[str, int] = {}
         for index, row in enumerate(rows):
             if row.source_id and row.source_id in existing:
@@ -520,13 +516,16 @@ def incident_import_many(
                 order.append(len(to_create))
                 to_create.append((index, row))
         _attach_communes([row for _index, row in to_create])
-        errors: dict[str, list[str]] = {}
+        errors = Errors()
         areas_checked: dict[int, bool] = {}
         survivor_checked: dict[int | None, bool] = {}
         today = timezone.localdate()
         for index, row in to_create:
-            for key, messages in incident_errors(row, today=today).items():
-                errors[f"{index}.{key}"] = messages
+            row_errors = Errors()
+            incident_check(row_errors, row, today=today)
+            for key, messages in row_errors.as_dict().items():
+                for message in messages:
+                    errors.add(f"{index}.{key}", message)
             area = row.area
             if area is not None and hasattr(area, "path"):
                 if area.pk not in areas_checked:
@@ -534,15 +533,14 @@ def incident_import_many(
                         actor, Perm.IMPORT_RUN, organisation=organisation, area=area
                     )
                 if not areas_checked[area.pk]:
-                    errors.setdefault(f"{index}.area", []).append(_outside_areas_message())
+                    errors.add(f"{index}.area", _outside_areas_message())
             if row.gbv is not None:
                 key = getattr(area, "pk", None)
                 if key not in survivor_checked:
                     survivor_checked[key] = _may_record_survivor(actor, organisation, area)
                 if not survivor_checked[key]:
-                    errors.setdefault(f"{index}.gbv", []).append(survivor_details_refused())
-        if errors:
-            raise ValidationError(errors)
+                    errors.add(f"{index}.gbv", survivor_details_refused())
+        errors.raise_if_any()
         references = _reserve_references(len(to_create), timezone.localdate().year)
         user_id = actor.pk if getattr(actor, "is_authenticated", False) else None
         values = [
@@ -577,6 +575,7 @@ def incident_import_many(
                 "status": status,
             },
         )
+        figures_changed("monitoring")
         if submit and incidents and follow_up:
             _entered([incident.pk for incident in incidents])
     result = [incidents[item] if isinstance(item, int) else item for item in order]

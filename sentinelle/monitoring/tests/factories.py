@@ -21,12 +21,12 @@ from django.utils import timezone
 from sentinelle.geography.models import AdminArea
 from sentinelle.geography.tests.factories import AdminAreaFactory
 from sentinelle.monitoring.inputs import (
-    CasualtyInput,
-    ExplosiveInput,
-    GBVInput,
-    IncidentInput,
+    CasualtyLine,
+    ExplosiveDetails,
+    GBVDetails,
+    IncidentRow,
     VictimCell,
-    ViolationInput,
+    ViolationLine,
     ViolationVictimCell,
 )
 
@@ -71,7 +71,7 @@ def victim(outcome: str = "killed", sex: str = "m", age_group: str = "18_59", co
     return VictimCell(outcome=outcome, sex=sex, age_group=age_group, count=count)
 
 
-def gbv_input(**overrides) -> GBVInput:
+def gbv_input(**overrides) -> GBVDetails:
     """A valid GBV survivor record: an adult woman, rape (first question answered yes), consent given."""
     values = {
         "survivor_sex": "f",
@@ -92,10 +92,10 @@ def gbv_input(**overrides) -> GBVInput:
         "survivor_code": "S-0001",
     }
     values.update(overrides)
-    return GBVInput(**values)
+    return GBVDetails(**values)
 
 
-def violation_input(type: str = "killing", **overrides) -> ViolationInput:
+def violation_input(type: str = "killing", **overrides) -> ViolationLine:
     """A valid grave violation; child victims only for the per-victim types."""
     from sentinelle.monitoring.models import COUNTED_PER_VICTIM
 
@@ -109,24 +109,24 @@ def violation_input(type: str = "killing", **overrides) -> ViolationInput:
         else [],
     }
     values.update(overrides)
-    return ViolationInput(**values)
+    return ViolationLine(**values)
 
 
 def casualty(outcome: str = "injured", sex: str = "m", age: int | None = 30, civilian: bool = True):
-    return CasualtyInput(sex=sex, outcome=outcome, age=age, civilian=civilian)
+    return CasualtyLine(sex=sex, outcome=outcome, age=age, civilian=civilian)
 
 
-def explosive_input(**overrides) -> ExplosiveInput:
+def explosive_input(**overrides) -> ExplosiveDetails:
     values = {
         "device_type": "ied",
         "activity": "travelling",
         "casualties": [casualty("killed", "m", 34), casualty("injured", "f", 12)],
     }
     values.update(overrides)
-    return ExplosiveInput(**values)
+    return ExplosiveDetails(**values)
 
 
-def incident_input(area: AdminArea, **overrides) -> IncidentInput:
+def incident_input(area: AdminArea, **overrides) -> IncidentRow:
     """A valid incident in `area` (level 2 or deeper): two men killed by a non-state armed group."""
     values = {
         "date_start": days_ago(10),
@@ -141,7 +141,7 @@ def incident_input(area: AdminArea, **overrides) -> IncidentInput:
         "reliability": "b",
     }
     values.update(overrides)
-    return IncidentInput(**values)
+    return IncidentRow(**values)
 
 
 def gbv_overrides(**gbv) -> dict:
@@ -157,12 +157,12 @@ def gbv_overrides(**gbv) -> dict:
     }
 
 
-def gbv_incident_input(area: AdminArea, *, gbv: dict | None = None, **overrides) -> IncidentInput:
+def gbv_incident_input(area: AdminArea, *, gbv: dict | None = None, **overrides) -> IncidentRow:
     """A GBVIMS record (survivor details): only a GBV service provider may record it (caseworker_in_area)."""
     return incident_input(area, **{**gbv_overrides(**(gbv or {})), **overrides})
 
 
-def gbv_allegation_input(area: AdminArea, **overrides) -> IncidentInput:
+def gbv_allegation_input(area: AdminArea, **overrides) -> IncidentRow:
     """What a protection monitor records of GBV: the allegation, no survivor details (issue 14, point 2)."""
     values = {
         "categories": ["gbv"],
@@ -175,7 +175,7 @@ def gbv_allegation_input(area: AdminArea, **overrides) -> IncidentInput:
     return incident_input(area, **values)
 
 
-def violation_incident_input(area: AdminArea, *violations: ViolationInput, **overrides) -> IncidentInput:
+def violation_incident_input(area: AdminArea, *violations: ViolationLine, **overrides) -> IncidentRow:
     """A grave-violations incident (default: one boy of 12-17 killed by a non-state armed group)."""
     violations = list(violations) or [violation_input("killing")]
     values = {
@@ -189,7 +189,7 @@ def violation_incident_input(area: AdminArea, *violations: ViolationInput, **ove
     return incident_input(area, **values)
 
 
-def explosive_incident_input(area: AdminArea, **overrides) -> IncidentInput:
+def explosive_incident_input(area: AdminArea, **overrides) -> IncidentRow:
     """An IED on a road: one man killed, one girl injured (victims match the casualties)."""
     values = {
         "categories": ["explosive"],
@@ -218,7 +218,7 @@ def record_incident(
     from sentinelle.monitoring.services.incidents import incident_record
 
     data = data if data is not None else incident_input(area, **overrides)
-    return incident_record(actor=actor, data=data, organisation=organisation, submit=submit)
+    return incident_record(actor=actor, organisation=organisation, submit=submit, **vars(data))
 
 
 def make_incident(
@@ -240,7 +240,7 @@ def make_incident(
     return incident
 
 
-def with_source(data: IncidentInput, source_id: str) -> IncidentInput:
+def with_source(data: IncidentRow, source_id: str) -> IncidentRow:
     return replace(data, source_id=source_id)
 
 

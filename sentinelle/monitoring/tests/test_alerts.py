@@ -360,7 +360,7 @@ def test_the_demo_seed_is_idempotent(admin, imo, monitor, cercle):
 
     from django.core.management.color import no_style
 
-    from sentinelle.monitoring import demo_alerts
+    from sentinelle.demo.monitoring import alerts as demo_alerts
 
     data = explosive_incident_input(cercle, date_start=days_ago(2), date_reported=today())
     make_incident(actor=monitor, area=cercle, status="submitted", data=data)

@@ -6,10 +6,10 @@ import pytest
 from django.core.management.color import no_style
 from django.db.models import Count, Sum
 
-from sentinelle.accounts import demo as accounts_demo
+from sentinelle.demo import accounts as accounts_demo
+from sentinelle.demo.monitoring import incidents as demo
 from sentinelle.geography.models import CodVersion
 from sentinelle.geography.tests.conftest import shipped_geography  # noqa: F401 (the fixture)
-from sentinelle.monitoring import demo
 from sentinelle.monitoring.models import (
     DuplicateCandidate,
     ExplosiveAccident,

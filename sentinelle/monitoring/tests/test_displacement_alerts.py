@@ -136,7 +136,7 @@ def test_recording_an_event_raises_the_alert_through_the_hook(
     rule(admin)
 
     with django_capture_on_commit_callbacks(execute=True):
-        event_record(actor=admin, data=event_input(commune, alpha, date=days_ago(1), individuals=2000))
+        event_record(actor=admin, **event_input(commune, alpha, date=days_ago(1), individuals=2000))
 
     alert = Alert.objects.get()
     assert alert.value == 2000
@@ -144,7 +144,7 @@ def test_recording_an_event_raises_the_alert_through_the_hook(
 
 
 def test_demo_declares_a_displacement_rule():
-    from sentinelle.monitoring.demo_alerts import RULES
+    from sentinelle.demo.monitoring.alerts import RULES
 
     displacement = [rule for rule in RULES if rule.get("subject") == AlertRule.Subject.DISPLACEMENT]
     assert displacement and displacement[0]["metric"] == AlertRule.Metric.DISPLACED

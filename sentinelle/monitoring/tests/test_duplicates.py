@@ -9,7 +9,7 @@ from django.utils import translation
 from sentinelle.accounts.tests.factories import make_member
 from sentinelle.core.models import Role
 from sentinelle.monitoring.models import DuplicateCandidate, Incident
-from sentinelle.monitoring.selectors import duplicate_candidates
+from sentinelle.monitoring.selectors.incidents import duplicate_candidates
 from sentinelle.monitoring.services.duplicates import duplicate_dismiss, duplicate_link, duplicates_detect
 from sentinelle.monitoring.services.incidents import incident_import_many
 from sentinelle.monitoring.tests.factories import (

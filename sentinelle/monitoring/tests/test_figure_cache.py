@@ -75,7 +75,7 @@ def test_figures_of_other_apps_move_at_once_whatever_the_refresh_interval(settin
 
     assert figure_cache.cached(scope="activities", parts=["x"], compute=compute) == [{"count": 1}]
     assert figure_cache.cached(scope="activities", parts=["x"], compute=compute) == [{"count": 1}]
-    figure_cache.records_changed("activities.activityreport")
+    figure_cache.figures_changed("activities")
     # A 4W report validated a moment ago shows on the indicator at once.
     assert figure_cache.cached(scope="activities", parts=["x"], compute=compute) == [{"count": 2}]
 
@@ -93,18 +93,19 @@ def test_other_filters_and_groupings_are_other_figures(monitor, mopti):
 
 def test_a_write_elsewhere_leaves_monitoring_figures_cached():
     DataStamp.objects.create(scope="monitoring", version=3)
-    figure_cache.records_changed("cases.case")
-    figure_cache.records_changed("directory.service")
+    figure_cache.figures_changed("cases")
     assert dict(DataStamp.objects.values_list("scope", "version")) == {"monitoring": 3, "cases": 1}
-    figure_cache.records_changed("ingest.importjob")
+    figure_cache.figures_changed(figure_cache.EVERYTHING)
     assert DataStamp.objects.get(scope="*").version == 1
+    with pytest.raises(ValueError, match="directory"):
+        figure_cache.figures_changed("directory")  # no figure counts the directory
 
 
 def test_a_rolled_back_write_moves_nothing_and_nothing_is_cached_inside_a_transaction(monitor, mopti):
     make_incident(actor=monitor, area=cercle_of(mopti), status="submitted")
     before = list(DataStamp.objects.values_list("scope", "version"))
     with pytest.raises(RuntimeError), transaction.atomic():
-        figure_cache.records_changed("monitoring.incident")
+        figure_cache.figures_changed("monitoring")
         assert _total() == 1
         raise RuntimeError
     assert list(DataStamp.objects.values_list("scope", "version")) == before

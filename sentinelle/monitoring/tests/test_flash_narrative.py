@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from sentinelle.directory.models import Service, ServiceType
 from sentinelle.monitoring.flash_pdf import flash_report_document, flash_report_pdf
-from sentinelle.monitoring.forms_alerts import FlashReportForm
+from sentinelle.monitoring.forms.alerts import FlashReportForm
 from sentinelle.monitoring.models import AlertRule
 from sentinelle.monitoring.services import flash_narrative
 from sentinelle.monitoring.services.alert_rules import alert_rule_create

@@ -12,7 +12,11 @@ from sentinelle.monitoring.flash_pdf import flash_report_document, flash_report_
 from sentinelle.monitoring.models import AlertRule, FlashReport
 from sentinelle.monitoring.services.alert_rules import alert_rule_create
 from sentinelle.monitoring.services.alerts import alerts_evaluate
-from sentinelle.monitoring.services.flash_reports import flash_report_publish, flash_report_update
+from sentinelle.monitoring.services.flash_reports import (
+    flash_report_publish,
+    flash_report_save,
+    flash_report_update,
+)
 from sentinelle.monitoring.tests.factories import (
     cercle_of,
     commune_of,
@@ -222,6 +226,24 @@ def test_publish_needs_the_immediate_needs_then_revisions_make_new_versions(imo,
     flash_report_publish(actor=imo, report=report)
     report.refresh_from_db()
     assert (report.status, report.version) == ("published", 2)
+
+
+def test_save_and_publish_keeps_the_text_when_publishing_is_refused(imo, report):
+    with pytest.raises(ValidationError) as error:
+        flash_report_save(actor=imo, report=report, publish=True, what="Trois villages touchés.")
+    refusal = error.value.message_dict
+    [summary] = refusal["__all__"]
+    assert summary.startswith("Votre texte est enregistré comme brouillon, mais il n'est pas publié")
+    assert refusal["immediate_needs"][0] in summary  # the reason on top, and next to its field
+    report.refresh_from_db()
+    assert (report.what, report.status, report.published_by) == ("Trois villages touchés.", "draft", None)
+
+    flash_report_save(actor=imo, report=report, publish=True, immediate_needs="Aucun connu.")
+    report.refresh_from_db()
+    assert (report.status, report.immediate_needs, report.published_by) == ("published", "Aucun connu.", imo)
+    with pytest.raises(ValidationError) as again:  # already published: only the sentence on top
+        flash_report_save(actor=imo, report=report, publish=True)
+    assert list(again.value.message_dict) == ["__all__"] and len(again.value.messages) == 1
 
 
 def _layout_text(document) -> str:

@@ -1,12 +1,13 @@
-"""The incident form shapes input into an IncidentInput and puts the services' messages back on fields."""
+"""The incident form shapes input into the services' arguments and puts their messages back on fields."""
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
+from sentinelle.core.forms import errors_shown_on
 from sentinelle.monitoring.classification import QUESTIONS
 from sentinelle.monitoring.forms import IncidentEntry, IncidentFilterForm, initial_from_incident
-from sentinelle.monitoring.inputs import ViolationVictimCell
+from sentinelle.monitoring.inputs import IncidentRow, ViolationVictimCell
 from sentinelle.monitoring.tests.factories import (
     cercle_of,
     commune_of,
@@ -18,7 +19,7 @@ from sentinelle.monitoring.tests.factories import (
     violation_incident_input,
     violation_input,
 )
-from sentinelle.monitoring.validation import incident_errors
+from sentinelle.monitoring.validation import incident_validate
 
 pytestmark = pytest.mark.django_db
 
@@ -60,12 +61,12 @@ def test_a_simple_incident_becomes_an_input(cercle, commune):
         )
     )
     assert entry.should_save and entry.is_valid(), entry.main.errors
-    data = entry.to_input()
+    data = IncidentRow(**entry.incident_fields())
     assert data.area == commune and data.categories == ["life"]
     assert [(v.outcome, v.sex, v.age_group, v.count) for v in data.victims] == [("injured", "f", "6_11", 3)]
     assert data.coordinates == "14.50000,-4.20000"
     assert (data.gbv, data.violations, data.explosive) == (None, [], None)
-    assert incident_errors(data) == {}
+    incident_validate(data)  # raises ValidationError when invalid
 
 
 def test_the_cercle_alone_is_enough_and_a_commune_elsewhere_is_refused(cercle, commune, segou):
@@ -105,12 +106,12 @@ def test_a_monitor_ticking_gbv_records_an_allegation_and_is_asked_nothing_about_
     entry = IncidentEntry(posted(cercle, categories=["gbv"], v_affected_f_unknown="2"))
     assert entry.sections == set() and entry.gbv_allegation and "gbv_level" not in entry.main.fields
     assert entry.should_save and entry.is_valid(), entry.main.errors
-    data = entry.to_input()
+    data = IncidentRow(**entry.incident_fields())
     assert data.categories == ["gbv"] and data.gbv is None
     assert [(v.outcome, v.sex, v.age_group, v.count) for v in data.victims] == [
         ("affected", "f", "unknown", 2)
     ]
-    assert incident_errors(data) == {}
+    incident_validate(data)  # raises ValidationError when invalid
 
 
 def test_survivor_details_posted_by_a_monitor_are_refused_never_dropped(cercle):
@@ -125,7 +126,7 @@ def test_a_provider_chooses_the_allegation_or_the_survivors_record(cercle):
         posted(cercle, categories=["gbv"], gbv_level="allegation"), survivor_details=True
     )
     assert allegation.sections == set() and allegation.gbv_allegation and allegation.is_valid()
-    assert allegation.to_input().gbv is None
+    assert IncidentRow(**allegation.incident_fields()).gbv is None
     record = IncidentEntry(posted(cercle, categories=["gbv"], gbv_level="survivor"), survivor_details=True)
     assert record.sections == {"gbv"} and not record.gbv_allegation
     # Switched back to the allegation on a page that still shows the survivor section (no JavaScript): the
@@ -197,8 +198,8 @@ def test_service_messages_go_back_to_their_fields(cercle):
         survivor_details=True,
     )
     entry.is_valid()
-    entry.add_service_errors(
-        ValidationError(
+    with errors_shown_on(entry):  # the view's submit pattern
+        raise ValidationError(
             {
                 "date_reported": ["Avant l'incident."],
                 "area": ["Hors de vos zones."],
@@ -211,7 +212,6 @@ def test_service_messages_go_back_to_their_fields(cercle):
                 "mystery": ["Autre problème."],
             }
         )
-    )
     assert "Avant l'incident." in entry.main.errors["date_reported"]
     assert "Hors de vos zones." in entry.main.errors["cercle"]
     assert "Autre problème." in entry.main.non_field_errors()
@@ -228,7 +228,8 @@ def test_service_messages_go_back_to_their_fields(cercle):
 def test_a_message_without_fields_is_shown_on_top(cercle):
     entry = IncidentEntry(posted(cercle))
     entry.is_valid()
-    entry.add_service_errors(ValidationError("Impossible."))
+    with errors_shown_on(entry):
+        raise ValidationError("Impossible.")
     assert entry.main.non_field_errors() == ["Impossible."]
 
 
@@ -272,10 +273,10 @@ def test_editing_starts_from_the_recorded_incident_and_gives_it_back(
     again = IncidentEntry(data, version=cercle.version, survivor_details=True)
     assert again.should_save and again.is_valid(), (again.main.errors, again.gbv.errors, again.section_errors)
     original = build(cercle)
-    rebuilt = again.to_input()
+    rebuilt = IncidentRow(**again.incident_fields())
     assert sorted(rebuilt.categories) == sorted(original.categories)
     assert sorted(map(repr, rebuilt.victims)) == sorted(map(repr, original.victims))
-    assert incident_errors(rebuilt) == {}
+    incident_validate(rebuilt)  # raises ValidationError when invalid
     if original.gbv:
         assert rebuilt.gbv.answers == original.gbv.answers and rebuilt.gbv.referrals == original.gbv.referrals
     assert [v.type for v in rebuilt.violations] == [v.type for v in original.violations]
@@ -300,7 +301,8 @@ def test_the_victims_grid_puts_the_coarse_groups_after_the_fine_ones(cercle):
     [killed, *_others] = entry.main.victim_grid()
     labels = [str(label) for label, _fields in killed["rows"]]
     assert entry.is_valid(), entry.main.errors
-    assert [(v.outcome, v.sex, v.age_group, v.count) for v in entry.to_input().victims] == [
+    victims = IncidentRow(**entry.incident_fields()).victims
+    assert [(v.outcome, v.sex, v.age_group, v.count) for v in victims] == [
         ("killed", "f", "0_17", 5),
         ("killed", "m", "0_5", 1),
         ("injured", "m", "18_plus", 2),

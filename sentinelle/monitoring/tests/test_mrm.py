@@ -2,6 +2,8 @@
 
 import pytest
 
+from sentinelle.core import datasets
+from sentinelle.core.datasets import Filters
 from sentinelle.monitoring import mrm
 from sentinelle.monitoring.inputs import ViolationVictimCell
 from sentinelle.monitoring.models import Incident
@@ -26,28 +28,12 @@ def _children(*counts):
 def test_per_victim_types_count_each_child(violation_type):
     assert mrm.counted_per_victim(violation_type)
     assert mrm.violation_count(violation_type, 4) == 4
-    assert mrm.count_violations([violation_input(violation_type, victims=_children(2, 3))]) == {
-        violation_type: 5
-    }
 
 
 @pytest.mark.parametrize("violation_type", ["attack_school", "attack_hospital", "denial_access"])
 def test_per_event_types_count_once_whatever_the_children(violation_type):
     assert not mrm.counted_per_victim(violation_type)
     assert mrm.violation_count(violation_type, 250) == 1
-    assert mrm.count_violations([violation_input(violation_type, victims=_children(120, 130))]) == {
-        violation_type: 1
-    }
-
-
-def test_one_incident_with_several_violations():
-    violations = [
-        violation_input("killing", victims=_children(2)),
-        violation_input("maiming", victims=_children(1, 2)),
-        violation_input("attack_school"),
-        violation_input("attack_school"),
-    ]
-    assert mrm.count_violations(violations) == {"killing": 2, "maiming": 3, "attack_school": 2}
 
 
 def test_per_victim_violation_needs_a_victim_and_children_only():
@@ -63,9 +49,27 @@ def area(mopti):
     return cercle_of(mopti)
 
 
-def test_database_totals_agree_with_the_rules_and_skip_drafts_and_duplicates(
-    monitor, imo, area, django_assert_max_num_queries
-):
+def _totals(**extra) -> dict[str, int]:
+    """The grave_violations dataset (the one counting path: datasets.py) by violation type."""
+    rows = datasets.aggregate("grave_violations", group_by=["violation_type"], filters=Filters(extra=extra))
+    return {row["violation_type"]: row["count"] for row in datasets.strip_keys(rows)}
+
+
+def test_one_incident_with_several_violations(monitor, area):
+    violations = [
+        violation_input("killing", victims=_children(2, 3)),
+        violation_input("maiming", victims=_children(1, 2)),
+        violation_input("attack_school", victims=_children(120, 130)),
+        violation_input("attack_school"),
+        violation_input("denial_access", victims=_children(250)),
+    ]
+    make_incident(
+        actor=monitor, area=area, status="submitted", data=violation_incident_input(area, *violations)
+    )
+    assert _totals() == {"killing": 5, "maiming": 3, "attack_school": 2, "denial_access": 1}
+
+
+def test_totals_follow_the_rules_and_skip_drafts(monitor, imo, area, django_assert_max_num_queries):
     killing = violation_input("killing", victims=_children(2, 1))
     school = violation_input("attack_school", victims=_children(40))
     counted = make_incident(
@@ -75,24 +79,26 @@ def test_database_totals_agree_with_the_rules_and_skip_drafts_and_duplicates(
         data=violation_incident_input(area, killing, school, victims=[victim("killed", "m", "12_17", 3)]),
     )
     make_incident(actor=monitor, area=area, status="draft", data=violation_incident_input(area, killing))
+    recruitment = violation_input("recruitment", victims=_children(4), verification="verified")
     make_incident(
         actor=monitor,
         area=area,
         status="verified",
         reviewer=imo,
-        data=violation_incident_input(area, violation_input("recruitment", victims=_children(4))),
+        data=violation_incident_input(area, recruitment),
     )
-    incidents = Incident.objects.all()
-    with django_assert_max_num_queries(2):
-        totals = mrm.violation_totals(incidents)
-    assert totals["killing"] == 3
-    assert totals["attack_school"] == 1
-    assert totals["recruitment"] == 4
-    assert totals["maiming"] == 0
-    assert mrm.violation_totals(incidents, verified_only=True)["killing"] == 0
-    by_cell = mrm.victims_by_sex_and_age(incidents, violation_type="killing")
-    assert by_cell == {("killing", "m", "12_17"): 2, ("killing", "f", "12_17"): 1}
-    assert counted.pk in set(mrm.statistics_incidents(incidents).values_list("pk", flat=True))
+    with django_assert_max_num_queries(1):
+        totals = _totals()
+    assert totals == {"killing": 3, "attack_school": 1, "recruitment": 4}
+    assert _totals(verification="verified") == {"recruitment": 4}
+    rows = datasets.aggregate(
+        "grave_violations",
+        group_by=["sex", "age_group"],
+        filters=Filters(extra={"violation_type": "killing"}),
+    )
+    by_cell = {(row["sex"], row["age_group"]): row["count"] for row in datasets.strip_keys(rows)}
+    assert by_cell == {("m", "12_17"): 2, ("f", "12_17"): 1}
+    assert counted.pk in set(mrm.statistics_incidents(Incident.objects.all()).values_list("pk", flat=True))
 
 
 def test_linked_duplicate_counts_once(monitor, outsider, imo, area):
@@ -103,9 +109,9 @@ def test_linked_duplicate_counts_once(monitor, outsider, imo, area):
     data = violation_incident_input(area, violation_input("killing", victims=_children(2)))
     first = make_incident(actor=monitor, area=area, status="submitted", data=data)
     second = make_incident(actor=other_monitor, area=area, status="submitted", data=data)
-    assert mrm.violation_totals(Incident.objects.all())["killing"] == 4
+    assert _totals()["killing"] == 4
     [candidate] = duplicates_detect(incident_ids=[first.pk, second.pk])
     from sentinelle.monitoring.models import DuplicateCandidate
 
     duplicate_link(actor=imo, candidate=DuplicateCandidate.objects.get(first=candidate.first_id))
-    assert mrm.violation_totals(Incident.objects.all())["killing"] == 2
+    assert _totals()["killing"] == 2

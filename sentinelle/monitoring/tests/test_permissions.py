@@ -6,7 +6,7 @@ from django.http import Http404
 
 from sentinelle.accounts.tests.factories import make_member
 from sentinelle.core.models import Role
-from sentinelle.monitoring.selectors import incident_confidential, incident_get, incident_list
+from sentinelle.monitoring.selectors.incidents import incident_confidential, incident_get, incident_list
 from sentinelle.monitoring.services.incidents import incident_reject, incident_update, incident_verify
 from sentinelle.monitoring.tests.factories import cercle_of, incident_input, make_incident, record_incident
 
@@ -41,7 +41,9 @@ def test_a_monitor_never_sees_another_organisations_drafts(monitor, beta_monitor
 def test_a_monitor_never_edits_another_organisations_incident(monitor, beta_monitor, mopti_cercle):
     theirs = record_incident(beta_monitor, mopti_cercle)
     with pytest.raises(PermissionDenied):
-        incident_update(actor=monitor, incident=theirs, data=incident_input(mopti_cercle, summary="Changé"))
+        incident_update(
+            actor=monitor, incident=theirs, **vars(incident_input(mopti_cercle, summary="Changé"))
+        )
     theirs.refresh_from_db()
     assert theirs.summary != "Changé"
 
@@ -51,7 +53,7 @@ def test_a_monitor_edits_only_their_own_drafts(monitor, caseworker_in_area, mopt
     assert colleague_draft.pk in _visible(monitor)  # same organisation and area: visible
     with pytest.raises(PermissionDenied):
         incident_update(
-            actor=monitor, incident=colleague_draft, data=incident_input(mopti_cercle, summary="X")
+            actor=monitor, incident=colleague_draft, **vars(incident_input(mopti_cercle, summary="X"))
         )
 
 

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from sentinelle.accounts.tests.factories import make_member
 from sentinelle.core.models import AuditAction, AuditEntry, Role
 from sentinelle.geography.tests.factories import AdminAreaFactory, CodVersionFactory
-from sentinelle.monitoring.selectors import (
+from sentinelle.monitoring.selectors.incidents import (
     IncidentFilters,
     incident_confidential,
     incident_get,

@@ -138,7 +138,7 @@ def test_gbv_incident_derives_type_context_and_delay(caseworker_in_area, area):
         date_reported=days_ago(16),
         victims=[],
     )
-    incident = incident_record(actor=caseworker_in_area, data=data)
+    incident = incident_record(actor=caseworker_in_area, **vars(data))
     gbv = GBVIncident.objects.get(incident=incident)
     assert gbv.gbv_type == "sexual_assault"
     assert gbv.classification_answers == [["penetration", False], ["sexual_contact", True]]
@@ -179,7 +179,7 @@ def test_explosive_victims_derived_from_casualties(monitor, area):
 
 
 def test_a_monitors_gbv_allegation_is_recorded_without_survivor_details(monitor, area):
-    incident = incident_record(actor=monitor, data=gbv_allegation_input(area), submit=True)
+    incident = incident_record(actor=monitor, submit=True, **vars(gbv_allegation_input(area)))
     assert list(incident.category_links.values_list("category", flat=True)) == ["gbv"]
     assert not GBVIncident.objects.filter(incident=incident).exists()
     assert list(incident.victim_counts.values_list("outcome", "sex", "age_group", "count")) == [
@@ -194,7 +194,7 @@ def test_a_monitors_gbv_allegation_is_recorded_without_survivor_details(monitor,
 def test_a_monitor_cannot_record_survivor_details_and_nothing_is_written(monitor, area):
     before = _counts(), AuditEntry.objects.filter(action=AuditAction.CREATE).count()
     with pytest.raises(ValidationError) as error:
-        incident_record(actor=monitor, data=gbv_incident_input(area), submit=True)
+        incident_record(actor=monitor, submit=True, **vars(gbv_incident_input(area)))
     [message] = error.value.message_dict["gbv"]
     assert "prestataire de services VBG" in message and "allégation" in message
     assert (_counts(), AuditEntry.objects.filter(action=AuditAction.CREATE).count()) == before
@@ -202,10 +202,10 @@ def test_a_monitor_cannot_record_survivor_details_and_nothing_is_written(monitor
 
 
 def test_a_monitor_cannot_add_survivor_details_to_an_allegation(monitor, area):
-    incident = incident_record(actor=monitor, data=gbv_allegation_input(area))
+    incident = incident_record(actor=monitor, **vars(gbv_allegation_input(area)))
     before = _counts()
     with pytest.raises(ValidationError) as error:
-        incident_update(actor=monitor, incident=incident, data=gbv_incident_input(area))
+        incident_update(actor=monitor, incident=incident, **vars(gbv_incident_input(area)))
     assert "gbv" in error.value.message_dict
     assert _counts() == before and not GBVIncident.objects.exists()
     assert list(incident.events.values_list("kind", flat=True)) == ["created"]
@@ -214,18 +214,18 @@ def test_a_monitor_cannot_add_survivor_details_to_an_allegation(monitor, area):
 def test_survivor_details_on_record_are_never_dropped_by_someone_who_may_not_record_them(
     monitor, caseworker_in_area, area
 ):
-    incident = incident_record(actor=caseworker_in_area, data=gbv_incident_input(area))
+    incident = incident_record(actor=caseworker_in_area, **vars(gbv_incident_input(area)))
     # As if the monitor had recorded it before survivor details were a GBV service provider's.
     Incident.objects.filter(pk=incident.pk).update(created_by=monitor)
     with pytest.raises(ValidationError) as error:
-        incident_update(actor=monitor, incident=incident, data=gbv_allegation_input(area))
+        incident_update(actor=monitor, incident=incident, **vars(gbv_allegation_input(area)))
     assert "prestataire de services VBG" in error.value.message_dict["gbv"][0]
     assert GBVIncident.objects.filter(incident=incident).exists()
 
 
 def test_a_gbv_service_provider_records_an_allegation_or_the_survivors_record(caseworker_in_area, area):
-    allegation = incident_record(actor=caseworker_in_area, data=gbv_allegation_input(area))
-    record = incident_record(actor=caseworker_in_area, data=gbv_incident_input(area))
+    allegation = incident_record(actor=caseworker_in_area, **vars(gbv_allegation_input(area)))
+    record = incident_record(actor=caseworker_in_area, **vars(gbv_incident_input(area)))
     assert not GBVIncident.objects.filter(incident=allegation).exists()
     assert GBVIncident.objects.get(incident=record).consent_to_report
 
@@ -308,7 +308,7 @@ def test_update_records_changed_fields_without_confidential_values(monitor, area
         account="Nouveau récit secret",
         victims=[victim("killed", "m", "18_59", 3)],
     )
-    updated = incident_update(actor=monitor, incident=incident, data=data)
+    updated = incident_update(actor=monitor, incident=incident, **vars(data))
     assert updated.killed_total == 3
     event = updated.events.get(kind="updated")
     assert event.changes["summary"][1] == "Trois civils tués."
@@ -323,14 +323,14 @@ def test_update_records_changed_fields_without_confidential_values(monitor, area
 def test_update_without_change_writes_nothing(monitor, area):
     incident = record_incident(monitor, area)
     before = _counts()
-    incident_update(actor=monitor, incident=incident, data=incident_input(area))
+    incident_update(actor=monitor, incident=incident, **vars(incident_input(area)))
     assert _counts() == before
 
 
 def test_monitor_cannot_update_a_submitted_incident_and_nothing_changes(monitor, area):
     incident = record_incident(monitor, area, submit=True)
     with pytest.raises(PermissionDenied):
-        incident_update(actor=monitor, incident=incident, data=incident_input(area, summary="X"))
+        incident_update(actor=monitor, incident=incident, **vars(incident_input(area, summary="X")))
     incident.refresh_from_db()
     assert incident.summary != "X"
     assert incident.events.count() == 2
@@ -338,16 +338,18 @@ def test_monitor_cannot_update_a_submitted_incident_and_nothing_changes(monitor,
 
 def test_manager_updates_a_submitted_incident(monitor, manager, area):
     incident = record_incident(monitor, area, submit=True)
-    updated = incident_update(actor=manager, incident=incident, data=incident_input(area, summary="Corrigé"))
+    updated = incident_update(
+        actor=manager, incident=incident, **vars(incident_input(area, summary="Corrigé"))
+    )
     assert updated.summary == "Corrigé" and updated.status == "submitted"
 
 
 def test_update_gbv_detail_changes_the_type(caseworker_in_area, area):
-    incident = incident_record(actor=caseworker_in_area, data=gbv_incident_input(area))
+    incident = incident_record(actor=caseworker_in_area, **vars(gbv_incident_input(area)))
     data = gbv_incident_input(
         area, gbv={"answers": {"penetration": False, "sexual_contact": False, "physical_assault": True}}
     )
-    incident_update(actor=caseworker_in_area, incident=incident, data=data)
+    incident_update(actor=caseworker_in_area, incident=incident, **vars(data))
     assert GBVIncident.objects.get(incident=incident).gbv_type == "physical_assault"
     assert incident.events.get(kind="updated").changes["gbv.gbv_type"] == ["rape", "physical_assault"]
 

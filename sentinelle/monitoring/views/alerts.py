@@ -7,7 +7,6 @@ selectors and services; every rule is in the services.
 import uuid
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,13 +14,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from sentinelle.core.audit import audit_record
+from sentinelle.core.forms import errors_shown_as_messages, errors_shown_on
 from sentinelle.core.models import AuditAction
 from sentinelle.core.permissions import Perm, has_perm, require_perm
 from sentinelle.geography.selectors import area_get
-from sentinelle.monitoring import selectors_alerts as selectors
 from sentinelle.monitoring.flash_pdf import flash_report_pdf as render_pdf
-from sentinelle.monitoring.forms_alerts import AlertRuleForm, AreaFollowForm, FlashReportForm
+from sentinelle.monitoring.forms.alerts import AlertRuleForm, AreaFollowForm, FlashReportForm
 from sentinelle.monitoring.models import Alert, Category, FlashReport, ViolationType
+from sentinelle.monitoring.selectors import alerts as selectors
 from sentinelle.monitoring.services import alert_rules, flash_reports
 from sentinelle.monitoring.services import alerts as services
 
@@ -33,14 +33,6 @@ def _uuid(value) -> uuid.UUID:
         return uuid.UUID(str(value))
     except ValueError:
         raise Http404 from None
-
-
-def _attach_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, field_errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, field_errors)
-    else:
-        form.add_error(None, error)
 
 
 # --- Rules ---------------------------------------------------------------------------------------
@@ -63,11 +55,8 @@ def alert_rule_list(request):
 def alert_rule_create(request):
     form = AlertRuleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with errors_shown_on(form):
             alert_rules.alert_rule_create(actor=request.user, request=request, **form.cleaned_data)
-        except ValidationError as error:
-            _attach_errors(form, error)
-        else:
             messages.success(request, _("The alert rule is saved."))
             return redirect("monitoring:alert-rule-list")
     return render(request, "monitoring/alerts/rule_form.html", {"form": form, "rule": None})
@@ -79,11 +68,8 @@ def alert_rule_edit(request, public_id):
     rule = selectors.alert_rule_get(user=request.user, public_id=public_id, request=request)
     form = AlertRuleForm(request.POST or None, initial=AlertRuleForm.initial_for(rule))
     if request.method == "POST" and form.is_valid():
-        try:
+        with errors_shown_on(form):
             alert_rules.alert_rule_update(actor=request.user, rule=rule, request=request, **form.cleaned_data)
-        except ValidationError as error:
-            _attach_errors(form, error)
-        else:
             messages.success(request, _("The alert rule is saved."))
             return redirect("monitoring:alert-rule-list")
     return render(request, "monitoring/alerts/rule_form.html", {"form": form, "rule": rule})
@@ -114,12 +100,12 @@ def alert_list(request):
 def alert_detail(request, public_id):
     user = request.user
     alert = selectors.alert_get(user=user, public_id=public_id, request=request)
-    incidents = list(selectors.alert_incidents(user=user, alert=alert)[:200])
+    incidents, hidden_count = selectors.alert_incidents(user=user, alert=alert)
     context = {
         "alert": alert,
         "report": getattr(alert, "flash_report", None),
         "incidents": incidents,
-        "hidden_count": max(0, alert.incidents.count() - len(incidents)),
+        "hidden_count": hidden_count,
         "can_edit_report": has_perm(user, Perm.FLASH_REPORT_EDIT),
         "can_manage_rules": has_perm(user, Perm.ALERT_RULE_MANAGE),
     }
@@ -128,11 +114,8 @@ def alert_detail(request, public_id):
 
 def _alert_action(request, public_id, service, done_message):
     alert = selectors.alert_get(user=request.user, public_id=public_id, request=request)
-    try:
+    with errors_shown_as_messages(request):
         service(actor=request.user, alert=alert, request=request)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
         messages.success(request, done_message)
     return redirect("monitoring:alert-detail", public_id=alert.public_id)
 
@@ -166,30 +149,19 @@ def flash_report_edit(request, public_id):
     # One form, two buttons (name="action"): publishing saves what was typed first, so a refusal shows the
     # reasons next to the text instead of losing it.
     if request.method == "POST" and form.is_valid():
-        try:
-            flash_reports.flash_report_update(
-                actor=request.user, report=report, request=request, **form.cleaned_data
+        publish = request.POST.get("action") == "publish"
+        with errors_shown_on(form):
+            flash_reports.flash_report_save(
+                actor=request.user, report=report, publish=publish, request=request, **form.cleaned_data
             )
-        except ValidationError as error:
-            _attach_errors(form, error)
-        else:
-            if request.POST.get("action") != "publish":
-                messages.success(request, _("The flash report is saved."))
-                return redirect("monitoring:flash-report-edit", public_id=report.public_id)
-            try:
-                flash_reports.flash_report_publish(actor=request.user, report=report, request=request)
-            except ValidationError as error:
-                # The reasons on top (the button is at the bottom of a long form), and next to their fields.
-                message = _("Your text is saved as a draft, but it is not published: %(reasons)s")
-                form.add_error(None, message % {"reasons": " ".join(error.messages)})
-                if hasattr(error, "error_dict"):
-                    _attach_errors(form, error)
+            if publish:
+                done = _("Version %(version)s of the flash report is published.") % {
+                    "version": report.version
+                }
             else:
-                messages.success(
-                    request,
-                    _("Version %(version)s of the flash report is published.") % {"version": report.version},
-                )
-                return redirect("monitoring:flash-report-edit", public_id=report.public_id)
+                done = _("The flash report is saved.")
+            messages.success(request, done)
+            return redirect("monitoring:flash-report-edit", public_id=report.public_id)
     context = {"form": form, "report": report, "alert": report.alert}
     return render(request, "monitoring/alerts/flash_report_form.html", context)
 

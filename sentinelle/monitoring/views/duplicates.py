@@ -1,17 +1,16 @@
 """Possible duplicates between sources: the IMO sees pairs side by side and links or dismisses them."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from sentinelle.core.forms import errors_shown_as_messages
 from sentinelle.core.pagination import page_query
 from sentinelle.core.permissions import Perm, require_perm
-from sentinelle.monitoring import selectors
 from sentinelle.monitoring.models import DuplicateCandidate
+from sentinelle.monitoring.selectors import incidents as selectors
 from sentinelle.monitoring.services import duplicates as services
 
 # A page of pairs stays within a few screens: each pair is a comparison table to read closely.
@@ -37,24 +36,9 @@ def duplicate_list(request):
     )
 
 
-def _pending_candidate(request, first, second):
-    """The pending pair of these two incidents within the user's scope; 404 alike otherwise."""
-    candidate = (
-        selectors.duplicate_candidates(user=request.user, status=DuplicateCandidate.Status.PENDING)
-        .filter(first__public_id=first, second__public_id=second)
-        .first()
-    )
-    if candidate is None:
-        raise Http404
-    return candidate
-
-
 def _decide(request, action, done: str):
-    try:
+    with errors_shown_as_messages(request):
         action()
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
         messages.success(request, done)
     return redirect("monitoring:duplicate-list")
 
@@ -62,7 +46,7 @@ def _decide(request, action, done: str):
 @require_perm(Perm.DUPLICATE_REVIEW)
 @require_POST
 def duplicate_link(request, first, second):
-    candidate = _pending_candidate(request, first, second)
+    candidate = selectors.duplicate_candidate_get(user=request.user, first=first, second=second)
     return _decide(
         request,
         lambda: services.duplicate_link(actor=request.user, candidate=candidate, request=request),
@@ -73,7 +57,7 @@ def duplicate_link(request, first, second):
 @require_perm(Perm.DUPLICATE_REVIEW)
 @require_POST
 def duplicate_dismiss(request, first, second):
-    candidate = _pending_candidate(request, first, second)
+    candidate = selectors.duplicate_candidate_get(user=request.user, first=first, second=second)
     return _decide(
         request,
         lambda: services.duplicate_dismiss(actor=request.user, candidate=candidate, request=request),

@@ -6,28 +6,26 @@ selectors and services; every rule is in the services.
 """
 
 from django.contrib import messages
-from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db.models import Count
+from django.core.exceptions import FieldDoesNotExist
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from sentinelle.accounts.models import Organisation
-from sentinelle.core import figure_cache
+from sentinelle.accounts.selectors import organisation_choices
+from sentinelle.core.forms import errors_shown_as_messages, errors_shown_on
 from sentinelle.core.pagination import CappedPaginator
 from sentinelle.core.permissions import (
     Perm,
     area_limits,
     has_perm,
     may_act_for,
-    organisations_in_scope,
     require_perm,
 )
 from sentinelle.geography.maps import circles_map, counts_by_level
 from sentinelle.geography.selectors import cod_version_default, cod_version_get
-from sentinelle.monitoring import classification, mrm, selectors
+from sentinelle.monitoring import classification, mrm
 from sentinelle.monitoring.forms import (
     IncidentEntry,
     IncidentFilterForm,
@@ -46,6 +44,7 @@ from sentinelle.monitoring.models import (
     Sex,
 )
 from sentinelle.monitoring.models.gbv_codes import IRService, ReferralStatus
+from sentinelle.monitoring.selectors import incidents as selectors
 from sentinelle.monitoring.services import incidents as services
 
 PAGE_SIZE = 50
@@ -60,11 +59,7 @@ FORM_PARTS = {
 
 
 def _organisations(user, perm) -> list:
-    ids = organisations_in_scope(user, perm)
-    organisations = Organisation.objects.filter(is_archived=False).only("pk", "public_id", "acronym")
-    if ids is not None:
-        organisations = organisations.filter(pk__in=ids)
-    return list(organisations.order_by("acronym"))
+    return list(organisation_choices(user=user, perm=perm))
 
 
 @require_perm(Perm.INCIDENT_VIEW)
@@ -72,7 +67,8 @@ def incident_list(request):
     form = IncidentFilterForm(
         request.GET or None, organisations=_organisations(request.user, Perm.INCIDENT_VIEW)
     )
-    incidents = selectors.incident_list(user=request.user, filters=form.filters() if form.is_bound else {})
+    filters = form.filters() if form.is_bound else {}
+    incidents = selectors.incident_list(user=request.user, filters=filters)
     page = CappedPaginator(incidents, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -81,7 +77,7 @@ def incident_list(request):
         "form": form,
         "page": page,
         "query": query.urlencode(),
-        "map": incidents_map(incidents, version),
+        "map": incidents_map(selectors.incident_counts_by_area(user=request.user, filters=filters), version),
     }
     if request.htmx:
         return render(request, "monitoring/partials/_incident_results.html", context)
@@ -140,17 +136,14 @@ def incident_create(request):
     if not entry.should_save:
         entry.quiet()  # first display, or a refresh (more rows, next question): no error shown yet
     elif entry.is_valid():
-        try:
+        with errors_shown_on(entry):
             incident = services.incident_record(
                 actor=request.user,
-                data=entry.to_input(),
                 organisation=entry.organisation,
                 submit="save_submit" in request.POST,
                 request=request,
+                **entry.incident_fields(),
             )
-        except ValidationError as error:
-            entry.add_service_errors(error)
-        else:
             messages.success(
                 request, _("Incident %(reference)s recorded.") % {"reference": incident.reference}
             )
@@ -178,15 +171,12 @@ def incident_edit(request, public_id):
     if not entry.should_save:
         entry.quiet()
     elif entry.is_valid():
-        try:
+        with errors_shown_on(entry):
             incident = services.incident_update(
-                actor=user, incident=incident, data=entry.to_input(), request=request
+                actor=user, incident=incident, request=request, **entry.incident_fields()
             )
             if "save_submit" in request.POST and incident.is_draft:
                 incident = services.incident_submit(actor=user, incident=incident, request=request)
-        except ValidationError as error:
-            entry.add_service_errors(error)
-        else:
             messages.success(request, _("Incident %(reference)s saved.") % {"reference": incident.reference})
             return redirect("monitoring:incident-detail", public_id=incident.public_id)
     return _entry_response(request, entry, incident=incident)
@@ -212,11 +202,8 @@ def incident_form_part(request):
 
 def _transition(request, incident, action, done: str):
     """Run a workflow service; a refused state change is explained, a refused user gets 403."""
-    try:
+    with errors_shown_as_messages(request):
         incident = action()
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
         messages.success(request, done % {"reference": incident.reference})
     return redirect("monitoring:incident-detail", public_id=incident.public_id)
 
@@ -323,14 +310,8 @@ def timeline_entries(events) -> list[dict]:
     ]
 
 
-def incidents_map(incidents, version) -> dict | None:
+def incidents_map(counts_by_area: list[tuple[str, int]], version) -> dict | None:
     """A light SVG of the filtered incidents: one circle per cercle sized by count (geography/maps.py)."""
     if version is None:
         return None
-    # A count over every incident the user sees (a million nationally): kept until incidents change.
-    by_area_path = figure_cache.cached_values(
-        incidents.order_by().values("area__path").annotate(n=Count("id")), scope="monitoring"
-    )
-    return circles_map(
-        counts_by_level(((r["area__path"], r["n"]) for r in by_area_path), 2), version, level=2
-    )
+    return circles_map(counts_by_level(counts_by_area, 2), version, level=2)

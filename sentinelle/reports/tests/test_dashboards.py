@@ -8,11 +8,11 @@ from django.utils import translation
 
 from sentinelle.core.models import AuditAction, AuditEntry
 from sentinelle.monitoring.tests.factories import cercle_of, make_incident, victim
+from sentinelle.reports.dashboards.exports import table_lines
 from sentinelle.reports.dashboards.figures import FIGURES
 from sentinelle.reports.dashboards.pages import PAGES
 from sentinelle.reports.dashboards.scope import DashboardScope
-from sentinelle.reports.exports_dashboards import table_lines
-from sentinelle.reports.forms_dashboards import period_dates
+from sentinelle.reports.forms.dashboards import period_dates
 from sentinelle.reports.tests.dashboards_world import world_fixture  # noqa: F401
 
 pytestmark = pytest.mark.django_db

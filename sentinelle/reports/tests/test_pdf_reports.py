@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from sentinelle.core.disclosure import Audience
 from sentinelle.reports.models import ReportKind
 from sentinelle.reports.pdf_reports import report_document, report_html, report_pdf
-from sentinelle.reports.services_reports import report_generate, report_publish
+from sentinelle.reports.services import report_generate, report_publish
 from sentinelle.reports.tests.reports_world import cercle, month, recorded  # noqa: F401
 from sentinelle.reports.xlsx_reports import report_cell, report_xlsx
 

@@ -95,7 +95,7 @@ def test_the_lead_organisations_manager_writes_the_quarterly_report(framework, m
     from django.core.exceptions import PermissionDenied
 
     from sentinelle.reports.models import Report, ReportKind
-    from sentinelle.reports.services_reports import report_generate
+    from sentinelle.reports.services import report_generate
 
     report = report_generate(
         actor=manager,
@@ -122,7 +122,7 @@ def test_the_quarterly_pdf_reads(framework, manager, tmp_path):
     from sentinelle.core.disclosure import Audience
     from sentinelle.reports.models import ReportKind
     from sentinelle.reports.pdf_reports import report_document, report_pdf
-    from sentinelle.reports.services_reports import report_generate, report_publish
+    from sentinelle.reports.services import report_generate, report_publish
 
     report = report_generate(
         actor=manager,

@@ -2,12 +2,13 @@
 """Reports: generating, versioning, publishing, who may do what, and the pages."""
 
 import pytest
+from django.contrib.messages import constants
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from sentinelle.core.models import AuditAction, AuditEntry
 from sentinelle.reports.models import Report, ReportKind, ReportStatus, ReportVersion
-from sentinelle.reports.services_reports import report_generate, report_narrative_update, report_publish
+from sentinelle.reports.services import report_generate, report_narrative_update, report_publish
 from sentinelle.reports.tests.reports_world import cercle, month, recorded  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -158,3 +159,26 @@ def test_the_report_page_queries_are_bounded(report, imo, reader, signed_in, dja
     with django_assert_max_num_queries(25):
         response = client.get(reverse("reports:report-detail", args=[report.public_id]))
     assert response.status_code == 200
+
+
+def test_generate_refuses_every_problem_at_once(imo, month):
+    with pytest.raises(ValidationError) as refused:
+        report_generate(
+            actor=imo, kind=ReportKind.PROGRAMME_QUARTERLY, period_start=month[1], period_end=month[0]
+        )
+
+    assert set(refused.value.message_dict) == {"framework", "__all__"}
+    assert not Report.objects.exists()
+
+
+def test_publishing_twice_shows_the_refusal_as_a_message(report, imo, signed_in):
+    client = signed_in(imo)
+    publish = reverse("reports:report-publish", args=[report.public_id])
+    client.post(publish, follow=True)  # published, its message shown
+    audit_before = AuditEntry.objects.count()
+
+    response = client.post(publish, follow=True)
+
+    # One message, the refusal (not "Version 1 is published."), and nothing written.
+    assert [message.level for message in response.context["messages"]] == [constants.ERROR]
+    assert AuditEntry.objects.count() == audit_before

@@ -7,7 +7,7 @@ import pytest
 from django.core.management.color import no_style
 
 from sentinelle.activities.tests.factories_results import make_framework, make_programme, make_tree
-from sentinelle.reports import demo
+from sentinelle.demo import reports as demo
 from sentinelle.reports.models import Report, ReportKind, ReportVersion
 
 pytestmark = pytest.mark.django_db

@@ -1,11 +1,13 @@
-"""The import worker: claims waiting jobs (row locks, skip locked) and runs them.
+"""The worker: claims waiting import jobs and queued tasks (row locks, skip locked) and runs them.
 
-    python manage.py run_jobs            # run the jobs waiting now, then exit (cron)
+    python manage.py run_jobs            # run the jobs and tasks waiting now, then exit (cron)
     python manage.py run_jobs --once     # the same, said explicitly
     python manage.py run_jobs --loop     # keep running, polling every --sleep seconds
 
 Any number of workers may run on any number of machines: each job is claimed by one, and a claim not
 renewed within SENTINELLE["IMPORT_JOB_TIMEOUT_SECONDS"] (a dead worker) is taken over by another.
+Between import jobs it runs the tasks due (core/tasks.py: mail, webhooks, alert notifications, follow-ups),
+a few at a time, so one process does both; `manage.py db_worker` may run beside it for more throughput.
 When idle, the worker also removes uploaded files that no job needs any more (services.files_purge) and
 the throttle buckets untouched for a day (core/throttles.throttles_prune: they are full again).
 With --loop it also anchors the audit chain's head outside the database every
@@ -21,14 +23,18 @@ from django.db import close_old_connections, connections
 from django.db.utils import InterfaceError, OperationalError
 
 from sentinelle.core.audit import AnchorSchedule
+from sentinelle.core.tasks import tasks_run_pending
 from sentinelle.core.throttles import throttles_prune
 from sentinelle.ingest.services import files_purge, jobs_run_pending, worker_name
 
 logger = logging.getLogger(__name__)
 
+# Tasks run between two import jobs: a stop request waits for at most this many.
+TASKS_PER_TURN = 10
+
 
 class Command(BaseCommand):
-    help = "Run the import jobs waiting for the background worker."
+    help = "Run the import jobs and the tasks waiting for the background worker."
 
     def add_arguments(self, parser):
         parser.add_argument("--loop", action="store_true", help="keep running until stopped")
@@ -39,9 +45,12 @@ class Command(BaseCommand):
         worker = worker_name()
         if not options["loop"]:
             done = jobs_run_pending(worker=worker)
+            ran = tasks_run_pending(worker=worker)
             purged = files_purge()
             throttles_prune()
-            self.stdout.write(f"{worker}: {done} job(s), {purged} file(s) no longer needed removed")
+            self.stdout.write(
+                f"{worker}: {done} job(s), {ran} task(s), {purged} file(s) no longer needed removed"
+            )
             return
         stopping = []
         signal.signal(signal.SIGTERM, lambda *_args: stopping.append(True))
@@ -57,7 +66,9 @@ class Command(BaseCommand):
                 try:
                     anchors.tick()
                     # One job at a time, so that a stop request is honoured between jobs.
-                    if not jobs_run_pending(worker=worker, limit=1):
+                    ran = jobs_run_pending(worker=worker, limit=1)
+                    ran += tasks_run_pending(worker=worker, limit=TASKS_PER_TURN)
+                    if not ran:
                         files_purge()
                         throttles_prune()
                         time.sleep(options["sleep"])

@@ -1,0 +1,67 @@
+"""Monitoring's side effects, queued after commit (core/tasks.py): the follow-ups of entered incidents,
+and an alert's e-mails and webhooks. Arguments are ids; each task is safe to run again and retried."""
+
+import logging
+
+from django.db import transaction
+from django_tasks import task
+
+from sentinelle.core.tasks import TaskFailed, mail_send, retried
+from sentinelle.monitoring.models import Alert
+from sentinelle.monitoring.services import hooks
+from sentinelle.monitoring.services.alert_notifications import (
+    alert_messages,
+    webhook_call,
+    webhook_payload,
+    webhook_targets,
+    webhook_url,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@task()
+@retried
+def incidents_follow_up_run(*, incident_ids: list[int]) -> None:
+    """Duplicates, then alerts, for incidents just submitted or verified. Both skip what they already
+    found (a pair already proposed, an alert already fired), so a retry adds nothing twice."""
+    hooks.incidents_follow_up(incident_ids)
+
+
+def _alert(alert_id: int) -> Alert | None:
+    return Alert.objects.select_related("rule", "area").filter(pk=alert_id).first()
+
+
+@task()
+@retried
+def alert_notify(*, alert_id: int) -> dict:
+    """Queue the alert's e-mails (one task per recipient) and webhook calls (one per target), all or
+    none: a retry of this task never queues a message twice."""
+    alert = _alert(alert_id)
+    if alert is None:
+        return {"mails": 0, "webhooks": 0}
+    messages, targets = alert_messages(alert), webhook_targets(alert)
+    with transaction.atomic():
+        for user_id, subject, body in messages:
+            mail_send.enqueue(user_id=user_id, subject=str(subject), body=body)
+        for target in targets:
+            alert_webhook_send.enqueue(alert_id=alert_id, target=target)
+    return {"mails": len(messages), "webhooks": len(targets)}
+
+
+@task()
+@retried
+def alert_webhook_send(*, alert_id: int, target: str) -> bool:
+    """POST the alert to one webhook target ("site" or "rule"); a refused call raises, so the task
+    retries with back-off and, after the last attempt, stays failed for administrators to see. A call
+    answered 2xx ends the task: it is never repeated."""
+    alert = _alert(alert_id)
+    url = webhook_url(alert, target) if alert else ""
+    if not url:
+        return False
+    if not url.lower().startswith(("http://", "https://")):
+        logger.warning("Alert webhook skipped: only http(s) URLs are called.")
+        return False
+    if not webhook_call(url, webhook_payload(alert)):
+        raise TaskFailed(f"Alert {alert.public_id}: the {target} webhook did not answer 2xx.")
+    return True

@@ -1,0 +1,145 @@
+"""Monitoring's side effects as queued tasks: a submission's follow-ups, an alert's e-mails and webhooks run
+by the worker, never in the request; a failing webhook is retried, then left failed for administrators."""
+
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from sentinelle.core.tasks import MAX_ATTEMPTS, tasks_run_pending
+from sentinelle.monitoring.models import Alert, AlertRule
+from sentinelle.monitoring.services.alert_rules import alert_rule_create
+from sentinelle.monitoring.tests.factories import cercle_of, days_ago, make_incident, today
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class _Hook(BaseHTTPRequestHandler):
+    calls = 0
+    status = 500
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).calls += 1
+        self.send_response(type(self).status)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def hook_url():
+    _Hook.calls, _Hook.status = 0, 500
+    server = HTTPServer(("127.0.0.1", 0), _Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/hook"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def queued(settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def run_worker() -> int:
+    return tasks_run_pending(worker="test-worker")
+
+
+def tasks_named(name: str):
+    return DBTaskResult.objects.filter(task_path=f"sentinelle.monitoring.tasks.{name}")
+
+
+def submitted(monitor, mopti):
+    cercle = cercle_of(mopti, pcode="ML0501", name_fr="Mopti-Cercle")
+    return make_incident(
+        actor=monitor, area=cercle, status="submitted", date_start=days_ago(2), date_reported=today()
+    )
+
+
+def test_a_submission_queues_its_follow_ups_and_the_worker_notifies(
+    queued, admin, imo, monitor, mopti, hook_url
+):
+    _Hook.status = 200
+    alert_rule_create(
+        actor=admin,
+        name="Toujours",
+        kind=AlertRule.Kind.ALWAYS,
+        metric=AlertRule.Metric.EVENTS,
+        threshold=1,
+        webhook_url=hook_url,
+    )
+    incident = submitted(monitor, mopti)
+
+    # The request only queued the follow-up: no alert, no mail, no call yet.
+    [follow_up] = tasks_named("incidents_follow_up_run")
+    assert follow_up.args_kwargs["kwargs"] == {"incident_ids": [incident.pk]}
+    assert not Alert.objects.exists() and mail.outbox == [] and _Hook.calls == 0
+
+    assert run_worker() == 4  # follow-up, notify, one mail (the IMO), one webhook call
+    assert Alert.objects.count() == 1
+    assert [m.to for m in mail.outbox] == [[imo.email]]
+    assert _Hook.calls == 1
+    assert not DBTaskResult.objects.exclude(status="SUCCESSFUL").exists()
+
+
+def test_a_failing_webhook_is_retried_then_failed_for_the_administrator(
+    queued, admin, manager, imo, monitor, mopti, hook_url, signed_in
+):
+    alert_rule_create(
+        actor=admin,
+        name="Toujours",
+        kind=AlertRule.Kind.ALWAYS,
+        metric=AlertRule.Metric.EVENTS,
+        threshold=1,
+        webhook_url=hook_url,
+    )
+    submitted(monitor, mopti)
+    run_worker()
+    assert _Hook.calls == 1 and len(mail.outbox) == 1  # the mail went out; the call did not
+
+    for _attempt in range(2, MAX_ATTEMPTS + 1):
+        assert run_worker() == 0  # the retry waits
+        DBTaskResult.objects.filter(status="READY").update(run_after=timezone.now())
+        assert run_worker() == 1
+    assert _Hook.calls == MAX_ATTEMPTS
+    [failed] = DBTaskResult.objects.filter(status="FAILED")
+    assert failed.task_path == "sentinelle.monitoring.tasks.alert_webhook_send"
+    assert failed.args_kwargs["kwargs"]["attempt"] == MAX_ATTEMPTS
+    assert "url" not in failed.args_kwargs["kwargs"] and hook_url not in str(failed.args_kwargs)
+    assert len(mail.outbox) == 1  # retrying the call never sends the mail again
+
+    page = signed_in(admin).get(reverse("core:audit-list")).content.decode()
+    assert "alert_webhook_send" in page and "TaskFailed" in page
+    assert "alert_webhook_send" not in signed_in(manager).get(reverse("core:audit-list")).content.decode()
+
+
+def test_a_webhook_that_answers_on_a_retry_is_called_no_more(queued, admin, monitor, mopti, hook_url):
+    alert_rule_create(
+        actor=admin,
+        name="Toujours",
+        kind=AlertRule.Kind.ALWAYS,
+        metric=AlertRule.Metric.EVENTS,
+        threshold=1,
+        webhook_url=hook_url,
+    )
+    submitted(monitor, mopti)
+    run_worker()
+    _Hook.status = 200
+    DBTaskResult.objects.filter(status="READY").update(run_after=timezone.now())
+    assert run_worker() == 1
+    DBTaskResult.objects.filter(status="READY").update(run_after=timezone.now())
+    assert run_worker() == 0
+    assert _Hook.calls == 2
+    assert not DBTaskResult.objects.filter(status="FAILED").exists()
+
+
+def test_a_draft_queues_nothing(queued, monitor, mopti):
+    cercle = cercle_of(mopti, pcode="ML0501", name_fr="Mopti-Cercle")
+    make_incident(actor=monitor, area=cercle, status="draft", date_start=days_ago(2), date_reported=today())
+    assert not DBTaskResult.objects.exists()
