@@ -35,11 +35,13 @@ from sentinelle.cases.models import (
     Task,
     TaskKind,
 )
+from sentinelle.cases.tasks import tracing_case_match
 from sentinelle.core import validation
 from sentinelle.core.audit import audit_record
 from sentinelle.core.figure_cache import figures_changed
 from sentinelle.core.models import AuditAction
 from sentinelle.core.permissions import Perm, ensure, refuse
+from sentinelle.core.tasks import enqueue_after_commit
 from sentinelle.core.validation import Errors
 from sentinelle.directory.models import ServiceType
 
@@ -185,6 +187,9 @@ def case_open(
             },
         )
         figures_changed("cases")
+        if case_type == CaseType.CHILD_PROTECTION:
+            # A family may already be looking for this child (the match needs tracing consent).
+            enqueue_after_commit(tracing_case_match, case_id=case.pk)
     return case
 
 

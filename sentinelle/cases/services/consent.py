@@ -16,6 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from sentinelle.cases.models import (
+    Case,
+    CaseType,
     Consent,
     ConsentGivenBy,
     ConsentPurpose,
@@ -23,11 +25,13 @@ from sentinelle.cases.models import (
     ReferralEvent,
     ReferralStatus,
 )
+from sentinelle.cases.tasks import tracing_case_match
 from sentinelle.core import validation
 from sentinelle.core.audit import audit_record
 from sentinelle.core.codes import CHILD_AGE_GROUPS
 from sentinelle.core.models import AuditAction
 from sentinelle.core.permissions import Perm, ensure, has_perm, refuse
+from sentinelle.core.tasks import enqueue_after_commit
 from sentinelle.core.validation import Errors
 from sentinelle.directory.models import ServiceType
 
@@ -99,6 +103,12 @@ def consent_record(
                 "service_types": types,
             },
         )
+        if purpose == ConsentPurpose.TRACING:
+            # Consent makes the person's child-protection cases matchable against families' requests.
+            for case_id in Case.objects.filter(
+                person=person, case_type=CaseType.CHILD_PROTECTION, is_archived=False
+            ).values_list("pk", flat=True):
+                enqueue_after_commit(tracing_case_match, case_id=case_id)
     return consent
 
 

@@ -357,7 +357,8 @@ def tracing_matches_refresh(*, actor, tracing_request: TracingRequest, request=N
 def tracing_case_registered(*, case: Case) -> int:
     """Match a child-protection case just opened (or given tracing consent) against the open requests.
 
-    For the case services to call after commit; no actor (the proposals are decided by people later).
+    Run by the task cases.tasks.tracing_case_match, queued by case_open and consent_record; no actor
+    (the proposals are decided by people later).
     Returns how many proposals were made."""
     if not Case.objects.filter(_children_cases(), pk=case.pk).exists():
         return 0

@@ -8,8 +8,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.http import Http404
 from django.utils import timezone, translation
+from django_tasks import default_task_backend
 
-from sentinelle.cases.models import CaseType, Reunification, TracingMatch, TracingNameKey, TracingRequest
+from sentinelle.cases.models import (
+    CaseType,
+    ConsentGivenBy,
+    ConsentPurpose,
+    Reunification,
+    TracingMatch,
+    TracingNameKey,
+    TracingRequest,
+)
 from sentinelle.cases.selectors.tracing import (
     reasons_text,
     reunifications_for_case,
@@ -20,6 +29,8 @@ from sentinelle.cases.selectors.tracing import (
     tracing_request_get,
     tracing_request_list,
 )
+from sentinelle.cases.services.cases import case_open
+from sentinelle.cases.services.consent import consent_record
 from sentinelle.cases.services.tracing import (
     reunification_record,
     tracing_case_registered,
@@ -257,7 +268,7 @@ def test_confirm_reject_and_reunification(
 
 def test_reunification_only_on_child_protection_cases(manager, caseworker_in_area, places):
     person = register(manager, area=places["Douentza/1"])
-    case = open_case(person, owner=caseworker_in_area, case_type=CaseType.GBV)
+    case = open_case(person, owner=caseworker_in_area, case_type=CaseType.GENERAL_PROTECTION)
     with pytest.raises(ValidationError):
         reunification_record(
             actor=caseworker_in_area,
@@ -390,3 +401,66 @@ def _english_messages():
     """These tests assert the English source messages; the French catalogue is tested in core."""
     with translation.override("en"):
         yield
+
+
+def test_a_child_registered_after_the_request_is_proposed_once_consent_is_given(
+    caseworker_in_area, outsider, places, django_capture_on_commit_callbacks
+):
+    area = places["Douentza/1"]
+    tracing_request = _request(outsider, area, given="Kadia", family="Coulibaly", sex="f", age=9)
+    assert not TracingMatch.objects.exists()
+    person = register(
+        caseworker_in_area, area=area, given_name="Kadia", family_name="Coulibaly", sex="f", age=9
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        case = case_open(actor=caseworker_in_area, person=person, case_type=CaseType.CHILD_PROTECTION)
+    # No tracing consent yet: the child is not matched (the task ran and proposed nothing).
+    assert not TracingMatch.objects.exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        consent_record(
+            actor=caseworker_in_area,
+            person=person,
+            case=case,
+            purpose=ConsentPurpose.TRACING,
+            given_by=ConsentGivenBy.CAREGIVER,
+            given_on=timezone.localdate(),
+        )
+    [match] = TracingMatch.objects.all()
+    assert (match.request, match.case, match.status) == (tracing_request, case, TracingMatch.Status.PROPOSED)
+
+    # Consent recorded again (e.g. renewed): the pair is not proposed twice.
+    with django_capture_on_commit_callbacks(execute=True):
+        consent_record(
+            actor=caseworker_in_area,
+            person=person,
+            case=case,
+            purpose=ConsentPurpose.TRACING,
+            given_by=ConsentGivenBy.CAREGIVER,
+            given_on=timezone.localdate(),
+        )
+    assert TracingMatch.objects.count() == 1
+
+
+def test_other_cases_and_consents_queue_no_tracing_match(
+    caseworker_in_area, outsider, places, django_capture_on_commit_callbacks, settings
+):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    area = places["Douentza/1"]
+    _request(outsider, area, given="Kadia", family="Coulibaly", sex="f", age=9)
+    person = register(
+        caseworker_in_area, area=area, given_name="Kadia", family_name="Coulibaly", sex="f", age=9
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        case = case_open(actor=caseworker_in_area, person=person, case_type=CaseType.GENERAL_PROTECTION)
+        consent_record(
+            actor=caseworker_in_area,
+            person=person,
+            case=case,
+            purpose=ConsentPurpose.REFERRAL,
+            given_by=ConsentGivenBy.CAREGIVER,
+            given_on=timezone.localdate(),
+        )
+    queued = [result.task.name for result in default_task_backend.results]
+    assert "tracing_case_match" not in queued
+    assert not TracingMatch.objects.exists()
