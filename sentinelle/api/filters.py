@@ -5,16 +5,7 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from sentinelle.core.permissions import area_q
-
-
-def _areas_for(code: str):
-    from sentinelle.geography.models import AdminArea
-
-    code = (code or "").strip()
-    areas = list(
-        AdminArea.objects.filter(pcode__iexact=code, version__is_default=True).only("path", "version")
-    )
-    return areas or list(AdminArea.objects.filter(pcode__iexact=code).only("path", "version"))
+from sentinelle.geography.selectors import areas_by_pcode
 
 
 class AreaFilter(django_filters.CharFilter):
@@ -28,7 +19,7 @@ class AreaFilter(django_filters.CharFilter):
     def filter(self, queryset, value):
         if not value:
             return queryset
-        areas = _areas_for(value)
+        areas = areas_by_pcode(value)
         if not areas:
             return queryset.none()
         return queryset.filter(area_q(self.path, areas))
@@ -76,7 +67,7 @@ class ServiceFilterSet(django_filters.FilterSet):
     def filter_serving(self, queryset, name, value):
         from sentinelle.directory.selectors import serving_q
 
-        areas = _areas_for(value)
+        areas = areas_by_pcode(value)
         if not areas:
             return queryset.none()
         return queryset.filter(serving_q(areas[0]))

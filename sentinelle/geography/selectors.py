@@ -104,6 +104,14 @@ def area_get_by_pcode(pcode: str, *, version=None) -> AdminArea | None:
     return AdminArea.objects.filter(version=resolved, pcode=code).select_related("version").first()
 
 
+def areas_by_pcode(pcode: str) -> list[AdminArea]:
+    """The areas a P-code filter names (geography is reference data, the same for every user): those of the
+    default COD version, else of any version (a P-code retired since), only what scoping by area needs."""
+    code = (pcode or "").strip()
+    found = AdminArea.objects.filter(pcode__iexact=code).only("path", "version")
+    return list(found.filter(version__is_default=True)) or list(found)
+
+
 def area_find_by_name(name: str, *, level=None, parent: AdminArea | None = None, version=None) -> QuerySet:
     """Areas one of whose names matches `name`; `parent` restricts to its descendants."""
     key = normalise_text(str(name or ""))

@@ -9,6 +9,7 @@ from sentinelle.geography.selectors import (
     area_get_by_pcode,
     area_list,
     area_resolve,
+    areas_by_pcode,
     areas_within,
     settlement_find_by_name,
     settlement_get_by_pcode,
@@ -31,6 +32,17 @@ def test_area_get_by_pcode_normalises_the_code(shipped_geography):
 def test_area_get_by_pcode_uses_the_default_version(mopti):
     assert area_get_by_pcode("ML05") == mopti
     assert area_get_by_pcode("ML05", version="no-such-version") is None
+
+
+def test_areas_by_pcode_prefer_the_default_version_and_fall_back_to_older_ones(mopti):
+    older = CodVersionFactory(code="older-cod", is_default=False)
+    old_mopti = AdminAreaFactory(version=older, level=1, pcode="ML05", parent=None, name_fr="Mopti")
+    retired = AdminAreaFactory(version=older, level=1, pcode="ML99", parent=None, name_fr="Ancienne")
+    assert areas_by_pcode(" ml05 ") == [mopti]  # not the older version's Mopti
+    assert old_mopti not in areas_by_pcode("ML05")
+    assert areas_by_pcode("ML99") == [retired]  # a P-code retired since: the older version still answers
+    assert areas_by_pcode("ML77") == []
+    assert areas_by_pcode("") == []
 
 
 # --- By name -----------------------------------------------------------------------------------
