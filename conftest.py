@@ -12,11 +12,13 @@ Two organisations (alpha, beta) and two regions (Mopti, Ségou) built with small
 """
 
 import os
+import time
 
 import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from sentinelle.accounts.tests.factories import TEST_PASSWORD, OrganisationFactory, make_member
+from sentinelle.core import sessions
 from sentinelle.core.models import Role
 from sentinelle.geography.tests.factories import AdminAreaFactory, CodVersionFactory
 
@@ -132,11 +134,13 @@ def nobody(db):
 def sign_in(client, user, *, verified: bool = True):
     """Log a test client in; with two-factor passed when the role needs it."""
     client.force_login(user)
+    session = client.session
+    # As a sign-in through the pages leaves it: the idle timeout's clock starts at the sign-in.
+    session[sessions.LAST_SAVED] = int(time.time())
     if verified:
         device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
-        session = client.session
         session["otp_device_id"] = device.persistent_id
-        session.save()
+    session.save()
     return client
 
 
