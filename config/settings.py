@@ -251,11 +251,13 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
     # WeasyPrint narrates every PDF at INFO; keep the log for what matters.
-    # The task worker (run_jobs) says "starting" and "no more tasks" at INFO on every pass.
+    # The task worker (run_jobs) says "starting" and "no more tasks" at INFO on every pass, and django-tasks
+    # each state of every task: failures are still logged (core/tasks.py) and listed on the audit page.
     "loggers": {
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
         "django_tasks_db": {"level": "WARNING"},
+        "django_tasks": {"level": "WARNING"},
     },
 }
 
