@@ -26,7 +26,7 @@ from django.db.models import IntegerField, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from sentinelle.cases.models import Person, PersonMerge, PersonNameKey
+from sentinelle.cases.models import Person, PersonNameKey
 from sentinelle.cases.names import DUPLICATE_THRESHOLD, full_names, name_keys, name_similarity
 from sentinelle.core.audit import audit_record
 from sentinelle.core.crypto import keyed_hash, normalise_phone
@@ -47,11 +47,7 @@ __all__ = [
     "person_duplicate_check",
     "person_get",
     "person_lookup",
-    "person_merge_candidates",
-    "person_merge_get",
-    "person_merges",
     "person_search",
-    "person_to_merge_get",
     "weighted_name_keys",
 ]
 
@@ -563,44 +559,3 @@ def person_get(*, user, public_id, request=None) -> Person:
     """One person the user may see (404 otherwise, alike); the read is audited."""
     queryset = Person.objects.select_related("area", "organisation", "merged_into")
     return get_object_for_user(user, queryset, public_id, Perm.PERSON_VIEW, request=request)
-
-
-def person_merges(*, user, person: Person) -> QuerySet:
-    """The merges into this person (newest first), for a user who may merge it; none otherwise."""
-    if not has_perm(user, Perm.PERSON_MERGE, person):
-        return PersonMerge.objects.none()
-    return PersonMerge.objects.filter(kept=person).select_related("merged").order_by("-merged_at")
-
-
-def person_merge_get(*, user, person: Person, merge_id: int) -> PersonMerge | None:
-    """One merge into this person, for a user who may merge it; None otherwise."""
-    return person_merges(user=user, person=person).filter(pk=merge_id).first()
-
-
-def person_to_merge_get(*, user, public_id, request=None) -> Person:
-    """The record chosen to be merged, among those the user may merge (404 otherwise, alike)."""
-    queryset = Person.objects.select_related("area")
-    return get_object_for_user(user, queryset, public_id, Perm.PERSON_MERGE, request=request)
-
-
-def person_merge_candidates(*, user, person: Person, request=None) -> list[Candidate]:
-    """The probable duplicates of this person that the user may merge: a search with the person's own
-    names, server-side (no names in the address or the logs). It counts as a search (throttled:
-    SearchThrottled)."""
-    found = person_search(
-        user=user,
-        given_name=person.given_name,
-        family_name=person.family_name,
-        phone=person.phone,
-        age=person.age,
-        sex=person.sex,
-        area=person.area,
-        request=request,
-    )
-    return [
-        candidate
-        for candidate in found
-        if candidate.person.pk != person.pk
-        and candidate.person.merged_into_id is None
-        and has_perm(user, Perm.PERSON_MERGE, candidate.person)
-    ]

@@ -11,12 +11,12 @@ from django.utils import translation
 
 from sentinelle.cases.models import Case, Consent, Person, PersonMerge, PersonNameKey
 from sentinelle.cases.names import DUPLICATE_THRESHOLD
+from sentinelle.cases.selectors.merges import person_merges
 from sentinelle.cases.selectors.persons import (
     DECRYPT_LIMIT,
     duplicate_hint,
     person_duplicate_check,
     person_get,
-    person_merges,
     person_search,
 )
 from sentinelle.cases.services.persons import person_merge, person_merge_undo, person_update

@@ -13,12 +13,10 @@ from sentinelle.cases.forms import CollaboratorsForm, ReasonForm
 from sentinelle.cases.models import CaseStatus, Person
 from sentinelle.cases.selectors.cases import case_get
 from sentinelle.cases.selectors.casework import case_collaborator_choices, case_consent_get
+from sentinelle.cases.selectors.merges import person_merge_candidates, person_merge_get, person_to_merge_get
 from sentinelle.cases.selectors.persons import (
     SearchThrottled,
     person_get,
-    person_merge_candidates,
-    person_merge_get,
-    person_to_merge_get,
 )
 from sentinelle.cases.services import case_team
 from sentinelle.cases.services.cases import case_reopen as reopen

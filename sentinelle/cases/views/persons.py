@@ -7,12 +7,12 @@ from django.views.decorators.http import require_POST
 
 from sentinelle.cases.forms import CaseOpenForm, PersonForm
 from sentinelle.cases.selectors.cases import person_cases
+from sentinelle.cases.selectors.merges import person_merges
 from sentinelle.cases.selectors.persons import (
     SearchThrottled,
     duplicate_hint,
     person_get,
     person_lookup,
-    person_merges,
 )
 from sentinelle.cases.services.cases import case_open as open_case
 from sentinelle.cases.services.persons import person_register
