@@ -4,7 +4,6 @@ from urllib.parse import urlencode
 
 import segno
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -313,13 +312,10 @@ def membership_add(request, public_id):
     )
     form = _membership_form(request, request.POST)
     if form.is_valid():
-        try:
-            with errors_shown_on(form):
-                services.membership_add(actor=request.user, user=account, **form.cleaned_data)
-                messages.success(request, _("Role added."))
-                return redirect("accounts:user-detail", public_id=account.public_id)
-        except PermissionDenied:
-            form.add_error(None, _("This role cannot be given here."))
+        with errors_shown_on(form, refusal=_("This role cannot be given here.")):
+            services.membership_add(actor=request.user, user=account, **form.cleaned_data)
+            messages.success(request, _("Role added."))
+            return redirect("accounts:user-detail", public_id=account.public_id)
     return _user_page(request, account, membership_form=form)
 
 

@@ -2,7 +2,8 @@ from contextlib import contextmanager
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from sentinelle.core.models import AuditAction, AuditOutcome
@@ -37,8 +38,16 @@ def attach_service_errors(form: forms.Form, error: ValidationError, *, prefix: s
         form.add_error(field if field in form.fields else None, field_messages)
 
 
+def _refusal_text(error: PermissionDenied, refusal) -> str:
+    return (
+        str(refusal)
+        if isinstance(refusal, str | Promise)
+        else str(error) or _("You are not allowed to do this.")
+    )
+
+
 @contextmanager
-def errors_shown_on(form: forms.Form, *, prefix: str = ""):
+def errors_shown_on(form: forms.Form, *, prefix: str = "", refusal=None, refusal_field: str | None = None):
     """The one submit pattern for a form: a service's refusal goes onto the form, the view renders it again.
 
         if form.is_valid():
@@ -48,18 +57,31 @@ def errors_shown_on(form: forms.Form, *, prefix: str = ""):
         return render(request, template, {"form": form})
 
     The refused call wrote nothing (services run in one transaction), and the typed text is still in the form.
+    Where a choice on the form itself can be refused by the policy (an organisation or area the user may not
+    act for; the service audits the refusal), `refusal=True` shows that refusal on the form too (its own
+    text, or `refusal` when a text is given; beside `refusal_field` when the refused choice is one field)
+    instead of a 403 page that would lose what was typed.
     """
     try:
         yield form
     except ValidationError as error:
         attach_service_errors(form, error, prefix=prefix)
+    except PermissionDenied as error:
+        if not refusal:
+            raise
+        form.add_error(refusal_field, _refusal_text(error, refusal))
 
 
 @contextmanager
-def errors_shown_as_messages(request):
-    """The one submit pattern for a button without a form: a refusal becomes an error message."""
+def errors_shown_as_messages(request, *, refusal=None):
+    """The one submit pattern for a button without a form: a refusal becomes an error message (with
+    `refusal=True`, a policy refusal too, as in errors_shown_on)."""
     try:
         yield
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
+    except PermissionDenied as error:
+        if not refusal:
+            raise
+        messages.error(request, _refusal_text(error, refusal))

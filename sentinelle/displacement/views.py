@@ -2,11 +2,9 @@
 people in need. Reading needs Perm.POPULATION_VIEW; every write Perm.POPULATION_MANAGE (the services
 check the organisation and area again, and audit refusals)."""
 
-from contextlib import contextmanager
 from functools import partial
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -98,19 +96,13 @@ def _recorded(request, form, record, *, success: str, redirect_to: str, template
     """The one submit pattern of every recording page: the form's cleaned data are the service's arguments;
     a refusal (invalid values, or an organisation or area out of the user's reach) shows on the form."""
     if request.method == "POST" and form.is_valid():
-        with errors_shown_on(form), _refusal_shown_on(form):
+        with errors_shown_on(
+            form, refusal=_("You may not record population data for this organisation or area.")
+        ):
             record(actor=request.user, **form.cleaned_data, request=request)
             messages.success(request, success)
             return redirect(redirect_to)
     return render(request, template, {"form": form, **(context or {})})
-
-
-@contextmanager
-def _refusal_shown_on(form):
-    try:
-        yield
-    except PermissionDenied:
-        form.add_error(None, _("You may not record population data for this organisation or area."))
 
 
 def _form(request, form_class, **kwargs):

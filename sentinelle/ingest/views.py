@@ -2,7 +2,6 @@
 commit, and the templates."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -46,20 +45,17 @@ def job_upload(request):
     form = UploadForm(request.POST or None, request.FILES or None, organisations=organisations)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        try:
-            with errors_shown_on(form):
-                job = services.import_job_upload(
-                    actor=request.user,
-                    kind=form.cleaned_data["kind"],
-                    organisation=form.cleaned_data["organisation"],
-                    filename=upload.name,
-                    content=upload.read(),
-                    source=form.cleaned_data["source"],
-                    request=request,
-                )
-                return redirect("ingest:job-detail", public_id=job.public_id)
-        except PermissionDenied as refusal:
-            form.add_error("organisation", str(refusal))
+        with errors_shown_on(form, refusal=True, refusal_field="organisation"):
+            job = services.import_job_upload(
+                actor=request.user,
+                kind=form.cleaned_data["kind"],
+                organisation=form.cleaned_data["organisation"],
+                filename=upload.name,
+                content=upload.read(),
+                source=form.cleaned_data["source"],
+                request=request,
+            )
+            return redirect("ingest:job-detail", public_id=job.public_id)
     return render(request, "ingest/job_upload.html", {"form": form, "kinds": all_kinds()})
 
 
@@ -145,19 +141,16 @@ def job_status(request, public_id):
 @require_POST
 def job_commit(request, public_id):
     job = selectors.import_job_get(user=request.user, public_id=public_id, request=request)
-    try:
-        with errors_shown_as_messages(request):
-            job = services.import_job_commit(actor=request.user, job=job, request=request)
-            if job.status == "committed":
-                messages.success(
-                    request,
-                    _("Import done. Records created: %(created)s; already there (unchanged): %(unchanged)s.")
-                    % {"created": job.created_count, "unchanged": job.unchanged_count},
-                )
-            elif job.status == "committing":
-                messages.info(request, _("The import runs in the background; this page shows its progress."))
-    except PermissionDenied as refusal:
-        messages.error(request, str(refusal))
+    with errors_shown_as_messages(request, refusal=True):
+        job = services.import_job_commit(actor=request.user, job=job, request=request)
+        if job.status == "committed":
+            messages.success(
+                request,
+                _("Import done. Records created: %(created)s; already there (unchanged): %(unchanged)s.")
+                % {"created": job.created_count, "unchanged": job.unchanged_count},
+            )
+        elif job.status == "committing":
+            messages.info(request, _("The import runs in the background; this page shows its progress."))
     return redirect("ingest:job-detail", public_id=job.public_id)
 
 
@@ -173,18 +166,15 @@ def job_map(request, public_id):
     if not form.is_valid():
         return render(request, "ingest/job_detail.html", _detail_context(request, job, form), status=400)
     source = form.cleaned_data["source"] if "source" in request.POST else None
-    try:
-        with errors_shown_as_messages(request):
-            job = mapping_services.value_mappings_save(
-                actor=request.user,
-                job=job,
-                choices=form.choices_made(),
-                source=None if source is None or source.strip() == job.source else source,
-                request=request,
-            )
-            messages.success(request, _("Your choices are saved; the file was checked again with them."))
-    except PermissionDenied as refusal:
-        messages.error(request, str(refusal))
+    with errors_shown_as_messages(request, refusal=True):
+        job = mapping_services.value_mappings_save(
+            actor=request.user,
+            job=job,
+            choices=form.choices_made(),
+            source=None if source is None or source.strip() == job.source else source,
+            request=request,
+        )
+        messages.success(request, _("Your choices are saved; the file was checked again with them."))
     return redirect("ingest:job-detail", public_id=job.public_id)
 
 

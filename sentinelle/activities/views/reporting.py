@@ -1,10 +1,8 @@
 """Monthly 4W reporting pages: reports and their activities, the IMO's review, periods, the 4W matrix."""
 
 import datetime
-from contextlib import contextmanager
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -88,25 +86,8 @@ def report_detail(request, public_id):
     return render(request, "activities/reporting/report_detail.html", context)
 
 
-@contextmanager
-def _refusal_shown_as_message(request):
-    """A refused permission (audited by the service) as an error message, like errors_shown_as_messages."""
-    try:
-        yield
-    except PermissionDenied as error:
-        messages.error(request, str(error) or _("You are not allowed to do this."))
-
-
-@contextmanager
-def _refusal_shown_on(form):
-    try:
-        yield
-    except PermissionDenied as error:
-        form.add_error(None, str(error))
-
-
 def _run(request, report, action, done: str):
-    with errors_shown_as_messages(request), _refusal_shown_as_message(request):
+    with errors_shown_as_messages(request, refusal=True):
         action()
         messages.success(request, done)
     return redirect("activities:report-detail", public_id=report.public_id)
@@ -181,7 +162,7 @@ def activity_create(request):
     if not form.organisations:
         raise Http404(_("You do not report for any organisation."))
     if request.method == "POST" and "refresh" not in request.POST and form.is_valid():
-        with errors_shown_on(form), _refusal_shown_on(form):
+        with errors_shown_on(form, refusal=True):
             activity = services.activity_create(
                 actor=request.user,
                 organisation=form.cleaned_data["organisation_obj"],
@@ -228,7 +209,7 @@ def activity_edit(request, public_id):
     if "organisation" in form.fields:
         form.fields["organisation"].disabled = True
     if request.method == "POST" and "refresh" not in request.POST and form.is_valid():
-        with errors_shown_on(form), _refusal_shown_on(form):
+        with errors_shown_on(form, refusal=True):
             services.activity_update(
                 actor=request.user, activity=activity, **form.activity_values(), request=request
             )
@@ -244,7 +225,7 @@ def activity_archive(request, public_id):
     activity = selectors.activity_get(
         user=request.user, public_id=public_id, perm=Perm.ACTIVITY_EDIT, request=request
     )
-    with errors_shown_as_messages(request), _refusal_shown_as_message(request):
+    with errors_shown_as_messages(request, refusal=True):
         services.activity_archive(actor=request.user, activity=activity, request=request)
         messages.success(request, _("The activity is removed from the report."))
     return redirect("activities:report-detail", public_id=activity.report.public_id)

@@ -4,11 +4,9 @@ Reading needs INDICATOR_VIEW; editing INDICATOR_EDIT on the framework (its owner
 and administrators everywhere). Views parse, authorise, call a selector or a service, render.
 """
 
-from contextlib import contextmanager
 from functools import partial
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -116,14 +114,6 @@ def _to_indicator(written):
     return "activities:indicator-detail", written.public_id
 
 
-@contextmanager
-def _owner_refused_on(form):
-    try:
-        yield
-    except PermissionDenied:
-        form.add_error("owner_organisation", _("You may not give the framework to this organisation."))
-
-
 @require_perm(Perm.INDICATOR_EDIT)
 @require_http_methods(["GET", "POST"])
 def framework_create(request):
@@ -150,7 +140,11 @@ def framework_edit(request, public_id):
         owners=selectors.owner_choices(user=request.user),
         initial=FrameworkForm.initial_for(framework),
     )
-    with _owner_refused_on(form):
+    with errors_shown_on(
+        form,
+        refusal=_("You may not give the framework to this organisation."),
+        refusal_field="owner_organisation",
+    ):
         return form_page(
             request,
             form,

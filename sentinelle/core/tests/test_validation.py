@@ -3,7 +3,7 @@
 import pytest
 from django import forms
 from django.contrib.messages.storage.fallback import FallbackStorage
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import RequestFactory
 
 from sentinelle.core.forms import attach_service_errors, errors_shown_as_messages, errors_shown_on
@@ -94,3 +94,27 @@ def test_a_refused_button_action_becomes_an_error_message():
     with errors_shown_as_messages(request):
         raise ValidationError(["First.", "Second."])
     assert [str(message) for message in request._messages] == ["First.", "Second."]
+
+
+def test_a_policy_refusal_is_a_403_unless_the_form_asks_to_show_it():
+    form = NameForm(data={"name": "Awa"})
+    form.is_valid()
+    with pytest.raises(PermissionDenied), errors_shown_on(form):
+        raise PermissionDenied("Not this organisation.")
+    with errors_shown_on(form, refusal=True):
+        raise PermissionDenied("Not this organisation.")
+    with errors_shown_on(form, refusal="You may not record for this area."):
+        raise PermissionDenied
+    assert form.non_field_errors() == ["Not this organisation.", "You may not record for this area."]
+    assert form["name"].value() == "Awa"
+
+
+def test_a_policy_refusal_of_a_button_becomes_a_message_when_asked():
+    request = RequestFactory().post("/")
+    request.session = {}
+    request._messages = FallbackStorage(request)
+    with pytest.raises(PermissionDenied), errors_shown_as_messages(request):
+        raise PermissionDenied
+    with errors_shown_as_messages(request, refusal=True):
+        raise PermissionDenied
+    assert [str(message) for message in request._messages] == ["Vous n'êtes pas autorisé à faire cela."]
