@@ -7,7 +7,7 @@ DEV_ENV := DJANGO_DEBUG=true
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test coverage install messages lint format check vendor clean-db bench soak bench-disclosure
+.PHONY: run test coverage install messages lint format check vendor clean-db bench soak bench-disclosure bench-openrosa
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,10 @@ bench: install messages
 # The differencing attacker on the bench database (run `make bench` first), report in bench/results/.
 bench-disclosure: install messages
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -m bench.run disclosure
+
+# Only the OpenRosa load (8 phones, load tool and server on their own cores) on the bench database.
+bench-openrosa: install messages
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -m bench.run openrosa $(BENCH_ARGS)
 
 # Mixed load on the bench database (run `make bench` first) for SOAK_MINUTES, report in bench/results/.
 soak: install messages

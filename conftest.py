@@ -11,6 +11,7 @@ Two organisations (alpha, beta) and two regions (Mopti, Ségou) built with small
   nobody                      an account with no role at all
 """
 
+import asyncio
 import os
 import time
 
@@ -23,12 +24,21 @@ from sentinelle.core.models import Role
 from sentinelle.geography.tests.factories import AdminAreaFactory, CodVersionFactory
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "replica: needs a PostgreSQL streaming replica (DATABASE_REPLICA_URL)")
+    config.addinivalue_line(
+        "markers", "pgbouncer: runs through PgBouncer in transaction mode (DATABASE_PGBOUNCER)"
+    )
+
+
 def pytest_collection_modifyitems(config, items):
     """Marked tests skip where what they need is missing, and only there:
 
     browser   Debian's Chromium is missing (except in CI, where its absence is a failure);
     postgres  the test database is not PostgreSQL (`.ci/run` runs the suite on both databases);
-    sqlite    the test database is not SQLite (a check of the database file itself).
+    sqlite    the test database is not SQLite (a check of the database file itself);
+    replica   no streaming replica is configured (`.ci/run` starts one: .ci/replica);
+    pgbouncer the database is not reached through PgBouncer (`.ci/run` starts one: .ci/replica).
     """
     from django.conf import settings
 
@@ -40,6 +50,14 @@ def pytest_collection_modifyitems(config, items):
         missing["postgres"] = "needs PostgreSQL (DATABASE_URL=postgres://...)"
     if engine != "django.db.backends.sqlite3":
         missing["sqlite"] = "checks the SQLite database file (the PostgreSQL run checks the columns)"
+    if "replica" not in settings.DATABASES or engine != "django.db.backends.postgresql":
+        missing["replica"] = "needs a PostgreSQL streaming replica (DATABASE_REPLICA_URL=postgres://...)"
+    if not (
+        settings.DATABASES["default"].get("DISABLE_SERVER_SIDE_CURSORS") and engine.endswith("postgresql")
+    ):
+        missing["pgbouncer"] = (
+            "needs PgBouncer in front of PostgreSQL (DATABASE_URL=..., DATABASE_PGBOUNCER=true)"
+        )
     for item in items:
         for marker, reason in missing.items():
             if item.get_closest_marker(marker):
@@ -171,20 +189,65 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture
-def browser_page(live_server, monkeypatch):
-    """A Playwright page in Debian's Chromium (never a downloaded browser), French by default."""
-    from playwright.sync_api import sync_playwright
+class Chromium:
+    """One Debian Chromium per test process (pytest-xdist worker), launched by the first browser test.
 
+    Playwright's sync API marks its event loop as running in this thread after every call; between
+    browser tests the mark is taken off (`pause`) so that the other tests' ORM calls, async_to_sync and
+    the like see no running loop, and put back (`resume`) before the next Playwright call."""
+
+    def __init__(self):
+        self.playwright = self.browser = self.loop = None
+
+    def resume(self):
+        from playwright.sync_api import sync_playwright
+
+        if self.playwright is None:
+            self.playwright = sync_playwright().start()
+            self.loop = asyncio._get_running_loop()
+        asyncio._set_running_loop(self.loop)
+        if self.browser is None or not self.browser.is_connected():
+            self.browser = self.playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        return self.browser
+
+    def pause(self):
+        asyncio._set_running_loop(None)
+
+    def stop(self):
+        if self.playwright is None:
+            return
+        asyncio._set_running_loop(self.loop)
+        try:
+            if self.browser is not None and self.browser.is_connected():
+                self.browser.close()
+        finally:
+            self.playwright.stop()
+            asyncio._set_running_loop(None)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """The process's Chromium (see Chromium): closed at the end of the session."""
+    process_browser = Chromium()
+    yield process_browser
+    process_browser.stop()
+
+
+@pytest.fixture
+def browser_page(chromium, live_server, monkeypatch):
+    """A Playwright page in Debian's Chromium (never a downloaded browser), French by default: a fresh
+    browser context per test (cookies, storage, offline state, permissions of its own) in the process's
+    one Chromium. Contexts a test opens itself (page.context.browser.new_context) are closed with it."""
     # Playwright's sync API runs an event loop; the test's own ORM calls stay synchronous.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    try:
+        browser = chromium.resume()
         context = browser.new_context(locale="fr-FR", base_url=live_server.url)
         context.set_default_timeout(15000)
-        page = context.new_page()
         try:
-            yield page
+            yield context.new_page()
         finally:
-            context.close()
-            browser.close()
+            for opened in browser.contexts:
+                opened.close()
+    finally:
+        chromium.pause()

@@ -6,6 +6,7 @@ Every request is appended to BENCH_SAMPLES as `unix_time,name,ms,ok` (one file p
 percentiles are computed over exactly the requests made (and per time slice for the soak).
 """
 
+import itertools
 import json
 import os
 import random
@@ -19,6 +20,7 @@ from locust import HttpUser, between, events, task
 LOAD = json.loads(open(os.environ["BENCH_LOAD"], encoding="utf-8").read())  # noqa: SIM115
 SAMPLES = open(os.environ["BENCH_SAMPLES"], "a", encoding="utf-8", buffering=1)  # noqa: SIM115
 SCENARIO = os.environ.get("BENCH_SCENARIO", "bench")
+CLIENT_NUMBERS = itertools.count()
 WAIT = tuple(float(x) for x in os.environ.get("BENCH_WAIT", "0.5,2").split(","))
 
 
@@ -39,7 +41,9 @@ class SignedIn(HttpUser):
 
     def on_start(self):
         self.token = csrf_token()
-        self.client.cookies.set("sessionid", LOAD["sessions"][self.username])
+        # Each client its own account where the load file holds several (run.py's load_accounts).
+        sessions = LOAD["sessions"][self.username]
+        self.client.cookies.set("sessionid", sessions[next(CLIENT_NUMBERS) % len(sessions)])
         self.client.cookies.set("csrftoken", self.token)
         self.rng = random.Random()
 
@@ -199,7 +203,7 @@ class SoakImporter(SignedIn):
     """The soak's importer: a small template CSV uploaded through the UI, then committed."""
 
     weight = 0 if SCENARIO == "bench" else 1
-    username = "imo"
+    username = LOAD.get("import", {}).get("user", "imo")
     wait_time = between(5, 15)
 
     @task

@@ -19,7 +19,9 @@ def target(name: str):
     from bench import measure
 
     if name == "import":
-        return lambda: measure.measure_import(1_000, username="imo", seed=int(time.time()) % 1_000_000)
+        return lambda: measure.measure_import(
+            1_000, username=measure.IMPORT_USER, seed=int(time.time()) % 1_000_000
+        )
     if name == "openrosa":
         return lambda: measure.measure_openrosa(5)
     pages = {
@@ -40,9 +42,9 @@ def target(name: str):
     }
     username, url, data = pages[name]
     if username is None:
-        from bench.run import load_inputs
+        from bench.run import busiest_queue_user
 
-        username = load_inputs(soak=False)["queue_user"]
+        username = busiest_queue_user()
     client = measure.signed_client(username)
     if data is None:
         return lambda: client.get(url)

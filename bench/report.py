@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from bench.measure import TARGETS, percentile
+from bench.measure import GOAL_DATASETS, TARGETS, percentile
 
 
 def verdict(ok: bool | None) -> str:
@@ -16,6 +16,151 @@ def _load(values) -> str:
 
 def _kb(value: int) -> str:
     return f"{value / 1000:.1f} KB"
+
+
+def _ms(summary: dict | None) -> str:
+    return f"{summary['p50_ms']} / {summary['p95_ms']} ms" if summary else "—"
+
+
+def _floor(d: dict | None) -> str:
+    """The same SQL replayed bare (and hand SQL when there is one), p50 / p95."""
+    if not d or "same_sql" not in d:
+        return "—"
+    text = f"same SQL bare {_ms(d['same_sql'])}"
+    if "hand_sql" in d:
+        check = " ✓" if d.get("hand_sql_same_total") else " ≠"
+        text += f"; hand SQL {_ms(d['hand_sql'])}{check}"
+    return text
+
+
+def goal_rows(r: dict) -> list[str]:
+    """Issue 17's figures: each beside its goal and its floor."""
+    rows = []
+
+    def row(figure, measured, goal, floor, ok):
+        rows.append(f"| {figure} | {measured} | {goal} | {floor} | {verdict(ok)} |")
+
+    imp = r.get("import", {})
+    copy = imp.get("copy_floor", {})
+    copy_text = f"COPY {copy['rows_per_s']:,} rows/s" if copy else "—"
+    for fmt, label in (("hxl_csv", "import, HXL CSV"), ("xlsx", "import, XLSX template")):
+        data = imp.get(fmt, {})
+        if "rows_per_s" not in data:
+            row(label, data.get("error", "not run"), "", "", False)
+            continue
+        ratio = round(copy["rows_per_s"] / data["rows_per_s"], 1) if copy else None
+        ok = data["rows_per_s"] >= TARGETS["import_rows_per_second"] and (
+            ratio is None or ratio <= TARGETS["import_ratio_to_copy"]
+        )
+        row(
+            f"{label} ({imp['rows']:,} rows, validation + commit)",
+            f"{data['rows_per_s']:,} rows/s",
+            f"≥ {TARGETS['import_rows_per_second']:,} rows/s, "
+            f"within {TARGETS['import_ratio_to_copy']}× of COPY",
+            f"{copy_text} ({ratio}×)" if ratio else copy_text,
+            ok,
+        )
+    for fmt in ("hxl_csv", "xlsx"):
+        data = imp.get(fmt, {})
+        if "follow_up_s" in data:
+            full = data["follow_up_records"] >= 10_000
+            row(
+                f"follow-ups of a {data['follow_up_records']:,}-row import ({fmt}: duplicates, alert rules)",
+                f"{data['follow_up_s']} s",
+                f"≤ {TARGETS['follow_up_s_10000']:g} s for 10,000 rows",
+                "—",
+                data["follow_up_s"] <= TARGETS["follow_up_s_10000"] if full else None,
+            )
+    first = r.get("first_view")
+    if first and "p95_ms" in first:
+        exact = f"exact {first['exact']}/{first['n']}"
+        ok = (
+            first["p95_ms"] <= TARGETS["first_view_after_write_p95_ms"]
+            and first["exact"] == first["n"]
+            and first.get("errors", 0) == 0
+        )
+        row(
+            f"first dashboard view after a write, p50 / p95 ({first['writes']} writes)",
+            f"{_ms(first)}, {exact}",
+            f"p95 ≤ {TARGETS['first_view_after_write_p95_ms']} ms, exact every time",
+            _floor(r.get("dashboard")).replace("same SQL bare", "the cached page's SELECTs bare"),
+            ok,
+        )
+    datasets = {d["name"]: d for d in r.get("datasets", [])}
+    for name in GOAL_DATASETS:
+        d = datasets.get(name)
+        if not d or "p95_ms" not in d:
+            row(f"statistics dataset {name}", (d or {}).get("error", "not run"), "", "", False)
+            continue
+        row(
+            f"statistics dataset {name}, national by region, p50 / p95",
+            _ms(d),
+            f"p95 ≤ {TARGETS['dataset_p95_ms']} ms",
+            _floor(d),
+            d["p95_ms"] <= TARGETS["dataset_p95_ms"],
+        )
+    load = r.get("load", {})
+    endpoints = load.get("endpoints", {})
+    pages = {p["name"]: p for p in r.get("pages", [])}
+    goals = {
+        "case list": TARGETS["case_list_p95_ms"],
+        "person search": TARGETS["person_search_p95_ms"],
+        "person search (fuzzy)": TARGETS["person_search_p95_ms"],
+        "referral queue": TARGETS["referral_queue_p95_ms"],
+    }
+    for name, goal in goals.items():
+        e = endpoints.get(name)
+        page = pages.get(name)
+        floor = _floor(page)
+        if page and "p95_ms" in page:
+            floor = f"one client {_ms(page)}; {floor}"
+        if e is None:
+            row(f"{name}, {load.get('users', '?')} clients", "not run", f"p95 ≤ {goal} ms", floor, None)
+            continue
+        row(
+            f"{name}, {load['users']} clients, p50 / p95",
+            f"{_ms(e)}, {e['errors']} errors of {e['n']:,}",
+            f"p95 ≤ {goal} ms, 0 errors",
+            floor,
+            e["p95_ms"] <= goal and e["errors"] == 0,
+        )
+    orl = r.get("openrosa_load")
+    if orl and "per_second" in orl:
+        row(
+            f"OpenRosa submissions, {orl['clients']} clients, {orl['gunicorn_workers']} workers",
+            f"{orl['per_second']}/s, {orl['errors']} errors of {orl['requests']:,} "
+            f"(p50 / p95 {orl.get('p50_ms', '?')} / {orl.get('p95_ms', '?')} ms)",
+            f"≥ {TARGETS['openrosa_per_second']}/s, 0 errors",
+            "—",
+            orl["per_second"] >= TARGETS["openrosa_per_second"] and orl["errors"] == 0,
+        )
+    return rows
+
+
+def openrosa_lines(orl: dict) -> list[str]:
+    mem = orl.get("server_memory", {})
+    return [
+        f"## OpenRosa: {orl['clients']} phones posting without pause, {orl['seconds']} s",
+        "",
+        f"gunicorn {orl['gunicorn_workers']} sync workers pinned with taskset to CPU {orl['server_cpus']}; "
+        f"the load tool (bench/openrosa_load.py, one thread per phone, a device password each, users "
+        f"{', '.join(orl.get('users', []))}) pinned to CPU {orl['load_tool_cpu']}; PostgreSQL not pinned "
+        "(it shares the cores with both). "
+        f"{orl['requests']:,} submissions, {orl['per_second']}/s accepted, {orl['errors']} errors "
+        f"(statuses {orl.get('statuses', {})}, connection errors {orl.get('connection_errors', {})}); "
+        f"p50 / p95 {orl.get('p50_ms', '?')} / {orl.get('p95_ms', '?')} ms. Server memory peak "
+        f"{mem.get('peak_total_rss_mb', '?')} MB.",
+        "",
+        f"Follow-ups (duplicates, alert rules) queued by the submissions, not run in the requests: "
+        f"{orl.get('tasks_queued', '?')} tasks, "
+        + (
+            f"drained by `run_jobs --once` in {orl['tasks_drain_s']} s ({orl.get('tasks_left', '?')} left, "
+            f"at most 300 s{', timed out' if orl.get('tasks_drain_timeout') else ''})."
+            if "tasks_drain_s" in orl
+            else "left for the worker (--openrosa-no-drain)."
+        ),
+        "",
+    ]
 
 
 def bench_markdown(r: dict) -> str:
@@ -37,6 +182,20 @@ def bench_markdown(r: dict) -> str:
     seconds = r["generation"].get("seconds", {})
     lines += ["", "Generation time (s): " + ", ".join(f"{k} {v}" for k, v in seconds.items()), ""]
 
+    lines += [
+        "## Issue 17: each figure beside its goal and its floor",
+        "",
+        "| figure | measured | goal | floor | |",
+        "|---|---:|---|---|---|",
+        *goal_rows(r),
+        "",
+        "Floors: COPY of the same CSV rows into a table of text columns; the same SELECTs the call ran, "
+        "replayed bare (database time only); hand-written SQL for the same national totals (✓ same total). "
+        "Load figures are measured through gunicorn on loopback, one-client figures in process.",
+        "",
+    ]
+    if r.get("openrosa_load", {}).get("per_second") is not None:
+        lines += openrosa_lines(r["openrosa_load"])
     lines += [
         "## Figures beside the targets (design §8)",
         "",

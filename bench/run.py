@@ -3,6 +3,7 @@
 python -m bench.run bench --scale 0.02          # fresh database, generate, measure, write <date>.json/.md
 python -m bench.run soak --minutes 30           # mixed load on the bench database, write soak-<date>.md
 python -m bench.run disclosure                  # the differencing attacker on the bench database
+python -m bench.run openrosa                    # only the OpenRosa load (8 phones) on the bench database
 
 Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/sentinelle_bench). The bench
 runs Django with DEBUG off (as in production) and its own key ring and files under var/bench/.
@@ -12,6 +13,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -88,18 +90,33 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def pinned(cpus: str) -> list[str]:
+    """The command prefix that pins a process to `cpus` (taskset), or nothing where that cannot be done."""
+    return ["taskset", "-c", cpus] if cpus and shutil.which("taskset") else []
+
+
+def split_cores() -> tuple[str, str]:
+    """(load tool's core, server's cores): the load tool on the last core, the server on the others, when
+    the machine has two or more (PostgreSQL is not pinned: it runs where the kernel puts it)."""
+    count = os.cpu_count() or 1
+    if count < 2 or not shutil.which("taskset"):
+        return "", ""
+    return str(count - 1), f"0-{count - 2}" if count > 2 else "0"
+
+
 # --- server, memory ---------------------------------------------------------------------------------
 
 
 class Server:
     """gunicorn on a free loopback port, with the bench environment; RSS of master + workers sampled."""
 
-    def __init__(self, database_url: str, workers: int):
+    def __init__(self, database_url: str, workers: int, cpus: str = ""):
         self.port = free_port()
         self.host = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, **bench_env(database_url)}
         self.process = subprocess.Popen(  # noqa: S603
             [
+                *pinned(cpus),
                 str(Path(PY).parent / "gunicorn"),
                 "config.wsgi",
                 "--bind",
@@ -233,22 +250,13 @@ def by_name(rows) -> dict:
     return out
 
 
-# --- what the load needs --------------------------------------------------------------------------
-
-
-def load_inputs(*, soak: bool) -> dict:
-    """Session cookies, people to search (with typing slips), and for the soak the write payloads."""
-    import random
-
+def busiest_queue_user() -> str:
+    """A manager of the organisation that receives the most referrals (the longest referral queue)."""
     from django.db.models import Count
 
-    from bench.generate import misspell
-    from bench.measure import openrosa_device, openrosa_submission, session_cookie, user
     from sentinelle.accounts.models import Membership
-    from sentinelle.cases.models import Person, Referral
-    from sentinelle.core import datasets
+    from sentinelle.cases.models import Referral
 
-    rng = random.Random(11)
     top = (
         Referral.objects.exclude(service__isnull=True)
         .values("service__provider")
@@ -256,7 +264,6 @@ def load_inputs(*, soak: bool) -> dict:
         .order_by("-n")
         .first()
     )
-    queue_user = "manager.drc"
     if top:
         member = (
             Membership.objects.filter(organisation_id=top["service__provider"], role__in=["manager"])
@@ -264,9 +271,62 @@ def load_inputs(*, soak: bool) -> dict:
             .first()
         )
         if member:
-            queue_user = member.user.username
-    usernames = {"manager.drc", "imo", queue_user}
+            return member.user.username
+    return "manager.drc"
+
+
+# --- what the load needs --------------------------------------------------------------------------
+
+
+def load_accounts(username: str, count: int) -> list[str]:
+    """`count` bench accounts doing the work of `username` (the same memberships and areas, a confirmed
+    TOTP device), made once. Each load client signs in as one of them, as each case worker has an account:
+    one shared account would put every client's person search on one throttle bucket (core/throttles.py:
+    the 2026-12-06 run's 231 errors were that bucket's 429s, 60 searches an hour for 20 clients), and its
+    row lock would serialise them."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from sentinelle.accounts.models import User
+
+    model = User.objects.get(username=username)
+    memberships = list(model.memberships.filter(is_archived=False).prefetch_related("areas"))
+    names = []
+    for number in range(count):
+        name = f"bench.{username}.{number}"
+        clone = User.objects.filter(username=name).first()
+        if clone is None:
+            clone = User.objects.create_user(name, email=f"{name}@bench.invalid")
+            for membership in memberships:
+                copy = clone.memberships.create(
+                    organisation=membership.organisation,
+                    role=membership.role,
+                    created_by=model,
+                    updated_by=model,
+                )
+                copy.areas.set(membership.areas.all())
+            TOTPDevice.objects.create(user=clone, name="bench", confirmed=True)
+        names.append(name)
+    return names
+
+
+def load_inputs(*, soak: bool, clients: int = 1) -> dict:
+    """Session cookies, people to search (with typing slips), and for the soak the write payloads."""
+    import random
+
+    from bench.generate import misspell
+    from bench.measure import IMPORT_USER, openrosa_device, openrosa_submission, session_cookie, user
+    from sentinelle.cases.models import Person
+    from sentinelle.core import datasets
+
+    rng = random.Random(11)
+    queue_user = busiest_queue_user()
+    usernames = {"manager.drc", "imo", queue_user, IMPORT_USER}
     people = []
+    # One account per load client for the bench's case workers and referral managers (load_accounts).
+    sessions = {name: [session_cookie(name)] for name in usernames}
+    if not soak and clients > 1:
+        for name in ("manager.drc", queue_user):
+            sessions[name] = [session_cookie(clone) for clone in load_accounts(name, clients)]
     for person in Person.objects.filter(person_code__startswith="P-B").select_related("area")[:2000:7]:
         if rng.random() < 1:
             people.append(
@@ -284,7 +344,7 @@ def load_inputs(*, soak: bool) -> dict:
 
     _token, api_token = api_token_create(actor=user("imo"), label="Banc d'essai")
     load = {
-        "sessions": {name: session_cookie(name) for name in usernames},
+        "sessions": sessions,
         "api_token": api_token,
         "queue_user": queue_user,
         "people": people,
@@ -314,24 +374,25 @@ def load_inputs(*, soak: bool) -> dict:
         rows = incident_rows(20, seed=5)
         for number, row in enumerate(rows):
             row["source_id"] = f"SOAKID-{number}"
-        imo = user("imo")
+        importer = user(IMPORT_USER)
         load["import"] = {
+            "user": IMPORT_USER,
             "csv": template_csv(get_kind("incidents"), rows).decode("utf-8-sig"),
             # The upload form names the organisation by its public id.
-            "organisation": str(imo.memberships.order_by("pk").first().organisation.public_id),
+            "organisation": str(importer.memberships.order_by("pk").first().organisation.public_id),
         }
     return load
 
 
 def worker_peak_rss(rows: int, database_url: str) -> dict:
     """Queue an import job for the worker, run `manage.py run_jobs --once`, read its peak RSS."""
-    from bench.measure import user
+    from bench.measure import IMPORT_USER, user
     from sentinelle.ingest.kinds import get_kind
     from sentinelle.ingest.samples import incident_rows
     from sentinelle.ingest.services import import_job_commit, import_job_upload
     from sentinelle.ingest.workbooks import template_csv
 
-    actor = user("imo")
+    actor = user(IMPORT_USER)
     organisation = actor.memberships.order_by("pk").first().organisation
     content = template_csv(get_kind("incidents"), incident_rows(rows, seed=991))
     job = import_job_upload(
@@ -357,6 +418,119 @@ def worker_peak_rss(rows: int, database_url: str) -> dict:
         "seconds": round(time.perf_counter() - start, 2),
         "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
     }
+
+
+# --- OpenRosa under load ----------------------------------------------------------------------------
+
+
+def openrosa_load_inputs(clients: int) -> dict:
+    """One device password per client, for the users who may record an incident in the form's commune
+    (cycled when there are fewer users than clients: several phones of one monitor), and a submission
+    template whose instanceID the load tool replaces."""
+    import re
+
+    from django.test import Client
+
+    from bench.measure import OPENROSA_ANSWERS, openrosa_device, openrosa_submission
+    from sentinelle.accounts.models import User
+    from sentinelle.core.permissions import Perm, home_organisation, may_act_for
+    from sentinelle.geography.models import AdminArea
+
+    commune = AdminArea.objects.get(pcode=OPENROSA_ANSWERS["commune"])
+    users = []
+    for account in (
+        User.objects.filter(is_active=True).exclude(username__startswith="bench.").order_by("username")
+    ):
+        organisation = home_organisation(account, Perm.INCIDENT_CREATE)
+        if organisation and may_act_for(
+            account, Perm.INCIDENT_CREATE, organisation=organisation, area=commune
+        ):
+            users.append(account.username)
+    headers = [openrosa_device(users[i % len(users)]) for i in range(clients)]
+    xform = Client().get("/openrosa/forms/sentinelle_incident.xml", secure=True, **headers[0]).content
+    template = re.sub(r"uuid:[0-9a-f-]{36}", "INSTANCE-ID", openrosa_submission(xform, 1).decode())
+    # Each submission's incident date is drawn over the last 5 weeks by the load tool, as phones send them.
+    template = re.sub(r"<date_start>[^<]*</date_start>", "<date_start>DATE-START</date_start>", template)
+    return {
+        "users": sorted({users[i % len(users)] for i in range(clients)}),
+        "headers": [{"Authorization": h["HTTP_AUTHORIZATION"]} for h in headers],
+        "template": template,
+    }
+
+
+def pending_tasks() -> int:
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.filter(status="READY").count()
+
+
+def measure_openrosa_load(args) -> dict:
+    """8 phones (--openrosa-clients) posting without pause to gunicorn (--openrosa-workers), the load tool
+    pinned to one core and the server to the other(s); then the queued follow-ups drained by the worker."""
+    from django.db import connection
+
+    clients, seconds = args.openrosa_clients, args.openrosa_seconds
+    load_file, samples = VAR / "load-openrosa.json", VAR / "samples-openrosa.csv"
+    inputs = openrosa_load_inputs(clients)
+    load_file.write_text(json.dumps(inputs))
+    queued_before = pending_tasks()
+    connection.close()
+    tool_cpu, server_cpus = split_cores()
+    tool = [*pinned(tool_cpu), PY, str(ROOT / "bench" / "openrosa_load.py"), "--port"]
+    server = Server(args.database_url, args.openrosa_workers, cpus=server_cpus)
+    try:
+        common = ["--clients", str(clients), "--load", str(load_file), "--samples", str(samples)]
+        # Warm-up, not counted (HEAD requests: nothing written): each worker checks each device password
+        # once (argon2) and remembers it; enough per client that every worker sees every phone.
+        warm_up = ["--warm-up", str(8 * args.openrosa_workers)]
+        completed = subprocess.run(  # noqa: S603
+            [*tool, str(server.port), *common, *warm_up, "--seconds", str(seconds)],
+            check=False,
+            capture_output=True,
+            text=True,
+        )
+    finally:
+        server.stop()
+    rows = read_samples(samples)
+    ok = [r for r in rows if r[3]]
+    # From the first request sent to the last answer received (the warm-up is not counted).
+    elapsed = max(r[0] for r in rows) - min(r[0] - r[2] / 1000 for r in rows) if rows else seconds
+    try:
+        tool_out = json.loads(completed.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        tool_out = {"stderr": completed.stderr[-500:]}
+    from bench.measure import summary
+
+    result = {
+        "clients": clients,
+        "users": inputs["users"],
+        "seconds": seconds,
+        "gunicorn_workers": args.openrosa_workers,
+        "load_tool_cpu": tool_cpu or "not pinned",
+        "server_cpus": server_cpus or "not pinned",
+        "requests": len(rows),
+        "errors": len(rows) - len(ok),
+        "per_second": round(len(ok) / max(elapsed, 0.001), 1),
+        "statuses": tool_out.get("statuses", {}),
+        "connection_errors": tool_out.get("connection_errors", {}),
+        **(summary([r[2] for r in rows]) if rows else {}),
+        "server_memory": server.peak(),
+    }
+    # The follow-ups (duplicates, alert rules) were queued, not run in the requests: drain them as the
+    # worker does, timed.
+    result["tasks_queued"] = pending_tasks() - queued_before
+    connection.close()
+    if args.openrosa_no_drain:
+        return result
+    env = {**os.environ, **bench_env(args.database_url)}
+    t = time.perf_counter()
+    try:
+        subprocess.run([PY, "manage.py", "run_jobs", "--once"], cwd=ROOT, env=env, check=False, timeout=300)  # noqa: S603
+    except subprocess.TimeoutExpired:
+        result["tasks_drain_timeout"] = True
+    result["tasks_drain_s"] = round(time.perf_counter() - t, 1)
+    result["tasks_left"] = pending_tasks()
+    return result
 
 
 # --- the two commands --------------------------------------------------------------------------------
@@ -396,6 +570,8 @@ def bench(args) -> None:
         # Code may have moved on since the data was generated (an index, say): bring the schema up to date.
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
+        # What the new code derives from the records (roll-up tables...), rebuilt from the kept data.
+        phases.update(rebuild_derived(log))
         previous = [p for p in sorted(RESULTS.glob("*.json")) if "generation" in json.loads(p.read_text())]
         result["generation"] = json.loads(previous[-1].read_text())["generation"] if previous else {}
         result["generation"]["kept"] = True
@@ -415,6 +591,30 @@ def bench(args) -> None:
     log(f"Written {json_path} and {md_path} in {result['total_s']} s")
 
 
+# Management commands that rebuild, from the records, what the services maintain beside them (run after
+# the generator's bulk_create and on kept data, which older code generated). Each is run when it exists.
+DERIVED_COMMANDS = ("rollups_rebuild",)
+
+
+def rebuild_derived(log) -> dict:
+    from django.core.management import call_command, get_commands
+    from django.db import connection
+
+    phases = {}
+    available = get_commands()
+    for name in DERIVED_COMMANDS:
+        if name not in available:
+            log(f"No {name} command in this code: skipped")
+            continue
+        log(f"Rebuilding derived data: {name}")
+        t = time.perf_counter()
+        call_command(name)
+        phases[f"{name}_s"] = round(time.perf_counter() - t, 1)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return phases
+
+
 def generate(args, result: dict, phases: dict) -> None:
     from django.core.management import call_command
     from django.db import connection
@@ -431,6 +631,8 @@ def generate(args, result: dict, phases: dict) -> None:
     from bench.generate import Generator
 
     result["generation"] = Generator(scale=args.scale, seed=args.seed, log=log).run()
+    # The generator writes with bulk_create, past the services that maintain the derived tables.
+    phases.update(rebuild_derived(log))
     connection.close()
 
 
@@ -442,11 +644,17 @@ def measure_all(args, result: dict) -> None:
     repeat = args.repeat
     log("Import throughput")
     import_rows = args.import_rows or max(1_000, min(10_000, round(50_000 * args.scale)))
-    result["import"] = measure.measure_import(import_rows, username="imo", seed=int(time.time()) % 1_000_000)
+    result["import"] = measure.measure_import(
+        import_rows, username=measure.IMPORT_USER, seed=int(time.time()) % 1_000_000
+    )
     log("OpenRosa submissions")
     result["openrosa"] = measure.measure_openrosa(args.openrosa)
     log("National dashboard")
     result["dashboard"] = measure.measure_dashboard(repeat)
+    log("First dashboard view after a write")
+    result["first_view"] = measure.measure_first_view_after_write(repeat)
+    log("Hot pages, one client, with their floors")
+    result["pages"] = measure.measure_pages(repeat, queue_user=busiest_queue_user())
     log("Statistics datasets")
     result["datasets"] = measure.measure_datasets(repeat)
     log("Page weight")
@@ -456,13 +664,13 @@ def measure_all(args, result: dict) -> None:
 
     log(f"Load: {args.users} clients for {args.seconds} s")
     load_file, samples = VAR / "load.json", VAR / "samples-bench.csv"
-    load_file.write_text(json.dumps(load_inputs(soak=False)))
+    load_file.write_text(json.dumps(load_inputs(soak=False, clients=args.users)))
     connection.close()
     server = Server(args.database_url, args.workers)
     try:
         inputs = json.loads(load_file.read_text())
         server.warm_up(
-            {"sessionid": inputs["sessions"]["manager.drc"]},
+            {"sessionid": inputs["sessions"]["manager.drc"][0]},
             ["/cas/dossiers/", "/cas/personnes/recherche/", "/cas/references-recues/"],
             rounds=args.workers * 3,
         )
@@ -488,6 +696,8 @@ def measure_all(args, result: dict) -> None:
         "endpoints": by_name(rows),
     }
     result["server_memory"] = server.peak()
+    log(f"OpenRosa: {args.openrosa_clients} phones for {args.openrosa_seconds} s")
+    result["openrosa_load"] = measure_openrosa_load(args)
 
 
 def soak(args) -> None:
@@ -510,7 +720,7 @@ def soak(args) -> None:
     try:
         inputs = json.loads(load_file.read_text())
         server.warm_up(
-            {"sessionid": inputs["sessions"]["imo"]},
+            {"sessionid": inputs["sessions"]["imo"][0]},
             ["/surveillance/incidents/", "/analyse/tableaux-de-bord/", "/imports/nouveau/"],
             rounds=args.workers * 2,
         )
@@ -550,9 +760,15 @@ def disclosure(args) -> None:
         sys.exit(1)
 
 
+def openrosa(args) -> None:
+    """Only the OpenRosa load, on the bench database as it is (while working on the submission path)."""
+    django_setup(args.database_url)
+    print(json.dumps(measure_openrosa_load(args), indent=1))
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.run")
-    parser.add_argument("command", choices=["bench", "soak", "disclosure"])
+    parser.add_argument("command", choices=["bench", "soak", "disclosure", "openrosa"])
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL") or DEFAULT_DB)
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=2026)
@@ -567,13 +783,24 @@ def main(argv=None) -> None:
     parser.add_argument("--repeat", type=int, default=30, help="timed runs per dashboard/dataset figure")
     parser.add_argument("--import-rows", type=int, default=0, help="rows per import file (default by scale)")
     parser.add_argument("--openrosa", type=int, default=50, help="OpenRosa submissions to post")
+    parser.add_argument("--openrosa-clients", type=int, default=8, help="phones posting at once")
+    parser.add_argument("--openrosa-seconds", type=int, default=30, help="length of the OpenRosa load")
+    parser.add_argument(
+        "--openrosa-workers",
+        type=int,
+        default=min(2 * (os.cpu_count() or 1) + 1, 9),
+        help="gunicorn workers for OpenRosa (default as deploy/gunicorn.conf.py: 2 x cores + 1)",
+    )
+    parser.add_argument(
+        "--openrosa-no-drain", action="store_true", help="leave the queued follow-ups for the worker"
+    )
     parser.add_argument("--users", type=int, default=20, help="concurrent load clients")
     parser.add_argument("--seconds", type=int, default=60, help="length of the bench load")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     parser.add_argument("--minutes", type=float, default=30, help="soak length")
     parser.add_argument("--slice-minutes", type=float, default=5, help="soak report slice")
     args = parser.parse_args(argv)
-    {"bench": bench, "soak": soak, "disclosure": disclosure}[args.command](args)
+    {"bench": bench, "soak": soak, "disclosure": disclosure, "openrosa": openrosa}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -59,6 +59,8 @@ if DEBUG or env_bool("SENTINELLE_DEMO", False):
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Only with a read replica: remembers a writer's WAL position for read-your-writes (core/db_routing.py).
+    "sentinelle.core.db_routing.ReadYourWritesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "sentinelle.core.sessions.IdleTimeoutMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -112,6 +114,24 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+# A PostgreSQL streaming replica for analysis reads (dashboards, statistics, reports, exports), with
+# read-your-writes and a fall-back to the primary past SENTINELLE["REPLICA_MAX_LAG_SECONDS"]: the router and
+# the middleware in core/db_routing.py. Writes and every other read stay on the primary.
+if _replica_url := env_str("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        _replica_url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60), conn_health_checks=True
+    )
+    # A replica that does not answer is skipped, not waited for.
+    DATABASES["replica"]["OPTIONS"] = {"connect_timeout": env_int("DATABASE_REPLICA_CONNECT_TIMEOUT", 2)}
+    # Tests read the test database on the standby, which replays its creation.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["sentinelle.core.db_routing.ReplicaRouter"]
+# PgBouncer in transaction mode between Sentinelle and PostgreSQL: no state may outlive a transaction, so no
+# server-side cursors (.iterator() would hold one open across transactions). Prepared statements are off
+# already (Django's default with psycopg 3).
+if env_bool("DATABASE_PGBOUNCER", False):
+    for _database in DATABASES.values():
+        _database["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -143,11 +163,23 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 CSRF_COOKIE_HTTPONLY = True
+# Behind nginx (deploy/nginx-sentinelle.conf): nginx answers plain http with a redirect and sets
+# X-Forwarded-Proto; DJANGO_BEHIND_HTTPS_PROXY=true makes Django trust that header (and only then: a client
+# could send it too), so that DJANGO_SECURE_SSL_REDIRECT=true redirects only what really came in plain, and
+# HSTS and Secure cookies apply. The health check answers over plain http too (monitoring on the machine).
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("DJANGO_BEHIND_HTTPS_PROXY", False) else None
 )
 SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0 if DEBUG else 31536000)
+# HSTS for every subdomain of the host too (on unless the host has subdomains served over plain http), and
+# the preload flag: a commitment of the whole registrable domain to the browsers' preload list, so off
+# unless asked. Off, `check --deploy` has nothing to say about it (security.W021 is a decision, not an
+# oversight, when DJANGO_HSTS_PRELOAD=false).
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", SECURE_HSTS_SECONDS > 0)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -264,7 +296,9 @@ LOGGING = {
 # Sentinelle's own settings.
 SENTINELLE = {
     # Identity-field keys: a JSON key ring, inline or in a file, never in the database.
-    "FIELD_KEYS": env_secret("SENTINELLE_FIELD_KEYS"),
+    # Inline only: SENTINELLE_FIELD_KEYS_FILE is the file setting below, read (and rotated) by core/crypto.py,
+    # never loaded here as if it were the inline ring (env_secret would take NAME_FILE so).
+    "FIELD_KEYS": env_str("SENTINELLE_FIELD_KEYS", ""),
     "FIELD_KEYS_FILE": env_str(
         "SENTINELLE_FIELD_KEYS_FILE", str(VAR_DIR / "field-keys.json") if DEBUG else ""
     ),
@@ -279,10 +313,15 @@ SENTINELLE = {
     "DISCLOSURE_THRESHOLD": env_int("SENTINELLE_DISCLOSURE_THRESHOLD", 5),
     # The GBV information-sharing protocol: GBV figures are never broken down below this admin level.
     "GBV_MIN_ADMIN_LEVEL": env_int("SENTINELLE_GBV_MIN_ADMIN_LEVEL", 1),
-    # Computed figures (core/figure_cache.py): refreshed by the writes that change them, else after this.
+    # Computed figures (core/figure_cache.py): refreshed by the writes that change them (from the roll-ups,
+    # core/rollups.py), else after this.
     "FIGURE_CACHE_SECONDS": env_int("SENTINELLE_FIGURE_CACHE_SECONDS", 900),
-    # ...except monitoring figures, which phones move every few seconds: at most once in this time.
-    "FIGURE_REFRESH_SECONDS": env_int("SENTINELLE_FIGURE_REFRESH_SECONDS", 60),
+    # The read replica (DATABASE_REPLICA_URL, core/db_routing.py): analysis reads go to the primary while
+    # it lags more than this, and its state is checked at most this often per process.
+    "REPLICA_MAX_LAG_SECONDS": env_int("SENTINELLE_REPLICA_MAX_LAG_SECONDS", 30),
+    "REPLICA_CHECK_SECONDS": env_int("SENTINELLE_REPLICA_CHECK_SECONDS", 2),
+    # /healthz (core/health.py): a last backup older than this many hours fails the check (0: not checked).
+    "HEALTH_BACKUP_HOURS": env_int("SENTINELLE_HEALTH_BACKUP_HOURS", 0 if DEBUG else 26),
     "GEOMETRY_TOLERANCE": float(env_str("SENTINELLE_GEOMETRY_TOLERANCE", "0.01")),
     # Absolute address of the site, for links in e-mails (no personal data ever goes in them).
     "SITE_URL": env_str("SENTINELLE_SITE_URL", "http://127.0.0.1:8000"),
@@ -291,6 +330,15 @@ SENTINELLE = {
     "CASE_PLAN_DEADLINES": {"high": 3, "medium": 7, "low": 14},
     "FOLLOW_UP_DEADLINES": {"high": 7, "medium": 14, "low": 30},
     "REFERRAL_RESPONSE_HOURS": {"emergency": 12, "urgent": 72, "routine": 168},
+    # Retention (cases/services/retention.py, `manage.py retention_run`): identities erased this many months
+    # after their cases closed, per type of case ("gbv=24,child_protection=60"); a type not named is kept.
+    "RETENTION_MONTHS": {
+        case_type.strip(): int(months)
+        for case_type, _sep, months in (
+            item.partition("=") for item in env_str("SENTINELLE_RETENTION_MONTHS", "gbv=24").split(",")
+        )
+        if case_type.strip() and months.strip()
+    },
     "BREAK_GLASS_HOURS": env_int("SENTINELLE_BREAK_GLASS_HOURS", 4),
     "BREAK_GLASS_MAX_HOURS": 24,
     # Alerts: an optional webhook for other tools; old incidents (re-imports) count but raise no alert.

@@ -20,6 +20,7 @@ os.environ.setdefault(
 for _door in ("SIGNIN_CLIENT", "API_CLIENT", "API_USER", "API_AUTH_FAILURE", "DEVICE_CLIENT"):
     os.environ.setdefault(f"SENTINELLE_THROTTLE_{_door}", "100000/1m")
 
+from config.env import env_bool  # noqa: E402
 from config.settings import *  # noqa: E402, F403
 
 if "sentinelle.demo" not in INSTALLED_APPS:  # noqa: F405  (the tests seed the demo)
@@ -37,7 +38,11 @@ ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 # The test database must be emptied between transactional tests: open the audit trigger's maintenance
 # switch for it (tests that prove the trigger close it again on their own connection).
 SENTINELLE = {**SENTINELLE, "AUDIT_MAINTENANCE": True}  # noqa: F405
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+# PgBouncer (DATABASE_PGBOUNCER) refuses startup options: there the pooler sets the switch on each server
+# connection it opens (connect_query in .ci/replica's pgbouncer.ini).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env_bool(  # noqa: F405
+    "DATABASE_PGBOUNCER", False
+):
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c sentinelle.audit_maintenance=on"  # noqa: F405
 # Static files come from the finders in tests (no collectstatic).
 STATIC_ROOT = None

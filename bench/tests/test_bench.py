@@ -136,3 +136,102 @@ def test_bench_summary_puts_figures_beside_targets():
     assert "| import, HXL CSV (10 rows, validation + commit) | 30,000 rows/s | ≥ 25,000 | met |" in text
     assert "p95 < 150 ms | **missed** |" in text
     assert "| case list, 20 clients, p50 / p95 | 10 / 40 ms | p95 < 50 ms | met |" in text
+
+
+def test_issue_17_rows_show_each_figure_beside_its_goal_and_floor():
+    result = {
+        "date": "2026-01-01T0000",
+        "scale": 1.0,
+        "machine": {"cpus": 2, "python": "3.11"},
+        "generation": {},
+        "import": {
+            "rows": 10_000,
+            "hxl_csv": {
+                "rows_per_s": 30_000,
+                "ratio_to_copy": 15.8,
+                "follow_up_records": 10_000,
+                "follow_up_s": 1.5,
+            },
+            "xlsx": {"rows_per_s": 26_000, "follow_up_records": 10_000, "follow_up_s": 3.0},
+            "copy_floor": {"rows_per_s": 474_000},
+        },
+        "dashboard": {
+            "p50_ms": 10,
+            "p95_ms": 20,
+            "errors": 0,
+            "queries": 3,
+            "same_sql": {"p50_ms": 5, "p95_ms": 6},
+            "ratio_to_same_sql": 2.0,
+        },
+        "first_view": {"n": 30, "p50_ms": 60, "p95_ms": 90, "writes": 30, "exact": 29, "errors": 0},
+        "datasets": [
+            {
+                "name": "incidents",
+                "p50_ms": 20,
+                "p95_ms": 30,
+                "queries": 2,
+                "same_sql": {"p50_ms": 10, "p95_ms": 12},
+                "hand_sql": {"p50_ms": 8, "p95_ms": 9},
+                "hand_sql_same_total": True,
+            },
+            {
+                "name": "victims",
+                "p50_ms": 60,
+                "p95_ms": 70,
+                "queries": 2,
+                "same_sql": {"p50_ms": 9, "p95_ms": 9},
+            },
+        ],
+        "pages": [
+            {"name": "person search", "p50_ms": 9, "p95_ms": 12, "same_sql": {"p50_ms": 3, "p95_ms": 4}},
+        ],
+        "load": {
+            "users": 20,
+            "seconds": 10,
+            "gunicorn_workers": 4,
+            "think_time_s": "0.5,2",
+            "requests": 5,
+            "errors": 0,
+            "per_second": 0.5,
+            "endpoints": {"person search": {"n": 5, "p50_ms": 10, "p95_ms": 40, "errors": 0}},
+        },
+        "openrosa_load": {
+            "clients": 8,
+            "users": ["monitor.amss"],
+            "seconds": 30,
+            "gunicorn_workers": 4,
+            "load_tool_cpu": "1",
+            "server_cpus": "0",
+            "requests": 3_000,
+            "errors": 2,
+            "per_second": 99.5,
+            "p50_ms": 70,
+            "p95_ms": 120,
+        },
+        "page_weight": {},
+        "openrosa": {},
+    }
+    text = bench_markdown(result)
+    # Import: the rate and its distance to COPY both count.
+    assert (
+        "| import, HXL CSV (10,000 rows, validation + commit) | 30,000 rows/s "
+        "| ≥ 25,000 rows/s, within 10× of COPY | COPY 474,000 rows/s (15.8×) | **missed** |"
+    ) in text
+    assert "| follow-ups of a 10,000-row import (hxl_csv: duplicates, alert rules) | 1.5 s | ≤ 2 s" in text
+    assert "| 3.0 s | ≤ 2 s for 10,000 rows | — | **missed** |" in text
+    # First view after a write: one inexact view misses the goal, however fast.
+    assert "| 60 / 90 ms, exact 29/30 | p95 ≤ 150 ms, exact every time |" in text
+    assert "the cached page's SELECTs bare 5 / 6 ms | **missed** |" in text
+    assert (
+        "| statistics dataset incidents, national by region, p50 / p95 | 20 / 30 ms | p95 ≤ 50 ms "
+        "| same SQL bare 10 / 12 ms; hand SQL 8 / 9 ms ✓ | met |"
+    ) in text
+    assert "| statistics dataset victims, national by region, p50 / p95 | 60 / 70 ms | p95 ≤ 50 ms" in text
+    assert "| statistics dataset grave_violations | not run |" in text
+    assert (
+        "| person search, 20 clients, p50 / p95 | 10 / 40 ms, 0 errors of 5 | p95 ≤ 50 ms, 0 errors "
+        "| one client 9 / 12 ms; same SQL bare 3 / 4 ms | met |"
+    ) in text
+    assert "| OpenRosa submissions, 8 clients, 4 workers | 99.5/s, 2 errors of 3,000" in text
+    assert "≥ 200/s, 0 errors | — | **missed** |" in text
+    assert "pinned with taskset to CPU 0; the load tool" in text

@@ -14,12 +14,12 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from sentinelle.accounts.backends import normalise_identifier, user_by_identifier
-from sentinelle.accounts.models import Membership, Organisation, User
+from sentinelle.accounts.models import Membership, Organisation, OrganisationType, User
 from sentinelle.accounts.selectors import otp_has_confirmed_device
 from sentinelle.core import tasks, validation
 from sentinelle.core.audit import audit_record
 from sentinelle.core.figure_cache import EVERYTHING, figures_changed
-from sentinelle.core.models import AuditAction, AuditOutcome
+from sentinelle.core.models import AuditAction, AuditOutcome, Role
 from sentinelle.core.permissions import Perm, can_assign_role, ensure, refuse
 from sentinelle.core.throttles import (
     client_address,
@@ -292,6 +292,86 @@ def user_create(
             obj=user,
             detail={"organisation": organisation.acronym, "role": role},
         )
+    return user
+
+
+class AdministratorExists(Exception):
+    """An installation's first administrator is created once: another needs allow_another."""
+
+
+def administrator_create(
+    *,
+    actor,
+    username: str,
+    email: str,
+    password: str,
+    organisation_acronym: str,
+    organisation_name: str = "",
+    organisation_type: str = OrganisationType.COORDINATION,
+    full_name: str = "",
+    allow_another: bool = False,
+) -> User:
+    """An administrator for an installation that has none (`manage.py createadmin`): nobody can grant the
+    role yet, so `actor` is None (the command line, audited as such); given, it must be able to grant it.
+    The organisation (by acronym) is created if new. AdministratorExists, with nothing written, when an
+    active administrator exists and not `allow_another`. The account has no authenticator: the role
+    requires two-factor, so its first sign-in leads to the enrolment before any page (core.permissions)."""
+    if actor is not None:
+        ensure(actor, Perm.USER_MANAGE)
+    acronym = organisation_acronym.strip()
+    organisation = Organisation.objects.filter(acronym__iexact=acronym).first() if acronym else None
+    if actor is not None and organisation is not None:
+        _require_role_grant(actor, organisation, Role.ADMIN)
+    user = User(
+        username=username.strip(),
+        email=(email or "").strip().lower() or None,
+        full_name=full_name.strip(),
+        created_by=actor,
+        updated_by=actor,
+    )
+    errors = Errors()
+    _check_password(errors, password, user, field="password")
+    try:
+        user.full_clean(exclude=["password"])
+    except ValidationError as error:
+        errors.merge(error)
+    if organisation is None:
+        organisation = Organisation(
+            name=organisation_name.strip(), acronym=acronym, type=organisation_type, created_by=actor
+        )
+        try:
+            organisation.full_clean()
+        except ValidationError as error:
+            errors.merge(error, prefix="organisation_")
+    errors.raise_if_any()
+    with transaction.atomic():
+        existing = Membership.objects.filter(
+            role=Role.ADMIN, is_archived=False, organisation__is_archived=False, user__is_active=True
+        )
+        if existing.exists() and not allow_another:
+            raise AdministratorExists(_("This installation already has an administrator."))
+        created_organisation = organisation.pk is None
+        if created_organisation:
+            organisation.save()
+        user.set_password(password)
+        user.save()
+        Membership.objects.create(
+            user=user, organisation=organisation, role=Role.ADMIN, created_by=actor, updated_by=actor
+        )
+        audit_record(
+            action=AuditAction.CREATE,
+            user=actor,
+            obj=user,
+            detail={
+                "organisation": organisation.acronym,
+                "role": Role.ADMIN.value,
+                "channel": "command" if actor is None else "web",
+                "organisation_created": created_organisation,
+                "another_administrator": allow_another and existing.exists(),
+            },
+        )
+        if created_organisation:
+            figures_changed(EVERYTHING)
     return user
 
 

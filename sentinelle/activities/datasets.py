@@ -16,8 +16,8 @@ annotations, so that several filters on them never multiply rows: each row of th
 given (a total with an unknown part, services/counts.py) are a group of their own, "unknown sex".
 """
 
-from django.db.models import Count, DateField, F, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, DateField, F, Sum, Value
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils.translation import gettext_lazy as _
 
 from sentinelle.activities.models import (
@@ -27,8 +27,9 @@ from sentinelle.activities.models import (
     ParticipantCategory,
     ReportStatus,
 )
+from sentinelle.activities.models import rollups as tables
 from sentinelle.core.codes import AgeBand, AgeGroup, PopulationStatus, Sex, age_band_expression
-from sentinelle.core.datasets import Dataset, Dimension, Measure, register
+from sentinelle.core.datasets import Dataset, Dimension, Measure, Rollup, cell_key_expression, register
 from sentinelle.core.permissions import Perm
 
 COUNTED_STATUSES = (ActivityStatus.ONGOING, ActivityStatus.COMPLETED)
@@ -50,6 +51,66 @@ def _activities(filters):
         )
         # Children or adults, fine or coarse group alike (a partner's "0-17" and "0-5" add up here).
         .annotate(beneficiary_age_band=age_band_expression("beneficiary_age_group"))
+    )
+
+
+ACTIVITY_DIMS = {
+    "activity_type": "activity_type",
+    "organisation": "organisation__acronym",
+    "project": "project__code",
+    "programme": "project__programme__code",
+    "status": "status",
+}
+# Beneficiary dimension (roll-up column, named for the dataset's dimension and filter) -> base row field.
+CELL_DIMS = {
+    "sex": "beneficiary_sex",
+    "age_group": "beneficiary_age_group",
+    "age_band": "beneficiary_age_band",
+    "population_status": "beneficiary_population_status",
+}
+
+
+def _activity_rollup(model, *cells: str, area_only: bool = False) -> Rollup:
+    """A roll-up of the activities' base rows (so the dataset's counting rules), by month, area,
+    organisation, project, type and status (`area_only`: by month and area only), and `cells` (beneficiary
+    dimensions) if given."""
+    columns = {
+        "month": "month",
+        "area": "area",
+        "organisation": "organisation",
+        "project": Coalesce(F("project_id"), Value(0)),
+        "activity_type": "activity_type",
+        "status": "status",
+    }
+    names = dict(ACTIVITY_DIMS)
+    if area_only:
+        columns, names = {"month": "month", "area": "area"}, {}
+    for cell in cells:
+        columns[cell] = Coalesce(F(CELL_DIMS[cell]), Value(""))
+        names[cell] = cell
+
+    def source(ids):
+        rows = _activities(None)
+        return rows if ids is None else rows.filter(pk__in=ids)
+
+    return Rollup(
+        model=model,
+        keyed_by="activity",
+        source=source,
+        columns=columns,
+        sums={
+            "n": Count("pk", distinct=True),
+            "people": Coalesce(Sum("beneficiary_count"), 0),
+            "key_sum": cell_key_expression(),
+        },
+        measures={"count": "n", "people_reached": "people"},
+        records="n",
+        dimensions={"month": "month", **names},
+        filters=names,
+        organisation=None if area_only else "organisation",
+        key_sum="key_sum",
+        multi=frozenset(cells),
+        nulls=dict.fromkeys(cells, ""),
     )
 
 
@@ -93,6 +154,16 @@ register(
             "programme": "project__programme__code",
             "status": "status",
         },
+        rollups=(
+            _activity_rollup(tables.ActivityAreaRollup, area_only=True),
+            _activity_rollup(tables.ActivityRollup),
+            _activity_rollup(tables.ActivitySexRollup, "sex"),
+            _activity_rollup(tables.ActivityAgeGroupRollup, "age_group"),
+            _activity_rollup(tables.ActivityAgeBandRollup, "age_band"),
+            _activity_rollup(tables.ActivityPopulationStatusRollup, "population_status"),
+            _activity_rollup(tables.ActivitySexAgeRollup, "sex", "age_group"),
+            _activity_rollup(tables.ActivityCellRollup, "sex", "age_group", "population_status"),
+        ),
     )
 )
 

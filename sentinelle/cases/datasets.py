@@ -7,16 +7,24 @@
   seeds' sense is status completed; cancelled referrals stay in the count of referrals made unless filtered.
 
 GBV records (the GBV floor of core/datasets.py): GBV cases and the referrals of GBV cases.
+
+Roll-ups (core/datasets.Rollup; tables in models/rollups.py, kept by cases/rollups.py): each dataset has
+one by month and area only (maps, national and regional tables), one by a few dimensions and one by
+every dimension, both read from the
+dataset's own base rows, and a table of facts (one row per record, never read for figures) that the
+services refresh after every write.
 """
 
-from django.db.models import Count, DateField, Q
+from django.db.models import BooleanField, Count, DateField, Q, Value, When
+from django.db.models import Case as Choose
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils.translation import gettext_lazy as _
 
 from sentinelle.cases.models import Case, CaseStatus, CaseType, Referral, ReferralStatus, RiskLevel
+from sentinelle.cases.models import rollups as tables
 from sentinelle.cases.models.codes import Urgency
 from sentinelle.core.codes import FINE_AGE_GROUPS, AgeGroup, Sex
-from sentinelle.core.datasets import Dataset, Dimension, Measure, register
+from sentinelle.core.datasets import Dataset, Dimension, Measure, Rollup, cell_key_expression, register
 from sentinelle.core.permissions import Perm
 from sentinelle.directory.models import ServiceType
 
@@ -26,11 +34,69 @@ GBV_CASE_TYPE = {"case_type": frozenset({CaseType.GBV.value})}
 PERSON_AGE = {code: label for code, label in AgeGroup.choices if code in FINE_AGE_GROUPS}
 
 
+def _rollup(
+    model,
+    base,
+    *,
+    keyed_by: str,
+    case: str,
+    dims: dict,
+    record: dict | None = None,
+    organisation: bool = True,
+) -> Rollup:
+    """A roll-up of `base` (the dataset's base rows, so its counting rules): cells by month, the case's area
+    and organisation, `gbv` (a GBV case) and `dims` (roll-up column, named for the dataset's dimension and
+    filter -> the base row's field). `case` is the path from a base row to its case ("" from a case).
+    `record` (fact tables: id columns -> field) makes a table of facts, never read for figures; without
+    `organisation`, a table by month and area only."""
+    columns = {
+        **(record or {}),
+        "month": "month",
+        "area": f"{case}area",
+        **({"organisation": f"{case}organisation"} if organisation else {}),
+        "gbv": Choose(
+            When(**{f"{case}case_type": CaseType.GBV}, then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
+        **dims,
+    }
+    filters = {**({"organisation": "organisation__acronym"} if organisation else {}), **{n: n for n in dims}}
+
+    def source(ids):
+        rows = base(None)
+        return rows if ids is None else rows.filter(pk__in=ids)
+
+    return Rollup(
+        model=model,
+        keyed_by=keyed_by,
+        source=source,
+        columns=columns,
+        sums={"n": Count("pk"), "key_sum": cell_key_expression()},
+        measures={} if record else {"count": "n"},
+        records="n",
+        dimensions={"month": "month", **filters},
+        filters=filters,
+        organisation="organisation" if organisation else None,
+        gbv="gbv",
+        key_sum="key_sum",
+    )
+
+
 def _cases(filters):
     return Case.objects.filter(is_archived=False).annotate(
         month=TruncMonth("opened_on", output_field=DateField())
     )
 
+
+CASE_ROLLUP = {"keyed_by": "case", "case": ""}
+CASE_DIMS = {
+    "case_type": "case_type",
+    "status": "status",
+    "risk_level": "risk_level",
+    "sex": "person__sex",
+    "age_group": "person__age_group",
+}
 
 register(
     Dataset(
@@ -63,6 +129,12 @@ register(
         },
         gbv_q=Q(case_type=CaseType.GBV),
         gbv_codes=GBV_CASE_TYPE,
+        rollups=(
+            _rollup(tables.CaseAreaRollup, _cases, dims={}, organisation=False, **CASE_ROLLUP),
+            _rollup(tables.CaseTypeRollup, _cases, dims={"case_type": "case_type"}, **CASE_ROLLUP),
+            _rollup(tables.CaseRollup, _cases, dims=CASE_DIMS, **CASE_ROLLUP),
+            _rollup(tables.CaseFact, _cases, dims=CASE_DIMS, record={"case_id": "pk"}, **CASE_ROLLUP),
+        ),
     )
 )
 
@@ -73,6 +145,17 @@ def _referrals(filters):
         month=TruncMonth("created_at", output_field=DateField()),
     )
 
+
+REFERRAL_ROLLUP = {"keyed_by": "referral", "case": "case__"}
+REFERRAL_DIMS = {
+    "service_type": "service_type",
+    "status": "status",
+    "case_type": "case__case_type",
+    "urgency": "urgency",
+    "sex": "case__person__sex",
+    "age_group": "case__person__age_group",
+}
+REFERRAL_FACT = {"referral_id": "pk", "case_id": "case_id"}
 
 register(
     Dataset(
@@ -107,5 +190,18 @@ register(
         },
         gbv_q=Q(case__case_type=CaseType.GBV),
         gbv_codes=GBV_CASE_TYPE,
+        rollups=(
+            _rollup(tables.ReferralAreaRollup, _referrals, dims={}, organisation=False, **REFERRAL_ROLLUP),
+            _rollup(
+                tables.ReferralStatusRollup,
+                _referrals,
+                dims={"status": "status", "case_type": "case__case_type"},
+                **REFERRAL_ROLLUP,
+            ),
+            _rollup(tables.ReferralRollup, _referrals, dims=REFERRAL_DIMS, **REFERRAL_ROLLUP),
+            _rollup(
+                tables.ReferralFact, _referrals, dims=REFERRAL_DIMS, record=REFERRAL_FACT, **REFERRAL_ROLLUP
+            ),
+        ),
     )
 )

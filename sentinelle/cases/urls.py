@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from sentinelle.cases.views import access, cases, casework, home, more, persons, referrals, tracing
+from sentinelle.cases.views import access, cases, casework, home, more, persons, referrals, retention, tracing
 
 app_name = "cases"
 
@@ -71,5 +71,11 @@ urlpatterns = [
     ),
     path("dossiers/<uuid:public_id>/collaborateurs/", more.case_collaborators, name="case-collaborators"),
     path("dossiers/<uuid:public_id>/rouvrir/", more.case_reopen, name="case-reopen"),
+    path("dossiers/<uuid:public_id>/conservation/", retention.retention_hold, name="case-retention-hold"),
+    path(
+        "dossiers/<uuid:public_id>/conservation/lever/",
+        retention.retention_release,
+        name="case-retention-release",
+    ),
     path("statistiques/references/", tracing.referral_stats, name="referral-statistics"),
 ]

@@ -19,12 +19,23 @@ no GBV record in any of its figures, totals included, so that no subtraction of 
 count back; a query that would count GBV records only (a GBV dataset, category=gbv, case_type=gbv...)
 is refused (GBVFloorError) rather than answered with a silent zero. `gbv_floor` says which of the two
 applies, before anything is computed, so that callers can say so under the figure.
+
+Roll-ups: a dataset may declare roll-up tables (`Rollup`): its figures by month x the record's area x the
+dimensions it offers, with a `gbv` flag for the floor and the cells' record keys summed (`key_sum`), kept
+exact by the services in the transaction of every write (core/rollups.py). `aggregate` reads the smallest
+roll-up that covers the query (its measures, groupings and filters; dates on month boundaries; a record
+that falls in several rows of it, such as an incident's categories, only with that column grouped by or
+fixed to one value), else the records as above. Both give the same rows, cell keys included: a test
+compares them for every query it can reach (monitoring/tests/test_rollups.py).
 """
 
+import calendar
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
+from types import MappingProxyType
 
 from django.db.models import BigIntegerField, ExpressionWrapper, F, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
@@ -66,6 +77,52 @@ class Filters:
 
 
 @dataclass(frozen=True)
+class Rollup:
+    """A roll-up table that answers some of a dataset's queries (see "Roll-ups" in the module docstring).
+
+    `model` holds one row per month x area x organisation x `gbv` x the dimension columns, with the
+    measures summed over the base rows of that cell (`sums`, named for the model's fields) and, for a
+    perturbed dataset, `key_sum` (the cell's record keys summed modulo KEY_RANGE). `source(ids)` gives the
+    base rows of the records with these ids (None: every record), with the dataset's counting rules;
+    `columns` says what each group column holds (an expression or an ORM path over those rows).
+    `keyed_by` names the records the ids are of ("incident"): the services that write them keep every
+    roll-up keyed by them current (core/rollups.py).
+
+    Reading: `dimensions` and `filters` map the dataset's names to the model's columns (ORM paths, so
+    "organisation__acronym" works), `measures` maps the dataset's measures to summed columns. `multi` are
+    the columns where one record falls in several rows (an incident's categories, a violation's victim
+    cells): the roll-up then serves only the queries that group by each of them or filter on one value,
+    so that no record is counted twice. `nulls` are the values stored where the base row has none (NULL
+    would defeat ON CONFLICT), read back as None. `records` is the summed column that counts the base rows
+    of a cell: a group exists when it is above 0 (a cell whose records left stays at 0). The tables are
+    written by core/rollups.py."""
+
+    model: type
+    keyed_by: str
+    source: Callable
+    columns: Mapping[str, object]
+    sums: Mapping[str, object]
+    measures: Mapping[str, str]
+    records: str
+    dimensions: Mapping[str, str] = field(default_factory=dict)
+    filters: Mapping[str, str] = field(default_factory=dict)
+    month: str | None = "month"
+    area: str | None = "area"
+    organisation: str | None = "organisation"
+    gbv: str | None = None
+    key_sum: str | None = None
+    multi: frozenset = frozenset()
+    nulls: Mapping[str, object] = field(default_factory=dict)
+    # How `manage.py rollups_rebuild` recomputes the table, when not from `source` (core/rollups.rebuild).
+    rebuild: Callable | None = None
+
+    @property
+    def size(self) -> int:
+        """How fine the table is (its group columns): the smallest covering roll-up is read."""
+        return len(self.columns)
+
+
+@dataclass(frozen=True)
 class Dataset:
     name: str
     label: str
@@ -93,6 +150,8 @@ class Dataset:
     # of records that carry a record key (the cell key method applies), False for figures that are
     # already aggregates published by their sources (shown exactly). None (undeclared) fails a test.
     perturbed: bool | None = None
+    # Roll-up tables that answer the queries they cover (smallest first), else `base` is queried.
+    rollups: tuple[Rollup, ...] = ()
 
     @property
     def scope(self) -> str:
@@ -309,6 +368,17 @@ def _filters_key(filters: Filters) -> list:
 def _compute(
     dataset: Dataset, measures: list[str], group_by: list[str], filters: Filters, *, exact: bool
 ) -> list[dict]:
+    floor = gbv_floor(dataset, group_by=group_by, filters=filters, exact=exact)
+    rollup = covering_rollup(dataset, measures, group_by, filters, floor=floor)
+    if rollup is not None:
+        return _compute_from_rollup(dataset, rollup, measures, group_by, filters, floor=floor)
+    return compute_from_base(dataset, measures, group_by, filters, exact=exact)
+
+
+def compute_from_base(
+    dataset: Dataset, measures: list[str], group_by: list[str], filters: Filters, *, exact: bool
+) -> list[dict]:
+    """The figures from the records themselves (what a roll-up must give back, row for row)."""
     dims = dataset.all_dimensions()
     area_dims = [dim for dim in group_by if dim in AREA_LEVELS]
     sql_fields = [dims[dim].field for dim in group_by if dim not in AREA_LEVELS]
@@ -325,6 +395,133 @@ def _compute(
     if not area_dims:
         return [_rename(row, group_by, dims, measures, dataset) for row in raw]
     return _roll_up_areas(list(raw), group_by, dims, measures, f"{dataset.area_field}_id", dataset)
+
+
+# --- Roll-ups ---------------------------------------------------------------------------------------
+
+
+def _month_aligned(filters: Filters) -> bool:
+    """Do the dates fall on month boundaries (a roll-up by month then answers exactly)?"""
+    if filters.date_from and filters.date_from.day != 1:
+        return False
+    if filters.date_to:
+        last = calendar.monthrange(filters.date_to.year, filters.date_to.month)[1]
+        if filters.date_to.day != last:
+            return False
+    return True
+
+
+def _single(value) -> bool:
+    if isinstance(value, list | tuple | set | frozenset):
+        return len(value) == 1
+    return True
+
+
+def covers(rollup: Rollup, dataset: Dataset, measures, group_by, filters: Filters, *, floor: str) -> bool:
+    """Does this roll-up give exactly the base query's answer (see Rollup)?"""
+    if any(measure not in rollup.measures for measure in measures):
+        return False
+    if dataset.perturbed and not rollup.key_sum:
+        return False
+    if floor == FLOOR_WITHHELD and dataset.gbv_q is not None and not rollup.gbv:
+        return False
+    pinned = set()
+    for dim in group_by:
+        if dim in AREA_LEVELS:
+            if not rollup.area:
+                return False
+        elif dim in rollup.dimensions:
+            pinned.add(rollup.dimensions[dim])
+        else:
+            return False
+    for name, value in filters.extra.items():
+        if name not in rollup.filters:
+            return False
+        if _single(value):
+            pinned.add(rollup.filters[name])
+    if (filters.date_from or filters.date_to) and (
+        dataset.dates_in_base or not rollup.month or not _month_aligned(filters)
+    ):
+        return False
+    if filters.areas and not rollup.area:
+        return False
+    if filters.organisation_ids and not rollup.organisation:
+        return False
+    return rollup.multi <= pinned
+
+
+def covering_rollup(dataset: Dataset, measures, group_by, filters: Filters, *, floor: str) -> Rollup | None:
+    """The smallest of the dataset's roll-ups that answers this query, or None (the base is queried)."""
+    found = [
+        rollup
+        for rollup in dataset.rollups
+        if covers(rollup, dataset, measures, group_by, filters, floor=floor)
+    ]
+    return min(found, key=lambda rollup: rollup.size) if found else None
+
+
+def _compute_from_rollup(
+    dataset: Dataset, rollup: Rollup, measures, group_by, filters: Filters, *, floor: str
+) -> list[dict]:
+    queryset = rollup.model.objects.filter(**{f"{rollup.records}__gt": 0})
+    if floor == FLOOR_WITHHELD and dataset.gbv_q is not None:
+        queryset = queryset.filter(**{rollup.gbv: False})
+    if filters.date_from:
+        queryset = queryset.filter(**{f"{rollup.month}__gte": filters.date_from})
+    if filters.date_to:
+        queryset = queryset.filter(**{f"{rollup.month}__lte": filters.date_to})
+    if filters.areas:
+        within = Q()
+        for area in filters.areas:
+            within |= Q(
+                **{
+                    f"{rollup.area}__path__startswith": area.path,
+                    f"{rollup.area}__version_id": area.version_id,
+                }
+            )
+        queryset = queryset.filter(within)
+    if filters.organisation_ids:
+        queryset = queryset.filter(**{f"{rollup.organisation}__in": list(filters.organisation_ids)})
+    for name, value in filters.extra.items():
+        path = rollup.filters[name]
+        if isinstance(value, list | tuple | set | frozenset):
+            queryset = queryset.filter(**{f"{path}__in": list(value)})
+        else:
+            queryset = queryset.filter(**{path: value})
+    expressions = {measure: Sum(rollup.measures[measure]) for measure in measures}
+    if dataset.perturbed:
+        expressions[CELL_KEY] = Sum(rollup.key_sum)
+    # The roll-up's columns stand in for the dataset's fields (the same names in the rows).
+    dims = {
+        dim: Dimension(dimension.label, rollup.dimensions.get(dim, ""), dimension.choices)
+        for dim, dimension in dataset.all_dimensions().items()
+    }
+    area_dims = [dim for dim in group_by if dim in AREA_LEVELS]
+    sql_fields = [dims[dim].field for dim in group_by if dim not in AREA_LEVELS]
+    if area_dims:
+        sql_fields.append(f"{rollup.area}_id")
+    if not sql_fields:
+        row = _plain_numbers(queryset.aggregate(**expressions))
+        return [_keyed({measure: row[measure] or 0 for measure in measures}, row, dataset)]
+    raw = [
+        _plain_numbers(row, rollup.nulls)
+        for row in queryset.order_by().values(*sql_fields).annotate(**expressions)
+    ]
+    if not area_dims:
+        return [_rename(row, group_by, dims, measures, dataset) for row in raw]
+    return _roll_up_areas(raw, group_by, dims, measures, f"{rollup.area}_id", dataset)
+
+
+def _plain_numbers(row: dict, nulls: Mapping = MappingProxyType({})) -> dict:
+    """Sums of whole numbers as int (PostgreSQL sums bigints as numeric), stored NULLs as None."""
+    out = {}
+    for name, value in row.items():
+        if isinstance(value, Decimal) and value == value.to_integral_value():
+            value = int(value)
+        elif name in nulls and value == nulls[name]:
+            value = None
+        out[name] = value
+    return out
 
 
 def cell_key_expression():

@@ -1,17 +1,17 @@
 """Computed figures kept until the records under them change.
 
-At national scale (a million incidents) one dashboard asks PostgreSQL for 27 aggregates over hundreds of
-thousands of rows: seconds of work for figures that change a few times an hour. `aggregate` keeps each
-result with the data stamps of its scope (the domain app whose records it counts, and "*"). A service that
-changes records some figure counts says so, in its transaction: `figures_changed("cases")` (or
-EVERYTHING for an import, the geography, an organisation's name). The stamp moves once the write commits
-and the next reader computes afresh; monitoring figures, which phones move every few seconds, at most once
-per `FIGURE_REFRESH_SECONDS` (a minute: the measured soak saturated 2 cores recomputing the national
-dashboard after every OpenRosa submission). The audit log plays no part: an audited read moves nothing, and
-a write is fresh because its service says so, not because it was audited. A result is also recomputed
-after `FIGURE_CACHE_SECONDS` whatever happens, so a change made outside the services (a database repair)
-shows within that time. Results stay in the database: every server process shares them, and a restored or
-new database never answers with another database's figures.
+A dashboard asks for a few dozen aggregates; each is computed from the datasets' roll-up tables
+(core/rollups.py, current in the transaction of every write) or, for the queries no roll-up covers, from
+the records. `aggregate` keeps each result with the data stamps of its scope (the domain app whose
+records it counts, and "*"). A service that changes records some figure counts says so, in its
+transaction: `figures_changed("cases")` (or EVERYTHING for an import, the geography, an organisation's
+name). The stamp moves once the write commits and the next reader computes afresh, so a figure is exact
+at every moment: there is no refresh window, the roll-ups make the first view after a write cheap. The
+audit log plays no part: an audited read moves nothing, and a write is fresh because its service says
+so, not because it was audited. A result is also recomputed after `FIGURE_CACHE_SECONDS` whatever
+happens, so a change made outside the services (a database repair, then `manage.py rollups_rebuild`)
+shows within that time. Results stay in the database: every server process shares them, and a restored
+or new database never answers with another database's figures.
 
 Computations inside a transaction bypass the cache: they may see uncommitted writes, which must not be
 stored for others.
@@ -33,10 +33,6 @@ from sentinelle.core.models import DataStamp, FigureCache
 EVERYTHING = "*"
 # Apps whose records the datasets count: a change there moves only their own figures.
 DATASET_APPS = frozenset({"monitoring", "cases", "displacement", "activities"})
-# Scopes whose records arrive in a steady flow (phones submitting incidents every few seconds): their
-# figures are recomputed at most once per FIGURE_REFRESH_SECONDS. Elsewhere a write shows at once: an IMO
-# who validates a 4W report looks at the indicator next.
-STEADY_FLOW_SCOPES = frozenset({"monitoring"})
 # EVERYTHING: changes that can move any figure (imports, the areas figures roll up through, organisation
 # names).
 SCOPES = DATASET_APPS | {EVERYTHING}
@@ -46,10 +42,6 @@ _pending = threading.local()
 
 def max_age_seconds() -> int:
     return int(settings.SENTINELLE.get("FIGURE_CACHE_SECONDS", 900))
-
-
-def refresh_seconds() -> int:
-    return int(settings.SENTINELLE.get("FIGURE_REFRESH_SECONDS", 60))
 
 
 def figures_changed(*scopes: str) -> None:
@@ -82,9 +74,7 @@ def _flush(scopes: frozenset[str]) -> None:
 
 
 def cached(*, scope: str, parts, compute) -> list[dict]:
-    """`compute()`'s rows, from the cache when the records of `scope` have not changed since, or, for a
-    scope with a steady flow of writes (phones submitting every few seconds), when the result is younger
-    than `FIGURE_REFRESH_SECONDS`: such a figure is computed at most once in that time, not once per write."""
+    """`compute()`'s rows, from the cache when the records of `scope` have not changed since."""
     seconds = max_age_seconds()
     if not seconds or connection.in_atomic_block:
         return compute()
@@ -96,9 +86,7 @@ def cached(*, scope: str, parts, compute) -> list[dict]:
     found = FigureCache.objects.filter(key=key).values_list("rows", "stamps", "computed_at").first()
     if found is not None:
         rows, stored_stamps, computed_at = found
-        age = (now - computed_at).total_seconds()
-        steady = scope in STEADY_FLOW_SCOPES and age < refresh_seconds()
-        if age < seconds and (stored_stamps == stamps or steady):
+        if (now - computed_at).total_seconds() < seconds and stored_stamps == stamps:
             return decode(rows)
     rows = compute()
     FigureCache.objects.bulk_create(

@@ -68,6 +68,7 @@ class AuditAction(models.TextChoices):
     DENIED = "denied", _("Refusal")
     BREAK_GLASS = "break_glass", _("Break-the-glass access")
     KEY_ROTATION = "key_rotation", _("Key rotation")
+    ERASURE = "erasure", _("Erasure (retention)")
 
 
 class AuditOutcome(models.TextChoices):
@@ -191,3 +192,18 @@ class ThrottleBucket(models.Model):
 
     def __str__(self):
         return self.key[:12]
+
+
+class Heartbeat(models.Model):
+    """When a background duty last ran (core/health.py): the worker's loop, the last backup. One row per
+    duty, overwritten; the health check reads the ages, never what was done."""
+
+    name = models.CharField(primary_key=True, max_length=40)
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("heartbeat")
+        verbose_name_plural = _("heartbeats")
+
+    def __str__(self):
+        return f"{self.name} {self.at:%Y-%m-%d %H:%M}"

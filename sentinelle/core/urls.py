@@ -6,6 +6,6 @@ app_name = "core"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("sante/", views.healthz, name="healthz"),
+    path("healthz", views.healthz, name="healthz"),
     path("journal/", views.audit_list, name="audit-list"),
 ]

@@ -1,13 +1,13 @@
 """Home, health check, language switch and the audit log."""
 
 from django.core.paginator import Paginator
-from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 from django.views.i18n import set_language as django_set_language
 
-from sentinelle.core import selectors
+from sentinelle.core import health, selectors
 from sentinelle.core.forms import AuditFilterForm
 from sentinelle.core.home import home_sections
 from sentinelle.core.models import Role
@@ -29,10 +29,11 @@ def home(request):
 
 @public
 @never_cache
+@require_safe
 def healthz(request):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    checks = health.health_checks()
+    ok = health.healthy(checks)
+    return JsonResponse({"status": "ok" if ok else "failing", "checks": checks}, status=200 if ok else 503)
 
 
 set_language = public(django_set_language)

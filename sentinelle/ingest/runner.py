@@ -1,6 +1,8 @@
 """The import engine: read the file, match its columns, map and validate every row, then write.
 
-Rows stream in chunks (memory stays flat for 100,000 rows). Each chunk reports progress through a
+Rows stream in chunks (memory stays flat for 100,000 rows). Each chunk is parsed column by column first
+(each distinct value of a column once, by the column's own parser: `Mapper.parse_columns`), then mapped
+row by row, so that its messages are those of a row alone. Each chunk reports progress through a
 callback, which is also the worker's heartbeat. Every error of every row is reported at once: the cells
 are all read (a bad cell reads as empty for what follows), the kind then maps the row (places,
 references), and the domain's rules run on what could be built; an error that only follows from a cell
@@ -53,12 +55,6 @@ def setting(name: str, default):
 
 def inline_max_rows() -> int:
     return int(setting("IMPORT_INLINE_MAX_ROWS", 5000))
-
-
-def follow_up_inline_max() -> int:
-    """Records whose follow-ups an import run in the request may still run itself; more wait for the
-    worker (alerts and duplicate detection cost more per record than the import itself)."""
-    return int(setting("IMPORT_FOLLOW_UP_INLINE_MAX", 200))
 
 
 def file_error(message: str, column: str = "") -> dict:
@@ -239,6 +235,8 @@ class Mapper:
             )
         self.values = ValueMap(self.kind, value_map)
         self._places = None
+        # Whole-column cell parsing (`parse_columns`): column key -> {(type, value): parsed cell}.
+        self.parsed: dict[str, dict] = {}
 
     @property
     def places(self):
@@ -322,8 +320,22 @@ class Mapper:
             original[key] = value
         raw = self.values.apply(original) if self.values else original
         row = Row(number, raw, self.kind.columns_by_key, hasher=self._hash, language=self.language)
-        for key in raw:
-            row.get(key)
+        parsed = self.parsed
+        for key, value in raw.items():
+            # The column's parse of this value, when its chunk was parsed whole and the value is the
+            # file's (not a mapped one); else the cell is parsed here, with the same parser.
+            found = parsed[key].get((value.__class__, value)) if key in parsed else None
+            if found is None or original.get(key) is not value:
+                row.get(key)
+                continue
+            result, message, unknown = found
+            if message is not None:
+                row.errors.append((key, message))
+            elif unknown is not None:
+                row.unknown.extend((key, part) for part in unknown)
+            elif result.__class__ is list:
+                result = list(result)
+            row.seed(key, result)
         for column in self.required:
             if not row.has(column.key) and not any(row.has(key) for key in column.required_unless):
                 row.error(column.key, _("Empty cell: this column is required."))
@@ -390,10 +402,36 @@ class Mapper:
                 return None
         return item
 
+    def parse_columns(self, chunk: list[tuple[int, list]]) -> None:
+        """Parse the chunk column by column: each distinct value of a column once (dates, counts, codes,
+        yes/no repeat down a column), with the column's own parser, so that `map` only looks its cells
+        up and every message is the one the cell alone would give."""
+        self.parsed = {}
+        language = self.language
+        by_column = list(zip(*(values for _number, values in chunk), strict=True))
+        for key, index in self.positions:
+            column = self.kind.columns_by_key[key]
+            found: dict = {}
+            # Distinct values by the set (1, 1.0 and True fall together there: those of another type
+            # than the one kept are parsed by `map` itself).
+            for value in set(by_column[index]):
+                if value is None or value == "" or (value.__class__ is str and value.isspace()):
+                    continue
+                try:
+                    found[(value.__class__, value)] = (column.parse(value, language), None, None)
+                except cells.UnknownCode as error:
+                    found[(value.__class__, value)] = (None, None, list(error.values))
+                except cells.CellError as error:
+                    found[(value.__class__, value)] = (None, error.message, None)
+            self.parsed[key] = found
+
     def chunks(self, start: int = 0, size: int = CHUNK_ROWS) -> Iterator[list[tuple[int, list]]]:
+        """The rows by chunks, each parsed column by column (`parse_columns`) before it is mapped."""
         rows = self.table.rows(start)
         while chunk := list(islice(rows, size)):
+            self.parse_columns(chunk)
             yield chunk
+        self.parsed = {}
 
 
 def run_pass(

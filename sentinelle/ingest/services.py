@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from sentinelle.core.audit import audit_record
 from sentinelle.core.models import AuditAction, AuditOutcome
 from sentinelle.core.permissions import Perm, ensure
+from sentinelle.core.tasks import enqueue_after_commit
 from sentinelle.core.validation import refuse
 from sentinelle.ingest.kinds import get_kind
 from sentinelle.ingest.models import RUNNABLE_STATUSES, ImportFile, ImportJob, ImportStatus
@@ -38,7 +39,6 @@ from sentinelle.ingest.runner import (
     commit_items,
     covering_area,
     file_error,
-    follow_up_inline_max,
     inline_max_rows,
     open_job_file,
     preview_of,
@@ -218,8 +218,10 @@ def import_job_commit(*, actor, job: ImportJob, run_now: bool | None = None, req
 # --- Running a job (request or worker) ---------------------------------------------------------
 
 
-# Committed jobs whose records still wait for their follow-ups (see `_follow_up`).
-_FOLLOW_UP_PENDING = Q(status=ImportStatus.COMMITTED) & ~Q(follow_up_ids=[])
+def _follow_up_overdue(now) -> Q:
+    """Committed jobs whose follow-ups were queued (`_follow_up_queue`) but are still not done a claim
+    timeout after the commit: the task was lost or its worker died. The import worker runs them."""
+    return Q(status=ImportStatus.COMMITTED) & ~Q(follow_up_ids=[]) & Q(committed_at__lt=now - claim_timeout())
 
 
 def job_claim(*, worker: str) -> ImportJob | None:
@@ -228,7 +230,7 @@ def job_claim(*, worker: str) -> ImportJob | None:
     with transaction.atomic():
         job = (
             ImportJob.objects.select_for_update(skip_locked=True)
-            .filter(Q(status__in=RUNNABLE_STATUSES) | _FOLLOW_UP_PENDING)
+            .filter(Q(status__in=RUNNABLE_STATUSES) | _follow_up_overdue(now))
             .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - claim_timeout()))
             .order_by("created_at", "id")
             .first()
@@ -443,7 +445,7 @@ def _commit(job: ImportJob, *, worker: str, request=None) -> None:
         except CommitRefused:
             _refuse_commit(job, worker, outcome, request=request)
             return
-        _follow_up_now_or_later(job, worker=worker)
+        _follow_up_queue(job)
         return
     # Large job, validated before: chunk by chunk from where the last attempt stopped, each chunk
     # in a transaction that also moves `progress`, so that a crash neither loses nor repeats rows.
@@ -486,31 +488,40 @@ def _commit(job: ImportJob, *, worker: str, request=None) -> None:
     _audit(
         job, "commit", user=actor, request=request, created=job.created_count, unchanged=job.unchanged_count
     )
-    _follow_up_now_or_later(job, worker=worker)
+    _follow_up_queue(job)
 
 
-def import_job_follow_up(*, job: ImportJob) -> None:
-    """Run a committed job's pending follow-ups now, whatever their number (the command line, which
-    has no worker to leave them to)."""
+def import_job_follow_up(*, job: ImportJob, worker: str | None = None) -> int:
+    """Run a committed job's pending follow-ups now, whatever their number: the queued task
+    (ingest/tasks.py), or the command line, which has no worker to leave them to. The number of
+    records followed up (0 when none wait, or another worker holds the job)."""
     job.refresh_from_db()
-    if job.status == ImportStatus.COMMITTED:
-        _follow_up_now_or_later(job, worker=worker_name("command"), now=True)
+    if job.status != ImportStatus.COMMITTED or not job.follow_up_ids:
+        return 0
+    worker = worker or worker_name("command")
+    claimed_at = timezone.now()
+    stale = claimed_at - claim_timeout()
+    claimed = (
+        ImportJob.objects.filter(pk=job.pk)
+        .filter(Q(claimed_by="") | Q(claimed_at__lt=stale))
+        .update(claimed_by=worker, claimed_at=claimed_at)
+    )
+    if not claimed:
+        return 0  # a worker holds them
+    job.claimed_by, job.claimed_at = worker, claimed_at
+    count = len(job.follow_up_ids)
+    _follow_up(job, worker=worker)
+    return count
 
 
-def _follow_up_now_or_later(job: ImportJob, *, worker: str, now: bool = False) -> None:
-    """After the job's last commit: its follow-ups now if this is the worker or they are few, else the
-    job waits (committed, claim released) for the worker, which finds it through _FOLLOW_UP_PENDING."""
-    if not job.follow_up_ids:
-        return
-    if now or job.background or len(job.follow_up_ids) <= follow_up_inline_max():
-        claimed_at = timezone.now()
-        claimed = ImportJob.objects.filter(pk=job.pk, claimed_by="").update(
-            claimed_by=worker, claimed_at=claimed_at
-        )
-        if not claimed:
-            return  # a worker took them already
-        job.claimed_by, job.claimed_at = worker, claimed_at
-        _follow_up(job, worker=worker)
+def _follow_up_queue(job: ImportJob) -> None:
+    """After the job's last commit: its follow-ups (duplicates, alerts) become a task queued after
+    commit, as a submission's do; the job keeps their record ids until they are done, so a lost task or
+    a worker dying mid-way leaves them to the import worker (`_follow_up_overdue`), never forgotten."""
+    if job.follow_up_ids:
+        from sentinelle.ingest.tasks import import_job_follow_up_run
+
+        enqueue_after_commit(import_job_follow_up_run, job_id=job.pk)
 
 
 def _follow_up(job: ImportJob, *, worker: str) -> None:

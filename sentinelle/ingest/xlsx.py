@@ -1,4 +1,9 @@
-"""A streaming reader of the first sheet of an XLSX workbook: values only, four times faster than openpyxl.
+"""A reader of the sheets of an XLSX workbook: values only, by calamine (Rust) or by a streaming parser.
+
+`XlsxSheet.fast_rows()` reads a whole sheet at once with python-calamine, twenty times faster than the
+streaming parser below: it is taken whenever the sheet and its shared strings cannot declare entities (a
+plain XML prolog, as for the C parser below), and its values are made the same as the streaming
+parser's (whole numbers as int, dates as datetime, empty cells as None). Anything else is streamed.
 
 openpyxl's read-only mode reads about 10,000 cells a second here and needs a second pass to count rows
 when a writer omits the sheet's dimension; imports read 100,000-row files. This reader walks the sheet's
@@ -10,6 +15,7 @@ entity, by the C parser, three times faster (defusedxml's is the pure-Python one
 """
 
 import codecs
+import datetime
 import io
 import posixpath
 import re
@@ -22,6 +28,7 @@ from xml.etree.ElementTree import XMLPullParser
 from defusedxml.ElementTree import iterparse
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
+from python_calamine import CalamineWorkbook
 
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -93,10 +100,62 @@ class XlsxSheet:
             self.archive = zipfile.ZipFile(io.BytesIO(content))
             self.sheet_paths = self._sheet_paths()
             self.sheet_path = next(iter(self.sheet_paths.values()))
-            self.strings = self._shared_strings()
-            self.date_styles, self.epoch = self._date_styles()
         except READ_ERRORS as error:
             raise XlsxError(str(error)) from error
+        self.content = content
+        self._styles = None
+        self._strings = None
+
+    @property
+    def strings(self) -> list[str]:
+        if self._strings is None:
+            self._strings = self._shared_strings()
+        return self._strings
+
+    @property
+    def date_styles(self) -> set[int]:
+        if self._styles is None:
+            self._styles = self._date_styles()
+        return self._styles[0]
+
+    @property
+    def epoch(self):
+        self.date_styles  # noqa: B018 (read with the styles)
+        return self._styles[1]
+
+    def _plain(self, path: str) -> bool:
+        if path not in self.archive.namelist():
+            return True
+        with self.archive.open(path) as stream:
+            return _plain_prolog(stream.read(PROLOG_BYTES))
+
+    def fast_rows(self, sheet: str | None = None) -> list[tuple[int, list]] | None:
+        """Every row of the sheet that has a value, as `rows` gives them, read by calamine; None when the
+        sheet or its shared strings may declare entities (then `rows` streams them through defusedxml)."""
+        try:
+            path = self.sheet_paths[sheet] if sheet else self.sheet_path
+            if not (self._plain(path) and self._plain("xl/sharedStrings.xml")):
+                return None
+            names = list(self.sheet_paths)
+            book = CalamineWorkbook.from_filelike(io.BytesIO(self.content))
+            if book.sheet_names != names:
+                return None
+            found = book.get_sheet_by_name(sheet or names[0]).to_python(skip_empty_area=False)
+        except READ_ERRORS as error:
+            raise XlsxError(str(error)) from error
+        except Exception as error:  # calamine's own errors (CalamineError, ZipError, XmlError...)
+            raise XlsxError(str(error)) from error
+        rows = []
+        for index, values in enumerate(found, 1):
+            plain = [
+                value if value.__class__ is str and value else None if value == "" else _plain_value(value)
+                for value in values
+            ]
+            while plain and plain[-1] is None:
+                plain.pop()
+            if plain:
+                rows.append((index, plain))
+        return rows
 
     def _xml(self, path: str):
         stream = self.archive.open(path)
@@ -232,6 +291,18 @@ class XlsxSheet:
                     values[position] = value
                 yield number, values
             el.clear()
+
+
+def _plain_value(value):
+    """A calamine value as the streaming reader gives it."""
+    kind = value.__class__
+    if kind is str or kind is bool or kind is int:
+        return value
+    if kind is float:
+        return int(value) if value.is_integer() and abs(value) < 1e15 else value
+    if kind is datetime.date:
+        return datetime.datetime(value.year, value.month, value.day)
+    return value
 
 
 def _in_phonetic(si, t) -> bool:

@@ -23,7 +23,7 @@ a grave violation of sexual violence against children, and every record of such 
 violations, casualties). `gbv_incidents` is GBV as a whole.
 """
 
-from django.db.models import Count, DateField, F, Q, Sum
+from django.db.models import BooleanField, Case, Count, DateField, Exists, F, OuterRef, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils.translation import gettext_lazy as _
 
@@ -35,7 +35,7 @@ from sentinelle.core.codes import (
     age_band_expression,
     age_group_expression,
 )
-from sentinelle.core.datasets import Dataset, Dimension, Measure, register
+from sentinelle.core.datasets import Dataset, Dimension, Measure, Rollup, cell_key_expression, register
 from sentinelle.core.permissions import Perm
 from sentinelle.monitoring import mrm
 from sentinelle.monitoring.models import (
@@ -49,6 +49,7 @@ from sentinelle.monitoring.models import (
     Verification,
     VictimCount,
     ViolationType,
+    rollups,
 )
 from sentinelle.monitoring.models.codes import (
     Category,
@@ -94,6 +95,70 @@ def _gbv_incident(path: str) -> Q:
 GBV_CATEGORY = {"category": frozenset({Category.GBV.value})}
 
 
+def _gbv_flag(path: str) -> Q:
+    """`_gbv_incident(path)` as a condition on each row, by EXISTS: the roll-ups' writes then probe the few
+    records concerned by index instead of hashing every GBV record."""
+    incident = OuterRef(path)
+    return (
+        Exists(IncidentCategory.objects.filter(incident_id=incident, category=Category.GBV))
+        | Exists(GBVIncident.objects.filter(incident_id=incident))
+        | Exists(GraveViolation.objects.filter(incident_id=incident, type=ViolationType.SEXUAL_VIOLENCE))
+    )
+
+
+def _rollup(
+    model, base, *, ids, incident, dims, sums, measures, records, gbv=False, organisation=True, **options
+):
+    """A roll-up of a dataset (core/datasets.Rollup), kept by the incidents' writes. Its base rows are
+    the dataset's own (`base`), so the counting rules are the dataset's; its cells are the month, the
+    incident's area (and organisation), `gbv` (records of a GBV incident, when the dataset has them) and
+    `dims` (roll-up column,
+    named for the dataset's dimension and filter -> the base row's field). `ids` is the path from a base
+    row to its incident's id; `incident` the path to the incident ("" from an incident). Dimensions
+    whose value may be missing (LEFT JOIN) are stored as "" (`nulls`); `records` is the summed column
+    that is above 0 exactly when a cell has base rows."""
+    nulls = options.pop("nulls", ())
+    monthly = options.pop("monthly", True)
+    columns = {"month": "month"} if monthly else {}
+    columns["area"] = f"{incident}area"
+    if organisation:
+        columns["organisation"] = f"{incident}organisation"
+    columns["gbv"] = (
+        Case(When(_gbv_flag(ids), then=Value(True)), default=Value(False), output_field=BooleanField())
+        if gbv
+        else Value(False)
+    )
+    for column, path in dims.items():
+        columns[column] = Coalesce(F(path), Value("")) if column in nulls else path
+    dimensions = {"month": "month"} if monthly else {}
+    dimensions.update({name: name for name in dims})
+    filters = {name: name for name in dims}
+    if organisation:
+        dimensions["organisation"] = filters["organisation"] = "organisation__acronym"
+
+    def source(incident_ids):
+        rows = base(None)
+        return rows if incident_ids is None else rows.filter(**{f"{ids}__in": incident_ids})
+
+    return Rollup(
+        model=model,
+        keyed_by="incident",
+        source=source,
+        columns=columns,
+        sums={**sums, "key_sum": cell_key_expression()},
+        measures=measures,
+        records=records,
+        dimensions=dimensions,
+        filters=filters,
+        month="month" if monthly else None,
+        organisation="organisation" if organisation else None,
+        gbv="gbv" if gbv else None,
+        key_sum="key_sum",
+        nulls=dict.fromkeys(nulls, ""),
+        **options,
+    )
+
+
 def _incidents(filters):
     return (
         mrm.statistics_incidents(Incident.objects.all())
@@ -101,6 +166,17 @@ def _incidents(filters):
         .annotate(month=_month("date_start"))
     )
 
+
+INCIDENT_GBV = _gbv_incident("pk")
+INCIDENT_ROLLUP = {
+    "base": _incidents,
+    "ids": "pk",
+    "incident": "",
+    "gbv": True,
+    "sums": {"n": Count("pk", distinct=True)},
+    "measures": {"count": "n"},
+    "records": "n",
+}
 
 register(
     Dataset(
@@ -131,8 +207,28 @@ register(
             "status": "status",
             "organisation": "organisation__acronym",
         },
-        gbv_q=_gbv_incident("pk"),
+        gbv_q=INCIDENT_GBV,
         gbv_codes=GBV_CATEGORY,
+        rollups=(
+            _rollup(rollups.IncidentAreaTotal, monthly=False, organisation=False, dims={}, **INCIDENT_ROLLUP),
+            _rollup(rollups.IncidentAreaRollup, organisation=False, dims={}, **INCIDENT_ROLLUP),
+            _rollup(
+                rollups.IncidentRollup,
+                dims={
+                    "status": "status",
+                    "perpetrator_category": "perpetrator_category",
+                    "source_mechanism": "source_mechanism",
+                },
+                **INCIDENT_ROLLUP,
+            ),
+            _rollup(
+                rollups.IncidentCategoryRollup,
+                dims={"category": "category_links__category"},
+                multi=frozenset({"category"}),
+                nulls=("category",),
+                **INCIDENT_ROLLUP,
+            ),
+        ),
     )
 )
 
@@ -144,6 +240,18 @@ def _victims(filters):
         .annotate(month=_month("incident__date_start"), age_band=age_band_expression("age_group"))
     )
 
+
+VICTIM_GBV = _gbv_incident("incident_id")
+VICTIM_DIMS = {"outcome": "outcome", "sex": "sex", "age_group": "age_group", "age_band": "age_band"}
+VICTIM_ROLLUP = {
+    "base": _victims,
+    "ids": "incident_id",
+    "incident": "incident__",
+    "gbv": True,
+    "sums": {"victims": Sum("count")},
+    "measures": {"count": "victims"},
+    "records": "victims",  # every victim count is above 0
+}
 
 register(
     Dataset(
@@ -178,8 +286,20 @@ register(
             "category": "incident__category_links__category",
             "organisation": "incident__organisation__acronym",
         },
-        gbv_q=_gbv_incident("incident_id"),
+        gbv_q=VICTIM_GBV,
         gbv_codes=GBV_CATEGORY,
+        rollups=(
+            _rollup(rollups.VictimAreaTotal, monthly=False, organisation=False, dims={}, **VICTIM_ROLLUP),
+            _rollup(rollups.VictimAreaRollup, organisation=False, dims={}, **VICTIM_ROLLUP),
+            _rollup(rollups.VictimRollup, dims=VICTIM_DIMS, **VICTIM_ROLLUP),
+            _rollup(
+                rollups.VictimCategoryRollup,
+                dims={**VICTIM_DIMS, "category": "incident__category_links__category"},
+                multi=frozenset({"category"}),
+                nulls=("category",),
+                **VICTIM_ROLLUP,
+            ),
+        ),
     )
 )
 
@@ -224,6 +344,23 @@ register(
             "organisation": "incident__organisation__acronym",
         },
         gbv=True,
+        rollups=(
+            _rollup(
+                rollups.GBVIncidentRollup,
+                _gbv,
+                ids="incident_id",
+                incident="incident__",
+                dims={
+                    "gbv_type": "gbv_type",
+                    "sex": "survivor_sex",
+                    "age_group": "survivor_age_group",
+                    "displacement_status": "displacement_status",
+                },
+                sums={"n": Count("pk")},
+                measures={"count": "n"},
+                records="n",
+            ),
+        ),
     )
 )
 
@@ -245,6 +382,21 @@ def _mrm_count():
     per_event = Q(type__in=sorted(mrm.PER_EVENT))
     return Coalesce(Sum("victim_count", filter=per_victim), 0) + Count("pk", distinct=True, filter=per_event)
 
+
+VIOLATION_DIMS = {
+    "violation_type": "type",
+    "verification": "verification",
+    "perpetrator_party": "perpetrator_party",
+}
+VIOLATION_ROLLUP = {
+    "base": _violations,
+    "ids": "incident_id",
+    "incident": "incident__",
+    "gbv": True,
+    "sums": {"mrm_count": _mrm_count(), "violations": Count("pk", distinct=True)},
+    "measures": {"count": "mrm_count", "violations": "violations"},
+    "records": "violations",
+}
 
 register(
     Dataset(
@@ -283,8 +435,28 @@ register(
             "age_band": "victim_age_band",
             "organisation": "incident__organisation__acronym",
         },
-        gbv_q=_gbv_incident("incident_id"),  # sexual violence included
+        gbv_q=VICTIM_GBV,  # sexual violence included
         gbv_codes={"violation_type": frozenset({ViolationType.SEXUAL_VIOLENCE.value})},
+        rollups=(
+            _rollup(
+                rollups.ViolationAreaTotal, monthly=False, organisation=False, dims={}, **VIOLATION_ROLLUP
+            ),
+            _rollup(rollups.ViolationAreaRollup, organisation=False, dims={}, **VIOLATION_ROLLUP),
+            _rollup(rollups.ViolationRollup, dims=VIOLATION_DIMS, **VIOLATION_ROLLUP),
+            # A violation with victims in several cells is in each: read only with sex and age fixed.
+            _rollup(
+                rollups.ViolationVictimRollup,
+                dims={
+                    **VIOLATION_DIMS,
+                    "sex": "victim_sex",
+                    "age_group": "victim_age_group",
+                    "age_band": "victim_age_band",
+                },
+                multi=frozenset({"sex", "age_group"}),
+                nulls=("sex", "age_group", "age_band"),
+                **VIOLATION_ROLLUP,
+            ),
+        ),
     )
 )
 
@@ -329,5 +501,25 @@ register(
             "organisation": "accident__incident__organisation__acronym",
         },
         gbv_q=_gbv_incident("accident__incident_id"),
+        rollups=(
+            _rollup(
+                rollups.CasualtyRollup,
+                _casualties,
+                ids="accident__incident_id",
+                incident="accident__incident__",
+                gbv=True,
+                dims={
+                    "outcome": "outcome",
+                    "sex": "sex",
+                    "age_group": "age_group",
+                    "age_band": "age_band",
+                    "device_type": "accident__device_type",
+                    "civilian": "civilian",
+                },
+                sums={"n": Count("pk")},
+                measures={"count": "n"},
+                records="n",
+            ),
+        ),
     )
 )

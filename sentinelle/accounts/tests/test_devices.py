@@ -94,3 +94,33 @@ def test_the_remembered_digest_holds_no_secret(monitor):
     assert secret not in key and credential.secret_hash not in key
     other, _ = devices.device_credential_create(actor=monitor, label="Autre")
     assert devices._verified_key(other, secret) != key
+
+
+def test_a_second_phone_pays_no_argon2_for_the_first_phones_credential(monitor, monkeypatch):
+    devices.device_credential_create(actor=monitor, label="Tablette 1")
+    _second, secret = devices.device_credential_create(actor=monitor, label="Tablette 2")
+    checks = []
+    real_check = devices.check_password
+    monkeypatch.setattr(devices, "check_password", lambda *a: checks.append(a) or real_check(*a))
+    assert devices.device_authenticate(identifier="monitor", secret=secret) == monitor
+    first = len(checks)
+    assert first in (1, 2)  # argon2 once per credential tried before the match, the first time only
+    for _ in range(3):
+        assert devices.device_authenticate(identifier="monitor", secret=secret) == monitor
+    assert len(checks) == first
+
+
+def test_last_used_is_written_at_most_once_a_minute(monitor):
+    import datetime
+
+    credential, secret = devices.device_credential_create(actor=monitor, label="Tablette")
+    assert devices.device_authenticate(identifier="monitor", secret=secret) == monitor
+    first = DeviceCredential.objects.get(pk=credential.pk).last_used_at
+    assert first is not None
+    assert devices.device_authenticate(identifier="monitor", secret=secret) == monitor
+    assert DeviceCredential.objects.get(pk=credential.pk).last_used_at == first
+    DeviceCredential.objects.filter(pk=credential.pk).update(
+        last_used_at=first - datetime.timedelta(minutes=2)
+    )
+    assert devices.device_authenticate(identifier="monitor", secret=secret) == monitor
+    assert DeviceCredential.objects.get(pk=credential.pk).last_used_at > first - datetime.timedelta(minutes=1)

@@ -1,5 +1,6 @@
 """Partners' activities (4W), programmes and results frameworks; import the models from here."""
 
+from . import rollups
 from .codes import (
     ActivityStatus,
     ActivityType,
@@ -47,4 +48,5 @@ __all__ = [
     "ResultsFramework",
     "Training",
     "TrainingParticipants",
+    "rollups",
 ]

@@ -39,6 +39,7 @@ from sentinelle.activities.models import (
     Training,
     TrainingParticipants,
 )
+from sentinelle.activities.rollups import activity_rollups_updating
 from sentinelle.core.audit import audit_record
 from sentinelle.core.codes import AgeGroup, PopulationStatus, Sex
 from sentinelle.core.figure_cache import figures_changed
@@ -557,7 +558,7 @@ def _review(actor, report: ActivityReport, *, action: str, label: str, status: s
     if report.period.is_locked:
         refuse_locked(actor, obj=report.period, action=action, request=request)
     _transition(report, action, label)
-    with transaction.atomic():
+    with transaction.atomic(), activity_rollups_updating(report_ids=[report.pk]):
         report.status = status
         report.reviewed_at = timezone.now()
         report.reviewed_by = actor

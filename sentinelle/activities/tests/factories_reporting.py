@@ -15,6 +15,8 @@ from sentinelle.activities.models import (
     Project,
     ReportingPeriod,
 )
+from sentinelle.activities.rollups import KEYED_BY
+from sentinelle.core.rollups import rollups_add
 from sentinelle.geography.tests.factories import AdminAreaFactory
 
 
@@ -88,6 +90,12 @@ class ActivityFactory(factory.django.DjangoModelFactory):
                 Beneficiaries(activity=self, sex=s, age_group=a, population_status=p, count=c)
                 for s, a, p, c in extracted
             )
+
+    @factory.post_generation
+    def figures(self, create, extracted, **kwargs):
+        """The figures' roll-ups count the activity as the services would (core/rollups.py)."""
+        if create:
+            rollups_add(keyed_by=KEYED_BY, ids=[self.pk])
 
 
 @pytest.fixture(name="places")

@@ -5,8 +5,9 @@
     framework = make_framework(alpha, programme=make_programme("PROG", alpha, partners=[alpha]))
     indicator = make_indicator(framework, node, "I1", {"kind": "value", "dataset": "activities"})
 
-4W rows are written directly (the 4W services belong to their own tests); frameworks and indicators too
-(their services are tested in test_results_services.py).
+4W rows are written directly (the 4W services belong to their own tests), keeping the figures' roll-ups
+current as the services do; frameworks and indicators too (their services are tested in
+test_results_services.py).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from sentinelle.activities.models import (
     Training,
     TrainingParticipants,
 )
+from sentinelle.activities.rollups import KEYED_BY, activity_rollups_updating
+from sentinelle.core.rollups import rollups_add
 
 YEAR = 2025
 JAN = datetime.date(YEAR, 1, 15)
@@ -40,8 +43,9 @@ def make_report(organisation, month: datetime.date, status: str = ReportStatus.V
         organisation=organisation, period=period, defaults={"status": status}
     )
     if not created and report.status != status:
-        report.status = status
-        report.save(update_fields=["status"])
+        with activity_rollups_updating(report_ids=[report.pk]):
+            report.status = status
+            report.save(update_fields=["status"])
     return report
 
 
@@ -71,6 +75,7 @@ def make_activity(
         Beneficiaries.objects.create(
             activity=activity, sex=sex, age_group=age_group, population_status=population_status, count=count
         )
+    rollups_add(keyed_by=KEYED_BY, ids=[activity.pk])
     return activity
 
 

@@ -22,6 +22,7 @@ from sentinelle.activities.forms.reporting import (
 from sentinelle.activities.models import ReportStatus
 from sentinelle.activities.selectors import reporting as selectors
 from sentinelle.activities.services import reporting as services
+from sentinelle.core.db_routing import analysis_view
 from sentinelle.core.forms import errors_shown_as_messages, errors_shown_on
 from sentinelle.core.pagination import page_query
 from sentinelle.core.permissions import Perm, area_limits, has_perm, require_perm
@@ -308,6 +309,7 @@ def _fourw(request):
 
 
 @require_perm(Perm.FOURW_VIEW)
+@analysis_view
 def fourw_matrix(request):
     form, activities, applied = _fourw(request)
     rows = list(activities[:1000])
@@ -340,10 +342,12 @@ def _export(request, fmt: str):
 
 
 @require_perm(Perm.FOURW_VIEW)
+@analysis_view
 def fourw_export_xlsx(request):
     return _export(request, "xlsx")
 
 
 @require_perm(Perm.FOURW_VIEW)
+@analysis_view
 def fourw_export_csv(request):
     return _export(request, "csv")

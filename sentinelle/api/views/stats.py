@@ -25,6 +25,7 @@ from sentinelle.api.permissions import DeclaredAccess
 from sentinelle.api.throttles import TooManyRequests
 from sentinelle.core import datasets
 from sentinelle.core.datasets import DatasetError
+from sentinelle.core.db_routing import analysis_view
 from sentinelle.core.disclosure import STATS_THROTTLE, disclosure_header
 from sentinelle.core.permissions import Perm, has_perm
 from sentinelle.core.throttles import TooManyAttempts, throttle_take
@@ -175,6 +176,7 @@ class StatsDatasetView(DeclaredAccess, APIView):
     @extend_schema(
         operation_id="stats_dataset", responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT}
     )
+    @analysis_view
     def get(self, request, dataset):
         exact = has_perm(request.user, Perm.STATS_EXACT)
         try:

@@ -1,5 +1,6 @@
 """Case management models, split by sub-domain; import them from here."""
 
+from . import rollups
 from .access import CaseAccessRequest
 from .cases import (
     Approval,
@@ -68,4 +69,5 @@ __all__ = [
     "TracingRequest",
     "Transfer",
     "Urgency",
+    "rollups",
 ]

@@ -57,6 +57,13 @@ class Case(BaseModel):
         _("reason for closure"), max_length=16, choices=ClosureReason.choices, blank=True
     )
     closure_note = EncryptedTextField(_("closure note"), blank=True)
+    # Retention (cases/services/retention.py): a case worker may keep the person's identity past the
+    # configured period, saying why (encrypted: a reason may name someone).
+    retention_hold_reason = EncryptedTextField(_("reason to keep the identity"), blank=True)
+    retention_hold_at = models.DateTimeField(_("identity kept since"), null=True, blank=True)
+    retention_hold_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     # The cell key method (core/record_keys.py): secret, drawn by the database.
     record_key = record_key_field()

@@ -31,6 +31,8 @@ class Person(BaseModel):
     full_name = EncryptedTextField(_("full name"), blank=True, editable=False)
     full_name_hash = KeyedHashField(source="full_name")
     phone_hash = KeyedHashField(source="phone", kind="phone")
+    # Set when the retention rule erased the identity above (cases/services/retention.py): irreversible.
+    identity_erased_at = models.DateTimeField(_("identity erased on"), null=True, blank=True, editable=False)
     # Non-identifying description, for statistics and matching.
     sex = models.CharField(_("sex"), max_length=8, choices=Sex.choices)
     age = models.PositiveSmallIntegerField(_("age (years, estimated if unknown)"), null=True, blank=True)
@@ -82,6 +84,9 @@ class PersonNameKey(models.Model):
         verbose_name = _("name key")
         verbose_name_plural = _("name keys")
         constraints = [models.UniqueConstraint(fields=["person", "key"], name="cases_namekey_unique")]
+        # Fuzzy search sums the weights of the keys each person shares: (key, person) answers it from the
+        # index alone, without visiting the table.
+        indexes = [models.Index(fields=["key", "person"], name="cases_namekey_blocking_idx")]
 
     def __str__(self):
         return self.key[:8]

@@ -97,6 +97,14 @@ class Referral(BaseModel):
             models.Index(fields=["status", "respond_by"]),
             # The receiving queue: most urgent first, read in order from the index whatever the statuses.
             models.Index(fields=["respond_by", "id"], name="cases_referral_urgent_idx"),
+            # One service's queue, most urgent first, read in order (selectors/referrals.py reads each
+            # service's queue and merges them): the referrals to handle, and one status at a time.
+            models.Index(
+                fields=["service", "respond_by", "id"],
+                condition=models.Q(status__in=["pending", "accepted"]),
+                name="cases_referral_open_queue_idx",
+            ),
+            models.Index(fields=["service", "status", "respond_by", "id"], name="cases_referral_queue_idx"),
             models.Index(fields=["service_type", "status"]),
         ]
 

@@ -386,7 +386,7 @@ def transfers_received(*, user) -> QuerySet:
 def caseworker_home(*, user) -> dict:
     """My open cases by risk (with step and overdue counts), my overdue and coming tasks, answers to my
     referrals, referrals received by my services, cases proposed to me, break-the-glass on my cases."""
-    from sentinelle.cases.selectors.referrals import referral_queue
+    from sentinelle.cases.selectors.referrals import referral_queue_count
 
     today = timezone.localdate()
     now = timezone.now()
@@ -427,7 +427,10 @@ def caseworker_home(*, user) -> dict:
         "overdue_task_count": sum(1 for t in tasks if t.is_overdue),
         "referral_answers": answered,
         "referrals_overdue": waiting,
-        "received_referrals": referral_queue(user=user) if has_perm(user, Perm.REFERRAL_RECEIVE) else [],
+        # Counted, not loaded: a service may have tens of thousands waiting.
+        "received_referral_count": (
+            referral_queue_count(user=user) if has_perm(user, Perm.REFERRAL_RECEIVE) else 0
+        ),
         "transfers_received": list(transfers_received(user=user)),
         "break_glass_notices": list(
             BreakGlassAccess.objects.filter(

@@ -16,13 +16,14 @@ probe is seen by those who hold the record.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
 from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.db.models import BooleanField, ExpressionWrapper, IntegerField, Q, Sum, Value, When
 from django.db.models import Case as SqlCase
-from django.db.models import IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -56,6 +57,8 @@ __all__ = [
 # the cost of a search whatever the size of the register.
 BLOCK_LIMIT = 1000
 CONTEXT_LIMIT = 200
+# The heaviest persons read first (scope and context columns); the rest only if too few are in scope.
+FIRST_READ = 250
 DECRYPT_LIMIT = 40
 # Below this score a candidate is not shown at all.
 MIN_SCORE = 0.6
@@ -234,34 +237,89 @@ def _context_bonus(query: PersonQuery, sex: str, age: int | None, path: str | No
     return bonus
 
 
-def _shortlist(allowed: Callable[[QuerySet], QuerySet], query: PersonQuery, limit: int):
-    """The `limit` most promising persons `allowed` keeps, decrypted; and who matched by name, phone.
+@dataclass
+class _Reach:
+    """What one search reached, read once and shared by the candidates and the strong-match check: the
+    weights of the persons found (exact look-ups and blocking keys), who matched by name and by phone, and
+    for each active one, its non-identifying columns and whether it lies in the user's scope."""
 
-    `allowed(queryset)` narrows a queryset of persons to those the caller may consider (the user's
-    scope, or what lies outside it); it only ever sees the blocked ids, so the policy's joins run on a
-    few thousand rows at most, never on the whole register.
-    """
+    weights: dict[int, int]
+    by_name: set[int]
+    by_phone: set[int]
+    # id -> (sex, age today, area path, in the user's scope (Perm.PERSON_VIEW))
+    rows: dict[int, tuple] = field(default_factory=dict)
+
+
+def _id_list(ids):
+    """The right-hand side of `pk__in` for up to a few thousand ids: one array parameter on PostgreSQL
+    (building and sending a thousand placeholders cost more than running the query), a list elsewhere."""
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", (list(ids),))
+    return list(ids)
+
+
+def _reach(user, query: PersonQuery, *, blocking: bool) -> _Reach:
+    """The persons the exact look-ups (and with `blocking`, the name keys) find, with their context columns
+    and the policy's answer for each: one query after the look-ups, two when few of the heaviest are in
+    the user's scope.
+
+    The policy's filter runs as a subquery on the found ids only (a few thousand at most), never on the
+    whole register; nothing is decrypted here."""
     weights, by_name, by_phone = _exact_ids(query)
+    weights = dict(weights)
     names = [n for n in (query.given_name, query.family_name) if n.strip()]
-    for pk, weight in blocked_person_ids(weighted_name_keys(*names) if names else {}).items():
-        weights[pk] = weights.get(pk, 0) + weight
-    if not weights:
-        return [], by_name, by_phone
-    # The policy's filter on the blocked ids only; then context columns for the heaviest few hundred.
-    active = Person.objects.filter(pk__in=list(weights), merged_into__isnull=True, is_archived=False)
-    allowed_ids = allowed(active).order_by().values_list("id", flat=True)
-    heaviest = sorted(allowed_ids, key=lambda pk: -weights[pk])[:CONTEXT_LIMIT]
+    if blocking and names:
+        for pk, weight in blocked_person_ids(weighted_name_keys(*names)).items():
+            weights[pk] = weights.get(pk, 0) + weight
+    reach = _Reach(weights, by_name, by_phone)
+    # Heaviest first: the candidates are the CONTEXT_LIMIT heaviest persons in scope, so when enough of
+    # the heaviest few hundred are in scope, the lighter ones are never read (with the exact matches,
+    # which the strong-match check needs, in the first read).
+    order = sorted(weights, key=lambda pk: (-weights[pk], -pk))
+    first = order[:FIRST_READ]
+    reach.rows = _columns(user, {*first, *by_name, *by_phone})
+    in_scope = sum(1 for pk in first if pk in reach.rows and reach.rows[pk][3])
+    if len(order) > FIRST_READ and in_scope < CONTEXT_LIMIT:
+        reach.rows.update(_columns(user, [pk for pk in order[FIRST_READ:] if pk not in reach.rows]))
+    return reach
+
+
+def _columns(user, ids) -> dict[int, tuple]:
+    """id -> (sex, age today, area path, in the user's scope) of these persons if active, in one query."""
+    if not ids:
+        return {}
+    active = Person.objects.filter(pk__in=_id_list(ids), merged_into__isnull=True, is_archived=False)
+    if has_perm(user, Perm.PERSON_VIEW):
+        scoped = scope_queryset(user, active, Perm.PERSON_VIEW).order_by().values("pk")
+        in_scope = ExpressionWrapper(Q(pk__in=scoped), output_field=BooleanField())
+    else:
+        in_scope = Value(False, output_field=BooleanField())
     today = timezone.localdate()
-    ranked = []
-    for pk, sex, age, created_at, path in Person.objects.filter(pk__in=heaviest).values_list(
-        "id", "sex", "age", "created_at", "area__path"
+    rows = {}
+    for pk, sex, age, created_at, path, allowed in (
+        active.order_by()
+        .annotate(in_scope=in_scope)
+        .values_list("id", "sex", "age", "created_at", "area__path", "in_scope")
     ):
-        bonus = _context_bonus(query, sex, age_now(age, created_at, today), path)
-        ranked.append((weights[pk] + bonus, pk))
+        rows[pk] = (sex, age_now(age, created_at, today), path, bool(allowed))
+    return rows
+
+
+def _shortlist(reach: _Reach, query: PersonQuery, limit: int):
+    """The `limit` most promising persons of the user's scope, decrypted: the heaviest few hundred by
+    shared keys, ranked on non-identifying columns (sex, age, commune) before anything is decrypted."""
+    weights = reach.weights
+    allowed = [pk for pk, row in reach.rows.items() if row[3]]
+    heaviest = sorted(allowed, key=lambda pk: (-weights[pk], -pk))[:CONTEXT_LIMIT]
+    ranked = []
+    for pk in heaviest:
+        sex, age, path, _in_scope = reach.rows[pk]
+        ranked.append((weights[pk] + _context_bonus(query, sex, age, path), pk))
     ranked.sort(reverse=True)
     chosen = [pk for _weight, pk in ranked[:limit]]
-    persons = list(Person.objects.filter(pk__in=chosen).select_related("area", "organisation"))
-    return persons, by_name, by_phone
+    if not chosen:
+        return []
+    return list(Person.objects.filter(pk__in=chosen).select_related("area", "organisation"))
 
 
 # --- Scoring ---------------------------------------------------------------------------------------
@@ -323,12 +381,11 @@ def _raw_score(
     return score, reasons
 
 
-def _candidates(allowed, query: PersonQuery, decrypt_limit: int) -> list[Candidate]:
-    persons, by_name, by_phone = _shortlist(allowed, query, decrypt_limit)
+def _candidates(reach: _Reach, query: PersonQuery, decrypt_limit: int) -> list[Candidate]:
     found = []
-    for person in persons:
-        exact = person.pk in by_name
-        raw, reasons = _raw_score(query, person, exact_name=exact, same_phone=person.pk in by_phone)
+    for person in _shortlist(reach, query, decrypt_limit):
+        exact = person.pk in reach.by_name
+        raw, reasons = _raw_score(query, person, exact_name=exact, same_phone=person.pk in reach.by_phone)
         score = round(min(1.0, max(0.0, raw)), 3)  # the rank keeps the raw score
         if score >= MIN_SCORE:
             found.append(Candidate(person=person, score=score, reasons=reasons, exact=exact, rank=raw))
@@ -339,28 +396,24 @@ def _candidates(allowed, query: PersonQuery, decrypt_limit: int) -> list[Candida
 # --- Outside the user's scope: strong matches only -------------------------------------------------
 
 
-def _strong_elsewhere(user, query: PersonQuery) -> list[Person]:
+def _strong_elsewhere(reach: _Reach, query: PersonQuery) -> list[Person]:
     """Persons outside the user's scope (Perm.PERSON_VIEW) who strongly match the query (STRONG_* above).
 
     Found through the exact keyed hashes only, judged on sex, age, area and creation date: no identity
     is decrypted (the persons are loaded without their encrypted fields)."""
-    _weights, by_name, by_phone = _exact_ids(query)
     phone_counts = len(normalise_phone(query.phone)) >= MIN_PHONE_DIGITS
-    ids = by_name | (by_phone if phone_counts else set())
-    if not ids:
-        return []
-    persons = Person.objects.filter(pk__in=ids, merged_into__isnull=True, is_archived=False)
-    outside = persons.exclude(pk__in=scope_queryset(user, persons, Perm.PERSON_VIEW).values("pk"))
-    today = timezone.localdate()
+    ids = reach.by_name | (reach.by_phone if phone_counts else set())
     strong = []
-    for pk, sex, age, created_at, path in outside.values_list("id", "sex", "age", "created_at", "area__path"):
-        if phone_counts and pk in by_phone:
+    for pk in sorted(ids):
+        row = reach.rows.get(pk)
+        if row is None or row[3]:  # merged, archived, or in the user's scope
+            continue
+        if phone_counts and pk in reach.by_phone:
             strong.append(pk)
             continue
-        age = age_now(age, created_at, today)
+        sex, age, path, _in_scope = row
         if (
-            pk in by_name
-            and _sex_known(query.sex)
+            _sex_known(query.sex)
             and sex == query.sex
             and query.age is not None
             and age is not None
@@ -448,11 +501,6 @@ def _query(given_name, family_name, phone, age, sex, area) -> PersonQuery:
     return PersonQuery(given_name.strip(), family_name.strip(), phone.strip(), age, sex, area)
 
 
-def _visible(user, query: PersonQuery, limit: int) -> list[Candidate]:
-    allowed = lambda persons: scope_queryset(user, persons, Perm.PERSON_VIEW)  # noqa: E731
-    return _candidates(allowed, query, max(DECRYPT_LIMIT, limit))[:limit]
-
-
 def _look(
     user, query: PersonQuery, request, organisation=None, *, door: str, sees=True, registers=True, limit=20
 ):
@@ -461,8 +509,12 @@ def _look(
     outside the user's scope (not for a plain search; its holders are then told); one audit entry with the
     candidates' public ids and the terms' digests (never the terms)."""
     _take_search_token(user, request)
-    found = _visible(user, query, limit) if sees and door != "duplicate_check" else []
-    strong = _strong_elsewhere(user, query) if registers and door != "search" else []
+    sees = sees and door != "duplicate_check"
+    registers = registers and door != "search"
+    # The look-ups run once for both questions (the candidates, a strong match elsewhere).
+    reach = _reach(user, query, blocking=sees)
+    found = _candidates(reach, query, max(DECRYPT_LIMIT, limit))[:limit] if sees else []
+    strong = _strong_elsewhere(reach, query) if registers else []
     if door == "duplicate_check":
         detail = {"duplicate_check": True, "elsewhere": bool(strong)}
     else:

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from sentinelle.cases.models import Case, CaseStatus, Task, TaskKind
+from sentinelle.cases.rollups import case_rollups_refresh
 from sentinelle.core import tasks, validation
 from sentinelle.core.audit import audit_record
 from sentinelle.core.figure_cache import figures_changed
@@ -161,6 +162,7 @@ def audit_case(actor, case: Case, event: str, request=None, **detail) -> None:
         request=request,
         detail={"event": event, "case_number": case.case_number, **detail},
     )
+    case_rollups_refresh(case_ids=[case.pk])
     figures_changed("cases")
 
 

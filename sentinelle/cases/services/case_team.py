@@ -19,6 +19,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext
 
 from sentinelle.cases.models import BreakGlassAccess, Case, CaseNote, CaseStatus, Task, Transfer
+from sentinelle.cases.rollups import case_rollups_refresh
 from sentinelle.cases.selectors.cases import break_glass_miss
 from sentinelle.core import validation
 from sentinelle.core.audit import audit_record
@@ -60,6 +61,7 @@ def _audit(actor, case: Case, event: str, request=None, action=AuditAction.UPDAT
         request=request,
         detail={"event": event, "case_number": case.case_number, **detail},
     )
+    case_rollups_refresh(case_ids=[case.pk])
     figures_changed("cases")
 
 

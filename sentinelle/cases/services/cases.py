@@ -35,6 +35,7 @@ from sentinelle.cases.models import (
     Task,
     TaskKind,
 )
+from sentinelle.cases.rollups import case_rollups_refresh
 from sentinelle.cases.tasks import tracing_case_match
 from sentinelle.core import validation
 from sentinelle.core.audit import audit_record
@@ -186,6 +187,7 @@ def case_open(
                 "incident": incident.reference if incident is not None else "",
             },
         )
+        case_rollups_refresh(case_ids=[case.pk])
         figures_changed("cases")
         if case_type == CaseType.CHILD_PROTECTION:
             # A family may already be looking for this child (the match needs tracing consent).

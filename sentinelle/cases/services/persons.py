@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 
 from sentinelle.cases.models import Case, Consent, DisplacementStatus, Person, PersonMerge, PersonNameKey
 from sentinelle.cases.names import hashed_name_keys
+from sentinelle.cases.rollups import case_rollups_refresh, person_rollups_refresh
 from sentinelle.core import validation
 from sentinelle.core.audit import audit_record
 from sentinelle.core.codes import Sex, age_group_of
@@ -276,6 +277,7 @@ def person_update(*, actor, person: Person, request=None, **changes) -> Person:
             request=request,
             detail={"person_code": locked.person_code, "changed": changed},
         )
+        person_rollups_refresh(person_ids=[locked.pk])
         figures_changed("cases")
     return locked
 
@@ -337,6 +339,7 @@ def person_merge(*, actor, kept: Person, merged: Person, request=None) -> Person
         _audit_merge(
             actor, kept, merged, "person_merge", request, cases=len(case_ids), consents=len(consent_ids)
         )
+        case_rollups_refresh(case_ids=case_ids)
         figures_changed("cases")
     return merge
 
@@ -370,6 +373,7 @@ def person_merge_undo(*, actor, merge: PersonMerge, request=None) -> PersonMerge
         merge.undone_by = actor
         merge.save(update_fields=["undone_at", "undone_by"])
         _audit_merge(actor, kept, merged, "person_merge_undone", request, cases=cases, consents=consents)
+        case_rollups_refresh(case_ids=moved.get("cases", []))
         figures_changed("cases")
     return merge
 

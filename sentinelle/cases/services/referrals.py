@@ -29,6 +29,7 @@ from sentinelle.cases.models import (
     TaskKind,
     Urgency,
 )
+from sentinelle.cases.rollups import referral_rollups_refresh
 from sentinelle.core import validation
 from sentinelle.core.audit import audit_record
 from sentinelle.core.figure_cache import figures_changed
@@ -168,6 +169,7 @@ def _record(
             **(extra or {}),
         },
     )
+    referral_rollups_refresh(referral_ids=[referral.pk])
     figures_changed("cases")
 
 

@@ -31,6 +31,7 @@ from sentinelle.cases.models import (
     TracingRequest,
 )
 from sentinelle.cases.names import full_names, hashed_name_keys, name_similarity
+from sentinelle.cases.rollups import case_rollups_refresh
 from sentinelle.cases.selectors.persons import (
     age_now,
     area_relation,
@@ -415,6 +416,7 @@ def _audit_case(actor, case: Case, event: str, request=None, **detail) -> None:
         request=request,
         detail={"event": event, "case_number": case.case_number, **detail},
     )
+    case_rollups_refresh(case_ids=[case.pk])
     figures_changed("cases")
 
 

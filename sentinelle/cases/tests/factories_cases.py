@@ -13,7 +13,8 @@ import datetime
 
 from django.utils import timezone
 
-from sentinelle.cases.models import ConsentGivenBy, ConsentPurpose
+from sentinelle.cases.models import Case, ConsentGivenBy, ConsentPurpose, Referral
+from sentinelle.cases.rollups import case_rollups_refresh, referral_rollups_refresh
 from sentinelle.cases.services.cases import assessment_record, case_open, case_plan_save
 from sentinelle.cases.services.consent import consent_record
 from sentinelle.cases.services.referrals import referral_create
@@ -97,3 +98,17 @@ def assessed_and_planned(actor, case, *, risk_level="high", needs=("health",)):
     """Assessment then a case plan (in force when the organisation requires no approval)."""
     assessment_record(actor=actor, case=case, risk_level=risk_level, needs=list(needs))
     return case_plan_save(actor=actor, case=case, goals="Sécurité et soins.", actions=plan_actions(*needs))
+
+
+def update_cases(cases, **fields) -> None:
+    """Change cases around the services (a test's shortcut), their figures refreshed as a service does."""
+    ids = [case.pk for case in cases]
+    Case.objects.filter(pk__in=ids).update(**fields)
+    case_rollups_refresh(case_ids=ids)
+
+
+def update_referrals(referrals, **fields) -> None:
+    """Change referrals around the services (a test's shortcut), their figures refreshed as a service does."""
+    ids = [referral.pk for referral in referrals]
+    Referral.objects.filter(pk__in=ids).update(**fields)
+    referral_rollups_refresh(referral_ids=ids)

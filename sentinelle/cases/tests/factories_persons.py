@@ -10,6 +10,7 @@ import uuid
 from django.utils import timezone
 
 from sentinelle.cases.models import Case, CaseType, Consent, ConsentGivenBy, ConsentPurpose
+from sentinelle.cases.rollups import case_rollups_refresh
 from sentinelle.cases.services.persons import person_register
 from sentinelle.geography.tests.factories import AdminAreaFactory
 
@@ -50,7 +51,7 @@ def open_case(
     opened_on=None,
     status="open",
 ):
-    return Case.objects.create(
+    case = Case.objects.create(
         case_number=f"CAS-T-{uuid.uuid4().hex[:10]}",
         person=person,
         case_type=case_type,
@@ -61,6 +62,8 @@ def open_case(
         status=status,
         created_by=owner,
     )
+    case_rollups_refresh(case_ids=[case.pk])  # the figures count it, as after case_open
+    return case
 
 
 def give_consent(person, *, case=None, purpose=ConsentPurpose.TRACING, withdrawn=False):

@@ -12,13 +12,14 @@ from decimal import Decimal
 import pytest
 
 from sentinelle.activities.computations import Evaluator
-from sentinelle.cases.models import Case, Referral
 from sentinelle.cases.tests.factories_cases import (
     commune_in,
     consent_for,
     make_case,
     make_referral,
     make_service,
+    update_cases,
+    update_referrals,
 )
 from sentinelle.core import datasets
 from sentinelle.core.datasets import Filters
@@ -57,7 +58,7 @@ def casework(caseworker_in_area, caseworker_other_area, beta, mopti, segou):
     make_referral(caseworker_in_area, c1, health_here)
     r3 = make_referral(caseworker_in_area, c2, pss_here)
     make_referral(caseworker_other_area, c3, pss_there)
-    Referral.objects.filter(pk__in=[r1.pk, r3.pk]).update(status="completed")
+    update_referrals([r1, r3], status="completed")
     return {"c1": c1, "c2": c2, "c3": c3}
 
 
@@ -69,7 +70,7 @@ def test_cases_by_type_and_risk(casework):
 
 
 def test_archived_cases_are_left_out(casework):
-    Case.objects.filter(pk=casework["c2"].pk).update(is_archived=True)
+    update_cases([casework["c2"]], is_archived=True)
     assert aggregate("cases") == [{"count": 2}]
 
 

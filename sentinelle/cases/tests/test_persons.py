@@ -250,13 +250,35 @@ def test_search_decrypts_only_a_bounded_shortlist(
         return original(value, context=context)
 
     monkeypatch.setattr(crypto, "decrypt", counting)
-    # 9 for the search and its audit entry (10 on PostgreSQL: the chain's advisory lock), at most 4 for the
+    # 8 for the search and its audit entry (9 on PostgreSQL: the chain's advisory lock), at most 4 for the
     # user's throttle token (core/throttles.py).
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(13):
         found = person_search(user=caseworker_in_area, given_name="Aminata", family_name="Traore", age=20)
     assert len(found) == 20 and found[0].person.age == 20
     persons_decrypted = decrypted.count("cases.person.given_name")
     assert persons_decrypted <= DECRYPT_LIMIT
+
+
+def test_search_reads_the_lighter_persons_only_when_too_few_heavy_ones_are_in_scope(
+    caseworker_in_area, caseworker_other_area, douentza, segou_commune, monkeypatch
+):
+    from sentinelle.cases.selectors import persons
+
+    mine = register(caseworker_in_area, area=douentza, given_name="Aminata", family_name="Tarawele")
+    for _ in range(3):  # heavier (the exact name), registered later, outside this case worker's scope
+        register(caseworker_other_area, area=segou_commune, given_name="Aminata", family_name="Traoré")
+    reads = []
+    original = persons._columns
+    monkeypatch.setattr(persons, "_columns", lambda user, ids: reads.append(set(ids)) or original(user, ids))
+    monkeypatch.setattr(persons, "FIRST_READ", 2)
+    monkeypatch.setattr(persons, "CONTEXT_LIMIT", 2)
+    found = person_search(user=caseworker_in_area, given_name="Aminata", family_name="Traoré")
+    assert [c.person.pk for c in found] == [mine.pk]
+    assert len(reads) == 2 and mine.pk not in reads[0] and mine.pk in reads[1]
+    # Enough heavy persons in scope: the lighter ones are never read.
+    reads.clear()
+    found = person_search(user=caseworker_other_area, given_name="Aminata", family_name="Traoré")
+    assert len(found) == 2 and len(reads) == 1 and mine.pk not in reads[0]
 
 
 def test_person_get_is_scoped_and_audited(caseworker_in_area, caseworker_other_area, douentza):

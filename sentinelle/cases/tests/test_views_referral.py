@@ -2,9 +2,20 @@
 change nothing)."""
 
 import pytest
+from django.db import connection
 from django.urls import reverse
+from django.utils import translation
 
-from sentinelle.cases.models import Case, CaseStatus, Consent, Person, Referral, ReferralStatus
+from sentinelle.cases.models import (
+    Case,
+    CaseStatus,
+    CaseType,
+    Consent,
+    Person,
+    Referral,
+    ReferralStatus,
+    RiskLevel,
+)
 from sentinelle.cases.services.referrals import referral_create
 from sentinelle.cases.tests.factories_cases import (
     VALID_FORMS,
@@ -202,6 +213,35 @@ def test_home_pages_and_list(signed_in, caseworker_in_area, manager, case, djang
     assert boss.get(reverse("cases:dashboard")).status_code == 200
 
 
+def test_the_case_list_reads_any_page_in_the_same_few_queries(
+    signed_in, caseworker_in_area, case, django_assert_max_num_queries
+):
+    """Session, user, device, memberships and their areas, break-the-glass grants, the capped count and
+    the page: the rows' links and labels are computed once per page, never read per row."""
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    client = signed_in(caseworker_in_area)
+    client.get(reverse("cases:case-list"))  # the session's first request settles it
+    with CaptureQueriesContext(db) as one_case:
+        client.get(reverse("cases:case-list"))
+    for number in range(4):
+        make_case(caseworker_in_area, case.area, given_name=f"Awa{number}")
+    with django_assert_max_num_queries(len(one_case.captured_queries)):
+        page = client.get(reverse("cases:case-list"))
+    assert len(one_case.captured_queries) <= 9
+    html = page.content.decode()
+    assert html.count('href="/cas/dossiers/') == 5
+    assert f'href="{reverse("cases:case-detail", args=[case.public_id])}"' in html
+    with translation.override("fr"):
+        labels = (
+            {str(CaseType(case.case_type).label), str(RiskLevel(case.risk_level).label)}
+            if case.risk_level
+            else {str(CaseType(case.case_type).label), "Non évalué"}
+        )
+    assert all(label in html for label in labels)
+
+
 def test_another_organisations_focal_point_gets_404(
     signed_in, caseworker_in_area, caseworker_other_area, case, service, beta
 ):
@@ -258,6 +298,51 @@ def test_the_queue_pages_the_most_urgent_first_in_bounded_queries(
     # Every referral is on one page or the other, once.
     both = first.content.decode() + second
     assert all(both.count(referral.reference) == 1 for referral in sent)
+
+
+def test_the_queue_merges_the_services_of_the_organisation_most_urgent_first(
+    signed_in,
+    caseworker_in_area,
+    focal_point,
+    case,
+    service,
+    beta,
+    cluster,
+    commune,
+    django_assert_num_queries,
+):
+    """Each service's queue is read on its own and merged: the page is in respond-by order across the
+    services, pages follow on, and another organisation's referrals never show."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sentinelle.cases.selectors.referrals import QUEUE_PAGE_SIZE
+
+    listening = make_service(beta, commune, "pss", focal_points=[focal_point], name="Écoute Sévaré")
+    elsewhere = make_service(cluster, commune, "health", name="Hôpital du cluster")
+    consent_for(caseworker_in_area, case, organisations=[beta, cluster])
+    sent = [make_referral(caseworker_in_area, case, s) for s in [service, listening] * 28]
+    other = make_referral(caseworker_in_area, case, elsewhere)
+    now = timezone.now()
+    for number, referral in enumerate(sent):  # urgencies interleaved across the two services
+        Referral.objects.filter(pk=referral.pk).update(respond_by=now + timedelta(hours=(number * 7) % 56))
+    Referral.objects.filter(pk=other.pk).update(respond_by=now - timedelta(days=1))
+    client = signed_in(focal_point)
+    client.get(reverse("cases:referral-queue"))  # the session's first request settles it
+    # Session, user, device, memberships and their areas; the capped count, the services, the heads of
+    # their queues (one UNION on PostgreSQL, one read per service elsewhere), the page.
+    with django_assert_num_queries(9 if connection.vendor == "postgresql" else 10):
+        first = client.get(reverse("cases:referral-queue")).context["page"]
+    second = client.get(reverse("cases:referral-queue") + "?status=open&page=2").context["page"]
+    shown = [r.reference for r in first.object_list] + [r.reference for r in second.object_list]
+    expected = [
+        r.reference for r in Referral.objects.filter(pk__in=[r.pk for r in sent]).order_by("respond_by", "id")
+    ]
+    assert len(first.object_list) == QUEUE_PAGE_SIZE and shown == expected
+    assert other.reference not in shown
+    pending = client.get(reverse("cases:referral-queue") + "?status=pending").context["page"]
+    assert [r.reference for r in pending.object_list] == expected[:QUEUE_PAGE_SIZE]
 
 
 # --- The feedback returned by a service outside Sentinelle -----------------------------------------

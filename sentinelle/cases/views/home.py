@@ -1,9 +1,12 @@
 """Home pages: a case worker's cases by risk, a manager's organisation dashboard, the case list."""
 
+from uuid import UUID
+
 from django.shortcuts import render
+from django.urls import reverse
 
 from sentinelle.cases.forms import CaseFilterForm
-from sentinelle.cases.models import CaseType, RiskLevel
+from sentinelle.cases.models import CaseStatus, CaseType, RiskLevel
 from sentinelle.cases.selectors.access import access_requests_waiting
 from sentinelle.cases.selectors.cases import (
     RISK_ORDER,
@@ -16,16 +19,33 @@ from sentinelle.core.pagination import CappedPaginator
 from sentinelle.core.permissions import Perm, has_perm, require_perm
 
 PAGE_SIZE = 50
+_ANY_ID = UUID(int=0)
 
 
 def _risk_label(risk: str) -> str:
     return RiskLevel(risk).label if risk else "—"
 
 
+def _rows(cases) -> None:
+    """What each row of partials/_case_rows.html shows besides the case's own fields: its link and labels,
+    computed once per page (reversing a URL and reading choices' labels in every row took a quarter of
+    the list's rendering)."""
+    prefix, suffix = reverse("cases:case-detail", args=[_ANY_ID]).split(str(_ANY_ID))
+    types = {code: str(label) for code, label in CaseType.choices}
+    risks = {code: str(label) for code, label in RiskLevel.choices}
+    statuses = {code: str(label) for code, label in CaseStatus.choices}
+    for case in cases:
+        case.url = f"{prefix}{case.public_id}{suffix}"
+        case.type_label = types.get(case.case_type, case.case_type)
+        case.risk_label = risks.get(case.risk_level, case.risk_level)
+        case.status_label = statuses.get(case.status, case.status)
+
+
 @require_perm(Perm.CASE_VIEW)
 def my_cases(request):
     home = caseworker_home(user=request.user)
     groups = [(risk, _risk_label(risk), home["cases_by_risk"].get(risk, [])) for risk in RISK_ORDER]
+    _rows(case for _risk, _label, cases in groups for case in cases)
     user = request.user
     can_manage = has_perm(user, Perm.CASE_APPROVE)
     links = {
@@ -55,6 +75,7 @@ def case_list_page(request):
     filters = {k: v for k, v in form.cleaned_data.items() if v} if form.is_valid() else {}
     cases = case_list(user=request.user, filters=filters)
     page = CappedPaginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    _rows(page)
     query = request.GET.copy()
     query.pop("page", None)
     return render(

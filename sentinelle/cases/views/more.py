@@ -23,6 +23,7 @@ from sentinelle.cases.services.cases import case_reopen as reopen
 from sentinelle.cases.services.consent import consent_withdraw as withdraw
 from sentinelle.cases.services.persons import person_merge as merge_persons
 from sentinelle.cases.services.persons import person_merge_undo
+from sentinelle.cases.services.retention import retention_months
 from sentinelle.core.forms import errors_shown_as_messages
 from sentinelle.core.permissions import Perm, ensure, has_perm, refuse, require_perm
 
@@ -141,6 +142,10 @@ def case_more_context(user, case) -> dict:
         "collaborators_form": collaborators_form(user, case) if allowed else None,
         "can_reopen": case.status == CaseStatus.CLOSED and has_perm(user, Perm.CASE_EDIT, case),
         "reopen_form": ReasonForm(),
+        # Retention: who may edit the case may keep its person's identity past the period, or lift it.
+        "can_hold_identity": has_perm(user, Perm.CASE_EDIT, case) and case.person.identity_erased_at is None,
+        "retention_months": retention_months().get(case.case_type),
+        "retention_form": ReasonForm(prefix="retention"),
     }
 
 

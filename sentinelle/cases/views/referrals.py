@@ -2,9 +2,12 @@
 form; print for a service outside Sentinelle) and the receiving side (the focal point's queue, accept,
 decline with a reason, complete with the service given), which never sees the case."""
 
+from uuid import UUID
+
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -24,6 +27,7 @@ from sentinelle.core.permissions import Perm, require_perm
 from sentinelle.directory.models import ServiceType
 from sentinelle.directory.selectors import referral_pathway
 
+_ANY_ID = UUID(int=0)
 QUEUE_STATUSES = ("pending", "open", "accepted", "declined", "completed", "cancelled", "all")
 
 
@@ -119,8 +123,11 @@ def referral_queue(request):
     status = request.GET.get("status", "open")
     status = status if status in QUEUE_STATUSES else "open"
     page = referral_queue_page(user=request.user, status=status, page=request.GET.get("page"))
+    # The link of each row: reversed once, not once per row.
+    prefix, suffix = reverse("cases:referral-received", args=[_ANY_ID]).split(str(_ANY_ID))
     context = {
         "referrals": page.object_list,
+        "received_url": (prefix, suffix),
         "page": page,
         "query": f"status={status}",
         "status": status,

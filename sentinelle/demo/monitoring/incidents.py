@@ -31,6 +31,7 @@ from sentinelle.monitoring.inputs import (
     ViolationVictimCell,
 )
 from sentinelle.monitoring.models import DuplicateCandidate, Incident, IncidentEvent
+from sentinelle.monitoring.rollups import incident_rollups_updating
 from sentinelle.monitoring.services.duplicates import duplicate_link, duplicates_detect
 from sentinelle.monitoring.services.incidents import incident_import_many
 
@@ -552,10 +553,10 @@ def _review(rng: random.Random, incidents: list[Incident], imo, manager) -> dict
                     note=incident.rejection_reason,
                 )
             )
-    Incident.objects.bulk_update(
-        decided["verified"] + decided["rejected"],
-        ["status", "reviewed_at", "reviewed_by", "rejection_reason"],
-        batch_size=200,
-    )
+    reviewed = decided["verified"] + decided["rejected"]
+    with incident_rollups_updating(incident_ids=[incident.pk for incident in reviewed]):
+        Incident.objects.bulk_update(
+            reviewed, ["status", "reviewed_at", "reviewed_by", "rejection_reason"], batch_size=200
+        )
     IncidentEvent.objects.bulk_create(events, batch_size=500)
     return {status: len(chosen) for status, chosen in decided.items()}

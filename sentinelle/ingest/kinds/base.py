@@ -181,6 +181,11 @@ class Row:
         self._parsed[key] = result
         return default if result is None else result
 
+    def seed(self, key: str, result) -> None:
+        """Give the cell's typed value parsed beforehand (the runner parses whole columns); None for a
+        cell whose error or unknown value the caller recorded."""
+        self._parsed[key] = result
+
     def error(self, key: str, message: str) -> None:
         self.errors.append((key, message))
 

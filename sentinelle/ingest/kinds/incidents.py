@@ -36,7 +36,6 @@ from sentinelle.ingest.kinds.incident_columns import (
     KOBO_COLUMNS,
     KOBO_IGNORED,
     LEVEL_KEYS,
-    SQLITE_IN_LIMIT,
     TYPE_TO_VIOLATION_OUTCOME,
     UUID,
     VICTIM_BY_KEY,
@@ -90,6 +89,7 @@ class Context:
     settlements: dict | None = None
     areas_cache: dict = field(default_factory=dict)
     survivor_allowed: dict = field(default_factory=dict)  # area id -> may the actor give survivor details
+    import_allowed: dict = field(default_factory=dict)  # area id -> may the actor import there
 
 
 @register
@@ -252,15 +252,21 @@ class IncidentImport(ImportKind):
         if values not in context.areas_cache:
             errors: list[tuple[str, str]] = []
             area = _resolve(values, context, errors)
-            if area is not None and not may_act_for(
-                context.actor, Perm.IMPORT_RUN, organisation=context.organisation, area=area
-            ):
+            if area is not None and not self._may_import(area, context):
                 errors.append((_first_given(row), _("This area is outside your areas of responsibility.")))
                 area = None
             context.areas_cache[values] = (area, errors)
         area, errors = context.areas_cache[values]
         row.errors.extend(errors)
         return area
+
+    def _may_import(self, area, context: Context) -> bool:
+        """May the actor import for the organisation in `area`? Asked once per area and job."""
+        if area.pk not in context.import_allowed:
+            context.import_allowed[area.pk] = may_act_for(
+                context.actor, Perm.IMPORT_RUN, organisation=context.organisation, area=area
+            )
+        return context.import_allowed[area.pk]
 
     def _settlement(self, row: Row, context: Context, area):
         if context.settlements is None:
@@ -424,19 +430,9 @@ class IncidentImport(ImportKind):
         return item.source_id
 
     def existing(self, *, organisation, source_ids: list[str]) -> set[str]:
-        found = set()
-        for start in range(0, len(source_ids), SQLITE_IN_LIMIT):
-            # `exclude(source_id="")` repeats the condition of the partial unique index, so that
-            # SQLite uses it (else it scans the organisation's incidents).
-            found.update(
-                Incident.objects.filter(
-                    organisation=organisation, source_id__in=source_ids[start : start + SQLITE_IN_LIMIT]
-                )
-                .exclude(source_id="")
-                .order_by()
-                .values_list("source_id", flat=True)
-            )
-        return found
+        from sentinelle.monitoring.services._bulk import existing_source_ids
+
+        return existing_source_ids(Incident, organisation_id=organisation.pk, source_ids=source_ids)
 
     def commit(self, *, actor, organisation, items: list[IncidentRow]) -> tuple[int, int, list[int]]:
         from sentinelle.monitoring.services.incidents import incident_import_many

@@ -124,6 +124,22 @@ class Incident(BaseModel):
             models.Index(fields=["status", "-date_start"]),
             models.Index(fields=["area", "date_start"]),
             models.Index(fields=["date_start"]),
+            # Duplicate detection and alert rules read the counted incidents of a few areas over a few
+            # days (services/duplicates.py, alerts.py): on PostgreSQL, without reading the table.
+            models.Index(
+                fields=["area", "date_start"],
+                include=[
+                    "date_end",
+                    "organisation",
+                    "source_mechanism",
+                    "victims_total",
+                    "killed_total",
+                    "displaced_households",
+                    "is_archived",
+                ],
+                condition=Q(status__in=["submitted", "verified"], duplicate_of__isnull=True),
+                name="monitoring_incident_window",
+            ),
         ]
 
     def __str__(self):

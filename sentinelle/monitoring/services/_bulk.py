@@ -131,3 +131,33 @@ def adopt_ids(objects: list[models.Model], key: str) -> None:
 def db_value(field: models.Field, value):
     convert = _converter(field)
     return convert(value) if convert is not None else value
+
+
+def existing_source_ids(model, *, organisation_id: int, source_ids) -> set[str]:
+    """The source ids among `source_ids` that `model` already holds for the organisation: one query with
+    one array parameter on PostgreSQL (a list of 10,000 parameters costs more to send than to look up),
+    batches under SQLite's parameter limit otherwise. `source_id <> ''` repeats the partial unique index's
+    condition, so that the index serves the look-up."""
+    ids = sorted(set(source_ids) - {""})
+    if not ids:
+        return set()
+    table = connection.ops.quote_name(model._meta.db_table)
+    found: set[str] = set()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"SELECT source_id FROM {table} WHERE organisation_id = %s AND source_id = ANY(%s) "  # noqa: S608
+                "AND source_id <> ''",
+                [organisation_id, ids],
+            )
+            return {row[0] for row in cursor.fetchall()}
+        for start in range(0, len(ids), 900):
+            chunk = ids[start : start + 900]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(
+                f"SELECT source_id FROM {table} WHERE organisation_id = %s AND source_id IN ({marks}) "  # noqa: S608
+                "AND source_id <> ''",
+                [organisation_id, *chunk],
+            )
+            found.update(row[0] for row in cursor.fetchall())
+    return found

@@ -18,7 +18,7 @@ from itertools import accumulate
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Sum
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,7 +37,8 @@ from sentinelle.monitoring.models import (
     IncidentCategory,
     IncidentStatus,
 )
-from sentinelle.monitoring.services.flash_content import flash_report_draft, flash_report_drafts
+from sentinelle.monitoring.services import _bulk
+from sentinelle.monitoring.services.flash_content import flash_report_drafts
 from sentinelle.monitoring.services.flash_figures import id_chunks
 
 logger = logging.getLogger(__name__)
@@ -110,17 +111,19 @@ def _own_metric(metric: str, incident: _New) -> int:
 
 
 class _AreaIndex:
-    """The new incidents' areas and all their ancestors, from one query on the materialised paths."""
+    """The areas of the new incidents' boundary versions, from one query: each incident's ancestor at a
+    level, and the areas under an area (the cells that alert rules count in)."""
 
     def __init__(self, incidents):
-        prefixes: set[str] = set()
-        versions: set[int] = set()
-        for incident in incidents:
-            versions.add(incident.version_id)
-            parts = incident.path.split("/")[:-1]
-            prefixes.update("/".join(parts[: i + 1]) + "/" for i in range(len(parts)))
-        areas = AdminArea.objects.filter(version_id__in=versions, path__in=prefixes).defer("geometry", "bbox")
+        versions = {incident.version_id for incident in incidents}
+        areas = AdminArea.objects.filter(version_id__in=versions).defer("geometry", "bbox")
         self.by_path = {(area.version_id, area.path): area for area in areas}
+        self.by_pk = {area.pk: area for area in self.by_path.values()}
+        self.under: dict[tuple[int, str], list[int]] = defaultdict(list)
+        for (version_id, path), area in self.by_path.items():
+            parts = path.split("/")[:-1]
+            for i in range(len(parts)):
+                self.under[(version_id, "/".join(parts[: i + 1]) + "/")].append(area.pk)
 
     def ancestor(self, incident: _New, level: int) -> AdminArea | None:
         """The area of `level` containing the incident's area (itself at its own level)."""
@@ -130,6 +133,9 @@ class _AreaIndex:
             if area is not None and area.level == level:
                 return area
         return None
+
+    def subtree(self, area: AdminArea) -> list[int]:
+        return self.under.get((area.version_id, area.path), [])
 
 
 def _load_new(incident_ids) -> dict[int, _New]:
@@ -206,6 +212,17 @@ def alerts_evaluate(*, incident_ids, notify: bool = True) -> list[Alert]:
     return fired
 
 
+@dataclass
+class _Planned:
+    """An alert to raise: where, over which days, its value, its trigger and its incidents."""
+
+    area: AdminArea
+    window: tuple[datetime.date, datetime.date]
+    value: int
+    trigger_key: str
+    incident_ids: list[int]
+
+
 def _evaluate_always(rule: AlertRule, incidents: list[_New], areas: _AreaIndex, *, notify) -> list[Alert]:
     candidates = {
         f"incident:{incident.public_id}": incident
@@ -217,7 +234,7 @@ def _evaluate_always(rule: AlertRule, incidents: list[_New], areas: _AreaIndex, 
         done.update(
             Alert.objects.filter(rule=rule, trigger_key__in=keys).values_list("trigger_key", flat=True)
         )
-    fired = []
+    planned = []
     for key, incident in candidates.items():
         if key in done:
             continue
@@ -225,77 +242,111 @@ def _evaluate_always(rule: AlertRule, incidents: list[_New], areas: _AreaIndex, 
         area = areas.ancestor(incident, min(rule.area_level, incident.level))
         if area is None:
             continue
-        alert = _fire(
-            rule=rule,
-            area=area,
-            window=(incident.date_start, incident.date_end or incident.date_start),
-            value=_own_metric(rule.metric, incident),
-            incident_ids=[incident.pk],
-            trigger_key=key,
-            notify=notify,
-        )
-        if alert is not None:
-            fired.append(alert)
-    return fired
+        window = (incident.date_start, incident.date_end or incident.date_start)
+        planned.append(_Planned(area, window, _own_metric(rule.metric, incident), key, [incident.pk]))
+    return _fire_many(rule, planned, notify=notify)
 
 
 def _evaluate_threshold(
     rule: AlertRule, incidents: list[_New], areas: _AreaIndex, *, notify, joins: list
 ) -> list[Alert]:
+    """Windows of `window_days` containing a new incident whose total reaches the threshold, in every
+    area of the rule's level that new incidents fall in (a cell: the area over the days a window
+    holding a new incident can cover).
+
+    For all the cells at once: one query reads the alerts already raised there, one grouped query the
+    metric per cell and day; windows are then slid over those daily totals in memory.
+    """
     groups: dict[AdminArea, list[_New]] = defaultdict(list)
     for incident in incidents:
         area = areas.ancestor(incident, rule.area_level)
         # An incident known only at the cercle cannot be counted in one of its communes.
         if area is not None:
             groups[area].append(incident)
-    fired = []
-    for area, members in groups.items():
-        fired += _evaluate_area(rule, area, members, notify=notify, joins=joins)
-    return fired
-
-
-def _evaluate_area(
-    rule: AlertRule, area: AdminArea, members: list[_New], *, notify, joins: list
-) -> list[Alert]:
-    """Windows of `window_days` containing a new incident whose total reaches the threshold.
-
-    One aggregate query gives the metric per day over the days any such window can cover; windows
-    are then slid over those daily totals in memory (at most a few hundred values).
-    """
+    if not groups:
+        return []
     days = max(1, rule.window_days)
     width = datetime.timedelta(days=days - 1)
-    new_days = sorted({incident.date_start for incident in members})
-    low, high = new_days[0] - width, new_days[-1] + width
-    in_area = counted_incidents(rule).filter(
-        area_id__in=AdminArea.objects.filter(version_id=area.version_id, path__startswith=area.path).values(
-            "pk"
-        )
-    )
-    existing = list(
-        Alert.objects.filter(rule=rule, area=area, window_end__gte=low, window_start__lte=high).order_by()
-    )
-    for alert in existing:
-        alert.rule, alert.area = rule, area  # read by the flash-report draft
+    new_days = {
+        area: sorted({incident.date_start for incident in members}) for area, members in groups.items()
+    }
+    spans = {area: (found[0] - width, found[-1] + width) for area, found in new_days.items()}
+    existing: dict[AdminArea, list[Alert]] = defaultdict(list)
+    by_pk = {area.pk: area for area in groups}
+    for chunk in id_chunks(sorted(by_pk), ID_CHUNK):
+        for alert in Alert.objects.filter(
+            rule=rule,
+            area_id__in=chunk,
+            window_end__gte=min(low for low, _high in spans.values()),
+            window_start__lte=max(high for _low, high in spans.values()),
+        ).order_by():
+            area = by_pk[alert.area_id]
+            if alert.window_end >= spans[area][0] and alert.window_start <= spans[area][1]:
+                alert.rule, alert.area = rule, area  # read by the flash-report draft
+                existing[area].append(alert)
     # The daily totals also cover the alerts already raised, whose figures are refreshed from them.
-    daily = dict(
-        in_area.filter(
-            date_start__range=(
-                min([low, *(alert.window_start for alert in existing)]),
-                max([high, *(alert.window_end for alert in existing)]),
-            )
+    cells = {
+        area: (
+            min([low, *(alert.window_start for alert in existing[area])]),
+            max([high, *(alert.window_end for alert in existing[area])]),
         )
-        .values("date_start")
-        .annotate(value=_metric(rule.metric))
-        .values_list("date_start", "value")
+        for area, (low, high) in spans.items()
+    }
+    daily = _daily_by_cell(rule, cells, areas)
+    planned: list[_Planned] = []
+    for area, members in groups.items():
+        planned += _slide(rule, area, new_days[area], spans[area], daily[area], existing[area])
+        for alert in existing[area]:
+            joining = [m.pk for m in members if alert.window_start <= m.date_start <= alert.window_end]
+            if joining:
+                window = (alert.window_start, alert.window_end)
+                joins.append((alert, joining, _window_total(daily[area], window)))
+    _window_incidents(rule, planned, areas)
+    return _fire_many(rule, planned, notify=notify)
+
+
+def _daily_by_cell(rule: AlertRule, cells: dict, areas: _AreaIndex) -> dict[AdminArea, dict]:
+    """{area: {day: the rule's metric}} over each cell's days, from one grouped query."""
+    order = list(cells)
+    cell = Case(
+        *[
+            When(Q(area_id__in=areas.subtree(area), date_start__range=cells[area]), then=Value(index))
+            for index, area in enumerate(order)
+        ],
+        default=None,
+        output_field=IntegerField(),
     )
+    rows = (
+        counted_incidents(rule)
+        .filter(
+            area_id__in=[pk for area in order for pk in areas.subtree(area)],
+            date_start__range=(min(low for low, _high in cells.values()), max(h for _l, h in cells.values())),
+        )
+        .annotate(cell=cell)
+        .filter(cell__isnull=False)
+        .values("cell", "date_start")
+        .annotate(value=_metric(rule.metric))
+        .values_list("cell", "date_start", "value")
+    )
+    daily: dict[AdminArea, dict] = {area: {} for area in order}
+    for index, day, value in rows:
+        daily[order[index]][day] = value
+    return daily
+
+
+def _slide(rule, area, new_days: list, span: tuple, daily: dict, existing: list[Alert]) -> list[_Planned]:
+    """The windows of one cell to raise: reaching the threshold, holding a new incident, overlapping no
+    alert already raised (nor one planned before them)."""
+    days = max(1, rule.window_days)
+    low, high = span
     windows = [(alert.window_start, alert.window_end) for alert in existing]
-    span = (high - low).days + 1
+    length = (high - low).days + 1
     totals = list(
-        accumulate((daily.get(low + datetime.timedelta(days=i)) or 0 for i in range(span)), initial=0)
+        accumulate((daily.get(low + datetime.timedelta(days=i)) or 0 for i in range(length)), initial=0)
     )
     new_offsets = [(day - low).days for day in new_days]
-    fired = []
-    for end in range(days - 1, span):
+    planned = []
+    for end in range(days - 1, length):
         start = end - days + 1
         value = totals[end + 1] - totals[start]
         if value < rule.threshold:
@@ -306,23 +357,33 @@ def _evaluate_area(
         window = (low + datetime.timedelta(days=start), low + datetime.timedelta(days=end))
         if overlaps(window, windows):
             continue
-        alert = _fire(
-            rule=rule,
-            area=area,
-            window=window,
-            value=value,
-            incident_ids=list(in_area.filter(date_start__range=window).values_list("pk", flat=True)),
-            trigger_key=f"window:{window[0].isoformat()}/{window[1].isoformat()}",
-            notify=notify,
-        )
+        key = f"window:{window[0].isoformat()}/{window[1].isoformat()}"
+        planned.append(_Planned(area, window, value, key, []))
         windows.append(window)
-        if alert is not None:
-            fired.append(alert)
-    for alert in existing:
-        joining = [m.pk for m in members if alert.window_start <= m.date_start <= alert.window_end]
-        if joining:
-            joins.append((alert, joining, _window_total(daily, (alert.window_start, alert.window_end))))
-    return fired
+    return planned
+
+
+def _window_incidents(rule: AlertRule, planned: list[_Planned], areas: _AreaIndex) -> None:
+    """Fill each planned window with the incidents it counts: one query for all of them."""
+    if not planned:
+        return
+    by_area: dict[int, list[_Planned]] = defaultdict(list)
+    for plan in planned:
+        for pk in areas.subtree(plan.area):
+            by_area[pk].append(plan)
+    rows = (
+        counted_incidents(rule)
+        .filter(
+            area_id__in=sorted(by_area),
+            date_start__range=(min(p.window[0] for p in planned), max(p.window[1] for p in planned)),
+        )
+        .values_list("pk", "area_id", "date_start")
+    )
+    for pk, area_id, day in rows:
+        for plan in by_area[area_id]:
+            if plan.window[0] <= day <= plan.window[1]:
+                plan.incident_ids.append(pk)
+                break
 
 
 def overlaps(window, windows) -> bool:
@@ -331,38 +392,68 @@ def overlaps(window, windows) -> bool:
 
 
 def _fire(*, rule, area, window, value, incident_ids, trigger_key, notify, draft=None) -> Alert | None:
-    """Create the alert, its flash-report draft and its audit entry; None if it already exists.
+    """Raise one alert (see _fire_many); None if it already exists. `draft(alert)` gives the report's
+    first content (default: from the alert's incidents)."""
+    drafts = None if draft is None else (lambda alerts: {alert.pk: draft(alert) for alert in alerts})
+    plan = _Planned(area, window, value, trigger_key, list(incident_ids))
+    fired = _fire_many(rule, [plan], notify=notify, drafts=drafts)
+    return fired[0] if fired else None
 
-    `draft(alert)` gives the report's first content (default: from the alert's incidents).
-    """
+
+def _fire_many(rule: AlertRule, planned: list[_Planned], *, notify, drafts=None) -> list[Alert]:
+    """Raise the planned alerts of one rule together: the alerts, their incidents and their flash-report
+    drafts written in bulk (drafts read together), one audit entry each, notifications queued after
+    commit. A trigger already raised (a retry, a concurrent evaluation) is skipped."""
+    if not planned:
+        return []
     with transaction.atomic():
-        alert, created = Alert.objects.get_or_create(
-            rule=rule,
-            area=area,
-            trigger_key=trigger_key,
-            defaults={"window_start": window[0], "window_end": window[1], "value": value},
+        # One writer per rule at a time, so that the check below holds until the commit.
+        list(AlertRule.objects.select_for_update().filter(pk=rule.pk).values_list("pk", flat=True))
+        taken: set[tuple[int, str]] = set()
+        for keys in id_chunks(sorted({plan.trigger_key for plan in planned}), ID_CHUNK):
+            taken.update(
+                Alert.objects.filter(rule=rule, trigger_key__in=keys).values_list("area_id", "trigger_key")
+            )
+        planned = [plan for plan in planned if (plan.area.pk, plan.trigger_key) not in taken]
+        if not planned:
+            return []
+        alerts = Alert.objects.bulk_create(
+            [
+                Alert(
+                    rule=rule,
+                    area=plan.area,
+                    trigger_key=plan.trigger_key,
+                    window_start=plan.window[0],
+                    window_end=plan.window[1],
+                    value=plan.value,
+                )
+                for plan in planned
+            ]
         )
-        if not created:
-            return None
-        if incident_ids:
-            alert.incidents.add(*incident_ids)
-        FlashReport.objects.create(alert=alert, **(draft or flash_report_draft)(alert))
-        audit_record(
-            action=AuditAction.CREATE,
-            obj=alert,
-            detail={
-                "rule": str(rule.public_id),
-                "area": area.pcode,
-                "value": value,
-                "incidents": len(incident_ids),
-                "window": [window[0].isoformat(), window[1].isoformat()],
-            },
+        _bulk.insert_tuples(
+            Alert.incidents.through,
+            ["alert_id", "incident_id"],
+            ((alert.pk, pk) for alert, plan in zip(alerts, planned, strict=True) for pk in plan.incident_ids),
         )
-        if notify:
-            from sentinelle.monitoring.tasks import alert_notify
+        contents = (drafts or flash_report_drafts)(alerts)
+        FlashReport.objects.bulk_create([FlashReport(alert=alert, **contents[alert.pk]) for alert in alerts])
+        for alert, plan in zip(alerts, planned, strict=True):
+            audit_record(
+                action=AuditAction.CREATE,
+                obj=alert,
+                detail={
+                    "rule": str(rule.public_id),
+                    "area": plan.area.pcode,
+                    "value": plan.value,
+                    "incidents": len(plan.incident_ids),
+                    "window": [plan.window[0].isoformat(), plan.window[1].isoformat()],
+                },
+            )
+            if notify:
+                from sentinelle.monitoring.tasks import alert_notify
 
-            enqueue_after_commit(alert_notify, alert_id=alert.pk)
-    return alert
+                enqueue_after_commit(alert_notify, alert_id=alert.pk)
+    return alerts
 
 
 def _window_total(daily: dict, window) -> int:

@@ -13,15 +13,16 @@ statistics count the canonical incident only. A dismissed pair is never proposed
 from __future__ import annotations
 
 import datetime
-from bisect import bisect_left, bisect_right
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import get_language, gettext, ngettext
 
 from sentinelle.core.audit import audit_record
 from sentinelle.core.figure_cache import figures_changed
@@ -32,9 +33,12 @@ from sentinelle.monitoring.models import (
     Category,
     DuplicateCandidate,
     Incident,
+    IncidentCategory,
     IncidentEvent,
     IncidentStatus,
 )
+from sentinelle.monitoring.rollups import incident_rollups_updating
+from sentinelle.monitoring.services import _bulk
 
 WINDOW_DAYS = 3
 THRESHOLD = 0.65
@@ -42,6 +46,7 @@ THRESHOLD = 0.65
 WEIGHTS = {"area": 0.15, "date": 0.25, "categories": 0.2, "victims": 0.4}
 STATUSES = (IncidentStatus.SUBMITTED, IncidentStatus.VERIFIED)
 CHUNK = 900  # ids per query, under SQLite's parameter limit
+PAIR_CHUNK = 500  # new incidents per pairing query (with the ids of their cercle's areas)
 FIELDS = (
     "id",
     "reference",
@@ -154,84 +159,165 @@ def score_pair(a: _Item, b: _Item, *, min_score: float = 0.0) -> tuple[float, li
     return score, _reasons(a, b, area_score, gap, common, households)
 
 
+@functools.lru_cache(maxsize=8)
+def _sentences(language: str) -> dict:
+    """The reasons' sentences in `language`, translated once (a detection writes thousands of reasons)."""
+    return {
+        "same_area": gettext("Same area: %(area)s."),
+        "contains": gettext("One area contains the other: %(a)s and %(b)s."),
+        "neighbours": gettext("Neighbouring areas of the same cercle: %(a)s and %(b)s."),
+        "same_dates": gettext("Same dates."),
+        "apart": {
+            gap: ngettext("Dates %(days)s day apart.", "Dates %(days)s days apart.", gap) % {"days": gap}
+            for gap in range(1, WINDOW_DAYS + 1)
+        },
+        "categories": gettext("Common categories: %(categories)s."),
+        "labels": {code: str(label) for code, label in Category.choices},
+        "victims": gettext("Victims: %(a)s and %(b)s (killed: %(ka)s and %(kb)s)."),
+        "households": gettext("Households displaced: %(a)s and %(b)s."),
+        "organisations": gettext("Reported by two different organisations."),
+        "sources": gettext("Reported through two different sources."),
+    }
+
+
 def _reasons(a: _Item, b: _Item, area_score: float, gap: int, common: set, households: bool) -> list[str]:
+    text = _sentences(get_language())
     reasons = []
     if area_score == 1.0:
-        reasons.append(gettext("Same area: %(area)s.") % {"area": a.area__name_fr})
+        reasons.append(text["same_area"] % {"area": a.area__name_fr})
     elif area_score == 0.8:
-        reasons.append(
-            gettext("One area contains the other: %(a)s and %(b)s.")
-            % {"a": a.area__name_fr, "b": b.area__name_fr}
-        )
+        reasons.append(text["contains"] % {"a": a.area__name_fr, "b": b.area__name_fr})
     else:
-        reasons.append(
-            gettext("Neighbouring areas of the same cercle: %(a)s and %(b)s.")
-            % {"a": a.area__name_fr, "b": b.area__name_fr}
-        )
-    if gap == 0:
-        reasons.append(gettext("Same dates."))
-    else:
-        reasons.append(
-            ngettext("Dates %(days)s day apart.", "Dates %(days)s days apart.", gap) % {"days": gap}
-        )
-    reasons.append(
-        gettext("Common categories: %(categories)s.")
-        % {"categories": ", ".join(str(Category(c).label) for c in sorted(common))}
-    )
+        reasons.append(text["neighbours"] % {"a": a.area__name_fr, "b": b.area__name_fr})
+    reasons.append(text["same_dates"] if gap == 0 else text["apart"][gap])
+    labels = ", ".join(text["labels"][c] for c in sorted(common))
+    reasons.append(text["categories"] % {"categories": labels})
     if a.victims_total or b.victims_total:
         reasons.append(
-            gettext("Victims: %(a)s and %(b)s (killed: %(ka)s and %(kb)s).")
+            text["victims"]
             % {"a": a.victims_total, "b": b.victims_total, "ka": a.killed_total, "kb": b.killed_total}
         )
     if households:
-        reasons.append(
-            gettext("Households displaced: %(a)s and %(b)s.")
-            % {"a": a.displaced_households, "b": b.displaced_households}
-        )
+        reasons.append(text["households"] % {"a": a.displaced_households, "b": b.displaced_households})
     if a.organisation_id != b.organisation_id:
-        reasons.append(gettext("Reported by two different organisations."))
+        reasons.append(text["organisations"])
     else:
-        reasons.append(gettext("Reported through two different sources."))
+        reasons.append(text["sources"])
     return reasons
 
 
-# New incidents of one cercle less than this apart are read with one query (fewer, slightly wider reads).
-MERGE_GAP = datetime.timedelta(days=30)
+# --- Detection: candidate pairs in SQL, scored here ------------------------------------------------
+
+# Statuses and windows are code constants, written into the SQL as literals so that the planner matches
+# the partial index made for this query (Incident.Meta: monitoring_incident_window).
+_STATUS_SQL = ", ".join(f"'{status}'" for status in STATUSES)
 
 
-def _date_ranges(items: list[_Item]) -> list[tuple[datetime.date, datetime.date]]:
-    """The new incidents' dates merged into windows, so that one query covers a cluster of them."""
-    window = datetime.timedelta(days=WINDOW_DAYS)
-    ranges: list[list[datetime.date]] = []
-    for item in sorted(items, key=lambda i: i.date_start):
-        low, high = item.date_start - window, item.last_day + window
-        if ranges and low <= ranges[-1][1] + MERGE_GAP:
-            ranges[-1][1] = max(ranges[-1][1], high)
-        else:
-            ranges.append([low, high])
-    return [(low, high) for low, high in ranges]
+def _sql_dates():
+    """(date plus days, days between two dates, greatest of two numbers) in this database's SQL."""
+    if connection.vendor == "postgresql":
+        return (lambda date, days: f"({date} + {days})"), (lambda a, b: f"({a} - {b})"), "GREATEST"
+    # SQLite keeps dates as ISO text.
+    return (
+        (lambda date, days: f"date({date}, '{days:+d} days')"),
+        (lambda a, b: f"(julianday({a}) - julianday({b}))"),
+        "MAX",
+    )
 
 
-def _compare(items, low, high, window: list[_Item], pairs: dict) -> None:
-    """Score each new incident of [low, high] against the incidents of its window (sorted by date)."""
-    window.sort(key=lambda i: i.date_start)
-    starts = [i.date_start for i in window]
-    for item in items:
-        if not low <= item.date_start <= high:
-            continue
-        left = bisect_left(starts, item.date_start - datetime.timedelta(days=WINDOW_DAYS * 2))
-        right = bisect_right(starts, item.last_day + datetime.timedelta(days=WINDOW_DAYS))
-        for other in window[left:right]:
-            key = (min(item.id, other.id), max(item.id, other.id))
-            if other.id == item.id or key in pairs:
-                continue
-            score, reasons = score_pair(item, other, min_score=THRESHOLD)
-            if score >= THRESHOLD:
-                pairs[key] = (score, reasons)
+def _pairs_sql(new_count: int, area_count: int) -> str:
+    """The new incidents (n) of one cercle against every counted incident (o) of its areas whose start
+    lies in n's window, keeping only the pairs that score_pair could put at or above THRESHOLD: other
+    organisation or source, a common category other than GBV alone, at most WINDOW_DAYS apart, and a
+    score bound (area at best 0.8 unless the same, categories at best all in common) reaching it.
+    Necessary conditions only: score_pair decides."""
+    plus, between, greatest = _sql_dates()
+    n_last, o_last = "COALESCE(n.date_end, n.date_start)", "COALESCE(o.date_end, o.date_start)"
+    gap = f"{greatest}(0, {between('o.date_start', n_last)}, {between('n.date_start', o_last)})"
+
+    def similar(column: str) -> str:
+        a, b = f"n.{column}", f"o.{column}"
+        return f"(CASE WHEN {a} = {b} THEN 1.0 ELSE 1.0 - ABS({a} - {b}) * 1.0 / {greatest}({a}, {b}) END)"
+
+    households = "n.displaced_households IS NOT NULL AND o.displaced_households IS NOT NULL"
+    victims = (
+        f"CASE WHEN n.victims_total > 0 OR o.victims_total > 0 THEN "
+        f"({similar('victims_total')} + {similar('killed_total')}"
+        f" + CASE WHEN {households} THEN {similar('displaced_households')} ELSE 0 END)"
+        f" / (CASE WHEN {households} THEN 3.0 ELSE 2.0 END) "
+        f"WHEN {households} THEN {similar('displaced_households')} ELSE 0.5 END"
+    )
+    bound = (
+        f"{WEIGHTS['area']} * (CASE WHEN o.area_id = n.area_id THEN 1.0 ELSE 0.8 END)"
+        f" + {WEIGHTS['date']} * (1.0 - {gap} / {WINDOW_DAYS + 1}.0)"
+        f" + {WEIGHTS['categories']} + {WEIGHTS['victims']} * ({victims})"
+    )
+    incidents, categories = Incident._meta.db_table, IncidentCategory._meta.db_table
+    new_marks = ", ".join(["%s"] * new_count)
+    area_marks = ", ".join(["%s"] * area_count)
+    # Periods longer than the window start before it: they are caught from their own side (as ever).
+    return f"""
+        SELECT n.id, o.id
+        FROM {incidents} n
+        JOIN {incidents} o
+          ON o.area_id IN ({area_marks})
+         AND o.date_start BETWEEN {plus("n.date_start", -2 * WINDOW_DAYS)} AND {plus(n_last, WINDOW_DAYS)}
+         AND o.status IN ({_STATUS_SQL}) AND o.duplicate_of_id IS NULL
+        WHERE n.id IN ({new_marks})
+          AND o.id <> n.id
+          AND (o.organisation_id <> n.organisation_id OR o.source_mechanism <> n.source_mechanism)
+          AND n.date_start <= {plus(o_last, WINDOW_DAYS)}
+          AND EXISTS (
+            SELECT 1 FROM {categories} cn
+            JOIN {categories} co ON co.incident_id = o.id AND co.category = cn.category
+            WHERE cn.incident_id = n.id AND cn.category <> %s
+          )
+          AND {bound} >= %s
+    """  # noqa: S608 (no value is formatted in: constants and placeholders only)
+
+
+def _cercle_areas(keys) -> dict[tuple[int, str], list[int]]:
+    """The ids of the areas of each (version, cercle path), from one query."""
+    paths = Q()
+    for version_id, cercle_path in keys:
+        paths |= Q(version_id=version_id, path__startswith=cercle_path)
+    areas: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for pk, version_id, path in (
+        AdminArea.objects.filter(paths).order_by().values_list("pk", "version_id", "path")
+    ):
+        for key in keys:
+            if key[0] == version_id and path.startswith(key[1]):
+                areas[key].append(pk)
+    return areas
+
+
+def candidate_pairs(items: list[_Item], area_ids: list[int]) -> list[tuple[int, int]]:
+    """(new id, other id) for the new `items` of one cercle against the incidents of its areas."""
+    found: list[tuple[int, int]] = []
+    if not area_ids:
+        return found
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # The planner's estimate for a join on a few areas is pessimistic: compiling the query
+            # (JIT) would cost a hundred times its run.
+            cursor.execute("SET LOCAL jit = off")
+        for start in range(0, len(items), PAIR_CHUNK):
+            ids = [item.id for item in items[start : start + PAIR_CHUNK]]
+            cursor.execute(
+                _pairs_sql(len(ids), len(area_ids)),
+                [*area_ids, *ids, Category.GBV, round(THRESHOLD - 0.001, 3)],
+            )
+            found += cursor.fetchall()
+    return found
 
 
 def duplicates_detect(*, incident_ids) -> list[DuplicateCandidate]:
-    """Propose the probable duplicates of these incidents; pairs already decided are left alone."""
+    """Propose the probable duplicates of these incidents; pairs already decided are left alone.
+
+    Per cercle, one query pairs the new incidents with the incidents of their windows (indexes on area
+    and date) and keeps the pairs that may reach the threshold; only those are scored here, with the
+    reasons, and the new candidates are written in one go.
+    """
     ids = list(incident_ids)
     new: list[_Item] = []
     for start in range(0, len(ids), CHUNK):
@@ -243,58 +329,88 @@ def duplicates_detect(*, incident_ids) -> list[DuplicateCandidate]:
     by_cercle: dict[tuple[int, str], list[_Item]] = defaultdict(list)
     for item in new:
         by_cercle[(item.area__version_id, item.cercle_path)].append(item)
+    areas = _cercle_areas(list(by_cercle)) if by_cercle else {}
+    # Of two new reports, the one loaded first is named first in the reasons (as the pairwise reading did).
+    position = {item.id: index for index, item in enumerate(new)}
+    oriented: dict[tuple[int, int], tuple[int, int]] = {}
+    for key, items in by_cercle.items():
+        for first, other in candidate_pairs(items, areas.get(key, [])):
+            pair = (min(first, other), max(first, other))
+            seen = oriented.get(pair)
+            if seen is None or position[first] < position[seen[0]]:
+                oriented[pair] = (first, other)
+    known = {item.id: item for item in new}
+    missing = sorted({other for _first, other in oriented.values() if other not in known})
+    for start in range(0, len(missing), CHUNK):
+        for item in _load(Incident.objects.filter(pk__in=missing[start : start + CHUNK])):
+            known[item.id] = item
     pairs: dict[tuple[int, int], tuple[float, list[str]]] = {}
     with translation.override(settings.LANGUAGE_CODE):
-        for (version_id, cercle_path), items in by_cercle.items():
-            areas = AdminArea.objects.filter(version_id=version_id, path__startswith=cercle_path)
-            windows = [
-                (
-                    low,
-                    high,
-                    # Periods longer than the window start before it: they are caught from their own side.
-                    _load(
-                        Incident.objects.filter(
-                            area__in=areas,
-                            date_start__range=(low - datetime.timedelta(days=WINDOW_DAYS), high),
-                            status__in=STATUSES,
-                            duplicate_of__isnull=True,
-                        ),
-                    ),
-                )
-                for low, high in _date_ranges(items)
-            ]
-            for low, high, window in windows:
-                _compare(items, low, high, window, pairs)
+        for key, (first, other) in oriented.items():
+            score, reasons = score_pair(known[first], known[other], min_score=THRESHOLD)
+            if score >= THRESHOLD:
+                pairs[key] = (score, reasons)
     # An existing pair (pending, linked or dismissed) is never proposed again.
-    new_pairs = set(pairs) - _existing_pairs(pairs)
-    DuplicateCandidate.objects.bulk_create(
-        [
-            DuplicateCandidate(
-                first_id=first,
-                second_id=second,
-                score=pairs[first, second][0],
-                reasons=pairs[first, second][1],
-            )
-            for first, second in sorted(new_pairs)
-        ],
-        ignore_conflicts=True,  # a concurrent detection may have proposed the same pair
-        batch_size=500,
+    new_pairs = sorted(set(pairs) - _existing_pairs(pairs))
+    now = timezone.now()
+    _insert_candidates([(*pair, *pairs[pair], now) for pair in new_pairs])
+    # The candidates written, built from what was just written (their ids read back).
+    values = {pair: pairs[pair] for pair in new_pairs}
+    found = []
+    for pk, first, second in _candidate_ids(values):
+        score, reasons = values[first, second]
+        candidate = DuplicateCandidate(
+            pk=pk, first_id=first, second_id=second, score=score, reasons=reasons, created_at=now
+        )
+        candidate._state.adding, candidate._state.db = False, connection.alias
+        found.append(candidate)
+    return sorted(found, key=lambda c: (-c.score, c.pk))
+
+
+def _insert_candidates(rows: list[tuple]) -> None:
+    """Write the new candidates (first, second, score, reasons, created_at) with one prepared INSERT;
+    a pair a concurrent detection has just proposed is skipped (ON CONFLICT DO NOTHING)."""
+    if not rows:
+        return
+    columns = ["first_id", "second_id", "score", "reasons", "created_at", "status"]
+    reasons, created_at = (
+        DuplicateCandidate._meta.get_field("reasons"),
+        DuplicateCandidate._meta.get_field("created_at"),
     )
-    return [c for c in _candidates_of(new_pairs) if (c.first_id, c.second_id) in new_pairs]
+    pending = DuplicateCandidate.Status.PENDING.value
+    sql = _bulk.insert_sql(DuplicateCandidate, columns) + " ON CONFLICT DO NOTHING"
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            sql,
+            [
+                (
+                    first,
+                    second,
+                    score,
+                    _bulk.db_value(reasons, texts),
+                    _bulk.db_value(created_at, at),
+                    pending,
+                )
+                for first, second, score, texts, at in rows
+            ],
+        )
 
 
-def _candidates_of(pairs) -> list[DuplicateCandidate]:
+def _candidate_ids(pairs) -> list[tuple[int, int, int]]:
+    """(id, first, second) of the candidates of these pairs."""
     firsts = sorted({first for first, _second in pairs})
     found = []
     for start in range(0, len(firsts), CHUNK):
-        found += DuplicateCandidate.objects.filter(first_id__in=firsts[start : start + CHUNK]).order_by(
-            "-score", "pk"
+        found += (
+            DuplicateCandidate.objects.filter(first_id__in=firsts[start : start + CHUNK])
+            .order_by()
+            .values_list("pk", "first_id", "second_id")
         )
-    return [c for c in found if (c.first_id, c.second_id) in pairs]
+    return [row for row in found if (row[1], row[2]) in pairs]
 
 
 def _existing_pairs(pairs) -> set[tuple[int, int]]:
-    return {(c.first_id, c.second_id) for c in _candidates_of(set(pairs))}
+    return {(first, second) for _pk, first, second in _candidate_ids(set(pairs))}
 
 
 # --- The IMO's decision -------------------------------------------------------------------------
@@ -368,7 +484,8 @@ def duplicate_link(*, actor, candidate: DuplicateCandidate, canonical: Incident 
         other = roots[1] if keep.pk == roots[0].pk else roots[0]
         if other.pk != keep.pk:
             other.duplicate_of = keep
-            other.save(update_fields=["duplicate_of", "updated_at"])
+            with incident_rollups_updating(incident_ids=[other.pk]):  # no longer counted
+                other.save(update_fields=["duplicate_of", "updated_at"])
             # Reports already linked to the other one follow it to the canonical incident.
             Incident.objects.filter(duplicate_of=other).update(duplicate_of=keep)
             IncidentEvent.objects.bulk_create(

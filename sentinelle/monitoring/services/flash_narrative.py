@@ -482,21 +482,19 @@ def previous_periods(alerts: list) -> dict[int, dict]:
             .annotate(is_gbv=_gbv_flag())
             .values_list("area__version_id", "area__path", "date_start", "record_key", "is_gbv")
         )
+        # Each row goes to the alerts of the areas on its path (not every row against every alert).
+        by_area = defaultdict(list)
         for alert in same_rule:
+            by_area[(alert.area.version_id, alert.area.path)].append(alert)
             start, end, days = windows[alert.pk]
-            mine = [
-                (key, gbv)
-                for version, path, day, key, gbv in rows
-                if version == alert.area.version_id
-                and path.startswith(alert.area.path)
-                and start <= day <= end
-            ]
-            found[alert.pk] = {
-                "start": start,
-                "end": end,
-                "days": days,
-                "rows": mine,
-            }
+            found[alert.pk] = {"start": start, "end": end, "days": days, "rows": []}
+        for version, path, day, key, gbv in rows:
+            parts = path.split("/")[:-1]
+            for i in range(len(parts)):
+                for alert in by_area.get((version, "/".join(parts[: i + 1]) + "/"), ()):
+                    start, end, _days = windows[alert.pk]
+                    if start <= day <= end:
+                        found[alert.pk]["rows"].append((key, gbv))
     return found
 
 

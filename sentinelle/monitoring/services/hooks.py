@@ -5,8 +5,9 @@ and alert rules are evaluated on the new incidents. Both run after the transacti
 task (monitoring/tasks.py), so that a failing notification can never undo a recorded incident.
 
 A bulk import (ingest) does not schedule them per call: it records the incidents it created on its job
-and runs `incidents_follow_up` once for the whole job after its last commit (in the request for a small
-job, else in the import worker), so that a file is evaluated once, not once per chunk.
+and queues one task after its last commit (ingest/tasks.py) that runs `incidents_follow_up` for the whole
+file, so that a file is evaluated once, not once per chunk. Both are set-based: their cost follows the
+cercles and days the new incidents touch, not their number one by one.
 """
 
 

@@ -240,6 +240,16 @@ def make_incident(
     return incident
 
 
+def link_duplicate(duplicate, canonical) -> None:
+    """Mark `duplicate` as another report of `canonical` without a review (duplicate_link needs a
+    candidate pair), keeping the figures' roll-ups current as the service does."""
+    from sentinelle.monitoring.models import Incident
+    from sentinelle.monitoring.rollups import incident_rollups_updating
+
+    with incident_rollups_updating(incident_ids=[duplicate.pk]):
+        Incident.objects.filter(pk=duplicate.pk).update(duplicate_of=canonical)
+
+
 def with_source(data: IncidentRow, source_id: str) -> IncidentRow:
     return replace(data, source_id=source_id)
 

@@ -16,12 +16,12 @@ import pytest
 from sentinelle.core import datasets
 from sentinelle.core.datasets import Filters, GBVFloorError
 from sentinelle.monitoring.inputs import ViolationVictimCell
-from sentinelle.monitoring.models import Incident
 from sentinelle.monitoring.tests.factories import (
     cercle_of,
     explosive_incident_input,
     gbv_allegation_input,
     gbv_incident_input,
+    link_duplicate,
     make_incident,
     victim,
     violation_incident_input,
@@ -50,7 +50,7 @@ def recorded(monitor, caseworker_in_area, imo, mopti):
     make("I3")
     make("I4", "draft")
     make("I5", "rejected")
-    Incident.objects.filter(pk=made["I3"].pk).update(duplicate_of=made["I1"])
+    link_duplicate(made["I3"], made["I1"])
     make("G1", data=gbv_incident_input(area))
     make("G2", data=gbv_incident_input(area, gbv={"consent_to_report": False, "survivor_code": "S-0002"}))
     make("G3", data=gbv_incident_input(area, gbv={"survivor_age": 15, "survivor_code": "S-0003"}))
@@ -74,7 +74,7 @@ def recorded(monitor, caseworker_in_area, imo, mopti):
             victims=[victim("killed", "m", "12_17", 2), victim("killed", "f", "6_11", 1)],
         ),
     )
-    Incident.objects.filter(pk=made["V1dup"].pk).update(duplicate_of=made["V1"])
+    link_duplicate(made["V1dup"], made["V1"])
     make(
         "V2",
         data=violation_incident_input(
@@ -107,7 +107,7 @@ def test_incidents_count_once_and_never_drafts_rejected_or_unconsented(recorded)
 
 
 def test_linked_duplicate_counts_once(recorded):
-    Incident.objects.filter(pk=recorded["I3"].pk).update(duplicate_of=None)
+    link_duplicate(recorded["I3"], None)
     assert aggregate("incidents") == [{"count": 8}]
 
 

@@ -1,5 +1,10 @@
 """Probable duplicates between sources: detection on a window, link and dismiss by the IMO."""
 
+import datetime
+import random
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
@@ -205,3 +210,131 @@ def test_items_are_loaded_in_field_order_and_scored_without_reasons_below_the_ba
     assert score >= THRESHOLD and reasons
     assert score_pair(a, b, min_score=score) == (score, reasons)
     assert score_pair(a, b, min_score=score + 0.001) == (score, [])
+
+
+# --- The set-based detection proposes what the pairwise reading proposed -------------------------------
+
+
+def _pairwise_reference(ids) -> dict:
+    """The detection as it was before it was set-based (every new incident against every incident of its
+    cercle's window, in Python): {(first, second): (score, reasons)}."""
+    from django.conf import settings
+
+    from sentinelle.geography.models import AdminArea
+    from sentinelle.monitoring.services.duplicates import STATUSES, THRESHOLD, WINDOW_DAYS, _load, score_pair
+
+    window_days = datetime.timedelta(days=WINDOW_DAYS)
+    new = _load(Incident.objects.filter(pk__in=ids, status__in=STATUSES, duplicate_of__isnull=True))
+    by_cercle = defaultdict(list)
+    for item in new:
+        by_cercle[(item.area__version_id, item.cercle_path)].append(item)
+    pairs = {}
+    with translation.override(settings.LANGUAGE_CODE):
+        for (version_id, cercle_path), items in by_cercle.items():
+            ranges = []
+            for item in sorted(items, key=lambda i: i.date_start):
+                low, high = item.date_start - window_days, item.last_day + window_days
+                if ranges and low <= ranges[-1][1] + datetime.timedelta(days=30):
+                    ranges[-1][1] = max(ranges[-1][1], high)
+                else:
+                    ranges.append([low, high])
+            areas = AdminArea.objects.filter(version_id=version_id, path__startswith=cercle_path)
+            for low, high in ranges:
+                window = _load(
+                    Incident.objects.filter(
+                        area__in=areas,
+                        date_start__range=(low - window_days, high),
+                        status__in=STATUSES,
+                        duplicate_of__isnull=True,
+                    )
+                )
+                window.sort(key=lambda i: i.date_start)
+                starts = [i.date_start for i in window]
+                for item in items:
+                    if not low <= item.date_start <= high:
+                        continue
+                    left = bisect_left(starts, item.date_start - 2 * window_days)
+                    right = bisect_right(starts, item.last_day + window_days)
+                    for other in window[left:right]:
+                        key = (min(item.id, other.id), max(item.id, other.id))
+                        if other.id == item.id or key in pairs:
+                            continue
+                        score, reasons = score_pair(item, other, min_score=THRESHOLD)
+                        if score >= THRESHOLD:
+                            pairs[key] = (score, reasons)
+    return pairs
+
+
+def _varied_incidents(monitor, organisations, cercles, count: int, seed: int) -> list[int]:
+    """`count` submitted incidents, then varied column by column (organisation, source, place, dates,
+    status, counts, categories) as detection reads them."""
+    from sentinelle.monitoring.models import IncidentCategory
+
+    rng = random.Random(seed)
+    rows = [incident_input(cercles[0], source_id=f"v{seed}-{i}") for i in range(count)]
+    incidents = list(incident_import_many(actor=monitor, organisation=organisations[0], rows=rows).incidents)
+    places = [area for cercle in cercles for area in (cercle, *cercle.children.all())]
+    categories = ["life", "integrity", "property", "movement", "gbv"]
+    links = []
+    for incident in incidents:
+        incident.organisation = rng.choice(organisations)
+        incident.source_id = ""
+        incident.source_mechanism = rng.choice(["monitoring_interview", "media", "rrm"])
+        incident.area = rng.choice(places)
+        incident.date_start = days_ago(rng.randrange(5, 45))
+        incident.date_end = (
+            incident.date_start + datetime.timedelta(days=rng.randrange(0, 7)) if rng.random() < 0.3 else None
+        )
+        incident.status = rng.choice(["submitted"] * 8 + ["verified", "draft"])
+        incident.victims_total = rng.choice([0, 0, 1, 2, 2, 3, 5, 8])
+        incident.killed_total = rng.randrange(0, incident.victims_total + 1)
+        incident.displaced_households = rng.choice([None, None, 0, 4, 5, 12])
+        chosen = {"gbv"} if rng.random() < 0.1 else set(rng.sample(categories, rng.randrange(1, 4)))
+        links += [IncidentCategory(incident=incident, category=category) for category in chosen]
+    Incident.objects.bulk_update(
+        incidents,
+        [
+            "organisation",
+            "source_id",
+            "source_mechanism",
+            "area",
+            "date_start",
+            "date_end",
+            "status",
+            "victims_total",
+            "killed_total",
+            "displaced_households",
+        ],
+    )
+    IncidentCategory.objects.filter(incident__in=incidents).delete()
+    IncidentCategory.objects.bulk_create(links)
+    # A few already linked as duplicates: neither side of a pair any more.
+    for duplicate, canonical in zip(incidents[:6], incidents[6:12], strict=True):
+        Incident.objects.filter(pk=duplicate.pk).update(duplicate_of=canonical)
+    return [incident.pk for incident in incidents]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_set_based_detection_proposes_exactly_what_the_pairwise_reading_proposed(
+    monitor, alpha, beta, cluster, mopti, seed
+):
+    cercles = [cercle_of(mopti, pcode="ML0501"), cercle_of(mopti, pcode="ML0502")]
+    for number in (1, 2, 3):
+        commune_of(cercles[0], pcode=f"ML05010{number}")
+    commune_of(cercles[1], pcode="ML050201")
+    ids = _varied_incidents(monitor, [alpha, beta, cluster], cercles, 240, seed)
+    new = random.Random(seed).sample(ids, 90)
+    expected = _pairwise_reference(new)
+
+    found = duplicates_detect(incident_ids=new)
+
+    stored = {(c.first_id, c.second_id): (c.score, c.reasons) for c in DuplicateCandidate.objects.all()}
+    assert stored == expected
+    assert {(c.first_id, c.second_id) for c in found} == set(expected)
+    assert len(expected) > 20  # the generated set does propose pairs, of every kind of reason
+    reasons = " ".join(text for _score, texts in expected.values() for text in texts)
+    for phrase in ("Même zone", "contient l'autre", "voisines", "Mêmes dates", "d'écart", "sources"):
+        assert phrase in reasons
+    # Run again: nothing new, nothing changed.
+    assert duplicates_detect(incident_ids=new) == []
+    assert DuplicateCandidate.objects.count() == len(expected)

@@ -1,27 +1,25 @@
 """The figure cache (core/figure_cache.py) on real incident services: a repeated figure is read from the
-cache, and a committed write through a service moves it at once. These tests commit (transactional_db):
-inside a transaction the cache stands aside, which is what the other dataset tests rely on."""
+cache, and a committed write through a service moves it at once (no refresh window: the roll-ups keep
+the first view after a write cheap). These tests commit (transactional_db): inside a transaction the
+cache stands aside, which is what the other dataset tests rely on."""
 
 import datetime
+import io
+from unittest.mock import ANY
 
 import pytest
+from django.core.management import call_command
 from django.db import transaction
-from django.utils import timezone
 
-from sentinelle.core import figure_cache
+from sentinelle.core import figure_cache, rollups
 from sentinelle.core.datasets import Filters, aggregate
+from sentinelle.core.disclosure import CELL_KEY
 from sentinelle.core.models import DataStamp, FigureCache
 from sentinelle.monitoring.models import Incident
 from sentinelle.monitoring.services.incidents import incident_reject
 from sentinelle.monitoring.tests.factories import cercle_of, make_incident
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def refresh_at_once(settings):
-    """A write moves the figures at once (the one-minute refresh interval is tested on its own)."""
-    settings.SENTINELLE = {**settings.SENTINELLE, "FIGURE_REFRESH_SECONDS": 0}
 
 
 def _total(**filters):
@@ -48,25 +46,21 @@ def test_a_committed_write_through_a_service_moves_the_figure(monitor, imo, mopt
     assert _total() == 1
 
 
-def test_under_a_flow_of_writes_a_figure_is_computed_at_most_once_a_minute(monitor, mopti, settings):
-    settings.SENTINELLE = {**settings.SENTINELLE, "FIGURE_REFRESH_SECONDS": 60}
+def test_under_a_flow_of_writes_every_figure_is_exact_at_once(monitor, imo, mopti):
     area = cercle_of(mopti)
     make_incident(actor=monitor, area=area, status="submitted")
     assert _total() == 1
-    make_incident(actor=monitor, area=area, status="submitted")
-    # Computed less than a minute ago: served as it is, although an incident came in since.
-    assert _total() == 1
-    FigureCache.objects.update(computed_at=timezone.now() - datetime.timedelta(seconds=61))
-    assert _total() == 2
-    # Recomputed under the current stamps: no write since, so it stays however old it grows (up to the
-    # cache's longest life).
-    FigureCache.objects.update(computed_at=timezone.now() - datetime.timedelta(seconds=600))
-    Incident.objects.update(status="draft")
+    assert aggregate("incidents", group_by=["admin1"]) == [{"admin1": mopti.pcode, "count": 1, CELL_KEY: ANY}]
+    # No refresh window: each committed write shows in the very next figure, from the roll-ups.
+    for expected in (2, 3):
+        make_incident(actor=monitor, area=area, status="submitted")
+        assert _total() == expected
+        assert aggregate("incidents", group_by=["admin1"])[0]["count"] == expected
+    incident_reject(actor=imo, incident=Incident.objects.order_by("pk").last(), reason="Saisi deux fois.")
     assert _total() == 2
 
 
-def test_figures_of_other_apps_move_at_once_whatever_the_refresh_interval(settings):
-    settings.SENTINELLE = {**settings.SENTINELLE, "FIGURE_REFRESH_SECONDS": 60}
+def test_figures_of_other_apps_move_at_once():
     computed = []
 
     def compute():
@@ -115,10 +109,21 @@ def test_a_rolled_back_write_moves_nothing_and_nothing_is_cached_inside_a_transa
 def test_an_old_result_is_computed_again(monitor, mopti):
     make_incident(actor=monitor, area=cercle_of(mopti), status="submitted")
     assert _total() == 1
-    # A change made outside the services (no audit entry) shows once the result is old enough.
+    # A change made outside the services (a repair), its roll-ups recomputed without moving the stamps:
+    # shown once the result is old enough.
     Incident.objects.update(status="draft")
+    for rollup in rollups.registered("incident"):
+        rollups.rebuild(rollup)
     assert _total() == 1
     FigureCache.objects.update(computed_at=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC))
+    assert _total() == 0
+
+
+def test_rebuilding_the_rollups_moves_every_figure(monitor, mopti):
+    make_incident(actor=monitor, area=cercle_of(mopti), status="submitted")
+    assert _total() == 1
+    Incident.objects.update(status="draft")
+    call_command("rollups_rebuild", "--keyed-by", "incident", stdout=io.StringIO())
     assert _total() == 0
 
 

@@ -22,6 +22,7 @@ from django.utils import timezone
 from sentinelle.accounts.tests.factories import OrganisationFactory
 from sentinelle.cases.models import Case
 from sentinelle.cases.tests.factories_persons import register
+from sentinelle.core.rollups import rollups_rebuild
 from sentinelle.geography.models import AdminArea
 from sentinelle.geography.tests.factories import AdminAreaFactory
 from sentinelle.monitoring.services.incidents import incident_import_many
@@ -152,6 +153,7 @@ def build_world(*, mopti, segou, alpha, beta, admin, manager) -> World:
                     status="open",
                     created_by=manager,
                 )
+    rollups_rebuild(keyed_by="case")  # cases written around the services (core/rollups.py)
     national = AdminArea.objects.get(version=mopti.version, level=0)
     return World(national, regions, cercles, communes, months, organisations, children)
 

@@ -29,13 +29,13 @@ from sentinelle.cases.services.referrals import referral_accept, referral_comple
 from sentinelle.cases.tests.factories_cases import consent_for, make_case, make_referral, make_service
 from sentinelle.displacement.tests.factories import make_figure, make_need
 from sentinelle.monitoring.inputs import ViolationVictimCell
-from sentinelle.monitoring.models import Incident
 from sentinelle.monitoring.tests.factories import (
     cercle_of,
     commune_of,
     days_ago,
     explosive_incident_input,
     gbv_incident_input,
+    link_duplicate,
     make_incident,
     victim,
     violation_incident_input,
@@ -55,7 +55,7 @@ def world_fixture(mopti, segou, monitor, imo, alpha, beta, caseworker_in_area, f
 
     life = [make_incident(actor=monitor, area=bandiagara, status="verified", reviewer=imo) for _ in range(6)]
     duplicate = make_incident(actor=monitor, area=bandiagara, status="submitted")
-    Incident.objects.filter(pk=duplicate.pk).update(duplicate_of=life[0])
+    link_duplicate(duplicate, life[0])
     make_incident(actor=monitor, area=bandiagara, status="draft")
     for consent in (True, True, False):
         make_incident(

@@ -19,11 +19,11 @@ import pytest
 
 from sentinelle.activities.tests.factories_results import make_activity
 from sentinelle.displacement.tests.factories import make_event, make_figure
-from sentinelle.monitoring.models import Incident
 from sentinelle.monitoring.tests.factories import (
     cercle_of,
     gbv_incident_input,
     incident_input,
+    link_duplicate,
     make_incident,
     victim,
 )
@@ -57,7 +57,7 @@ def recorded(monitor, caseworker_in_area, imo, cercle, month, beta):
     make("A1", victims=[victim("killed", "m", "18_59", 6), victim("injured", "f", "18_59", 2)])
     make("A2", "verified", victims=[victim("killed", "m", "18_59", 3)])
     make("A3", victims=[victim("killed", "m", "18_59", 6), victim("injured", "f", "18_59", 2)])
-    Incident.objects.filter(pk=made["A3"].pk).update(duplicate_of=made["A1"])
+    link_duplicate(made["A3"], made["A1"])
     make("G1", data=gbv_incident_input(cercle))
     make("G2", data=gbv_incident_input(cercle, gbv={"consent_to_report": False, "survivor_code": "S-0002"}))
     before = previous_month(start)[0] + datetime.timedelta(days=3)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from sentinelle.core import datasets, formatting
 from sentinelle.core.audit import audit_record
 from sentinelle.core.codes import PopulationStatus
+from sentinelle.core.db_routing import analysis_view
 from sentinelle.core.disclosure import STATS_THROTTLE, audience_note, disclosure_header
 from sentinelle.core.models import AuditAction, AuditOutcome
 from sentinelle.core.permissions import Perm, has_perm, require_perm
@@ -121,11 +122,13 @@ def _render(request, page_name: str, *, fixed_area=None):
 
 
 @require_perm(Perm.DASHBOARD_VIEW)
+@analysis_view
 def national(request):
     return _render(request, "national")
 
 
 @require_perm(Perm.DASHBOARD_VIEW)
+@analysis_view
 def region(request, pcode: str | None = None):
     area = None
     if pcode is not None:
@@ -136,31 +139,37 @@ def region(request, pcode: str | None = None):
 
 
 @require_perm(Perm.DASHBOARD_VIEW)
+@analysis_view
 def gbv(request):
     return _render(request, "gbv")
 
 
 @require_perm(Perm.DASHBOARD_VIEW)
+@analysis_view
 def child_protection(request):
     return _render(request, "child-protection")
 
 
 @require_perm(Perm.DASHBOARD_VIEW)
+@analysis_view
 def displacement(request):
     return _render(request, "displacement")
 
 
 @require_perm(Perm.DASHBOARD_VIEW)
+@analysis_view
 def referrals(request):
     return _render(request, "referrals")
 
 
 @require_perm(Perm.DASHBOARD_VIEW)
+@analysis_view
 def fourw(request):
     return _render(request, "4w")
 
 
 @require_perm(Perm.DASHBOARD_VIEW)
+@analysis_view
 def export(request, key: str, fmt: str):
     """One figure's table under the same filters, as the user saw it; audited (counts, never content)."""
     if key not in FIGURES or fmt not in FORMATS:

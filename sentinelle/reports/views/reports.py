@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from sentinelle.core.audit import audit_record
+from sentinelle.core.db_routing import analysis_view
 from sentinelle.core.forms import errors_shown_as_messages, errors_shown_on
 from sentinelle.core.models import AuditAction
 from sentinelle.core.permissions import Perm, has_perm, require_perm
@@ -21,6 +22,7 @@ from sentinelle.reports.xlsx_reports import CONTENT_TYPE, report_xlsx
 
 
 @require_perm(Perm.REPORT_VIEW)
+@analysis_view
 def report_list(request):
     published = list(selectors.published_reports(user=request.user).order_by("-published_at")[:200])
     drafts = list(selectors.editable_reports(user=request.user).order_by("-updated_at")[:200])
@@ -85,6 +87,7 @@ def quarterly_generate(request):
 
 
 @require_perm(Perm.REPORT_VIEW)
+@analysis_view
 def report_detail(request, public_id):
     access = selectors.report_get(
         user=request.user,
@@ -167,16 +170,19 @@ def _download(request, public_id, fmt: str):
 
 
 @require_perm(Perm.REPORT_VIEW)
+@analysis_view
 def report_pdf_download(request, public_id):
     return _download(request, public_id, "pdf")
 
 
 @require_perm(Perm.REPORT_VIEW)
+@analysis_view
 def report_xlsx_download(request, public_id):
     return _download(request, public_id, "xlsx")
 
 
 @require_perm(Perm.REPORT_VIEW)
+@analysis_view
 def flash_report_pdf_download(request, public_id):
     """A published flash report as PDF, for every reader of reports (drafts stay with the IMO)."""
     report = flash_report_published_get(user=request.user, public_id=public_id, request=request)

@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.test.utils import override_settings
 
+from sentinelle.core.rollups import rollups_rebuild
 from sentinelle.demo import accounts, activities, cases, directory, displacement, monitoring, reports
 
 # In the order of the apps they fill: each seed finds what the ones before it made.
@@ -22,6 +23,9 @@ class Command(BaseCommand):
             for module in SEEDS:
                 with transaction.atomic():
                     module.seed(stdout=self.stdout, style=self.style)
+        # Some demo records are shaped with bulk updates around the services (dates spread over months,
+        # reviews): the roll-ups are recomputed once from the records, as after any bulk load.
+        rollups_rebuild()
         for module in SEEDS:
             if hasattr(module, "summary"):
                 module.summary(stdout=self.stdout, style=self.style)

@@ -11,7 +11,8 @@ a few at a time, so one process does both; `manage.py db_worker` may run beside 
 When idle, the worker also removes uploaded files that no job needs any more (services.files_purge) and
 the throttle buckets untouched for a day (core/throttles.throttles_prune: they are full again).
 With --loop it also anchors the audit chain's head outside the database every
-SENTINELLE["AUDIT_ANCHOR_MINUTES"] when the log has moved (core/audit.py).
+SENTINELLE["AUDIT_ANCHOR_MINUTES"] when the log has moved (core/audit.py). Every pass records the worker's
+heartbeat (at most every 30 s), which the health check reads (core/health.py).
 """
 
 import logging
@@ -23,6 +24,7 @@ from django.db import close_old_connections, connections
 from django.db.utils import InterfaceError, OperationalError
 
 from sentinelle.core.audit import AnchorSchedule
+from sentinelle.core.health import WORKER, WorkerHeartbeat, heartbeat_record
 from sentinelle.core.tasks import tasks_run_pending
 from sentinelle.core.throttles import throttles_prune
 from sentinelle.ingest.services import files_purge, jobs_run_pending, worker_name
@@ -44,6 +46,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         worker = worker_name()
         if not options["loop"]:
+            heartbeat_record(WORKER)
             done = jobs_run_pending(worker=worker)
             ran = tasks_run_pending(worker=worker)
             purged = files_purge()
@@ -56,6 +59,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, lambda *_args: stopping.append(True))
         self.stdout.write(f"{worker}: waiting for jobs (Ctrl-C to stop)")
         anchors = AnchorSchedule()
+        heartbeat = WorkerHeartbeat()
         if anchors.warning:
             self.stderr.write(f"{worker}: {anchors.warning}")
         try:
@@ -64,6 +68,7 @@ class Command(BaseCommand):
                 # noticed (CONN_HEALTH_CHECKS) and replaced instead of failing the next query.
                 close_old_connections()
                 try:
+                    heartbeat.tick()
                     anchors.tick()
                     # One job at a time, so that a stop request is honoured between jobs.
                     ran = jobs_run_pending(worker=worker, limit=1)

@@ -38,7 +38,7 @@ def frozen():
 def secret_checks(monkeypatch):
     """Every secret check, remembered or hashed, and every stand-in hash for an unknown name."""
     calls = []
-    for name in ("_secret_matches", "make_password"):
+    for name in ("_matching_credential", "make_password"):
         real = getattr(devices, name)
         monkeypatch.setattr(
             devices, name, lambda *a, _real=real, _name=name: calls.append(_name) or _real(*a)
@@ -66,7 +66,7 @@ def test_a_throttled_device_gets_429_before_its_secret_is_checked(
 ):
     for _ in range(3):
         assert _get(client, "monitor", "wrong-secret").status_code == 401
-    assert secret_checks.count("_secret_matches") == 3
+    assert secret_checks.count("_matching_credential") == 3
     secret_checks.clear()
     response = _get(client, "monitor", secret)  # the right secret, from the same phone
     assert response.status_code == 429

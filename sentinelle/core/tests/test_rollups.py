@@ -1,0 +1,91 @@
+"""The roll-up machinery (core/rollups.py) and how `aggregate` reads roll-ups (core/datasets.py), on the
+monitoring roll-ups: deltas add up and cancel out, the cell key sum stays modulo KEY_RANGE, a rebuild moves
+every figure, and a query is read from a roll-up only when it is exact there."""
+
+import datetime
+
+import pytest
+
+from sentinelle.core import datasets, rollups
+from sentinelle.core.datasets import Filters
+from sentinelle.core.models import DataStamp
+from sentinelle.core.record_keys import KEY_RANGE
+from sentinelle.monitoring.models import Incident, IncidentAreaRollup
+from sentinelle.monitoring.tests.factories import cercle_of, make_incident
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def incidents(monitor, mopti):
+    area = cercle_of(mopti)
+    return [make_incident(actor=monitor, area=area, status="submitted") for _ in range(3)]
+
+
+def _cells():
+    return {rollup.model: rollups.stored_rows(rollup) for rollup in rollups.registered("incident")}
+
+
+def test_removing_and_adding_records_again_gives_the_same_tables(incidents):
+    ids = [incident.pk for incident in incidents]
+    before = _cells()
+    rollups.rollups_remove(keyed_by="incident", ids=ids[:2])
+    rollups.rollups_remove(keyed_by="incident", ids=ids[2:])
+    # Every cell back at 0 records, sums and key: as good as absent.
+    assert all(not cells for cells in _cells().values())
+    assert set(IncidentAreaRollup.objects.values_list("n", "key_sum")) == {(0, 0)}
+    rollups.rollups_add(keyed_by="incident", ids=reversed(ids))
+    assert _cells() == before
+
+
+def test_the_cell_key_sum_stays_below_key_range_and_matches_the_records(incidents):
+    Incident.objects.filter(pk__in=[i.pk for i in incidents]).update(record_key=KEY_RANGE - 1)
+    rollups.rollups_rebuild("incident")
+    [cell] = IncidentAreaRollup.objects.all()
+    assert cell.n == 3 and cell.key_sum == (3 * (KEY_RANGE - 1)) % KEY_RANGE
+    rollups.rollups_add(keyed_by="incident", ids=[incidents[0].pk])  # as if counted twice
+    cell.refresh_from_db()
+    assert cell.n == 4 and 0 <= cell.key_sum < KEY_RANGE
+
+
+def test_a_change_inside_updating_moves_the_records_from_their_old_cells_to_the_new(incidents, mopti):
+    other = cercle_of(mopti, pcode="ML0502")
+    with rollups.rollups_updating(keyed_by="incident", ids=[incidents[0].pk]):
+        Incident.objects.filter(pk=incidents[0].pk).update(area=other, date_start=datetime.date(2026, 1, 15))
+    rows = datasets.aggregate("incidents", group_by=["admin2", "month"])
+    counts = {(row["admin2"], row["month"]): row["count"] for row in rows}
+    assert counts[(other.pcode, datetime.date(2026, 1, 1))] == 1
+    assert sum(counts.values()) == 3
+    for rollup in rollups.registered("incident"):
+        assert rollups.stored_rows(rollup) == rollups.recomputed_rows(rollup)
+
+
+def test_no_ids_no_statement_and_unknown_records_are_refused(django_assert_num_queries):
+    with django_assert_num_queries(0):
+        rollups.rollups_add(keyed_by="incident", ids=[])
+    with pytest.raises(ValueError, match="nothing"):
+        rollups.rollups_add(keyed_by="nothing", ids=[1])
+
+
+def test_a_rebuild_moves_every_figure(incidents, django_capture_on_commit_callbacks):
+    before = DataStamp.objects.filter(scope="*").values_list("version", flat=True).first() or 0
+    with django_capture_on_commit_callbacks(execute=True):
+        rollups.rollups_rebuild("incident")
+    assert DataStamp.objects.get(scope="*").version == before + 1
+
+
+def test_dates_are_read_from_a_rollup_only_on_month_boundaries():
+    aligned = Filters(date_from=datetime.date(2026, 2, 1), date_to=datetime.date(2026, 2, 28))
+    assert datasets._month_aligned(aligned)
+    assert datasets._month_aligned(Filters(date_to=datetime.date(2024, 2, 29)))
+    assert not datasets._month_aligned(Filters(date_to=datetime.date(2026, 2, 27)))
+    assert not datasets._month_aligned(Filters(date_from=datetime.date(2026, 2, 2)))
+
+
+def test_the_totals_of_a_rollup_and_of_the_records_are_the_same_rows(incidents):
+    dataset = datasets.get("incidents")
+    rollup = datasets.covering_rollup(dataset, ["count"], ["admin1"], Filters(), floor="")
+    assert rollup is not None
+    got = datasets._compute_from_rollup(dataset, rollup, ["count"], ["admin1"], Filters(), floor="")
+    assert got == datasets.compute_from_base(dataset, ["count"], ["admin1"], Filters(), exact=True)
+    assert got[0]["count"] == 3
