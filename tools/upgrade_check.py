@@ -17,6 +17,7 @@ Exit status 1 on any failure, with what failed. `.ci/run` runs it on every CI ru
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -88,6 +89,47 @@ def run(command: list[str], *, cwd: Path, env: dict) -> float:
     return time.monotonic() - started
 
 
+# The national figures by region that the upgrade must not move (read exactly, as the analysts see them).
+FIGURES = ("incidents", "victims", "grave_violations", "gbv_incidents", "cases", "referrals", "activities")
+FIGURES_PROBE = (
+    "import json\n"
+    "from sentinelle.core.datasets import aggregate, strip_keys\n"
+    "rows = {name: sorted(json.dumps(row, sort_keys=True, default=str) for row in strip_keys(\n"
+    "    aggregate(name, group_by=['admin1'], exact=True))) for name in %r}\n"
+    "print('FIGURES ' + json.dumps(rows))\n"
+)
+
+
+def figures(python: str, *, cwd: Path, env: dict) -> dict:
+    completed = subprocess.run(
+        [python, "manage.py", "shell", "-c", FIGURES_PROBE % (FIGURES,)],
+        cwd=cwd,
+        # Computed from the records or the roll-ups, never read back from the figure cache.
+        env={**env, "SENTINELLE_FIGURE_CACHE_SECONDS": "0"},
+        capture_output=True,
+        text=True,
+    )
+    if completed.returncode:
+        sys.stderr.write(completed.stderr[-4000:])
+        raise SystemExit(f"Could not read the figures in {cwd}")
+    line = next(line for line in completed.stdout.splitlines() if line.startswith("FIGURES "))
+    return json.loads(line.removeprefix("FIGURES "))
+
+
+def _bench_env_of(tree: Path, database_url: str) -> dict[str, str]:
+    """The previous release's own bench environment (its key ring under its var/bench/)."""
+    return {
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_DEBUG": "false",
+        "SENTINELLE_DEMO": "true",
+        "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-production-0123456789",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+        "DATABASE_URL": database_url,
+        "SENTINELLE_VAR_DIR": str(tree / "var" / "bench"),
+        "SENTINELLE_FIELD_KEYS_FILE": str(tree / "var" / "bench" / "field-keys.json"),
+    }
+
+
 def new_env(database_url: str, keys: Path, var: Path) -> dict[str, str]:
     sys.path.insert(0, str(ROOT))
     from bench.run import bench_env
@@ -140,6 +182,7 @@ def main(argv=None) -> int:
         )
         log(f"{tag}: database built in {seconds:.1f} s")
         before = table_counts(args.database_url)
+        figures_before = figures(PY, cwd=old, env={**old_env, **_bench_env_of(old, args.database_url)})
         keys = old / "var" / "bench" / "field-keys.json"
         env = new_env(args.database_url, keys, Path(tmp) / "var")
         manage = [PY, str(ROOT / "manage.py")]
@@ -165,6 +208,13 @@ def main(argv=None) -> int:
             "print(len(names))\n"
         )
         run([*manage, "shell", "-c", probe], cwd=ROOT, env=env)
+        figures_after = figures(PY, cwd=ROOT, env=env)
+        for name, rows in figures_before.items():
+            if figures_after.get(name) != rows:
+                failures.append(
+                    f"{name} by region: {rows} before the upgrade, {figures_after.get(name)} after"
+                )
+        log(f"figures by region identical before and after: {', '.join(figures_before)}")
     if failures:
         for failure in failures:
             log(f"FAILED: {failure}")
