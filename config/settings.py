@@ -320,6 +320,8 @@ SENTINELLE = {
     # it lags more than this, and its state is checked at most this often per process.
     "REPLICA_MAX_LAG_SECONDS": env_int("SENTINELLE_REPLICA_MAX_LAG_SECONDS", 30),
     "REPLICA_CHECK_SECONDS": env_int("SENTINELLE_REPLICA_CHECK_SECONDS", 2),
+    # Behind PgBouncer: the same database reached directly, for backup and restore (core/backups.py).
+    "DATABASE_DIRECT_URL": env_str("DATABASE_DIRECT_URL", ""),
     # /healthz (core/health.py): a last backup older than this many hours fails the check (0: not checked).
     "HEALTH_BACKUP_HOURS": env_int("SENTINELLE_HEALTH_BACKUP_HOURS", 0 if DEBUG else 26),
     "GEOMETRY_TOLERANCE": float(env_str("SENTINELLE_GEOMETRY_TOLERANCE", "0.01")),

@@ -44,6 +44,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import dj_database_url
+from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
@@ -213,7 +215,14 @@ def write_keys(path: Path, backup_dir: Path) -> None:
 
 
 def _postgres_env() -> tuple[list[str], dict]:
-    config = connection.settings_dict
+    """pg_dump / pg_restore's connection: the application's, or, behind PgBouncer, the same database reached
+    directly (SENTINELLE["DATABASE_DIRECT_URL"]: pg_dump and pg_restore set session state, which a pooler in
+    transaction mode does not keep)."""
+    config = dict(connection.settings_dict)
+    direct = settings.SENTINELLE.get("DATABASE_DIRECT_URL", "")
+    if direct:
+        parsed = dj_database_url.parse(direct)
+        config.update({key: parsed.get(key) for key in ("HOST", "PORT", "USER", "PASSWORD")})
     env = {**os.environ}
     args = []
     if config.get("HOST"):
