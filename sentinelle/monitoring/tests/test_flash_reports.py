@@ -153,7 +153,9 @@ def test_a_draft_below_the_region_leaves_gbv_incidents_out_and_says_so(admin, mo
     assert "13 (" not in report.what
     with translation.override("fr"):
         assert gbv_withheld_note() in report.what
-    assert "gbv" not in str(figures["categories"]) and "6" not in report.victims
+    # The 6 GBV incidents' count never appears; the readers' text perturbs the others (14 may read 12 to 16,
+    # depending on the records' keys), so a standalone 6 is looked for, not the digit.
+    assert "gbv" not in str(figures["categories"]) and not re.search(r"\b6\b", report.victims)
 
 
 def test_a_gbv_only_alert_below_the_region_gets_no_figure(admin, caseworker_in_area, commune):
