@@ -193,6 +193,22 @@ def retention_vacuum() -> None:
             cursor.execute(f'VACUUM "{model._meta.db_table}"')
 
 
+def _hold_set(case: Case, *, actor, reason: str, at) -> None:
+    case.retention_hold_reason = reason
+    case.retention_hold_at = at
+    case.retention_hold_by = actor if at else None
+    case.updated_by = actor
+    case.save(
+        update_fields=[
+            "retention_hold_reason",
+            "retention_hold_at",
+            "retention_hold_by",
+            "updated_by",
+            "updated_at",
+        ]
+    )
+
+
 def case_retention_hold(*, actor, case: Case, reason: str, request=None) -> Case:
     """Keep the person's identity past the retention period, for the reason given (encrypted)."""
     ensure(actor, Perm.CASE_EDIT, case, request=request)
@@ -207,19 +223,7 @@ def case_retention_hold(*, actor, case: Case, reason: str, request=None) -> Case
         )
         if locked.person.identity_erased_at is not None:
             validation.refuse(gettext("This person's identity was already erased."))
-        locked.retention_hold_reason = reason
-        locked.retention_hold_at = timezone.now()
-        locked.retention_hold_by = actor
-        locked.updated_by = actor
-        locked.save(
-            update_fields=[
-                "retention_hold_reason",
-                "retention_hold_at",
-                "retention_hold_by",
-                "updated_by",
-                "updated_at",
-            ]
-        )
+        _hold_set(locked, actor=actor, reason=reason, at=timezone.now())
         audit_case(actor, locked, "retention_hold", request)
     return locked
 
@@ -231,18 +235,6 @@ def case_retention_release(*, actor, case: Case, request=None) -> Case:
         locked = Case.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=case.pk)
         if locked.retention_hold_at is None:
             validation.refuse(gettext("This case has no retention hold."))
-        locked.retention_hold_reason = ""
-        locked.retention_hold_at = None
-        locked.retention_hold_by = None
-        locked.updated_by = actor
-        locked.save(
-            update_fields=[
-                "retention_hold_reason",
-                "retention_hold_at",
-                "retention_hold_by",
-                "updated_by",
-                "updated_at",
-            ]
-        )
+        _hold_set(locked, actor=actor, reason="", at=None)
         audit_case(actor, locked, "retention_released", request)
     return locked
