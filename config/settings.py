@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "sentinelle.ingest",
     "sentinelle.api",
     "sentinelle.reports",
+    "sentinelle.offline",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -356,6 +357,9 @@ SENTINELLE = {
     "API_TOKEN_DAYS": env_int("SENTINELLE_API_TOKEN_DAYS", 90),
     # Devices (ODK Collect / KoboCollect): largest submission accepted.
     "OPENROSA_MAX_BYTES": env_int("SENTINELLE_OPENROSA_MAX_BYTES", 10 * 1024 * 1024),
+    # Offline case work (sentinelle/offline/): a device's copy of the caseload is wiped after this many days
+    # without a successful synchronisation.
+    "OFFLINE_DAYS": env_int("SENTINELLE_OFFLINE_DAYS", 7),
     # Throttles (core/throttles.py): "hits/period" per door and counted thing, shared by every process.
     "THROTTLES": {
         "signin.client": env_str("SENTINELLE_THROTTLE_SIGNIN_CLIENT", "30/15m"),
@@ -367,6 +371,8 @@ SENTINELLE = {
         "device.client": env_str("SENTINELLE_THROTTLE_DEVICE_CLIENT", "30/15m"),
         "device.identifier": env_str("SENTINELLE_THROTTLE_DEVICE_IDENTIFIER", "10/15m"),
         "person_search.user": env_str("SENTINELLE_THROTTLE_PERSON_SEARCH", "60/1h"),
+        "offline.enrol": env_str("SENTINELLE_THROTTLE_OFFLINE_ENROL", "10/1d"),
+        "offline.device": env_str("SENTINELLE_THROTTLE_OFFLINE_DEVICE", "30/15m"),
         "stats.user": env_str("SENTINELLE_THROTTLE_STATS", "1000/1d"),
     },
 }

@@ -18,6 +18,7 @@ urlpatterns = [
     path("compte/jetons-api/", include("sentinelle.api.urls.tokens")),
     path("imports/", include("sentinelle.ingest.urls")),
     path("openrosa/", include("sentinelle.ingest.openrosa.urls")),
+    path("hors-ligne/", include("sentinelle.offline.urls")),
     path("i18n/langue/", core_views.set_language, name="set_language"),
 ]
 

@@ -1,4 +1,5 @@
-"""Device credentials for offline collection apps: create, revoke, authenticate (services and selectors)."""
+"""Device credentials: collection apps' secrets (create, authenticate), and every device of a user (list,
+revoke). Offline case-work devices are enrolled by sentinelle/offline/ and listed and revoked here too."""
 
 import datetime
 import hashlib
@@ -13,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from sentinelle.accounts.backends import normalise_identifier, user_by_identifier
-from sentinelle.accounts.models import DeviceCredential, User
+from sentinelle.accounts.models import DeviceCredential, DeviceKind, User
 from sentinelle.core.audit import audit_record
 from sentinelle.core.models import AuditAction, AuditOutcome
 from sentinelle.core.permissions import Perm, get_object_for_user, has_perm, scope_queryset
@@ -37,6 +38,7 @@ def device_credential_create(*, actor: User, label: str, request=None) -> tuple[
         credential = DeviceCredential.objects.create(
             user=actor,
             label=label.strip()[:100] or "ODK Collect",
+            kind=DeviceKind.COLLECT,
             secret_hash=make_password(secret),
             created_by=actor,
             updated_by=actor,
@@ -46,6 +48,8 @@ def device_credential_create(*, actor: User, label: str, request=None) -> tuple[
 
 
 def device_credential_revoke(*, actor: User, credential: DeviceCredential, request=None) -> DeviceCredential:
+    """Revoke one of the actor's devices, of either kind: a collection app's secret stops working, an
+    offline device is wiped at its next contact."""
     if credential.user_id != actor.pk:
         raise PermissionDenied
     with transaction.atomic():
@@ -57,12 +61,12 @@ def device_credential_revoke(*, actor: User, credential: DeviceCredential, reque
 
 
 def device_credentials_of(*, user: User):
-    return scope_queryset(user, DeviceCredential.objects.all(), Perm.INCIDENT_CREATE).order_by("-created_at")
+    return scope_queryset(user, DeviceCredential.objects.all(), Perm.DEVICE_MANAGE).order_by("-created_at")
 
 
 def device_credential_get(*, user: User, public_id, request=None) -> DeviceCredential:
     return get_object_for_user(
-        user, DeviceCredential.objects.all(), public_id, Perm.INCIDENT_CREATE, request=request
+        user, DeviceCredential.objects.all(), public_id, Perm.DEVICE_MANAGE, request=request
     )
 
 
@@ -121,7 +125,10 @@ def device_authenticate(*, identifier: str, secret: str, request=None) -> User |
     user = user_by_identifier(identifier)
     credentials = []
     if user is not None and user.is_active:
-        credentials = list(DeviceCredential.objects.filter(user=user, revoked_at__isnull=True))
+        # Collection secrets only: an offline device's secret is key material, never a password.
+        credentials = list(
+            DeviceCredential.objects.filter(user=user, revoked_at__isnull=True, kind=DeviceKind.COLLECT)
+        )
     credential = _matching_credential(credentials, secret) if credentials else None
     if credential is not None:
         _mark_used(credential)

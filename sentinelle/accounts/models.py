@@ -124,17 +124,29 @@ class Membership(BaseModel):
         return f"{self.user} · {self.organisation} · {self.get_role_display()}"
 
 
-class DeviceCredential(BaseModel):
-    """A secret for one phone or tablet (ODK Collect, KoboCollect), used instead of the account password.
+class DeviceKind(models.TextChoices):
+    COLLECT = "collect", _("Collection app (ODK Collect, KoboCollect)")
+    OFFLINE = "offline", _("Offline case work")
 
-    Devices authenticate with HTTP Basic over HTTPS; a separate, revocable secret per device means a lost
-    phone never exposes the web password, and two-factor accounts can still collect offline.
+
+class DeviceCredential(BaseModel):
+    """One phone, tablet or browser of a user, listed and revocable at /compte/appareils/.
+
+    A collection device (ODK Collect, KoboCollect) authenticates with HTTP Basic over HTTPS and a secret of
+    its own: a separate, revocable secret per device means a lost phone never exposes the web password, and
+    two-factor accounts can still collect offline. An offline device (sentinelle/offline/) is a browser
+    holding an encrypted copy of the user's caseload: it signs in as the user, and the random secret it
+    got at enrolment is key material on the device only, never a password (its hash here is unusable).
+    Revoking it wipes the device at its next contact.
     """
 
     user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.PROTECT, related_name="devices")
     label = models.CharField(_("device"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=16, choices=DeviceKind.choices, default=DeviceKind.COLLECT)
     secret_hash = models.CharField(max_length=255)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    # Offline devices: the last time the device took its caseload (a successful sync).
+    last_sync_at = models.DateTimeField(_("last synchronised"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
 
     class Meta:

@@ -21,6 +21,7 @@ from sentinelle.accounts.forms import (
     UserCreateForm,
     UserEditForm,
 )
+from sentinelle.accounts.models import DeviceKind
 from sentinelle.core.forms import errors_shown_as_messages, errors_shown_on
 from sentinelle.core.permissions import (
     Perm,
@@ -328,10 +329,10 @@ def membership_archive(request, public_id):
     return redirect("accounts:user-detail", public_id=membership.user.public_id)
 
 
-# --- Collection devices (ODK Collect / KoboCollect) ------------------------------------------
+# --- Devices: collection apps (ODK Collect / KoboCollect) and offline case work --------------------
 
 
-@require_perm(Perm.INCIDENT_CREATE)
+@require_perm(Perm.DEVICE_MANAGE)
 @require_http_methods(["GET", "POST"])
 def device_list(request):
     new_secret = None
@@ -343,16 +344,24 @@ def device_list(request):
         "credentials": devices.device_credentials_of(user=request.user),
         "new_secret": new_secret,
         "server_url": request.build_absolute_uri("/openrosa"),
+        "can_collect": has_perm(request.user, Perm.INCIDENT_CREATE),
+        "can_work_offline": has_perm(request.user, Perm.CASE_EDIT),
     }
     response = render(request, "accounts/device_list.html", context)
     response["Cache-Control"] = "no-store"
     return response
 
 
-@require_perm(Perm.INCIDENT_CREATE)
+@require_perm(Perm.DEVICE_MANAGE)
 @require_POST
 def device_revoke(request, public_id):
     credential = devices.device_credential_get(user=request.user, public_id=public_id, request=request)
     devices.device_credential_revoke(actor=request.user, credential=credential, request=request)
-    messages.success(request, _("The device can no longer send data."))
+    if credential.kind == DeviceKind.OFFLINE:
+        messages.success(
+            request,
+            _("The device can no longer synchronise: its offline data are wiped at its next connection."),
+        )
+    else:
+        messages.success(request, _("The device can no longer send data."))
     return redirect("accounts:device-list")

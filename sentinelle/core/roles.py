@@ -73,6 +73,9 @@ class Perm(StrEnum):
     STATS_VIEW = "stats.view"
     STATS_EXACT = "stats.exact"
     API_TOKEN_MANAGE = "api_token.manage"  # noqa: S105 (a permission name, not a secret)
+    # The page of one's own devices (/compte/appareils/): collection phones (ODK Collect, KoboCollect) for
+    # those who record incidents, offline case work (/hors-ligne/) for those who edit cases.
+    DEVICE_MANAGE = "device.manage"
     # Dashboards and reports: everyone reads dashboards (through disclosure control) and published
     # reports; the IMO writes the monthly analysis, managers their programme's quarterly report.
     DASHBOARD_VIEW = "dashboard.view"
@@ -95,6 +98,7 @@ _EVERYONE = {
 # Partner staff report their organisation's activities and see its figures.
 _REPORTS_ACTIVITIES = {Perm.POPULATION_VIEW, Perm.ACTIVITY_VIEW, Perm.ACTIVITY_EDIT}
 _MANAGES_CASES = {
+    Perm.DEVICE_MANAGE,
     Perm.PERSON_VIEW,
     Perm.PERSON_CREATE,
     Perm.CASE_VIEW,
@@ -108,6 +112,7 @@ _MANAGES_CASES = {
 # GBV case workers and their managers hold survivor details (GBVIMS intake, with consent); no monitor does.
 _RECORDS_GBV_SURVIVORS = {Perm.GBV_SURVIVOR_RECORD}
 _RECORDS_INCIDENTS = {
+    Perm.DEVICE_MANAGE,
     Perm.INCIDENT_VIEW,
     Perm.INCIDENT_CREATE,
     Perm.INCIDENT_EDIT,

@@ -32,6 +32,7 @@ from .codes import (
 from .persons import Person, PersonMerge, PersonNameKey
 from .referrals import Assistance, Consent, Referral, ReferralEvent
 from .tracing import Reunification, TracingMatch, TracingNameKey, TracingRequest
+from .versions import FieldVersion
 
 __all__ = [
     "Approval",
@@ -53,6 +54,7 @@ __all__ = [
     "ConsentGivenBy",
     "ConsentPurpose",
     "DisplacementStatus",
+    "FieldVersion",
     "FollowUp",
     "Person",
     "PersonMerge",

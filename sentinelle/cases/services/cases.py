@@ -72,6 +72,7 @@ from .case_plans import (
     plan_in_force,
 )
 from .case_team import break_glass_open, case_assign, transfer_accept, transfer_decline, transfer_request
+from .versions import field_versions_bump
 
 __all__ = [
     "approval_decide",
@@ -237,6 +238,8 @@ def assessment_record(
             created_by=actor,
             updated_by=actor,
         )
+        if case.risk_level != risk_level:
+            field_versions_bump(Case, case.pk, ["risk_level"], actor=actor)
         case.risk_level = risk_level
         touch(case, actor, "risk_level")
         close_tasks(case, TaskKind.ASSESSMENT, today)

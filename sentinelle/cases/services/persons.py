@@ -27,6 +27,7 @@ from sentinelle.core.throttles import Rate, throttle_hit
 from sentinelle.core.validation import Errors
 
 from ._casework import absolute_url, mail_after_commit, refused, resolve_organisation
+from .versions import field_versions_bump
 
 __all__ = [
     "PERSON_FIELDS",
@@ -249,26 +250,31 @@ def person_update(*, actor, person: Person, request=None, **changes) -> Person:
     if unknown:
         raise TypeError(f"person_update() got unexpected fields: {', '.join(sorted(unknown))}")
     ensure(actor, Perm.PERSON_CREATE, person, request=request, message=refused())
-    if person.merged_into_id is not None:
-        validation.refuse(gettext("This person was merged into another record: change that record instead."))
-    current = {name: getattr(person, name) for name in PERSON_FIELDS}
-    if changes.get("date_of_birth") and "age" not in changes:
-        current["age"] = None  # recomputed from the new date of birth
-    errors = Errors()
-    values = _clean(errors, {**current, **changes})
-    if "area" not in errors and values["area"].pk != person.area_id:
-        _check_in_areas(errors, actor, person.organisation, values["area"])
-    errors.raise_if_any()
-    changed = sorted(name for name in PERSON_FIELDS if values[name] != getattr(person, name))
-    if not changed:
-        return person
     with transaction.atomic():
+        # The values are read from the locked row, not from the caller's copy: a copy read before someone
+        # else's change would otherwise put that field back silently.
         locked = Person.objects.select_for_update().get(pk=person.pk)
+        if locked.merged_into_id is not None:
+            validation.refuse(
+                gettext("This person was merged into another record: change that record instead.")
+            )
+        current = {name: getattr(locked, name) for name in PERSON_FIELDS}
+        if changes.get("date_of_birth") and "age" not in changes:
+            current["age"] = None  # recomputed from the new date of birth
+        errors = Errors()
+        values = _clean(errors, {**current, **changes})
+        if "area" not in errors and values["area"].pk != locked.area_id:
+            _check_in_areas(errors, actor, locked.organisation, values["area"])
+        errors.raise_if_any()
+        changed = sorted(name for name in PERSON_FIELDS if values[name] != getattr(locked, name))
+        if not changed:
+            return locked
         _apply(locked, values)
         locked.updated_by = actor
         locked.save()
         if {"given_name", "family_name", "other_names"} & set(changed):
             write_name_keys(locked)
+        field_versions_bump(Person, locked.pk, changed, actor=actor)
         audit_record(
             action=AuditAction.UPDATE,
             user=actor,

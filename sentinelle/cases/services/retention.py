@@ -48,6 +48,7 @@ from sentinelle.cases.models import (
     PersonNameKey,
 )
 from sentinelle.cases.services._casework import audit_case, required_text
+from sentinelle.cases.services.versions import field_versions_bump
 from sentinelle.core import validation
 from sentinelle.core.audit import audit_record
 from sentinelle.core.models import AuditAction
@@ -135,6 +136,7 @@ def _erase_person(person_id: int, now) -> int:
         **dict.fromkeys(PERSON_DIGEST_FIELDS, ""),
     )
     PersonNameKey.objects.filter(person_id=person_id).delete()
+    field_versions_bump(Person, person_id, PERSON_IDENTITY_FIELDS)
     case_ids = list(Case.objects.filter(person_id=person_id).values_list("pk", flat=True))
     Case.objects.filter(pk__in=case_ids).update(closure_note="")
     for model, path, fields in CASE_TEXTS:

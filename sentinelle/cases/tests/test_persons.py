@@ -145,6 +145,22 @@ def test_update_by_someone_who_cannot_see_the_person_changes_nothing(
     assert Person.objects.get(pk=person.pk).family_name == "Doumbia"
 
 
+def test_an_update_from_an_out_of_date_copy_keeps_the_other_fields_changed_since(
+    caseworker_in_area, douentza
+):
+    person = register(caseworker_in_area, area=douentza, family_name="Doumbia", phone="76 11 22 33")
+    stale = Person.objects.get(pk=person.pk)  # read before a colleague's change
+    person_update(actor=caseworker_in_area, person=person, phone="66 00 00 01")
+
+    person_update(actor=caseworker_in_area, person=stale, address="Près du marché")
+
+    now = Person.objects.get(pk=person.pk)
+    assert now.phone == "66 00 00 01"  # not put back to the copy's value
+    assert now.address == "Près du marché"
+    entry = AuditEntry.objects.filter(action=AuditAction.UPDATE, object_id=str(person.public_id)).latest("pk")
+    assert entry.detail["changed"] == ["address"]
+
+
 # --- Search ----------------------------------------------------------------------------------------
 
 

@@ -41,6 +41,9 @@ anchor of kind "restore" that names the backup's anchor it rewound to and supers
 after it (their entries are gone with the rest of the newer data). Verification checks the anchors from the
 last restore on; older ones stay in the file as history.
 
+Entries written inside an `audit_context(...)` block carry its details too (context.py): the device and
+offline time of a change replayed at sync, for instance, whichever service writes the entry.
+
 Details must never carry personal data: object type and public id are enough to find the record.
 """
 
@@ -62,12 +65,14 @@ from sentinelle.core.audit.chain import (
     GENESIS_HASH,
     Head,
     audit_record,
+    audit_record_many,
     chain_head,
     client_ip,
     compute_hash,
     head_in,
     keyed_hash,
 )
+from sentinelle.core.audit.context import audit_context, current_audit_context
 from sentinelle.core.audit.verification import Verification, verify_chain, verify_log
 
 __all__ = [
@@ -82,10 +87,13 @@ __all__ = [
     "anchor_authentic",
     "anchor_path",
     "anchors_started",
+    "audit_context",
     "audit_record",
+    "audit_record_many",
     "chain_head",
     "client_ip",
     "compute_hash",
+    "current_audit_context",
     "head_in",
     "keyed_hash",
     "latest_anchor",

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class OfflineConfig(AppConfig):
+    name = "sentinelle.offline"
+    label = "offline"
+    verbose_name = _("Offline case work")
