@@ -91,7 +91,7 @@ def _activity_rollup(model, *cells: str, area_only: bool = False) -> Rollup:
 
     def source(ids):
         rows = _activities(None)
-        return rows if ids is None else rows.filter(pk__in=ids)
+        return rows if ids is None else rows.filter(pk__in_ids=ids)
 
     return Rollup(
         model=model,

@@ -29,8 +29,8 @@ def activity_rollups_updating(*, report_ids: Iterable):
     The reports are locked first (id order), so two reviews of one report follow each other."""
     report_ids = sorted({int(pk) for pk in report_ids})
     with transaction.atomic():
-        reports = ActivityReport.objects.filter(pk__in=report_ids).order_by("pk").select_for_update()
+        reports = ActivityReport.objects.filter(pk__in_ids=report_ids).order_by("pk").select_for_update()
         list(reports.values_list("pk"))
-        activity_ids = list(Activity.objects.filter(report_id__in=report_ids).values_list("pk", flat=True))
+        activity_ids = list(Activity.objects.filter(report_id__in_ids=report_ids).values_list("pk", flat=True))
         with rollups_updating(keyed_by=KEYED_BY, ids=activity_ids):
             yield

@@ -65,7 +65,7 @@ def _rollup(
 
     def source(ids):
         rows = base(None)
-        return rows if ids is None else rows.filter(pk__in=ids)
+        return rows if ids is None else rows.filter(pk__in_ids=ids)
 
     return Rollup(
         model=model,

@@ -58,7 +58,7 @@ def _refresh(dataset: str, stored, current) -> None:
 
 
 def _lock_cases(case_ids: list[int]) -> None:
-    list(Case.objects.filter(pk__in=case_ids).order_by("pk").select_for_update().values_list("pk"))
+    list(Case.objects.filter(pk__in_ids=case_ids).order_by("pk").select_for_update().values_list("pk"))
 
 
 def case_rollups_refresh(*, case_ids: Iterable) -> None:
@@ -70,11 +70,11 @@ def case_rollups_refresh(*, case_ids: Iterable) -> None:
     referrals, _ = _rollups("referrals")
     with transaction.atomic():
         _lock_cases(case_ids)
-        _refresh("cases", cases.model.objects.filter(case_id__in=case_ids), cases.source(case_ids))
+        _refresh("cases", cases.model.objects.filter(case_id__in_ids=case_ids), cases.source(case_ids))
         _refresh(
             "referrals",
-            referrals.model.objects.filter(case_id__in=case_ids),
-            referrals.source(None).filter(case_id__in=case_ids),
+            referrals.model.objects.filter(case_id__in_ids=case_ids),
+            referrals.source(None).filter(case_id__in_ids=case_ids),
         )
 
 
@@ -85,10 +85,10 @@ def referral_rollups_refresh(*, referral_ids: Iterable) -> None:
         return
     referrals, _ = _rollups("referrals")
     with transaction.atomic():
-        _lock_cases(_ids(Referral.objects.filter(pk__in=referral_ids).values_list("case_id", flat=True)))
+        _lock_cases(_ids(Referral.objects.filter(pk__in_ids=referral_ids).values_list("case_id", flat=True)))
         _refresh(
             "referrals",
-            referrals.model.objects.filter(referral_id__in=referral_ids),
+            referrals.model.objects.filter(referral_id__in_ids=referral_ids),
             referrals.source(referral_ids),
         )
 

@@ -138,7 +138,7 @@ def _rollup(
 
     def source(incident_ids):
         rows = base(None)
-        return rows if incident_ids is None else rows.filter(**{f"{ids}__in": incident_ids})
+        return rows if incident_ids is None else rows.filter(**{f"{ids}__in_ids": incident_ids})
 
     return Rollup(
         model=model,

@@ -155,7 +155,7 @@ def _load_new(incident_ids) -> dict[int, _New]:
     max_age = int(_setting("ALERT_MAX_AGE_DAYS", DEFAULT_ALERT_MAX_AGE_DAYS))
     for chunk in id_chunks(ids, ID_CHUNK):
         rows = Incident.objects.filter(
-            pk__in=chunk, status__in=COUNTED_STATUSES, duplicate_of__isnull=True, is_archived=False
+            pk__in_ids=chunk, status__in=COUNTED_STATUSES, duplicate_of__isnull=True, is_archived=False
         )
         if max_age:
             rows = rows.filter(date_start__gte=timezone.localdate() - datetime.timedelta(days=max_age))
@@ -169,7 +169,7 @@ def _matching(rule: AlertRule, new: dict[int, _New]) -> list[_New]:
         return list(new.values())
     matching: list[_New] = []
     for chunk in id_chunks(sorted(new), ID_CHUNK):
-        ids = counted_incidents(rule).filter(pk__in=chunk).values_list("pk", flat=True)
+        ids = counted_incidents(rule).filter(pk__in_ids=chunk).values_list("pk", flat=True)
         matching.extend(new[pk] for pk in ids)
     return matching
 
@@ -276,7 +276,7 @@ def _evaluate_threshold(
     for chunk in id_chunks(sorted(by_pk), ID_CHUNK):
         for alert in Alert.objects.filter(
             rule=rule,
-            area_id__in=chunk,
+            area_id__in_ids=chunk,
             window_end__gte=min(low for low, _high in spans.values()),
             window_start__lte=max(high for _low, high in spans.values()),
         ).order_by():
@@ -319,7 +319,7 @@ def _daily_by_cell(rule: AlertRule, cells: dict, areas: _AreaIndex) -> dict[Admi
     rows = (
         counted_incidents(rule)
         .filter(
-            area_id__in=[pk for area in order for pk in areas.subtree(area)],
+            area_id__in_ids=[pk for area in order for pk in areas.subtree(area)],
             date_start__range=(min(low for low, _high in cells.values()), max(h for _l, h in cells.values())),
         )
         .annotate(cell=cell)
@@ -374,7 +374,7 @@ def _window_incidents(rule: AlertRule, planned: list[_Planned], areas: _AreaInde
     rows = (
         counted_incidents(rule)
         .filter(
-            area_id__in=sorted(by_area),
+            area_id__in_ids=sorted(by_area),
             date_start__range=(min(p.window[0] for p in planned), max(p.window[1] for p in planned)),
         )
         .values_list("pk", "area_id", "date_start")
@@ -477,7 +477,7 @@ def _alerts_join(joins: list[tuple[Alert, list[int], int]]) -> None:
     linked: set[tuple[int, int]] = set()
     for chunk in id_chunks(ids, ID_CHUNK):
         linked.update(
-            through.objects.filter(alert_id__in=alert_ids, incident_id__in=chunk)
+            through.objects.filter(alert_id__in=alert_ids, incident_id__in_ids=chunk)
             .order_by()
             .values_list("alert_id", "incident_id")
         )

@@ -323,7 +323,7 @@ def duplicates_detect(*, incident_ids) -> list[DuplicateCandidate]:
     for start in range(0, len(ids), CHUNK):
         new += _load(
             Incident.objects.filter(
-                pk__in=ids[start : start + CHUNK], status__in=STATUSES, duplicate_of__isnull=True
+                pk__in_ids=ids[start : start + CHUNK], status__in=STATUSES, duplicate_of__isnull=True
             )
         )
     by_cercle: dict[tuple[int, str], list[_Item]] = defaultdict(list)
@@ -342,7 +342,7 @@ def duplicates_detect(*, incident_ids) -> list[DuplicateCandidate]:
     known = {item.id: item for item in new}
     missing = sorted({other for _first, other in oriented.values() if other not in known})
     for start in range(0, len(missing), CHUNK):
-        for item in _load(Incident.objects.filter(pk__in=missing[start : start + CHUNK])):
+        for item in _load(Incident.objects.filter(pk__in_ids=missing[start : start + CHUNK])):
             known[item.id] = item
     pairs: dict[tuple[int, int], tuple[float, list[str]]] = {}
     with translation.override(settings.LANGUAGE_CODE):
@@ -402,7 +402,7 @@ def _candidate_ids(pairs) -> list[tuple[int, int, int]]:
     found = []
     for start in range(0, len(firsts), CHUNK):
         found += (
-            DuplicateCandidate.objects.filter(first_id__in=firsts[start : start + CHUNK])
+            DuplicateCandidate.objects.filter(first_id__in_ids=firsts[start : start + CHUNK])
             .order_by()
             .values_list("pk", "first_id", "second_id")
         )
