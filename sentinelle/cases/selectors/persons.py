@@ -17,18 +17,26 @@ probe is seen by those who hold the record.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import BooleanField, ExpressionWrapper, IntegerField, Q, Sum, Value, When
-from django.db.models import Case as SqlCase
+from django.db.models import BooleanField, ExpressionWrapper, Q, Value
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from sentinelle.cases.models import Person, PersonNameKey
-from sentinelle.cases.names import DUPLICATE_THRESHOLD, full_names, name_keys, name_similarity
+from sentinelle.cases.models import Person
+from sentinelle.cases.names import DUPLICATE_THRESHOLD, full_names, name_similarity
+from sentinelle.cases.selectors.person_keys import (
+    BLOCK_LIMIT,
+    age_now,
+    area_relation,
+    blocked_person_ids,
+    current_age,
+    key_weight_expression,
+    sex_known,
+    weighted_name_keys,
+)
 from sentinelle.core.audit import audit_record
 from sentinelle.core.crypto import keyed_hash, normalise_phone
 from sentinelle.core.models import AuditAction
@@ -55,7 +63,6 @@ __all__ = [
 # Blocking: how many persons sharing keys are considered (heaviest first), how many of those left by
 # the scope are ranked on non-identifying columns, and how many are then decrypted and scored. They bound
 # the cost of a search whatever the size of the register.
-BLOCK_LIMIT = 1000
 CONTEXT_LIMIT = 200
 # The heaviest persons read first (scope and context columns); the rest only if too few are in scope.
 FIRST_READ = 250
@@ -64,7 +71,6 @@ DECRYPT_LIMIT = 40
 MIN_SCORE = 0.6
 # Weight of a shared blocking key by kind (p: both names, t: one name, s: consonant skeleton) and of
 # the exact look-ups.
-KEY_WEIGHTS = {"p": 4, "t": 2, "s": 1}
 EXACT_NAME_WEIGHT = 10
 PHONE_WEIGHT = 6
 
@@ -114,86 +120,6 @@ class Candidate:
         return self.score >= DUPLICATE_THRESHOLD
 
 
-# --- Non-identifying comparisons (shared with tracing) -------------------------------------------
-
-
-def area_relation(path_a: str | None, path_b: str | None) -> str | None:
-    """ "commune", "cercle" or "region" when two areas share that level; None otherwise."""
-    if not path_a or not path_b:
-        return None
-    parts_a = [p for p in path_a.split("/") if p]
-    parts_b = [p for p in path_b.split("/") if p]
-    if parts_a == parts_b and len(parts_a) >= 4:
-        return "commune"
-    if len(parts_a) >= 3 and len(parts_b) >= 3 and parts_a[:3] == parts_b[:3]:
-        return "cercle"
-    if len(parts_a) >= 2 and len(parts_b) >= 2 and parts_a[:2] == parts_b[:2]:
-        return "region"
-    return None
-
-
-def age_now(age: int | None, recorded_at, today: date | None = None) -> int | None:
-    """An age recorded at `recorded_at` (date or datetime), as it is today."""
-    if age is None:
-        return None
-    today = today or timezone.localdate()
-    if recorded_at is None:
-        return age
-    recorded_on = recorded_at.date() if hasattr(recorded_at, "date") else recorded_at
-    return age + max(0, (today - recorded_on).days) // 365
-
-
-def current_age(person: Person, today: date | None = None) -> int | None:
-    """The person's age today: from the date of birth when known (decrypted), else the registered age
-    plus the years since registration."""
-    today = today or timezone.localdate()
-    born = getattr(person, "date_of_birth", "")
-    if born:
-        try:
-            birth = date.fromisoformat(born)
-        except ValueError:
-            birth = None
-        if birth is not None:
-            return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
-    return age_now(person.age, person.created_at, today)
-
-
-def _sex_known(sex: str | None) -> bool:
-    return bool(sex) and sex != "unknown"
-
-
-# --- Blocking --------------------------------------------------------------------------------------
-
-
-def weighted_name_keys(*names: str) -> dict[str, int]:
-    """Keyed hashes of the names' blocking keys, with the weight of each kind."""
-    return {keyed_hash(key): KEY_WEIGHTS[key[0]] for key in name_keys(*names)}
-
-
-def key_weight_expression(keys: dict[str, int]):
-    """SQL: the weight of the key of a row (0 if not one of `keys`)."""
-    whens = []
-    for weight in sorted(set(keys.values()), reverse=True):
-        chosen = [key for key, w in keys.items() if w == weight]
-        whens.append(When(key__in=chosen, then=Value(weight)))
-    return SqlCase(*whens, default=Value(0), output_field=IntegerField())
-
-
-def blocked_person_ids(keys: dict[str, int], *, limit: int = BLOCK_LIMIT) -> dict[int, int]:
-    """Ids of the persons sharing blocking keys, with the summed weight of the keys they share, heaviest
-    first. One indexed scan of the key table, no join: scoping comes after, on these ids only."""
-    if not keys:
-        return {}
-    rows = (
-        PersonNameKey.objects.filter(key__in=list(keys))
-        .values("person_id")
-        .annotate(weight=Sum(key_weight_expression(keys)))
-        .order_by("-weight", "-person_id")
-        .values_list("person_id", "weight")[:limit]
-    )
-    return dict(rows)
-
-
 def _exact_ids(query: PersonQuery) -> tuple[dict[int, int], set[int], set[int]]:
     """Persons found by keyed hash: the full name in either order, the phone number."""
     name_hashes = {
@@ -227,7 +153,7 @@ def _exact_ids(query: PersonQuery) -> tuple[dict[int, int], set[int], set[int]]:
 def _context_bonus(query: PersonQuery, sex: str, age: int | None, path: str | None) -> int:
     """Ranking on non-identifying columns before anything is decrypted (same units as key weights)."""
     bonus = 0
-    if _sex_known(query.sex) and _sex_known(sex):
+    if sex_known(query.sex) and sex_known(sex):
         bonus += 1 if sex == query.sex else -4
     if query.age is not None and age is not None:
         difference = abs(query.age - age)
@@ -351,7 +277,7 @@ def _raw_score(
     if same_phone:
         score += 0.1 if query.full_name else 0.3
         reasons.append(gettext("Same phone number"))
-    if _sex_known(query.sex) and _sex_known(person.sex):
+    if sex_known(query.sex) and sex_known(person.sex):
         if query.sex == person.sex:
             reasons.append(gettext("Same sex"))
         else:
@@ -413,7 +339,7 @@ def _strong_elsewhere(reach: _Reach, query: PersonQuery) -> list[Person]:
             continue
         sex, age, path, _in_scope = row
         if (
-            _sex_known(query.sex)
+            sex_known(query.sex)
             and sex == query.sex
             and query.age is not None
             and age is not None

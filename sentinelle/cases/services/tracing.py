@@ -32,7 +32,7 @@ from sentinelle.cases.models import (
 )
 from sentinelle.cases.names import full_names, hashed_name_keys, name_similarity
 from sentinelle.cases.rollups import case_rollups_refresh
-from sentinelle.cases.selectors.persons import (
+from sentinelle.cases.selectors.person_keys import (
     age_now,
     area_relation,
     blocked_person_ids,
