@@ -16,14 +16,14 @@ from bench.run import DEFAULT_DB, django_setup
 
 
 def target(name: str):
-    from bench import measure
+    from bench import intake, measure
 
     if name == "import":
-        return lambda: measure.measure_import(
+        return lambda: intake.measure_import(
             1_000, username=measure.IMPORT_USER, seed=int(time.time()) % 1_000_000
         )
     if name == "openrosa":
-        return lambda: measure.measure_openrosa(5)
+        return lambda: intake.measure_openrosa(5)
     pages = {
         "case-list": ("manager.drc", "/cas/dossiers/", None),
         "referral-queue": (None, "/cas/references-recues/", None),

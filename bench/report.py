@@ -386,7 +386,7 @@ def rss_slices(rss: list, slice_s: float) -> list[dict]:
 
 
 def soak_markdown(r: dict) -> str:
-    from bench.run import by_name
+    from bench.load import by_name
 
     samples, slice_s = r["samples"], r["slice_s"]
     errors = sum(1 for s in samples if not s[3])

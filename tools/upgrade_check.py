@@ -148,7 +148,7 @@ def _bench_env_of(tree: Path, database_url: str) -> dict[str, str]:
 
 def new_env(database_url: str, keys: Path, var: Path) -> dict[str, str]:
     sys.path.insert(0, str(ROOT))
-    from bench.run import bench_env
+    from bench.environment import bench_env
 
     return {
         **os.environ,
