@@ -14,21 +14,17 @@ an activity without project (no constraint: the tables follow the records, they 
 
 from django.db import models
 
-
-def _fk(model: str, **options) -> models.ForeignKey:
-    return models.ForeignKey(
-        model, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", **options
-    )
-
+from sentinelle.core.rollup_models import RollupTable, cell_unique
+from sentinelle.core.rollup_models import untied_fk as _fk
 
 ACTIVITY_CELLS = ("month", "area", "organisation", "project", "activity_type", "status")
 
 
 def _unique(*extra: str, name: str) -> list:
-    return [models.UniqueConstraint(fields=[*ACTIVITY_CELLS, *extra], name=name)]
+    return cell_unique(*ACTIVITY_CELLS, *extra, name=name)
 
 
-class ActivitiesRollup(models.Model):
+class ActivitiesRollup(RollupTable):
     month = models.DateField()
     area = _fk("geography.AdminArea")
     organisation = _fk("accounts.Organisation")
@@ -37,13 +33,9 @@ class ActivitiesRollup(models.Model):
     status = models.CharField(max_length=16)
     n = models.IntegerField(default=0)
     people = models.BigIntegerField(default=0)
-    key_sum = models.BigIntegerField(default=0)
 
     class Meta:
         abstract = True
-
-    def __str__(self):
-        return f"{type(self).__name__} {self.month} {self.area_id}: {self.n}"
 
 
 class ActivityRollup(ActivitiesRollup):
@@ -100,17 +92,13 @@ class ActivityCellRollup(ActivitiesRollup):
         constraints = _unique("sex", "age_group", "population_status", name="activities_rollup_cells")
 
 
-class ActivityAreaRollup(models.Model):
+class ActivityAreaRollup(RollupTable):
     """Activities and people reached by month and area only: the maps, the national and regional tables."""
 
     month = models.DateField()
     area = _fk("geography.AdminArea")
     n = models.IntegerField(default=0)
     people = models.BigIntegerField(default=0)
-    key_sum = models.BigIntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["month", "area"], name="activities_rollup_area_cell")]
-
-    def __str__(self):
-        return f"{type(self).__name__} {self.month} {self.area_id}: {self.n}"
+        constraints = cell_unique("month", "area", name="activities_rollup_area_cell")

@@ -10,30 +10,21 @@ hold "" where the record has none (a risk level not assessed yet).
 
 from django.db import models
 
-
-def _unique(*fields: str, name: str) -> list:
-    return [models.UniqueConstraint(fields=list(fields), name=name)]
-
-
-def _fk(model: str) -> models.ForeignKey:
-    # No constraint: the tables follow the records, they never hold them back.
-    return models.ForeignKey(model, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+from sentinelle.core.rollup_models import RollupTable
+from sentinelle.core.rollup_models import cell_unique as _unique
+from sentinelle.core.rollup_models import untied_fk as _fk
 
 
-class CasesRollup(models.Model):
+class CasesRollup(RollupTable):
     month = models.DateField()
     area = _fk("geography.AdminArea")
     organisation = _fk("accounts.Organisation")
     # Records of a GBV case: left out below the GBV floor (core/datasets.py).
     gbv = models.BooleanField(default=False)
     n = models.IntegerField(default=0)
-    key_sum = models.BigIntegerField(default=0)
 
     class Meta:
         abstract = True
-
-    def __str__(self):
-        return f"{type(self).__name__} {self.month} {self.area_id}: {self.n}"
 
 
 class CaseRow(CasesRollup):
@@ -136,20 +127,16 @@ class ReferralStatusRollup(CasesRollup):
         )
 
 
-class AreaRollup(models.Model):
+class AreaRollup(RollupTable):
     """Records by month and area only (no organisation): the maps, the national and regional tables."""
 
     month = models.DateField()
     area = _fk("geography.AdminArea")
     gbv = models.BooleanField(default=False)
     n = models.IntegerField(default=0)
-    key_sum = models.BigIntegerField(default=0)
 
     class Meta:
         abstract = True
-
-    def __str__(self):
-        return f"{type(self).__name__} {self.month} {self.area_id}: {self.n}"
 
 
 class CaseAreaRollup(AreaRollup):

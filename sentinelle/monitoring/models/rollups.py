@@ -11,22 +11,17 @@ without victims).
 
 from django.db import models
 
+from sentinelle.core.rollup_models import RollupTable
+from sentinelle.core.rollup_models import cell_unique as _unique
 
-def _unique(*fields: str, name: str) -> list:
-    return [models.UniqueConstraint(fields=list(fields), name=name)]
 
-
-class AllTimeRollup(models.Model):
+class AllTimeRollup(RollupTable):
     area = models.ForeignKey("geography.AdminArea", on_delete=models.CASCADE, related_name="+")
     # Records of a GBV incident: left out below the GBV floor (core/datasets.py).
     gbv = models.BooleanField(default=False)
-    key_sum = models.BigIntegerField(default=0)
 
     class Meta:
         abstract = True
-
-    def __str__(self):
-        return f"{self._meta.model_name} {self.pk}"
 
 
 class MonitoringRollup(AllTimeRollup):
