@@ -80,7 +80,30 @@ def _apply(keyed_by: str, ids: Iterable[int], *, sign: int) -> None:
         for start in range(0, len(ids), CHUNK):
             chunk = ids[start : start + CHUNK]
             for rollup in rollups:
-                upsert(rollup, rollup.source(chunk), sign=sign)
+                _upsert_ids(rollup, chunk, sign=sign)
+
+
+# On PostgreSQL the ids are one array parameter (`__in_ids`): a table's statement is the same text for
+# every write, so it is compiled once per process. Compiling it through the ORM took 7 ms per table,
+# 100 ms of each OpenRosa submission for 14 tables, several times what PostgreSQL takes to run them.
+_COMPILED: dict[tuple[int, int], tuple[str, list, int]] = {}
+_MARKER = -(2**62)  # an id no record has: finds the ids' place among the compiled parameters
+
+
+def _upsert_ids(rollup: datasets.Rollup, ids: list[int], *, sign: int) -> None:
+    if connection.vendor != "postgresql":
+        upsert(rollup, rollup.source(ids), sign=sign)
+        return
+    key = (id(rollup), sign)
+    if key not in _COMPILED:
+        statement, params = _statement(rollup, rollup.source([_MARKER]), sign=sign)
+        (position,) = [index for index, value in enumerate(params) if value == [_MARKER]]
+        _COMPILED[key] = (statement, params, position)
+    statement, params, position = _COMPILED[key]
+    params = list(params)
+    params[position] = ids
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
 
 
 def contributions(rollup: datasets.Rollup, rows):
@@ -95,6 +118,12 @@ def contributions(rollup: datasets.Rollup, rows):
 
 def upsert(rollup: datasets.Rollup, rows, *, sign: int) -> None:
     """One INSERT ... SELECT ... ON CONFLICT for the contributions of `rows` (base rows), times `sign`."""
+    statement, params = _statement(rollup, rows, sign=sign)
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+
+
+def _statement(rollup: datasets.Rollup, rows, *, sign: int) -> tuple[str, list]:
     quote = connection.ops.quote_name
     meta = rollup.model._meta
     table = quote(meta.db_table)
@@ -122,8 +151,7 @@ def upsert(rollup: datasets.Rollup, rows, *, sign: int) -> None:
         f"ORDER BY {', '.join(f's.c_{name}' for name in rollup.columns)} "
         f"ON CONFLICT ({', '.join(cells)}) DO UPDATE SET {', '.join(updates)}"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(statement, list(params))
+    return statement, list(params)
 
 
 def rebuild(rollup: datasets.Rollup) -> None:
