@@ -32,8 +32,8 @@ compares them for every query it can reach (monitoring/tests/test_rollups.py).
 import calendar
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 from decimal import Decimal
 from types import MappingProxyType
 
@@ -372,7 +372,58 @@ def _compute(
     rollup = covering_rollup(dataset, measures, group_by, filters, floor=floor)
     if rollup is not None:
         return _compute_from_rollup(dataset, rollup, measures, group_by, filters, floor=floor)
+    partial, whole = month_split(filters)
+    if partial and whole is not None and not dataset.dates_in_base:
+        # A period that does not fall on month boundaries (the year to date, the last 30 days): its whole
+        # months from the roll-up, the days of its first and last months from the records (a few weeks of
+        # records at most). Records are counted in the month of their date, so the parts never overlap and
+        # their figures and cell keys add up (as the roll-up's own months do).
+        rollup = covering_rollup(dataset, measures, group_by, whole, floor=floor)
+        if rollup is not None:
+            parts = [_compute_from_rollup(dataset, rollup, measures, group_by, whole, floor=floor)]
+            parts += [compute_from_base(dataset, measures, group_by, days, exact=exact) for days in partial]
+            return _added(parts, group_by, measures, dataset)
     return compute_from_base(dataset, measures, group_by, filters, exact=exact)
+
+
+def month_split(filters: Filters) -> tuple[list[Filters], Filters | None]:
+    """The period's days outside whole months (as filters of their own, at most two) and its whole months
+    (None when there are none); ([], filters) when the period falls on month boundaries."""
+    start, end = filters.date_from, filters.date_to
+    if _month_aligned(filters):
+        return [], filters
+    partial: list[Filters] = []
+    whole_from, whole_to = start, end
+    if start and start.day != 1:
+        month_end = start.replace(day=calendar.monthrange(start.year, start.month)[1])
+        partial.append(replace(filters, date_from=start, date_to=min(month_end, end) if end else month_end))
+        whole_from = month_end + timedelta(days=1)
+    if end and end.day != calendar.monthrange(end.year, end.month)[1]:
+        month_start = end.replace(day=1)
+        tail_from = max(month_start, start) if start else month_start
+        if not partial or tail_from > partial[0].date_to:  # else the first month holds the whole period
+            partial.append(replace(filters, date_from=tail_from, date_to=end))
+        whole_to = month_start - timedelta(days=1)
+    if whole_from and whole_to and whole_from > whole_to:
+        return partial, None
+    return partial, replace(filters, date_from=whole_from, date_to=whole_to)
+
+
+def _added(parts: list[list[dict]], group_by, measures, dataset: Dataset) -> list[dict]:
+    """Rows of disjoint sets of records added cell by cell (figures summed, cell keys added)."""
+    totals: dict[tuple, dict] = {}
+    for rows in parts:
+        for row in rows:
+            cell = tuple(row[dim] for dim in group_by)
+            if cell not in totals:
+                totals[cell] = dict(row)
+                continue
+            total = totals[cell]
+            for measure in measures:
+                total[measure] = (total[measure] or 0) + (row[measure] or 0)
+            if dataset.perturbed:
+                total[CELL_KEY] = add_keys(total[CELL_KEY], row[CELL_KEY])
+    return list(totals.values())
 
 
 def compute_from_base(

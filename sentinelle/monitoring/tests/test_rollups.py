@@ -240,6 +240,67 @@ def test_every_query_a_rollup_answers_gives_the_base_rows_cell_keys_included(wor
     assert used == {rollup.model for rollup in rollups.registered("incident")}
 
 
+# Periods off month boundaries (the dashboards' "year to date", "last 30 days"): whole months from the
+# roll-up, the first and last months' days from the records.
+OFF_MONTHS = [
+    Filters(date_from=datetime.date(2026, 8, 10), date_to=datetime.date(2026, 10, 20)),  # both ends
+    Filters(date_from=datetime.date(2026, 8, 1), date_to=datetime.date(2026, 10, 12)),  # to date
+    Filters(date_from=datetime.date(2026, 8, 17)),  # open end
+    Filters(date_to=datetime.date(2026, 9, 14)),  # open start
+    Filters(date_from=datetime.date(2026, 9, 3), date_to=datetime.date(2026, 9, 21)),  # inside one month
+    Filters(date_from=datetime.date(2026, 8, 31), date_to=datetime.date(2026, 9, 1)),  # two single days
+]
+
+
+def test_month_split_covers_the_period_once():
+    for filters in OFF_MONTHS:
+        partial, whole = datasets.month_split(filters)
+        days = [(part.date_from, part.date_to) for part in partial]
+        if whole is not None:
+            assert datasets._month_aligned(whole)
+            days.append((whole.date_from, whole.date_to))
+        covered = set()
+        for first, last in days:
+            first = first or datetime.date(2026, 1, 1)
+            last = last or datetime.date(2026, 12, 31)
+            span = {first + datetime.timedelta(days=n) for n in range((last - first).days + 1)}
+            assert not covered & span, filters  # no day twice
+            covered |= span
+        expected_first = filters.date_from or datetime.date(2026, 1, 1)
+        expected_last = filters.date_to or datetime.date(2026, 12, 31)
+        assert covered == {
+            expected_first + datetime.timedelta(days=n)
+            for n in range((expected_last - expected_first).days + 1)
+        }
+    assert datasets.month_split(Filters(date_from=MONTHS[0])) == ([], Filters(date_from=MONTHS[0]))
+
+
+def test_a_period_off_month_boundaries_reads_the_rollup_and_gives_the_base_rows(world, monkeypatch):
+    read = []
+    original = datasets._compute_from_rollup
+    monkeypatch.setattr(
+        datasets, "_compute_from_rollup", lambda *args, **kwargs: read.append(1) or original(*args, **kwargs)
+    )
+    for name in DATASETS:
+        dataset = datasets.get(name)
+        groupings = [(), *((dim,) for dim in dataset.all_dimensions())]
+        for group_by in groupings:
+            for filters in OFF_MONTHS:
+                for exact in (True, False):
+                    try:
+                        datasets.gbv_floor(dataset, group_by=group_by, filters=filters, exact=exact)
+                    except GBVFloorError:
+                        continue
+                    got = datasets._compute(
+                        dataset, [dataset.default_measure], list(group_by), filters, exact=exact
+                    )
+                    expected = datasets.compute_from_base(
+                        dataset, [dataset.default_measure], list(group_by), filters, exact=exact
+                    )
+                    assert _sorted(got) == _sorted(expected), (name, group_by, filters, exact)
+    assert read  # the whole months did come from the roll-ups
+
+
 def test_a_rollup_answers_only_what_it_covers(world):
     incidents, victims, violations = (datasets.get(n) for n in ("incidents", "victims", "grave_violations"))
 
