@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -372,12 +373,32 @@ def _insert_candidates(rows: list[tuple]) -> None:
     a pair a concurrent detection has just proposed is skipped (ON CONFLICT DO NOTHING)."""
     if not rows:
         return
+    pending = DuplicateCandidate.Status.PENDING.value
+    if connection.vendor == "postgresql":
+        # The rows as four arrays: one statement whatever their number (an import of 10,000 reports may
+        # propose 70,000 pairs: 5 s row by row, a fraction of a second this way).
+        table = connection.ops.quote_name(DuplicateCandidate._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (first_id, second_id, score, reasons, created_at, status) "  # noqa: S608
+                "SELECT f, s, sc, r::jsonb, %s, %s "
+                "FROM unnest(%s::bigint[], %s::bigint[], %s::float8[], %s::text[]) AS t(f, s, sc, r) "
+                "ON CONFLICT DO NOTHING",
+                [
+                    rows[0][4],
+                    pending,
+                    [row[0] for row in rows],
+                    [row[1] for row in rows],
+                    [row[2] for row in rows],
+                    [json.dumps(row[3]) for row in rows],
+                ],
+            )
+        return
     columns = ["first_id", "second_id", "score", "reasons", "created_at", "status"]
     reasons, created_at = (
         DuplicateCandidate._meta.get_field("reasons"),
         DuplicateCandidate._meta.get_field("created_at"),
     )
-    pending = DuplicateCandidate.Status.PENDING.value
     sql = _bulk.insert_sql(DuplicateCandidate, columns) + " ON CONFLICT DO NOTHING"
     with connection.cursor() as cursor:
         cursor.executemany(

@@ -468,14 +468,18 @@ def previous_periods(alerts: list) -> dict[int, dict]:
     found: dict[int, dict] = {}
     for same_rule in by_rule.values():
         windows = {alert.pk: previous_window(alert) for alert in same_rule}
-        condition = Q(pk__in=[])
+        # One condition per area over the span of its alerts' windows (rows are sorted into each alert's
+        # own window below): an import refreshes hundreds of drafts in a few areas, and one OR-term per
+        # alert made a plan PostgreSQL could not index (19 s for 753 alerts at 1,000,000 incidents).
+        spans: dict[tuple[int, str], tuple[datetime.date, datetime.date]] = {}
         for alert in same_rule:
             start, end, _days = windows[alert.pk]
-            condition |= Q(
-                area__version_id=alert.area.version_id,
-                area__path__startswith=alert.area.path,
-                date_start__range=(start, end),
-            )
+            area = (alert.area.version_id, alert.area.path)
+            low, high = spans.get(area, (start, end))
+            spans[area] = (min(low, start), max(high, end))
+        condition = Q(pk__in=[])
+        for (version, path), span in spans.items():
+            condition |= Q(area__version_id=version, area__path__startswith=path, date_start__range=span)
         rows = list(
             counted_incidents(same_rule[0].rule)
             .filter(condition)
