@@ -31,6 +31,7 @@ def activity_rollups_updating(*, report_ids: Iterable):
     with transaction.atomic():
         reports = ActivityReport.objects.filter(pk__in_ids=report_ids).order_by("pk").select_for_update()
         list(reports.values_list("pk"))
-        activity_ids = list(Activity.objects.filter(report_id__in_ids=report_ids).values_list("pk", flat=True))
+        activities = Activity.objects.filter(report_id__in_ids=report_ids)
+        activity_ids = list(activities.values_list("pk", flat=True))
         with rollups_updating(keyed_by=KEYED_BY, ids=activity_ids):
             yield

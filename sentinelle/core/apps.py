@@ -22,9 +22,9 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from sentinelle.core import checks  # noqa: F401  (registers system checks)
-        from sentinelle.core import lookups
+        from sentinelle.core.lookups import register as register_lookups
 
-        lookups.register()
+        register_lookups()
 
         connection_created.connect(_register_sqlite_functions, dispatch_uid="sentinelle-sqlite-functions")
         _import_datasets()

@@ -28,6 +28,5 @@ def risk_badge(level: str, label: str) -> str:
 
 @register.simple_tag
 def referral_status_badge(status: str, label: str) -> str:
-    return format_html(
-        '<span class="{}" data-testid="referral-status">{}</span>', REFERRAL_CLASSES.get(status, "badge"), label
-    )
+    css = REFERRAL_CLASSES.get(status, "badge")
+    return format_html('<span class="{}" data-testid="referral-status">{}</span>', css, label)
