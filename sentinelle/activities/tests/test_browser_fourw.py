@@ -8,33 +8,17 @@ import datetime
 
 import pytest
 from django.utils import timezone
-from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from sentinelle.accounts.tests.factories import TEST_PASSWORD
 from sentinelle.activities.models import Activity, ActivityReport
 from sentinelle.activities.tests.factories_reporting import (  # noqa: F401  (fixture)
     ProjectFactory,
     places_fixture,
 )
 from sentinelle.activities.tests.factories_results import make_framework, make_indicator, make_tree
+from sentinelle.core.tests.browser import browser_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _sign_in(page, username, device=None):
-    page.goto("/")
-    page.get_by_label("Identifiant ou e-mail").fill(username)
-    page.get_by_label("Mot de passe").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    if device is not None:
-        page.wait_for_url("**/double-authentification/verifier/**")
-        code = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
-        page.get_by_label("Code à six chiffres").fill(code)
-        page.get_by_role("button", name="Vérifier").click()
-        page.wait_for_url(lambda url: "double-authentification" not in url)
-    else:
-        page.wait_for_url(lambda url: "connexion" not in url)
 
 
 def test_partner_submits_the_monthly_4w_and_the_imo_validates(
@@ -63,7 +47,7 @@ def test_partner_submits_the_monthly_4w_and_the_imo_validates(
     )
     indicator_url = f"/activites/indicateurs/{indicator.public_id}/?year={year}"
     page = browser_page
-    _sign_in(page, "manager", device)
+    browser_sign_in(page, "manager", device)
 
     # Record an activity: type, project, chained place selects, dates, people reached.
     page.goto(f"/activites/activite/nouvelle/?month={month:%Y-%m}")
@@ -101,7 +85,7 @@ def test_partner_submits_the_monthly_4w_and_the_imo_validates(
     other.set_default_timeout(15000)
     cluster = other.new_page()
     try:
-        _sign_in(cluster, "imo")
+        browser_sign_in(cluster, "imo")
         cluster.goto(indicator_url)
         assert "34" not in cluster.locator("table.table").first.inner_text()
         cluster.goto("/activites/rapports/")
@@ -134,7 +118,7 @@ def test_the_form_shows_the_unknown_part_of_the_totals_as_they_are_typed(
     # The PROSMED's public show: 872 people, 556 women, the men not given; a workshop of 26, 5 women.
     device = TOTPDevice.objects.create(user=manager, name="phone", confirmed=True)
     page = browser_page
-    _sign_in(page, "manager", device)
+    browser_sign_in(page, "manager", device)
     page.goto(f"/activites/activite/nouvelle/?month={timezone.localdate():%Y-%m}")
     form = page.get_by_test_id("activity-form")
     host = form.locator("details", has=page.locator("[name=reached_total_host]"))

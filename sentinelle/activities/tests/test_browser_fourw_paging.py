@@ -4,7 +4,6 @@ its activities a page at a time, so that the page stays a few screens tall (issu
 
 import pytest
 
-from sentinelle.accounts.tests.factories import TEST_PASSWORD
 from sentinelle.activities.models import ReportStatus
 from sentinelle.activities.tests.factories_reporting import (  # noqa: F401  (fixture)
     ActivityFactory,
@@ -12,19 +11,12 @@ from sentinelle.activities.tests.factories_reporting import (  # noqa: F401  (fi
     places_fixture,
 )
 from sentinelle.activities.views.reporting import FOURW_PAGE_SIZE
+from sentinelle.core.tests.browser import browser_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SCREENS = {"desktop": (1366, 768), "phone": (360, 740)}
 MAX_HEIGHT = {"desktop": 4000, "phone": 7000}
-
-
-def _sign_in(page, username):
-    page.goto("/")
-    page.get_by_label("Identifiant ou e-mail").fill(username)
-    page.get_by_label("Mot de passe").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(lambda url: "connexion" not in url)
 
 
 @pytest.mark.parametrize("screen", SCREENS)
@@ -41,7 +33,7 @@ def test_the_4w_matrix_pages_its_activities(browser_page, imo, alpha, beta, plac
                 title=f"Séance de sensibilisation communautaire n° {index}",
                 reached=[("f", "18_59", "idp", 12 + index), ("m", "18_59", "idp", 9)],
             )
-    _sign_in(page, "imo")
+    browser_sign_in(page, "imo")
 
     page.goto("/activites/4w/")
     rows = page.get_by_test_id("fourw-table").locator("tbody tr")

@@ -5,29 +5,16 @@ import datetime
 
 import pytest
 from django.utils import timezone
-from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from sentinelle.accounts.tests.factories import TEST_PASSWORD
 from sentinelle.cases.models import CaseStatus, Task
 from sentinelle.cases.services.cases import assessment_record, task_add
 from sentinelle.cases.tests.factories_cases import commune_in, make_case
+from sentinelle.core.tests.browser import browser_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SCREENS = {"desktop": (1366, 768), "phone": (360, 740)}
-
-
-def _sign_in(page, username, device):
-    page.goto("/")
-    page.get_by_label("Identifiant ou e-mail").fill(username)
-    page.get_by_label("Mot de passe").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url("**/double-authentification/verifier/**")
-    code = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
-    page.get_by_label("Code à six chiffres").fill(code)
-    page.get_by_role("button", name="Vérifier").click()
-    page.wait_for_url(lambda url: "double-authentification" not in url)
 
 
 @pytest.mark.parametrize("screen", SCREENS)
@@ -40,7 +27,7 @@ def test_closing_a_case_closes_its_open_tasks(browser_page, caseworker_in_area, 
     task_add(actor=caseworker_in_area, case=case, title="Appeler la famille", due_on=late)
     Task.objects.filter(case=case).update(due_on=late)  # both tasks overdue
     device = TOTPDevice.objects.create(user=caseworker_in_area, name="phone", confirmed=True)
-    _sign_in(page, "cw_mopti", device)
+    browser_sign_in(page, "cw_mopti", device)
 
     page.goto(f"/cas/dossiers/{case.public_id}/")
     assert page.locator(".badge.bad", has_text="en retard").count() == 2

@@ -4,11 +4,9 @@ the consent form offers only service providers (no donor), and a refused referra
 ids; the checks use names of organisations and service types, which hold in either language."""
 
 import pytest
-from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from sentinelle.accounts.models import OrganisationType
-from sentinelle.accounts.tests.factories import TEST_PASSWORD, OrganisationFactory
+from sentinelle.accounts.tests.factories import OrganisationFactory
 from sentinelle.cases.models import Referral
 from sentinelle.cases.tests.factories_cases import (
     VALID_FORMS,
@@ -17,6 +15,7 @@ from sentinelle.cases.tests.factories_cases import (
     make_case,
     make_service,
 )
+from sentinelle.core.tests.browser import browser_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -30,26 +29,13 @@ def page(request, browser_page):
     return browser_page
 
 
-def sign_in(page, user):
-    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
-    page.goto("/")
-    page.get_by_label("Identifiant ou e-mail").fill(user.username)
-    page.get_by_label("Mot de passe").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url("**/double-authentification/verifier/**")
-    code = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
-    page.get_by_label("Code à six chiffres").fill(code)
-    page.get_by_role("button", name="Vérifier").click()
-    page.wait_for_url(lambda url: "double-authentification" not in url)
-
-
 def test_consent_coverage_providers_and_an_exact_refusal(page, caseworker_in_area, mopti, beta, focal_point):
     commune = commune_in(mopti, "Sévaré")
     service = make_service(beta, commune, "health", focal_points=[focal_point], name="CSCOM Sévaré")
     donor = OrganisationFactory(acronym="USAID", type=OrganisationType.DONOR)
     case = make_case(caseworker_in_area, commune, case_type="general_protection")
     consent_for(caseworker_in_area, case, organisations=[beta], service_types=["legal"])
-    sign_in(page, caseworker_in_area)
+    browser_sign_in(page, caseworker_in_area, second_factor=True)
 
     page.goto(f"/cas/dossiers/{case.public_id}/")
     coverage = page.get_by_test_id("consent-coverage")

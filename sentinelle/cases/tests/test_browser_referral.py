@@ -4,29 +4,13 @@ worker sees it and closes the case. Selectors use field names and test ids: they
 """
 
 import pytest
-from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from sentinelle.accounts.tests.factories import TEST_PASSWORD
 from sentinelle.cases.models import Case, CaseStatus, Consent, Person, Referral, ReferralStatus
 from sentinelle.cases.tests.factories_cases import commune_in, make_service
+from sentinelle.core.tests.browser import browser_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _sign_in(page, username, device=None):
-    page.goto("/")
-    page.get_by_label("Identifiant ou e-mail").fill(username)
-    page.get_by_label("Mot de passe").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    if device is not None:
-        page.wait_for_url("**/double-authentification/verifier/**")
-        code = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
-        page.get_by_label("Code à six chiffres").fill(code)
-        page.get_by_role("button", name="Vérifier").click()
-        page.wait_for_url(lambda url: "double-authentification" not in url)
-    else:
-        page.wait_for_url(lambda url: "connexion" not in url)
 
 
 def test_referral_loop_between_two_organisations(
@@ -36,7 +20,7 @@ def test_referral_loop_between_two_organisations(
     service = make_service(beta, commune, "health", focal_points=[focal_point], name="CSCOM Sévaré")
     device = TOTPDevice.objects.create(user=caseworker_in_area, name="phone", confirmed=True)
     page = browser_page
-    _sign_in(page, "cw_mopti", device)
+    browser_sign_in(page, "cw_mopti", device)
 
     # Search before create, then register with the same data.
     page.goto("/cas/personnes/recherche/")
@@ -91,7 +75,7 @@ def test_referral_loop_between_two_organisations(
     other.set_default_timeout(15000)
     focal = other.new_page()
     try:
-        _sign_in(focal, "focal")
+        browser_sign_in(focal, "focal")
         focal.goto("/cas/references-recues/")
         focal.get_by_role("link", name=referral.reference).click()
         focal.wait_for_url(f"**/references-recues/{referral.public_id}/")

@@ -7,7 +7,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from sentinelle.cases.models import Case
 from sentinelle.cases.services.cases import case_close
 from sentinelle.cases.tests.factories_cases import commune_in, make_case
-from sentinelle.cases.tests.test_browser_case_closure import SCREENS, _sign_in
+from sentinelle.cases.tests.test_browser_case_closure import SCREENS
+from sentinelle.core.tests.browser import browser_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,7 +22,7 @@ def test_the_case_worker_keeps_an_identity_then_lifts_the_hold(
     case = make_case(caseworker_in_area, commune_in(mopti, "Douentza"))
     case_close(actor=caseworker_in_area, case=case, reason="needs_met")
     device = TOTPDevice.objects.create(user=caseworker_in_area, name="phone", confirmed=True)
-    _sign_in(page, "cw_mopti", device)
+    browser_sign_in(page, "cw_mopti", device)
 
     page.goto(f"/cas/dossiers/{case.public_id}/")
     panel = page.get_by_test_id("retention")

@@ -4,19 +4,11 @@
 
 import pytest
 
-from sentinelle.accounts.tests.factories import TEST_PASSWORD
+from sentinelle.core.tests.browser import browser_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SCREENS = {"desktop": (1366, 768), "phone": (360, 740)}
-
-
-def _sign_in(page, username):
-    page.goto("/")
-    page.get_by_label("Identifiant ou e-mail").fill(username)
-    page.get_by_label("Mot de passe").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(lambda url: "connexion" not in url)
 
 
 def _header_height(page) -> float:
@@ -27,7 +19,7 @@ def _header_height(page) -> float:
 def test_the_header_is_compact_with_a_menu_on_a_phone(browser_page, imo, screen):
     page = browser_page
     page.set_viewport_size(dict(zip(("width", "height"), SCREENS[screen], strict=True)))
-    _sign_in(page, "imo")
+    browser_sign_in(page, "imo")
     page.goto("/analyse/tableaux-de-bord/")
     nav = page.get_by_role("navigation", name="Navigation principale")
     button = page.get_by_test_id("menu-button")
@@ -64,7 +56,7 @@ def test_the_phone_menu_opens_without_javascript(live_server, imo, browser_page)
     )
     try:
         plain = context.new_page()
-        _sign_in(plain, "imo")
+        browser_sign_in(plain, "imo")
         nav = plain.get_by_role("navigation", name="Navigation principale")
         assert not nav.is_visible()
         plain.get_by_test_id("menu-button").click()

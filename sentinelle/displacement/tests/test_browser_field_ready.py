@@ -7,10 +7,8 @@ from urllib.parse import unquote
 
 import pytest
 from django.urls import reverse
-from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from sentinelle.accounts.tests.factories import TEST_PASSWORD
+from sentinelle.core.tests.browser import browser_sign_in
 from sentinelle.displacement.models import PopulationFigure
 from sentinelle.displacement.tests.factories import d, make_figure
 
@@ -26,25 +24,10 @@ def page(request, browser_page):
     return browser_page
 
 
-def sign_in(page, user):
-    """Sign in, with the second factor for the roles that need it (a manager)."""
-    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
-    page.goto(reverse("accounts:login"))
-    page.get_by_label("Identifiant ou e-mail").fill(user.username)
-    page.get_by_label("Mot de passe").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(lambda url: "connexion" not in url)
-    if "double-authentification/verifier" in page.url:
-        code = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
-        page.get_by_label("Code à six chiffres").fill(code)
-        page.get_by_role("button", name="Vérifier").click()
-        page.wait_for_url(lambda url: "double-authentification" not in url)
-
-
 def test_edit_shows_only_on_the_managers_own_figures(page, manager, alpha, beta, places):
     own = make_figure(places.dourou, alpha, round_date=d(2024, 3, 31), individuals=120)
     other = make_figure(places.kendie, beta, round_date=d(2024, 3, 31), individuals=340)
-    sign_in(page, manager)
+    browser_sign_in(page, manager, second_factor=True)
     page.goto(reverse("displacement:figure-list"))
 
     rows = page.locator("table tbody tr")
@@ -64,7 +47,7 @@ def test_edit_shows_only_on_the_managers_own_figures(page, manager, alpha, beta,
 
 
 def test_the_figure_form_suggests_the_monitors_areas_by_name(page, monitor, alpha, places):
-    sign_in(page, monitor)
+    browser_sign_in(page, monitor, second_factor=True)
     page.goto(reverse("displacement:figure-create"))
 
     with page.expect_response(

@@ -9,10 +9,9 @@ import os
 
 import pytest
 from django.urls import reverse
-from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from sentinelle.accounts.tests.factories import TEST_PASSWORD
+from sentinelle.core.tests.browser import browser_sign_in
 from sentinelle.ingest.models import ImportJob
 from sentinelle.ingest.tests.conftest import FIXTURES
 from sentinelle.monitoring.models import Incident
@@ -20,21 +19,6 @@ from sentinelle.monitoring.models import Incident
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 WIDTHS = [1366, 360]
-
-
-def sign_in(page, username, device=None):
-    page.goto(reverse("accounts:login"))
-    page.get_by_label("Identifiant ou e-mail").fill(username)
-    page.get_by_label("Mot de passe").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    if device is not None:  # a role that must pass two-factor authentication
-        page.wait_for_url("**/double-authentification/verifier/**")
-        code = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
-        page.get_by_label("Code à six chiffres").fill(code)
-        page.get_by_role("button", name="Vérifier").click()
-        page.wait_for_url(lambda url: "double-authentification" not in url)
-    else:
-        page.wait_for_url(lambda url: "connexion" not in url)
 
 
 def nothing_sticks_out(page, width: int) -> None:
@@ -75,7 +59,7 @@ def test_a_partner_file_is_mapped_and_imported(browser_page, caseworker_in_area,
     # AMSS's file carries a GBVIMS survivor's details (row 0303): a GBV service provider's case worker
     # imports it (a monitor's row would be refused: issue 14, point 2).
     device = TOTPDevice.objects.create(user=caseworker_in_area, name="phone", confirmed=True)
-    sign_in(page, "cw_mopti", device)
+    browser_sign_in(page, "cw_mopti", device)
 
     upload(page, width, "p5_amss_monitoring_hxl.csv", "Kobo AMSS Mopti")
 
@@ -111,7 +95,7 @@ def test_a_partner_file_is_mapped_and_imported(browser_page, caseworker_in_area,
 def test_every_error_is_listed_without_sticking_out(browser_page, monitor, alpha, mali_mopti, width):
     page = browser_page
     page.set_viewport_size({"width": width, "height": 900})
-    sign_in(page, "monitor")
+    browser_sign_in(page, "monitor")
 
     upload(page, width, "p6_erreurs_multiples.csv")
 

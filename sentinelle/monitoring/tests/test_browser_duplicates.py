@@ -4,8 +4,9 @@
 
 import pytest
 
-from sentinelle.accounts.tests.factories import TEST_PASSWORD, make_member
+from sentinelle.accounts.tests.factories import make_member
 from sentinelle.core.models import Role
+from sentinelle.core.tests.browser import browser_sign_in
 from sentinelle.monitoring.models import DuplicateCandidate
 from sentinelle.monitoring.tests.factories import cercle_of, make_incident
 from sentinelle.monitoring.views.duplicates import PAGE_SIZE
@@ -15,14 +16,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SCREENS = {"desktop": (1366, 768), "phone": (360, 740)}
 MAX_HEIGHT = {"desktop": 4000, "phone": 8000}
 PAIRS = 13
-
-
-def _sign_in(page, username):
-    page.goto("/")
-    page.get_by_label("Identifiant ou e-mail").fill(username)
-    page.get_by_label("Mot de passe").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(lambda url: "connexion" not in url)
 
 
 @pytest.mark.parametrize("screen", SCREENS)
@@ -46,7 +39,7 @@ def test_duplicates_review_fits_a_few_screens(browser_page, imo, monitor, beta, 
             score=0.9,
             reasons=["Même zone : Cercle ML0501.", "Mêmes dates.", "Victimes : 4 et 4 (tués : 4 et 4)."],
         )
-    _sign_in(page, "imo")
+    browser_sign_in(page, "imo")
 
     page.goto("/surveillance/doublons/")
     pairs = page.get_by_test_id("duplicate")

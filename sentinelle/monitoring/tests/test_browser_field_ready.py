@@ -10,7 +10,7 @@ from urllib.parse import unquote
 import pytest
 from django.urls import reverse
 
-from sentinelle.accounts.tests.factories import TEST_PASSWORD
+from sentinelle.core.tests.browser import browser_sign_in
 from sentinelle.monitoring.models import Alert, AlertRule, FlashReport
 from sentinelle.monitoring.services.alert_rules import alert_rule_create
 from sentinelle.monitoring.services.alerts import alerts_evaluate
@@ -26,14 +26,6 @@ def page(request, browser_page):
     width, height = SCREENS[request.param]
     browser_page.set_viewport_size({"width": width, "height": height})
     return browser_page
-
-
-def sign_in(page, username):
-    page.goto(reverse("accounts:login"))
-    page.get_by_label("Identifiant ou e-mail").fill(username)
-    page.get_by_label("Mot de passe").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(lambda url: "connexion" not in url)
 
 
 @pytest.fixture
@@ -77,7 +69,7 @@ def test_typed_text_survives_a_refused_publication(page, admin, imo, monitor, pl
     alert = Alert.objects.get() if Alert.objects.exists() else alerts_evaluate(incident_ids=[incident.pk])[0]
     report = alert.flash_report
 
-    sign_in(page, "imo")
+    browser_sign_in(page, "imo")
     page.goto(reverse("monitoring:flash-report-edit", args=[report.public_id]))
     typed = "Trois villages touchés ; les familles ont fui vers Sévaré."
     page.fill("#id_what", typed)
@@ -101,7 +93,7 @@ def test_typed_text_survives_a_refused_publication(page, admin, imo, monitor, pl
 
 
 def test_a_monitor_of_mopti_is_offered_mopti_only(page, monitor, places):
-    sign_in(page, "monitor")
+    browser_sign_in(page, "monitor")
     page.goto(reverse("monitoring:incident-create"))
 
     regions = page.locator("#id_region option").all_inner_texts()
@@ -118,7 +110,7 @@ def test_a_monitor_of_mopti_is_offered_mopti_only(page, monitor, places):
 def test_the_incident_list_filters_by_a_name_picked_from_suggestions(page, imo, monitor, places):
     make_incident(actor=monitor, area=places["mopti_commune"], status="submitted")
     make_incident(actor=monitor, area=places["djenne"], status="submitted")
-    sign_in(page, "imo")
+    browser_sign_in(page, "imo")
     page.goto(reverse("monitoring:incident-list"))
     page.get_by_text("Filtrer la liste").click()
 
@@ -138,7 +130,7 @@ def test_the_incident_list_filters_by_a_name_picked_from_suggestions(page, imo, 
 
 
 def test_the_cluster_imo_creates_an_alert_rule(page, imo, places):
-    sign_in(page, "imo")
+    browser_sign_in(page, "imo")
     page.goto(reverse("monitoring:alert-rule-list"))
     page.get_by_role("link", name="Nouvelle règle").click()
     page.wait_for_url("**/nouvelle/")

@@ -3,19 +3,11 @@
 import pytest
 from django.urls import reverse
 
-from sentinelle.accounts.tests.factories import TEST_PASSWORD
+from sentinelle.core.tests.browser import browser_sign_in
 from sentinelle.monitoring.models import Incident, IncidentStatus
 from sentinelle.monitoring.tests.factories import cercle_of, commune_of, days_ago
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, username):
-    page.goto(reverse("accounts:login"))
-    page.get_by_label("Identifiant ou e-mail").fill(username)
-    page.get_by_label("Mot de passe").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(lambda url: "connexion" not in url)
 
 
 def settled(page, selector):
@@ -38,7 +30,7 @@ def test_monitor_records_and_submits_then_imo_verifies(browser_page, monitor, im
     commune_of(cercle, pcode="ML050101", name_fr="Socoura")
     page = browser_page
 
-    sign_in(page, "monitor")
+    browser_sign_in(page, "monitor")
     page.goto(reverse("monitoring:incident-create"))
     assert page.locator("html").get_attribute("lang") == "fr"
     page.fill("#id_date_start", days_ago(4).isoformat())
@@ -66,7 +58,7 @@ def test_monitor_records_and_submits_then_imo_verifies(browser_page, monitor, im
 
     page.get_by_role("button", name="Se déconnecter").click()
     page.wait_for_url("**/compte/connexion/**")
-    sign_in(page, "imo")
+    browser_sign_in(page, "imo")
     page.goto(reverse("monitoring:incident-list"))
     page.get_by_role("link", name=incident.reference).click()
     page.wait_for_url(f"**{incident.public_id}/")

@@ -15,17 +15,15 @@ import os
 
 import pytest
 from django.utils import timezone
-from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from sentinelle.accounts.devices import device_credential_revoke
 from sentinelle.accounts.models import DeviceCredential, DeviceKind
-from sentinelle.accounts.tests.factories import TEST_PASSWORD
 from sentinelle.cases.models import Case, CaseNote, FollowUp, Person
 from sentinelle.cases.services.cases import follow_up_record, note_add
 from sentinelle.cases.services.persons import person_update
 from sentinelle.cases.tests.factories_cases import commune_in, make_case
+from sentinelle.core.tests.browser import browser_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -38,19 +36,6 @@ DONE = "const done = (q) => new Promise((ok, ko) => { q.onsuccess = () => ok(q.r
 
 
 # --- Helpers -------------------------------------------------------------------------------------------
-
-
-def sign_in(page, user):
-    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
-    page.goto("/")
-    page.get_by_label("Identifiant ou e-mail").fill(user.username)
-    page.get_by_label("Mot de passe").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url("**/double-authentification/verifier/**")
-    code = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
-    page.get_by_label("Code à six chiffres").fill(code)
-    page.get_by_role("button", name="Vérifier").click()
-    page.wait_for_url(lambda url: "double-authentification" not in url)
 
 
 def screen(page, name):
@@ -186,7 +171,7 @@ def case(caseworker_in_area, commune):
 @pytest.mark.parametrize("size", SCREENS)
 def test_a_caseload_taken_offline_syncs_each_write_once(page, caseworker_in_area, case, commune, size):
     screen(page, size)
-    sign_in(page, caseworker_in_area)
+    browser_sign_in(page, caseworker_in_area, second_factor=True)
     page.goto("/hors-ligne/")
     shot(page, "01-enrol")
     enrol(page)
@@ -307,7 +292,7 @@ def test_a_caseload_taken_offline_syncs_each_write_once(page, caseworker_in_area
 @pytest.mark.parametrize("size", SCREENS)
 def test_the_same_field_changed_on_both_sides_is_shown_side_by_side(page, caseworker_in_area, case, size):
     screen(page, size)
-    sign_in(page, caseworker_in_area)
+    browser_sign_in(page, caseworker_in_area, second_factor=True)
     enrol(page)
     page.context.set_offline(True)
     page.get_by_test_id("case-item").click()
@@ -353,7 +338,7 @@ def test_a_probable_duplicate_registered_offline_waits_for_the_workers_choice(
     page, caseworker_in_area, case, commune
 ):
     screen(page, "phone")
-    sign_in(page, caseworker_in_area)
+    browser_sign_in(page, caseworker_in_area, second_factor=True)
     enrol(page)
     persons, cases = Person.objects.count(), Case.objects.count()
     page.context.set_offline(True)
@@ -396,7 +381,7 @@ def test_a_probable_duplicate_registered_offline_waits_for_the_workers_choice(
 @pytest.mark.parametrize("size", SCREENS)
 def test_a_device_revoked_while_offline_is_wiped_at_reconnection(page, caseworker_in_area, case, size):
     screen(page, size)
-    sign_in(page, caseworker_in_area)
+    browser_sign_in(page, caseworker_in_area, second_factor=True)
     enrol(page)
     page.context.set_offline(True)
     page.get_by_test_id("case-item").click()
@@ -420,7 +405,7 @@ def test_five_wrong_pins_wipe_the_device_and_expired_data_are_wiped_before_openi
     page, caseworker_in_area, case
 ):
     screen(page, "phone")
-    sign_in(page, caseworker_in_area)
+    browser_sign_in(page, caseworker_in_area, second_factor=True)
     enrol(page)
     page.context.set_offline(True)
     page.reload()
@@ -465,7 +450,7 @@ def test_the_first_sync_of_a_50_case_caseload_is_under_200_kb(page, caseworker_i
             actor=caseworker_in_area, case=case, date=today, kind="visit", notes="Visite de suivi."
         )
     screen(page, "phone")
-    sign_in(page, caseworker_in_area)
+    browser_sign_in(page, caseworker_in_area, second_factor=True)
     page.goto("/hors-ligne/")
     page.locator("#pin").fill(PIN)
     page.locator("#pin-again").fill(PIN)

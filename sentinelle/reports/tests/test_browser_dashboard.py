@@ -6,19 +6,11 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from sentinelle.accounts.tests.factories import TEST_PASSWORD
+from sentinelle.core.tests.browser import browser_sign_in
 from sentinelle.monitoring.tests.factories import days_ago
 from sentinelle.reports.tests.dashboards_world import world_fixture  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, username):
-    page.goto(reverse("accounts:login"))
-    page.get_by_label("Identifiant ou e-mail").fill(username)
-    page.get_by_label("Mot de passe").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(lambda url: "connexion" not in url)
 
 
 def quarter_of(day: datetime.date) -> tuple[datetime.date, datetime.date]:
@@ -31,7 +23,7 @@ def quarter_of(day: datetime.date) -> tuple[datetime.date, datetime.date]:
 def test_imo_filters_to_a_region_and_a_quarter_and_downloads_the_table(browser_page, world, imo):
     page = browser_page
     start, end = quarter_of(days_ago(10))  # the quarter of the world's incidents
-    sign_in(page, "imo")
+    browser_sign_in(page, "imo")
     page.goto(reverse("reports:dashboard-national"))
     assert page.locator("html").get_attribute("lang") == "fr"
     page.fill("#id_area", "Mopti")

@@ -4,7 +4,7 @@ drawing on a phone: labels above the bars, at least 10 px), and the list of figu
 
 import pytest
 
-from sentinelle.accounts.tests.factories import TEST_PASSWORD
+from sentinelle.core.tests.browser import browser_sign_in
 from sentinelle.reports.tests.dashboards_world import world_fixture  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -27,19 +27,11 @@ SMALLEST_TEXT = """() => {
 }"""
 
 
-def _sign_in(page, username):
-    page.goto("/")
-    page.get_by_label("Identifiant ou e-mail").fill(username)
-    page.get_by_label("Mot de passe").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(lambda url: "connexion" not in url)
-
-
 @pytest.mark.parametrize("screen", SCREENS)
 def test_charts_stay_readable_and_figures_are_a_jump_away(browser_page, world, imo, screen):
     page = browser_page
     page.set_viewport_size(dict(zip(("width", "height"), SCREENS[screen], strict=True)))
-    _sign_in(page, "imo")
+    browser_sign_in(page, "imo")
     page.goto("/analyse/tableaux-de-bord/")
 
     charts, smallest = page.evaluate(SMALLEST_TEXT)
