@@ -43,6 +43,12 @@ HOME_SECTIONS: list[Entry] = [
         _("Your cases by risk, overdue tasks and the answers to your referrals."),
     ),
     Entry(
+        Perm.CASE_EDIT,
+        "offline:app",
+        _("Work offline"),
+        _("Your open cases on this phone or tablet, encrypted, to work for days without a connection."),
+    ),
+    Entry(
         Perm.PERSON_CREATE,
         "cases:person-find",
         _("Register a person"),
@@ -193,10 +199,10 @@ HOME_SECTIONS: list[Entry] = [
         _("Create accounts, give roles and areas, unlock or deactivate users."),
     ),
     Entry(
-        Perm.INCIDENT_CREATE,
+        Perm.DEVICE_MANAGE,
         "accounts:device-list",
-        _("Collection devices"),
-        _("Device passwords for ODK Collect and KoboCollect."),
+        _("My devices"),
+        _("Passwords for ODK Collect and KoboCollect, and the devices prepared for offline case work."),
     ),
     Entry(
         Perm.API_TOKEN_MANAGE,
