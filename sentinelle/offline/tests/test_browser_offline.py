@@ -150,6 +150,9 @@ def the_offline_device(user):
 @pytest.fixture
 def page(browser_page):
     browser_page.on("dialog", lambda dialog: dialog.accept())
+    # PBKDF2 with 600,000 iterations runs at each enrolment and unlock, on purpose: seconds each on a
+    # machine busy with the rest of the suite.
+    browser_page.set_default_timeout(30_000)
     return browser_page
 
 
