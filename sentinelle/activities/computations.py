@@ -40,6 +40,7 @@ from django.utils.translation import gettext as _
 
 from sentinelle.core import datasets
 from sentinelle.core.datasets import DatasetError, Filters, GBVFloorError
+from sentinelle.core.periods import month_aligned
 
 VALUE = "value"
 RATIO = "ratio"
@@ -413,7 +414,7 @@ class Evaluator:
         if not periods:
             return {}
         parts = value_parts(computation)
-        if not all(_month_aligned(start, end) for start, end in periods) or not all(
+        if not all(month_aligned(start, end) for start, end in periods) or not all(
             "month" in datasets.get(part["dataset"]).dimensions for part in parts
         ):
             return {
@@ -459,9 +460,3 @@ def _as_date(value):
     if value is None:
         return None
     return value.date() if hasattr(value, "date") and callable(value.date) else value
-
-
-def _month_aligned(start: date, end: date) -> bool:
-    from calendar import monthrange
-
-    return start.day == 1 and end.day == monthrange(end.year, end.month)[1]

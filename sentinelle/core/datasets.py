@@ -29,11 +29,10 @@ fixed to one value), else the records as above. Both give the same rows, cell ke
 compares them for every query it can reach (monitoring/tests/test_rollups.py).
 """
 
-import calendar
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from types import MappingProxyType
 
@@ -42,6 +41,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sentinelle.core import figure_cache
 from sentinelle.core.disclosure import CELL_KEY, add_keys, gbv_min_admin_level
+from sentinelle.core.periods import month_aligned, month_split
 from sentinelle.core.record_keys import KEY_RANGE
 
 # Area dimensions every dataset with an area gets: the record's area rolled up to that level.
@@ -386,29 +386,6 @@ def _compute(
     return compute_from_base(dataset, measures, group_by, filters, exact=exact)
 
 
-def month_split(filters: Filters) -> tuple[list[Filters], Filters | None]:
-    """The period's days outside whole months (as filters of their own, at most two) and its whole months
-    (None when there are none); ([], filters) when the period falls on month boundaries."""
-    start, end = filters.date_from, filters.date_to
-    if _month_aligned(filters):
-        return [], filters
-    partial: list[Filters] = []
-    whole_from, whole_to = start, end
-    if start and start.day != 1:
-        month_end = start.replace(day=calendar.monthrange(start.year, start.month)[1])
-        partial.append(replace(filters, date_from=start, date_to=min(month_end, end) if end else month_end))
-        whole_from = month_end + timedelta(days=1)
-    if end and end.day != calendar.monthrange(end.year, end.month)[1]:
-        month_start = end.replace(day=1)
-        tail_from = max(month_start, start) if start else month_start
-        if not partial or tail_from > partial[0].date_to:  # else the first month holds the whole period
-            partial.append(replace(filters, date_from=tail_from, date_to=end))
-        whole_to = month_start - timedelta(days=1)
-    if whole_from and whole_to and whole_from > whole_to:
-        return partial, None
-    return partial, replace(filters, date_from=whole_from, date_to=whole_to)
-
-
 def _added(parts: list[list[dict]], group_by, measures, dataset: Dataset) -> list[dict]:
     """Rows of disjoint sets of records added cell by cell (figures summed, cell keys added)."""
     totals: dict[tuple, dict] = {}
@@ -451,17 +428,6 @@ def compute_from_base(
 # --- Roll-ups ---------------------------------------------------------------------------------------
 
 
-def _month_aligned(filters: Filters) -> bool:
-    """Do the dates fall on month boundaries (a roll-up by month then answers exactly)?"""
-    if filters.date_from and filters.date_from.day != 1:
-        return False
-    if filters.date_to:
-        last = calendar.monthrange(filters.date_to.year, filters.date_to.month)[1]
-        if filters.date_to.day != last:
-            return False
-    return True
-
-
 def _single(value) -> bool:
     if isinstance(value, list | tuple | set | frozenset):
         return len(value) == 1
@@ -491,7 +457,7 @@ def covers(rollup: Rollup, dataset: Dataset, measures, group_by, filters: Filter
         if _single(value):
             pinned.add(rollup.filters[name])
     if (filters.date_from or filters.date_to) and (
-        dataset.dates_in_base or not rollup.month or not _month_aligned(filters)
+        dataset.dates_in_base or not rollup.month or not month_aligned(filters.date_from, filters.date_to)
     ):
         return False
     if filters.areas and not rollup.area:

@@ -9,6 +9,7 @@ import pytest
 from sentinelle.core import datasets, rollups
 from sentinelle.core.datasets import Filters
 from sentinelle.core.models import DataStamp
+from sentinelle.core.periods import month_aligned
 from sentinelle.core.record_keys import KEY_RANGE
 from sentinelle.monitoring.models import Incident, IncidentAreaRollup
 from sentinelle.monitoring.tests.factories import cercle_of, make_incident
@@ -76,10 +77,10 @@ def test_a_rebuild_moves_every_figure(incidents, django_capture_on_commit_callba
 
 def test_dates_are_read_from_a_rollup_only_on_month_boundaries():
     aligned = Filters(date_from=datetime.date(2026, 2, 1), date_to=datetime.date(2026, 2, 28))
-    assert datasets._month_aligned(aligned)
-    assert datasets._month_aligned(Filters(date_to=datetime.date(2024, 2, 29)))
-    assert not datasets._month_aligned(Filters(date_to=datetime.date(2026, 2, 27)))
-    assert not datasets._month_aligned(Filters(date_from=datetime.date(2026, 2, 2)))
+    assert month_aligned(aligned.date_from, aligned.date_to)
+    assert month_aligned(None, datetime.date(2024, 2, 29))
+    assert not month_aligned(None, datetime.date(2026, 2, 27))
+    assert not month_aligned(datetime.date(2026, 2, 2), None)
 
 
 def test_the_totals_of_a_rollup_and_of_the_records_are_the_same_rows(incidents):

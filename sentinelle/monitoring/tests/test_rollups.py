@@ -17,6 +17,7 @@ from sentinelle.accounts.tests.factories import make_member
 from sentinelle.core import datasets, rollups
 from sentinelle.core.datasets import Filters, GBVFloorError
 from sentinelle.core.models import Role
+from sentinelle.core.periods import month_aligned, month_split
 from sentinelle.monitoring.inputs import ViolationVictimCell
 from sentinelle.monitoring.models import DuplicateCandidate, Incident
 from sentinelle.monitoring.services.duplicates import duplicate_link
@@ -254,10 +255,10 @@ OFF_MONTHS = [
 
 def test_month_split_covers_the_period_once():
     for filters in OFF_MONTHS:
-        partial, whole = datasets.month_split(filters)
+        partial, whole = month_split(filters)
         days = [(part.date_from, part.date_to) for part in partial]
         if whole is not None:
-            assert datasets._month_aligned(whole)
+            assert month_aligned(whole.date_from, whole.date_to)
             days.append((whole.date_from, whole.date_to))
         covered = set()
         for first, last in days:
@@ -272,7 +273,7 @@ def test_month_split_covers_the_period_once():
             expected_first + datetime.timedelta(days=n)
             for n in range((expected_last - expected_first).days + 1)
         }
-    assert datasets.month_split(Filters(date_from=MONTHS[0])) == ([], Filters(date_from=MONTHS[0]))
+    assert month_split(Filters(date_from=MONTHS[0])) == ([], Filters(date_from=MONTHS[0]))
 
 
 def test_a_period_off_month_boundaries_reads_the_rollup_and_gives_the_base_rows(world, monkeypatch):
