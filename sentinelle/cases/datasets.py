@@ -177,6 +177,7 @@ register(
         },
         default_measure="count",
         date_field="referred_on",
+        moment_field="created_at",
         area_field="case__area",
         organisation_field="case__organisation",
         filters={

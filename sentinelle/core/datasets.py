@@ -41,7 +41,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sentinelle.core import figure_cache
 from sentinelle.core.disclosure import CELL_KEY, add_keys, gbv_min_admin_level
-from sentinelle.core.periods import month_aligned, month_split
+from sentinelle.core.periods import month_aligned, month_split, period_lookups
 from sentinelle.core.record_keys import KEY_RANGE
 
 # Area dimensions every dataset with an area gets: the record's area rolled up to that level.
@@ -135,6 +135,8 @@ class Dataset:
     dimensions: dict[str, Dimension]
     default_measure: str
     date_field: str | None = None
+    # The timestamp `date_field` is the local date of (a TruncDate annotation): periods filter it by range.
+    moment_field: str | None = None
     area_field: str | None = None
     organisation_field: str | None = None
     # Filter name -> ORM path; a list value filters with __in, a scalar with equality.
@@ -272,10 +274,12 @@ def filtered(dataset: Dataset, filters: Filters, *, group_by=(), exact: bool = F
     if floor == FLOOR_WITHHELD and dataset.gbv_q is not None:
         queryset = queryset.exclude(dataset.gbv_q)
     if dataset.date_field and not dataset.dates_in_base:
-        if filters.date_from:
-            queryset = queryset.filter(**{f"{dataset.date_field}__gte": filters.date_from})
-        if filters.date_to:
-            queryset = queryset.filter(**{f"{dataset.date_field}__lte": filters.date_to})
+        moment = dataset.moment_field
+        lookups = period_lookups(
+            moment or dataset.date_field, filters.date_from, filters.date_to, moment=bool(moment)
+        )
+        if lookups:
+            queryset = queryset.filter(**lookups)
     if filters.areas:
         if not dataset.area_field:
             raise DatasetError(_("This dataset has no area."))

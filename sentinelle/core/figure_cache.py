@@ -89,13 +89,24 @@ def cached(*, scope: str, parts, compute) -> list[dict]:
         if (now - computed_at).total_seconds() < seconds and stored_stamps == stamps:
             return decode(rows)
     rows = compute()
-    FigureCache.objects.bulk_create(
-        [FigureCache(key=key, scope=scope, stamps=stamps, rows=encode(rows), computed_at=now)],
-        update_conflicts=True,
-        unique_fields=["key"],
-        update_fields=["stamps", "rows", "computed_at"],
-    )
+    _store(FigureCache(key=key, scope=scope, stamps=stamps, rows=encode(rows), computed_at=now))
     return rows
+
+
+def _store(figure: FigureCache) -> None:
+    """Keep a computed figure. Its commit does not wait for the disk (PostgreSQL's synchronous_commit off,
+    for this transaction only): a figure lost in a crash is computed again by its next reader, and a first
+    view after a write computes a dozen of them, each commit otherwise waiting for a flush of the WAL."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit = off")
+        FigureCache.objects.bulk_create(
+            [figure],
+            update_conflicts=True,
+            unique_fields=["key"],
+            update_fields=["stamps", "rows", "computed_at"],
+        )
 
 
 def cached_values(queryset, *, scope: str) -> list[dict]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
+
+from django.utils import timezone
 
 if TYPE_CHECKING:
     from sentinelle.core.datasets import Filters
@@ -40,3 +42,26 @@ def month_split(filters: Filters) -> tuple[list[Filters], Filters | None]:
     if whole_from and whole_to and whole_from > whole_to:
         return partial, None
     return partial, replace(filters, date_from=whole_from, date_to=whole_to)
+
+
+def day_start(day: date) -> datetime:
+    """The first moment of `day` in the current time zone: "up to that day" compares a timestamp with the
+    next day's start, so that the timestamp's own index serves (a cast of every row to its date cannot)."""
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def period_lookups(path: str, start: date | None, end: date | None, *, moment: bool = False) -> dict:
+    """The lookups that keep the rows whose date at `path` lies in [start, end]; `moment`: `path` is a
+    timestamp, compared by range with the first moments of the days (same rows as its local date)."""
+    lookups = {}
+    if moment:
+        if start:
+            lookups[f"{path}__gte"] = day_start(start)
+        if end:
+            lookups[f"{path}__lt"] = day_start(end + timedelta(days=1))
+        return lookups
+    if start:
+        lookups[f"{path}__gte"] = start
+    if end:
+        lookups[f"{path}__lte"] = end
+    return lookups

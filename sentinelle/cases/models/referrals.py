@@ -105,6 +105,9 @@ class Referral(BaseModel):
                 name="cases_referral_open_queue_idx",
             ),
             models.Index(fields=["service", "status", "respond_by", "id"], name="cases_referral_queue_idx"),
+            # The referrals dataset's periods (`moment_field`): the days of a month not yet whole in the
+            # roll-ups are read from the records by this range.
+            models.Index(fields=["created_at"], name="cases_referral_created_idx"),
             models.Index(fields=["service_type", "status"]),
         ]
 

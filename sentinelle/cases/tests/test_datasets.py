@@ -107,3 +107,35 @@ def test_ratio_with_zero_denominator_has_no_value(casework):
         "denominator": {"dataset": "referrals", "filters": {"case_type": "ipa"}},
     }
     assert Evaluator().evaluate(ipa, date_from=None, date_to=None) == {(): None}
+
+
+@pytest.mark.parametrize("zone", ["Africa/Bamako", "Africa/Lagos"])
+def test_referral_periods_follow_the_local_day_of_each_referral(casework, zone):
+    """A period counts the referrals made on its days, in the current time zone, the last moment of its
+    last day included and the first of the next day not: compared by range on the timestamp (its index),
+    never by casting every row to its date."""
+    import datetime
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from sentinelle.cases.models import Referral
+
+    with timezone.override(zone):
+        local = timezone.get_current_timezone()
+        moments = [
+            datetime.datetime(2026, 3, 9, 23, 59, 59, tzinfo=local),  # before the period
+            datetime.datetime(2026, 3, 10, 0, 0, 0, tzinfo=local),  # its first moment
+            datetime.datetime(2026, 3, 20, 23, 59, 59, 999999, tzinfo=local),  # its last moment
+            datetime.datetime(2026, 3, 21, 0, 0, 0, tzinfo=local),  # the next day
+        ]
+        referrals = list(Referral.objects.order_by("pk"))
+        for referral, moment in zip(referrals, moments, strict=True):
+            update_referrals([referral], created_at=moment)
+        period = Filters(date_from=datetime.date(2026, 3, 10), date_to=datetime.date(2026, 3, 20))
+        with CaptureQueriesContext(connection) as queries:
+            assert aggregate("referrals", filters=period) == [{"count": 2}]
+        assert not any("AT TIME ZONE" in q["sql"] or "django_datetime_cast_date" in q["sql"] for q in queries)
+        by_day = aggregate("referrals", group_by=["status"], filters=Filters(date_from=moments[3].date()))
+        assert sum(row["count"] for row in by_day) == 1

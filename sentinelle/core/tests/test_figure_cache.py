@@ -63,3 +63,26 @@ def test_an_audited_read_moves_no_figure(monitor, imo, mopti, signed_in):
     read = AuditEntry.objects.filter(action=AuditAction.READ, object_id=str(incident.public_id))
     assert read.exists() and AuditEntry.objects.count() > entries
     assert _stamps() == before
+
+
+def test_a_computed_figure_is_kept_without_waiting_for_the_disk_and_read_back():
+    """The cache's own commit does not wait for a WAL flush (PostgreSQL), for that transaction only: the
+    next write of records still waits for the disk."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return [{"count": 3}]
+
+    with CaptureQueriesContext(connection) as queries:
+        assert figure_cache.cached(scope="cases", parts=["test", 1], compute=compute) == [{"count": 3}]
+    assert figure_cache.cached(scope="cases", parts=["test", 1], compute=compute) == [{"count": 3}]
+    assert calls == [1]
+    if connection.vendor == "postgresql":
+        assert any("synchronous_commit = off" in q["sql"] for q in queries)
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == "on"
