@@ -107,7 +107,19 @@ def _gbv_flag(path: str) -> Q:
 
 
 def _rollup(
-    model, base, *, ids, incident, dims, sums, measures, records, gbv=False, organisation=True, **options
+    model,
+    base,
+    *,
+    ids,
+    incident,
+    dims,
+    sums,
+    measures,
+    records,
+    gbv=False,
+    organisation=True,
+    area=True,
+    **options,
 ):
     """A roll-up of a dataset (core/datasets.Rollup), kept by the incidents' writes. Its base rows are
     the dataset's own (`base`), so the counting rules are the dataset's; its cells are the month, the
@@ -116,11 +128,13 @@ def _rollup(
     named for the dataset's dimension and filter -> the base row's field). `ids` is the path from a base
     row to its incident's id; `incident` the path to the incident ("" from an incident). Dimensions
     whose value may be missing (LEFT JOIN) are stored as "" (`nulls`); `records` is the summed column
-    that is above 0 exactly when a cell has base rows."""
+    that is above 0 exactly when a cell has base rows. `area=False` with `organisation=False`: a national
+    table (the month and the dimensions only), read by the national figures of every dashboard."""
     nulls = options.pop("nulls", ())
     monthly = options.pop("monthly", True)
     columns = {"month": "month"} if monthly else {}
-    columns["area"] = f"{incident}area"
+    if area:
+        columns["area"] = f"{incident}area"
     if organisation:
         columns["organisation"] = f"{incident}organisation"
     columns["gbv"] = (
@@ -151,6 +165,7 @@ def _rollup(
         dimensions=dimensions,
         filters=filters,
         month="month" if monthly else None,
+        area="area" if area else None,
         organisation="organisation" if organisation else None,
         gbv="gbv" if gbv else None,
         key_sum="key_sum",
@@ -228,6 +243,15 @@ register(
                 nulls=("category",),
                 **INCIDENT_ROLLUP,
             ),
+            _rollup(
+                rollups.IncidentCategoryNational,
+                area=False,
+                organisation=False,
+                dims={"category": "category_links__category"},
+                multi=frozenset({"category"}),
+                nulls=("category",),
+                **INCIDENT_ROLLUP,
+            ),
         ),
     )
 )
@@ -292,6 +316,9 @@ register(
             _rollup(rollups.VictimAreaTotal, monthly=False, organisation=False, dims={}, **VICTIM_ROLLUP),
             _rollup(rollups.VictimAreaRollup, organisation=False, dims={}, **VICTIM_ROLLUP),
             _rollup(rollups.VictimRollup, dims=VICTIM_DIMS, **VICTIM_ROLLUP),
+            _rollup(
+                rollups.VictimNational, area=False, organisation=False, dims=VICTIM_DIMS, **VICTIM_ROLLUP
+            ),
             _rollup(
                 rollups.VictimCategoryRollup,
                 dims={**VICTIM_DIMS, "category": "incident__category_links__category"},

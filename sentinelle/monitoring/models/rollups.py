@@ -15,6 +15,17 @@ from sentinelle.core.rollup_models import RollupTable
 from sentinelle.core.rollup_models import cell_unique as _unique
 
 
+class NationalRollup(RollupTable):
+    """Month x `gbv` x the dimensions, for the whole country and every organisation: the national figures
+    (the first view of a national dashboard after a write) read a few thousand rows, not a million."""
+
+    month = models.DateField()
+    gbv = models.BooleanField(default=False)
+
+    class Meta:
+        abstract = True
+
+
 class AllTimeRollup(RollupTable):
     area = models.ForeignKey("geography.AdminArea", on_delete=models.CASCADE, related_name="+")
     # Records of a GBV incident: left out below the GBV floor (core/datasets.py).
@@ -253,4 +264,25 @@ class CasualtyRollup(ByOrganisation):
             "device_type",
             "civilian",
             name="monitoring_rollup_casualty_cell",
+        )
+
+
+class IncidentCategoryNational(NationalRollup):
+    category = models.CharField(max_length=16)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = _unique("month", "gbv", "category", name="monitoring_national_incident_category_cell")
+
+
+class VictimNational(NationalRollup):
+    outcome = models.CharField(max_length=16)
+    sex = models.CharField(max_length=8)
+    age_group = models.CharField(max_length=8)
+    age_band = models.CharField(max_length=16)
+    victims = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = _unique(
+            "month", "gbv", "outcome", "sex", "age_group", "age_band", name="monitoring_national_victim_cell"
         )

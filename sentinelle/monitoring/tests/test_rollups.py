@@ -317,8 +317,16 @@ def test_a_rollup_answers_only_what_it_covers(world):
     assert chosen(incidents, ["month"]) == "IncidentAreaRollup"
     assert chosen(incidents, ["admin1"], organisation_ids=(1,)) == "IncidentRollup"
     # An incident of two categories is in two rows: only with the category fixed or grouped by.
-    assert chosen(incidents, ["category", "month"]) == "IncidentCategoryRollup"
-    assert chosen(incidents, extra={"category": "life"}) == "IncidentCategoryRollup"
+    assert chosen(incidents, ["category", "month"]) == "IncidentCategoryNational"
+    assert chosen(incidents, extra={"category": "life"}) == "IncidentCategoryNational"
+    # National figures read the national tables; an area, an organisation or an area column, the finer.
+    area = world["areas"][0]
+    assert chosen(incidents, ["category"], areas=(area,)) == "IncidentCategoryRollup"
+    assert chosen(incidents, ["category"], organisation_ids=(1,)) == "IncidentCategoryRollup"
+    assert chosen(incidents, ["category", "admin1"]) == "IncidentCategoryRollup"
+    assert chosen(victims, ["age_group", "sex"]) == "VictimNational"
+    assert chosen(victims, ["age_group", "sex"], areas=(area,)) == "VictimRollup"
+    assert chosen(victims, ["age_group", "admin2"]) == "VictimRollup"
     assert chosen(incidents, ["admin1"], extra={"category": ["life", "gbv"]}) is None
     # A violation is in each of its victim cells: only with both sex and age group fixed.
     assert chosen(violations, ["age_group", "sex"]) == "ViolationVictimRollup"
