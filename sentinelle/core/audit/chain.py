@@ -150,10 +150,14 @@ def audit_record_many(
     organisation=None,
     request=None,
     detail: dict | None = None,
+    details: list[dict] | None = None,
 ) -> list[AuditEntry]:
     """One entry per object (same action, user and detail), linked in order under one lock and written in
-    one insert: a read of many records (an offline caseload) costs the same few queries however many."""
+    one insert: a read of many records (an offline caseload) costs the same few queries however many.
+    `details`, one per object, adds each entry's own detail to the shared one."""
     targets = [(obj, "", "") for obj in objects]
+    if details is not None and len(details) != len(targets):
+        raise ValueError("audit_record_many: one detail per object.")
     if not targets:
         return []
     return _append(
@@ -164,10 +168,13 @@ def audit_record_many(
         organisation=organisation,
         request=request,
         detail=detail,
+        details=details,
     )
 
 
-def _append(targets, *, action, outcome, user, organisation, request, detail) -> list[AuditEntry]:
+def _append(
+    targets, *, action, outcome, user, organisation, request, detail, details=None
+) -> list[AuditEntry]:
     """Link an entry for each (obj, object_type, object_id) to the chain's head, in order, and save them."""
     if user is not None and not getattr(user, "is_authenticated", False):
         user = None
@@ -187,7 +194,7 @@ def _append(targets, *, action, outcome, user, organisation, request, detail) ->
         last = AuditEntry.objects.filter(chain=chain).order_by("-id").values_list("entry_hash", flat=True)
         previous = last.first() or GENESIS_HASH
         entries = []
-        for object_type, object_id in named:
+        for index, (object_type, object_id) in enumerate(named):
             entry = AuditEntry(
                 at=timezone.now(),
                 user=user,
@@ -198,7 +205,7 @@ def _append(targets, *, action, outcome, user, organisation, request, detail) ->
                 object_id=object_id,
                 outcome=outcome,
                 ip=client_ip(request),
-                detail=detail,
+                detail={**detail, **details[index]} if details else detail,
                 prev_hash=previous,
                 scheme=KEYED,
                 chain=chain,

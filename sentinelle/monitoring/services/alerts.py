@@ -22,7 +22,7 @@ from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from sentinelle.core.audit import audit_record
+from sentinelle.core.audit import audit_record, audit_record_many
 from sentinelle.core.models import AuditAction
 from sentinelle.core.permissions import Perm, ensure
 from sentinelle.core.tasks import enqueue_after_commit
@@ -437,21 +437,24 @@ def _fire_many(rule: AlertRule, planned: list[_Planned], *, notify, drafts=None)
         )
         contents = (drafts or flash_report_drafts)(alerts)
         FlashReport.objects.bulk_create([FlashReport(alert=alert, **contents[alert.pk]) for alert in alerts])
-        for alert, plan in zip(alerts, planned, strict=True):
-            audit_record(
-                action=AuditAction.CREATE,
-                obj=alert,
-                detail={
-                    "rule": str(rule.public_id),
+        audit_record_many(
+            action=AuditAction.CREATE,
+            objects=alerts,
+            detail={"rule": str(rule.public_id)},
+            details=[
+                {
                     "area": plan.area.pcode,
                     "value": plan.value,
                     "incidents": len(plan.incident_ids),
                     "window": [plan.window[0].isoformat(), plan.window[1].isoformat()],
-                },
-            )
-            if notify:
-                from sentinelle.monitoring.tasks import alert_notify
+                }
+                for plan in planned
+            ],
+        )
+        if notify:
+            from sentinelle.monitoring.tasks import alert_notify
 
+            for alert in alerts:
                 enqueue_after_commit(alert_notify, alert_id=alert.pk)
     return alerts
 
@@ -468,8 +471,10 @@ def _alerts_join(joins: list[tuple[Alert, list[int], int]]) -> None:
     """Later incidents of episodes already alerted join their alerts, whose figures stay true.
 
     For all the alerts of an evaluation at once: one query finds the links already there, one inserts
-    the others, one reads the drafts; each alert that gained incidents gets its new value (the rule's
-    total over its window), its untouched draft refilled (drafts computed together), one audit entry.
+    the others; each alert that gained incidents gets its new value (the rule's total over its window)
+    and one audit entry (written together); its untouched draft is marked to be written again when it is
+    next read (one statement): an import that joins hundreds of alerts writes no draft, and a draft joined
+    by ten imports before anyone opens it is written once.
     """
     through = Alert.incidents.through
     alert_ids = [alert.pk for alert, _joining, _value in joins]
@@ -497,26 +502,17 @@ def _alerts_join(joins: list[tuple[Alert, list[int], int]]) -> None:
         for alert, _new, value in added:
             alert.value, alert.updated_at = value, now  # bulk_update does not apply auto_now
         Alert.objects.bulk_update([alert for alert, _new, _value in added], ["value", "updated_at"])
-        # A draft nobody has touched yet is refilled; an edited or published one is the IMO's.
-        reports = {
-            report.alert_id: report
-            for report in FlashReport.objects.filter(
-                alert_id__in=[alert.pk for alert, _new, _value in added],
-                status=FlashReport.Status.DRAFT,
-                updated_by__isnull=True,
-            )
-        }
-        drafts = flash_report_drafts([alert for alert, _new, _value in added if alert.pk in reports])
-        for alert_id, report in reports.items():
-            for name, content in drafts[alert_id].items():
-                setattr(report, name, content)
-            report.save()
-        for alert, new, _value in added:
-            audit_record(
-                action=AuditAction.UPDATE,
-                obj=alert,
-                detail={"incidents_added": len(new), "value": alert.value},
-            )
+        # A draft nobody has touched yet follows its alert; an edited or published one is the IMO's.
+        FlashReport.objects.filter(
+            alert_id__in=[alert.pk for alert, _new, _value in added],
+            status=FlashReport.Status.DRAFT,
+            updated_by__isnull=True,
+        ).update(stale=True)
+        audit_record_many(
+            action=AuditAction.UPDATE,
+            objects=[alert for alert, _new, _value in added],
+            details=[{"incidents_added": len(new), "value": alert.value} for alert, new, _value in added],
+        )
 
 
 # --- Alerts ------------------------------------------------------------------------------------

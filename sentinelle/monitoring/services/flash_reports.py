@@ -9,9 +9,7 @@ from sentinelle.core.audit import audit_record
 from sentinelle.core.models import AuditAction
 from sentinelle.core.permissions import Perm, ensure
 from sentinelle.core.validation import NON_FIELD, Errors
-from sentinelle.monitoring.models import (
-    FlashReport,
-)
+from sentinelle.monitoring.models import AlertRule, FlashReport
 
 # --- -------------------------------------------------------------------------------
 
@@ -51,6 +49,7 @@ def flash_report_update(*, actor, report: FlashReport, request=None, **fields) -
             report.status = FlashReport.Status.DRAFT
             report.version += 1
         report.updated_by = actor
+        report.stale = False  # the text is now the IMO's: no longer written from the incidents
         report.save()
         audit_record(
             action=AuditAction.UPDATE,
@@ -79,6 +78,7 @@ def flash_report_publish(*, actor, report: FlashReport, request=None) -> FlashRe
         report.published_at = timezone.now()
         report.published_by = actor
         report.updated_by = actor
+        report.stale = False  # the text is now the IMO's: no longer written from the incidents
         report.save()
         audit_record(
             action=AuditAction.UPDATE,
@@ -111,3 +111,36 @@ def flash_report_save(*, actor, report: FlashReport, publish: bool, request=None
         if hasattr(error, "error_dict"):
             errors.merge(error)
         raise ValidationError(errors.as_dict()) from error
+
+
+def flash_report_refresh(*, report: FlashReport) -> FlashReport:
+    """An untouched draft whose alert gained incidents (`stale`), written again from them before it is
+    shown or printed; any other report is returned as it is. Checked again under a lock: two readers
+    write it once, and a draft the IMO edited meanwhile keeps the IMO's text."""
+    if not report.stale:
+        return report
+    from sentinelle.monitoring.services.flash_content import flash_report_drafts
+
+    with transaction.atomic():
+        locked = (
+            FlashReport.objects.select_for_update(of=("self",))
+            .select_related("alert", "alert__rule", "alert__area")
+            .get(pk=report.pk)
+        )
+        untouched = (
+            locked.status == FlashReport.Status.DRAFT
+            and locked.updated_by_id is None
+            and locked.alert is not None
+            and locked.alert.rule.subject == AlertRule.Subject.INCIDENTS
+        )
+        fields = ["stale"]
+        if locked.stale and untouched:
+            contents = flash_report_drafts([locked.alert])[locked.alert.pk]
+            for name, value in contents.items():
+                setattr(report, name, value)
+            fields += [*contents, "updated_at"]
+        report.stale = False
+        report.save(update_fields=fields)
+        if len(fields) > 1:
+            audit_record(action=AuditAction.UPDATE, obj=report, detail={"written_from_incidents": True})
+    return report

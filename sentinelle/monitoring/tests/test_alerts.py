@@ -109,6 +109,44 @@ def test_one_more_incident_in_the_same_window_joins_the_alert(admin, monitor, ce
     assert Alert.objects.count() == 1 and Alert.objects.get().value == 4
 
 
+def test_a_joined_alerts_untouched_draft_is_written_again_when_next_read_not_at_each_join(
+    admin, monitor, imo, cercle, django_assert_max_num_queries
+):
+    from sentinelle.monitoring.services.flash_reports import flash_report_refresh, flash_report_update
+
+    threshold_rule(admin)
+    evaluate(*[incident(monitor, cercle, days) for days in (5, 4, 3)])
+    report = FlashReport.objects.get()
+    written = (report.what, report.figures)
+    assert "3" in report.what and not report.stale
+
+    # Two imports join the alert: its value follows at once, its draft only waits (nothing rewritten).
+    for days in (6, 7):
+        with django_assert_max_num_queries(50):
+            assert evaluate(incident(monitor, cercle, days)) == []
+    report.refresh_from_db()
+    assert Alert.objects.get().value == 5
+    assert report.stale and (report.what, report.figures) == written
+    joins = AuditEntry.objects.filter(object_type="monitoring.alert", action="update")
+    assert [entry.detail["incidents_added"] for entry in joins.order_by("id")] == [1, 1]
+
+    # Read: written once from the alert's five incidents, as a new draft would be.
+    refreshed = flash_report_refresh(report=report)
+    assert not refreshed.stale and "5" in refreshed.what and refreshed.what != written[0]
+    stored = FlashReport.objects.get()
+    assert (stored.what, stored.stale) == (refreshed.what, False)
+    assert flash_report_refresh(report=stored) is stored  # nothing more to write
+
+    # A draft the IMO edited is the IMO's: a later join leaves its text, the flag is cleared on reading.
+    flash_report_update(actor=imo, report=stored, what="Texte de l'IMO.")
+    evaluate(incident(monitor, cercle, 2))
+    stored = FlashReport.objects.get()
+    assert stored.what == "Texte de l'IMO." and not stored.stale
+    FlashReport.objects.update(stale=True)
+    stored = flash_report_refresh(report=FlashReport.objects.get())
+    assert stored.what == "Texte de l'IMO." and not FlashReport.objects.get().stale
+
+
 def test_incidents_outside_the_window_do_not_add_up(admin, monitor, cercle):
     threshold_rule(admin)
     incidents = [incident(monitor, cercle, 20), incident(monitor, cercle, 19), incident(monitor, cercle, 2)]

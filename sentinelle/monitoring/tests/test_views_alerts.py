@@ -215,6 +215,19 @@ def test_the_imo_edits_and_publishes(imo, alert, signed_in):
     assert (report.status, report.immediate_needs, report.published_by) == ("published", "Abris, soins.", imo)
 
 
+def test_a_stale_draft_is_written_again_before_the_imo_sees_or_prints_it(imo, alert, signed_in):
+    client = signed_in(imo)
+    report = alert.flash_report
+    FlashReport.objects.filter(pk=report.pk).update(what="Ancien texte", stale=True)
+    page = client.get(reverse("monitoring:flash-report-edit", args=[report.public_id])).content.decode()
+    report.refresh_from_db()
+    assert not report.stale and report.what != "Ancien texte" and "Ancien texte" not in page
+    FlashReport.objects.filter(pk=report.pk).update(what="Ancien texte", stale=True)
+    response = client.get(reverse("monitoring:flash-report-pdf", args=[report.public_id]))
+    report.refresh_from_db()
+    assert response.status_code == 200 and not report.stale and report.what != "Ancien texte"
+
+
 def test_a_refused_publication_keeps_what_was_typed(imo, alert, signed_in):
     """Issue 15, item 4: text typed before "Publish" is shown again with the reason, and saved as a draft."""
     client = signed_in(imo)

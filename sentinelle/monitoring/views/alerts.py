@@ -141,6 +141,7 @@ def flash_report_edit(request, public_id):
     report = selectors.flash_report_get(
         user=request.user, public_id=public_id, perm=Perm.FLASH_REPORT_EDIT, request=request
     )
+    report = flash_reports.flash_report_refresh(report=report)
     form = FlashReportForm(
         request.POST or None,
         initial=FlashReportForm.initial_for(report),
@@ -169,6 +170,7 @@ def flash_report_edit(request, public_id):
 @require_perm(Perm.ALERT_VIEW)
 def flash_report_pdf(request, public_id):
     report = selectors.flash_report_get(user=request.user, public_id=public_id, request=request)
+    report = flash_reports.flash_report_refresh(report=report)
     content = render_pdf(report)
     audit_record(
         action=AuditAction.EXPORT,

@@ -51,3 +51,24 @@ def test_many_entries_are_linked_in_order_in_one_insert(worker, case, django_ass
     assert stored[1].prev_hash == stored[0].entry_hash and stored[2].prev_hash == stored[1].entry_hash
     assert verify_log().ok
     assert audit_record_many(action=AuditAction.READ, user=worker, objects=[]) == []
+
+
+def test_each_entry_of_many_may_carry_its_own_detail_over_the_shared_one(worker, case):
+    objects = [case, case.person]
+    entries = audit_record_many(
+        action=AuditAction.UPDATE,
+        user=worker,
+        objects=objects,
+        detail={"rule": "r", "value": 0},
+        details=[{"value": 3}, {"value": 5, "incidents_added": 2}],
+    )
+    stored = list(AuditEntry.objects.filter(pk__in=[e.pk for e in entries]).order_by("id"))
+    assert [entry.detail for entry in stored] == [
+        {"rule": "r", "value": 3},
+        {"rule": "r", "value": 5, "incidents_added": 2},
+    ]
+    assert verify_log().ok
+    before = AuditEntry.objects.count()
+    with pytest.raises(ValueError):
+        audit_record_many(action=AuditAction.UPDATE, user=worker, objects=objects, details=[{}])
+    assert AuditEntry.objects.count() == before
