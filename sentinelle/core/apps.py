@@ -27,6 +27,9 @@ class CoreConfig(AppConfig):
         register_lookups()
 
         connection_created.connect(_register_sqlite_functions, dispatch_uid="sentinelle-sqlite-functions")
+        from sentinelle.core.pg_loaders import register_iso_loader
+
+        connection_created.connect(register_iso_loader, dispatch_uid="sentinelle-pg-iso-timestamps")
         _import_datasets()
 
 
