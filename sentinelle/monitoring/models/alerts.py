@@ -130,8 +130,9 @@ class FlashReport(BaseModel):
     response = models.TextField(_("response"), blank=True)
     # Structured figures the draft was filled from (victims by sex x age, areas' P-codes...).
     figures = models.JSONField(_("figures"), default=dict, blank=True)
-    # An untouched draft whose alert gained incidents since it was written: written again from them when it
-    # is next read (services/flash_reports.flash_report_refresh), not at every import that joins the alert.
+    # An untouched draft of an incident alert not written yet, or whose alert gained incidents since: written
+    # from them when it is next read (services/flash_reports.flash_report_refresh), not by every import
+    # that raises or joins alerts.
     stale = models.BooleanField(_("to be written again"), default=False)
     version = models.PositiveIntegerField(_("version"), default=1)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)

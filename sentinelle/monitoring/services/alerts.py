@@ -38,7 +38,7 @@ from sentinelle.monitoring.models import (
     IncidentStatus,
 )
 from sentinelle.monitoring.services import _bulk
-from sentinelle.monitoring.services.flash_content import flash_report_drafts
+from sentinelle.monitoring.services.flash_content import draft_title
 from sentinelle.monitoring.services.flash_figures import id_chunks
 
 logger = logging.getLogger(__name__)
@@ -393,7 +393,7 @@ def overlaps(window, windows) -> bool:
 
 def _fire(*, rule, area, window, value, incident_ids, trigger_key, notify, draft=None) -> Alert | None:
     """Raise one alert (see _fire_many); None if it already exists. `draft(alert)` gives the report's
-    first content (default: from the alert's incidents)."""
+    first content (default: written from the alert's incidents when first read)."""
     drafts = None if draft is None else (lambda alerts: {alert.pk: draft(alert) for alert in alerts})
     plan = _Planned(area, window, value, trigger_key, list(incident_ids))
     fired = _fire_many(rule, [plan], notify=notify, drafts=drafts)
@@ -401,9 +401,10 @@ def _fire(*, rule, area, window, value, incident_ids, trigger_key, notify, draft
 
 
 def _fire_many(rule: AlertRule, planned: list[_Planned], *, notify, drafts=None) -> list[Alert]:
-    """Raise the planned alerts of one rule together: the alerts, their incidents and their flash-report
-    drafts written in bulk (drafts read together), one audit entry each, notifications queued after
-    commit. A trigger already raised (a retry, a concurrent evaluation) is skipped."""
+    """Raise the planned alerts of one rule together: the alerts, their incidents and their flash reports
+    written in bulk, the audit entries in one insert, notifications queued after commit. A report is a
+    draft to be written from the incidents when first read (`FlashReport.stale`), unless `drafts(alerts)`
+    gives its content now. A trigger already raised (a retry, a concurrent evaluation) is skipped."""
     if not planned:
         return []
     with transaction.atomic():
@@ -435,8 +436,14 @@ def _fire_many(rule: AlertRule, planned: list[_Planned], *, notify, drafts=None)
             ["alert_id", "incident_id"],
             ((alert.pk, pk) for alert, plan in zip(alerts, planned, strict=True) for pk in plan.incident_ids),
         )
-        contents = (drafts or flash_report_drafts)(alerts)
-        FlashReport.objects.bulk_create([FlashReport(alert=alert, **contents[alert.pk]) for alert in alerts])
+        if drafts is None:
+            # An incident alert's draft is written from its incidents when it is first read (and again
+            # after incidents join it): raising hundreds of alerts in an import writes titles only.
+            reports = [FlashReport(alert=alert, title=draft_title(alert), stale=True) for alert in alerts]
+        else:
+            contents = drafts(alerts)
+            reports = [FlashReport(alert=alert, **contents[alert.pk]) for alert in alerts]
+        FlashReport.objects.bulk_create(reports)
         audit_record_many(
             action=AuditAction.CREATE,
             objects=alerts,

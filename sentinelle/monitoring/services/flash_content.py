@@ -277,6 +277,12 @@ def _refused_draft(alert, data: AlertFigures) -> dict:
     }
 
 
+def draft_title(alert) -> str:
+    """The title of an alert's flash report, in the site language (a draft written later has the same)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _title(alert)
+
+
 def _title(alert) -> str:
     return _("%(rule)s: %(area)s (%(pcode)s), %(period)s") % {
         "rule": alert.rule.name,

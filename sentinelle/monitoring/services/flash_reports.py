@@ -29,6 +29,7 @@ FLASH_REPORT_FIELDS = {
 def flash_report_update(*, actor, report: FlashReport, request=None, **fields) -> FlashReport:
     """Edit the text; editing a published report starts its next version (a draft until published)."""
     ensure(actor, Perm.FLASH_REPORT_EDIT, report, request=request)
+    report = flash_report_refresh(report=report)  # the text edited is the draft as it reads now
     unknown = set(fields) - FLASH_REPORT_FIELDS
     if unknown:
         raise ValueError(f"Cannot change {sorted(unknown)} on a flash report.")
@@ -63,6 +64,7 @@ def flash_report_update(*, actor, report: FlashReport, request=None, **fields) -
 
 def flash_report_publish(*, actor, report: FlashReport, request=None) -> FlashReport:
     ensure(actor, Perm.FLASH_REPORT_EDIT, report, request=request)
+    report = flash_report_refresh(report=report)  # what is published is the draft as it reads now
     if report.status == FlashReport.Status.PUBLISHED:
         raise ValidationError(_("This version is already published; edit the report to start the next one."))
     if not report.immediate_needs.strip():

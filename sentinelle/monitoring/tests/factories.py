@@ -256,3 +256,11 @@ def with_source(data: IncidentRow, source_id: str) -> IncidentRow:
 
 # factory_boy-like name for those who look for it.
 IncidentFactory = make_incident
+
+
+def flash_report_of(alert):
+    """The alert's flash report as its readers get it: an incident alert's draft is written from the
+    incidents when first read (services/flash_reports.flash_report_refresh)."""
+    from sentinelle.monitoring.services.flash_reports import flash_report_refresh
+
+    return flash_report_refresh(report=alert.flash_report)

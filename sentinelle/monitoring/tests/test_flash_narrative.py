@@ -21,6 +21,7 @@ from sentinelle.monitoring.tests.factories import (
     cercle_of,
     commune_of,
     days_ago,
+    flash_report_of,
     gbv_overrides,
     make_incident,
     today,
@@ -91,7 +92,7 @@ def test_a_single_incident_is_told_in_sentences(admin, monitor, commune, cercle)
         displaced_individuals=70,
     )
     [alert] = alerts_evaluate(incident_ids=[incident.pk], notify=False)
-    report = alert.flash_report
+    report = flash_report_of(alert)
     # What, where (names with their P-codes in brackets), the rule.
     place = site(flash_narrative.place_name, "Dourou", "ML050301", 3, article=True)
     assert place in report.what and "(ML0503)" in report.what and "(ML05)" in report.what
@@ -117,7 +118,7 @@ def test_a_single_incident_is_told_in_sentences(admin, monitor, commune, cercle)
 
 def test_the_previous_period_is_compared_with_readers_figures(admin, monitor, commune):
     alert = _threshold_alert(admin, monitor, commune, now=6, before=15)
-    report = alert.flash_report
+    report = flash_report_of(alert)
     assert report.figures["previous"] == {
         "window": [days_ago(15).isoformat(), days_ago(9).isoformat()],
         "incidents": 15,
@@ -131,7 +132,7 @@ def test_the_previous_period_is_compared_with_readers_figures(admin, monitor, co
 
 def test_a_small_figure_is_not_compared(admin, monitor, commune):
     alert = _threshold_alert(admin, monitor, commune, now=3, before=15)
-    report = alert.flash_report
+    report = flash_report_of(alert)
     assert report.figures["previous"]["incidents"] == 15
     for word in ("That is fewer than", "That is more than", "That is about as many as"):
         assert site(_, f"{word} in the previous %(days)s days (%(period)s): %(previous)s.")[:12] not in (
@@ -146,12 +147,12 @@ def test_below_the_protocols_level_gbv_incidents_are_left_out_of_the_previous_pe
         admin, monitor, commune, now=6, before=15, gbv_before=4, gbv_actor=caseworker_in_area
     )
     assert alert.area.level == 2
-    assert alert.flash_report.figures["previous"]["incidents"] == 15
+    assert flash_report_of(alert).figures["previous"]["incidents"] == 15
 
 
 def test_needs_are_suggested_to_the_imo_never_filled_in(admin, monitor, commune):
     alert = _threshold_alert(admin, monitor, commune, now=6, before=0)
-    report = alert.flash_report
+    report = flash_report_of(alert)
     need = site(lambda: str(flash_narrative.RESPONSES["life"].needs[0]))
     assert report.immediate_needs == ""
     assert need in report.figures["suggested_needs"]
@@ -166,7 +167,7 @@ def test_the_response_names_the_directorys_services_there(admin, monitor, alpha,
         name="Fermé", service_type=ServiceType.PSS, provider=alpha, area=commune, status="closed"
     )
     alert = _threshold_alert(admin, monitor, commune, now=6, before=0)
-    response = alert.flash_report.response
+    response = flash_report_of(alert).response
     health = site(lambda: str(ServiceType.HEALTH.label).lower())
     pss = site(lambda: str(ServiceType.PSS.label).lower())
     assert f"{health} (1)" in response and "(ML0503)" in response
@@ -178,7 +179,7 @@ def test_the_response_names_the_directorys_services_there(admin, monitor, alpha,
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) not installed")
 def test_the_pdf_carries_the_sentences_and_stays_short(admin, monitor, commune, tmp_path):
     alert = _threshold_alert(admin, monitor, commune, now=6, before=15)
-    report = alert.flash_report
+    report = flash_report_of(alert)
     assert len(flash_report_document(report).pages) <= 2
     path = tmp_path / "flash.pdf"
     path.write_bytes(flash_report_pdf(report))
