@@ -25,7 +25,7 @@ import threading
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Subquery
 from django.utils import timezone
 
 from sentinelle.core.models import DataStamp, FigureCache
@@ -78,19 +78,34 @@ def cached(*, scope: str, parts, compute) -> list[dict]:
     seconds = max_age_seconds()
     if not seconds or connection.in_atomic_block:
         return compute()
-    versions = dict(DataStamp.objects.filter(scope__in=[scope, EVERYTHING]).values_list("scope", "version"))
-    # Read before computing: a write committed meanwhile leaves this result under the older stamps.
-    stamps = f"{versions.get(scope, 0)}:{versions.get(EVERYTHING, 0)}"
     key = hashlib.sha256(json.dumps(parts, default=str, sort_keys=True).encode()).hexdigest()
     now = timezone.now()
-    found = FigureCache.objects.filter(key=key).values_list("rows", "stamps", "computed_at").first()
+    # The stored figure and the current stamps in one query (a cached dashboard reads a dozen figures).
+    found = (
+        FigureCache.objects.filter(key=key)
+        .annotate(scope_version=_version(scope), all_version=_version(EVERYTHING))
+        .values_list("rows", "stamps", "computed_at", "scope_version", "all_version")
+        .first()
+    )
     if found is not None:
-        rows, stored_stamps, computed_at = found
+        rows, stored_stamps, computed_at, scope_version, all_version = found
+        stamps = f"{scope_version or 0}:{all_version or 0}"
         if (now - computed_at).total_seconds() < seconds and stored_stamps == stamps:
             return decode(rows)
+    else:
+        versions = dict(
+            DataStamp.objects.filter(scope__in=[scope, EVERYTHING]).values_list("scope", "version")
+        )
+        stamps = f"{versions.get(scope, 0)}:{versions.get(EVERYTHING, 0)}"
+    # The stamps were read before computing: a write committed meanwhile leaves this result under the
+    # older stamps, and the next reader computes it again.
     rows = compute()
     _store(FigureCache(key=key, scope=scope, stamps=stamps, rows=encode(rows), computed_at=now))
     return rows
+
+
+def _version(scope: str) -> Subquery:
+    return Subquery(DataStamp.objects.filter(scope=scope).values("version")[:1])
 
 
 def _store(figure: FigureCache) -> None:
