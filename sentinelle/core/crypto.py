@@ -17,6 +17,7 @@ import json
 import os
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -89,12 +90,35 @@ def keyring_source() -> tuple[str, str]:
     return config.get("FIELD_KEYS", ""), config.get("FIELD_KEYS_FILE", "")
 
 
+# The key file's modification time, looked at most once a second per path: every encryption, decryption
+# and keyed hash asks for the ring (a person search decrypts hundreds of values), and two system calls each
+# were a seventh of its time. A replaced file (`write_key_file` forgets at once) is read within a second.
+KEY_FILE_RECHECK_SECONDS = 1.0
+_key_file_seen: dict[str, tuple[float, float]] = {}
+
+
+def _key_file_mtime(path: str) -> float | None:
+    now = time.monotonic()
+    seen = _key_file_seen.get(path)
+    if seen is not None and now - seen[0] < KEY_FILE_RECHECK_SECONDS:
+        return seen[1]
+    try:
+        mtime = Path(path).stat().st_mtime
+    except OSError:
+        return None
+    if not Path(path).is_file():
+        return None
+    _key_file_seen[path] = (now, mtime)
+    return mtime
+
+
 def get_keyring() -> KeyRing:
     inline, path = keyring_source()
     if inline:
         return _load_keyring(inline, "", 0.0)
-    if path and Path(path).is_file():
-        return _load_keyring("", path, Path(path).stat().st_mtime)
+    mtime = _key_file_mtime(path) if path else None
+    if mtime is not None:
+        return _load_keyring("", path, mtime)
     raise ImproperlyConfigured(
         "No field encryption keys: set SENTINELLE_FIELD_KEYS or SENTINELLE_FIELD_KEYS_FILE "
         "(python manage.py field_keys_init creates a key file)."
@@ -121,6 +145,7 @@ def write_key_file(path: Path, content: str) -> None:
     os.chmod(temporary, 0o600)
     os.replace(temporary, path)
     _load_keyring.cache_clear()
+    _key_file_seen.clear()
 
 
 def encrypt(plaintext: str, *, context: str) -> str:

@@ -1,4 +1,5 @@
 import json
+import os
 import sqlite3
 from pathlib import Path
 
@@ -122,3 +123,26 @@ def test_field_keys_init_refuses_to_overwrite(tmp_path):
         call_command("field_keys_init", "--path", str(path))
     assert path.read_text() == before
     crypto.parse_keyring(before)
+
+
+def test_a_key_file_replaced_outside_sentinelle_is_read_within_a_second(tmp_path, settings, monkeypatch):
+    """The file's modification time is looked at once a second at most (every decryption asks for the
+    ring): a file replaced by hand (a restore, an operator) is used within that second."""
+    key_file = tmp_path / "keys.json"
+    key_file.write_text(crypto.new_keyring_json("first"))
+    settings.SENTINELLE = {**settings.SENTINELLE, "FIELD_KEYS": "", "FIELD_KEYS_FILE": str(key_file)}
+    clock = [1000.0]
+    monkeypatch.setattr(crypto.time, "monotonic", lambda: clock[0])
+    crypto._key_file_seen.clear()
+    assert crypto.get_keyring().active_id == "first"
+
+    key_file.write_text(crypto.new_keyring_json("second"))
+    os.utime(key_file, (2_000_000_000, 2_000_000_000))
+    clock[0] += 0.5
+    assert crypto.get_keyring().active_id == "first"  # within the second: not looked at again
+    clock[0] += 0.6
+    assert crypto.get_keyring().active_id == "second"
+    key_file.unlink()
+    clock[0] += 1.1
+    with pytest.raises(ImproperlyConfigured):
+        crypto.get_keyring()
