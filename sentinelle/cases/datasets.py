@@ -117,6 +117,7 @@ register(
         },
         default_measure="count",
         date_field="opened_on",
+        dated_up_to_today=True,  # refused in the future (or the moment of writing)
         area_field="area",
         organisation_field="organisation",
         filters={
@@ -177,6 +178,7 @@ register(
         },
         default_measure="count",
         date_field="referred_on",
+        dated_up_to_today=True,  # refused in the future (or the moment of writing)
         moment_field="created_at",
         area_field="case__area",
         organisation_field="case__organisation",

@@ -31,12 +31,13 @@ compares them for every query it can reach (monitoring/tests/test_rollups.py).
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from types import MappingProxyType
 
 from django.db.models import BigIntegerField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from sentinelle.core import figure_cache
@@ -143,6 +144,10 @@ class Dataset:
     filters: dict[str, str] = field(default_factory=dict)
     # True when `base` applies the dates itself (snapshot datasets).
     dates_in_base: bool = False
+    # True when no record is dated after the day it is written (the services refuse a date in the future,
+    # or the date is the moment of writing): a period ending today or later then reads as open-ended, so
+    # whole months of the roll-ups answer "the year to date" without reading this month's records.
+    dated_up_to_today: bool = False
     # GBV records (see the module docstring): every record, or the rows `gbv_q` selects; `gbv_codes` maps a
     # filter to the codes that select GBV records only (a filter holding nothing else selects only GBV).
     gbv: bool = False
@@ -373,6 +378,8 @@ def _compute(
     dataset: Dataset, measures: list[str], group_by: list[str], filters: Filters, *, exact: bool
 ) -> list[dict]:
     floor = gbv_floor(dataset, group_by=group_by, filters=filters, exact=exact)
+    if dataset.dated_up_to_today and filters.date_to and filters.date_to >= timezone.localdate():
+        filters = replace(filters, date_to=None)  # the same records: none is dated after today
     rollup = covering_rollup(dataset, measures, group_by, filters, floor=floor)
     if rollup is not None:
         return _compute_from_rollup(dataset, rollup, measures, group_by, filters, floor=floor)

@@ -213,6 +213,7 @@ register(
         },
         default_measure="count",
         date_field="date_start",
+        dated_up_to_today=True,  # refused in the future (or the moment of writing)
         area_field="area",
         organisation_field="organisation",
         filters={
@@ -299,6 +300,7 @@ register(
         },
         default_measure="count",
         date_field="incident__date_start",
+        dated_up_to_today=True,  # refused in the future (or the moment of writing)
         area_field="incident__area",
         organisation_field="incident__organisation",
         # One category at a time: a list would count the victims of an incident once per matching category.
@@ -361,6 +363,7 @@ register(
         },
         default_measure="count",
         date_field="incident__date_start",
+        dated_up_to_today=True,  # refused in the future (or the moment of writing)
         area_field="incident__area",
         organisation_field="incident__organisation",
         filters={
@@ -451,6 +454,7 @@ register(
         },
         default_measure="count",
         date_field="incident__date_start",
+        dated_up_to_today=True,  # refused in the future (or the moment of writing)
         area_field="incident__area",
         organisation_field="incident__organisation",
         filters={
@@ -494,6 +498,16 @@ def _casualties(filters):
     )
 
 
+CASUALTY_DIMS = {
+    "outcome": "outcome",
+    "sex": "sex",
+    "age_group": "age_group",
+    "age_band": "age_band",
+    "device_type": "accident__device_type",
+    "civilian": "civilian",
+}
+
+
 register(
     Dataset(
         name="eo_casualties",
@@ -516,6 +530,7 @@ register(
         },
         default_measure="count",
         date_field="accident__incident__date_start",
+        dated_up_to_today=True,  # refused in the future (or the moment of writing)
         area_field="accident__incident__area",
         organisation_field="accident__incident__organisation",
         filters={
@@ -528,25 +543,21 @@ register(
             "organisation": "accident__incident__organisation__acronym",
         },
         gbv_q=_gbv_incident("accident__incident_id"),
-        rollups=(
+        rollups=tuple(
             _rollup(
-                rollups.CasualtyRollup,
+                model,
                 _casualties,
                 ids="accident__incident_id",
                 incident="accident__incident__",
                 gbv=True,
-                dims={
-                    "outcome": "outcome",
-                    "sex": "sex",
-                    "age_group": "age_group",
-                    "age_band": "age_band",
-                    "device_type": "accident__device_type",
-                    "civilian": "civilian",
-                },
+                dims=CASUALTY_DIMS,
                 sums={"n": Count("pk")},
                 measures={"count": "n"},
                 records="n",
-            ),
+                area=not national,
+                organisation=not national,
+            )
+            for model, national in ((rollups.CasualtyRollup, False), (rollups.CasualtyNational, True))
         ),
     )
 )

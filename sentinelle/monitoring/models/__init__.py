@@ -21,6 +21,7 @@ from .gbv_codes import GBVType
 from .incidents import Incident, IncidentCategory, IncidentEvent, IncidentReferenceCounter, VictimCount
 from .mrm_eo_codes import COUNTED_PER_VICTIM, DeviceType, Verification, ViolationType
 from .rollups import (
+    CasualtyNational,
     CasualtyRollup,
     GBVIncidentRollup,
     IncidentAreaRollup,
@@ -48,6 +49,7 @@ __all__ = [
     "AlertRule",
     "AreaFollow",
     "Casualty",
+    "CasualtyNational",
     "CasualtyRollup",
     "Category",
     "Channel",

@@ -286,3 +286,26 @@ class VictimNational(NationalRollup):
         constraints = _unique(
             "month", "gbv", "outcome", "sex", "age_group", "age_band", name="monitoring_national_victim_cell"
         )
+
+
+class CasualtyNational(NationalRollup):
+    outcome = models.CharField(max_length=8)
+    sex = models.CharField(max_length=8)
+    age_group = models.CharField(max_length=8)
+    age_band = models.CharField(max_length=16)
+    device_type = models.CharField(max_length=24)
+    civilian = models.BooleanField()
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = _unique(
+            "month",
+            "gbv",
+            "outcome",
+            "sex",
+            "age_group",
+            "age_band",
+            "device_type",
+            "civilian",
+            name="monitoring_national_casualty_cell",
+        )

@@ -302,6 +302,37 @@ def test_a_period_off_month_boundaries_reads_the_rollup_and_gives_the_base_rows(
     assert read  # the whole months did come from the roll-ups
 
 
+def test_the_year_to_date_reads_whole_months_only_no_incident_being_dated_after_today(world, monkeypatch):
+    """A period ending today: no record of these datasets is dated after today (the services refuse a
+    future date), so its last month is read whole from the roll-ups, with the records' own figures."""
+    from django.utils import timezone
+
+    from_base = []
+    original = datasets.compute_from_base
+    monkeypatch.setattr(
+        datasets,
+        "compute_from_base",
+        lambda *args, **kwargs: from_base.append(1) or original(*args, **kwargs),
+    )
+    today = timezone.localdate()
+    for name in DATASETS:
+        dataset = datasets.get(name)
+        for filters in (Filters(date_from=MONTHS[0], date_to=today), Filters(date_to=today)):
+            for group_by in ((), ("month",), ("admin1",)):
+                got = datasets._compute(
+                    dataset, [dataset.default_measure], list(group_by), filters, exact=True
+                )
+                assert not from_base, (name, group_by)
+                expected = original(dataset, [dataset.default_measure], list(group_by), filters, exact=True)
+                assert _sorted(got) == _sorted(expected), (name, group_by, filters)
+    # A period ending before today still reads its last days from the records.
+    yesterday_of_a_month = datetime.date(2026, 9, 14)
+    datasets._compute(
+        datasets.get("incidents"), ["count"], [], Filters(date_to=yesterday_of_a_month), exact=True
+    )
+    assert from_base
+
+
 def test_a_rollup_answers_only_what_it_covers(world):
     incidents, victims, violations = (datasets.get(n) for n in ("incidents", "victims", "grave_violations"))
 
