@@ -20,6 +20,17 @@ from collections.abc import Callable, Iterable
 FULL = {"incidents": 1_000_000, "persons": 200_000, "referrals": 500_000, "activities": 100_000}
 YEARS = 5
 BATCH = 5_000
+# See Generator.spread_referral_days (PostgreSQL: the bench database).
+SPREAD_REFERRAL_DAYS = """
+    UPDATE cases_referral r
+    SET created_at = LEAST(
+        (c.opened_on + ((r.id * 7919) %% 61)::int + time '08:00'
+            + ((r.id * 104729) %% 32400) * interval '1 second') AT TIME ZONE 'UTC',
+        now()
+    )
+    FROM cases_case c
+    WHERE c.id = r.case_id AND r.reference LIKE %s
+"""
 
 GIVEN = [
     "Aminata",
@@ -399,6 +410,18 @@ class Generator:
                 self.write(Referral, batch)
             done += size
             self.log(f"    referrals {done:,}/{total:,}")
+        self.spread_referral_days()
+
+    def spread_referral_days(self) -> None:
+        """bulk_create stamps every referral with the moment it is written (`created_at`, the day the
+        referrals dataset counts it by): spread them as case work would, within 60 days after their case
+        opened, in working hours, never later than now (deterministic: from the referral's id)."""
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(SPREAD_REFERRAL_DAYS, [f"REF-{self.tag}%"])
 
     # --- 4W activities and population rounds --------------------------------------------------------
 

@@ -5,6 +5,8 @@ import random
 
 import pytest
 from django.db import connection
+from django.db.models import F
+from django.utils import timezone
 
 from bench.generate import Generator, counts, misspell
 from bench.measure import percentile, summary
@@ -94,6 +96,18 @@ def test_generated_records_are_clones_of_the_demo_with_identities_encrypted():
         ).count()
         == 250
     )
+    if connection.vendor == "postgresql":
+        # Referrals are dated as case work would date them, not all at the moment of generation.
+        days = {
+            created.date()
+            for created in Referral.objects.filter(reference__startswith="REF-B").values_list(
+                "created_at", flat=True
+            )
+        }
+        assert len(days) > 20 and max(days) <= timezone.localdate()
+        assert not Referral.objects.filter(
+            reference__startswith="REF-B", created_at__date__lt=F("case__opened_on")
+        ).exists()
 
 
 def test_soak_slices_cut_by_time():
