@@ -69,7 +69,10 @@ def _apply(keyed_by: str, ids: Iterable[int], *, sign: int) -> None:
     ids = sorted({int(pk) for pk in ids})
     if not ids:
         return
-    rollups = registered(keyed_by)
+    # National tables last: every writer moves the same few national cells, whose row locks are held
+    # until the commit; written last, they are held the shortest (the order is the same for every
+    # writer, so two writers never wait on each other in a cycle).
+    rollups = sorted(registered(keyed_by), key=lambda rollup: rollup.area is None)
     if not rollups:
         raise ValueError(f"No roll-up is kept for {keyed_by!r} records.")
     with transaction.atomic():
