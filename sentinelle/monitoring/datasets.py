@@ -533,15 +533,7 @@ register(
         dated_up_to_today=True,  # refused in the future (or the moment of writing)
         area_field="accident__incident__area",
         organisation_field="accident__incident__organisation",
-        filters={
-            "outcome": "outcome",
-            "sex": "sex",
-            "age_group": "age_group",
-            "age_band": "age_band",
-            "device_type": "accident__device_type",
-            "civilian": "civilian",
-            "organisation": "accident__incident__organisation__acronym",
-        },
+        filters={**CASUALTY_DIMS, "organisation": "accident__incident__organisation__acronym"},
         gbv_q=_gbv_incident("accident__incident_id"),
         rollups=tuple(
             _rollup(

@@ -49,6 +49,40 @@ class ByOrganisation(MonitoringRollup):
         abstract = True
 
 
+class CategoryCells(RollupTable):
+    """Incidents by category (an incident of two categories is in two cells)."""
+
+    category = models.CharField(max_length=16)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class VictimCells(RollupTable):
+    outcome = models.CharField(max_length=16)
+    sex = models.CharField(max_length=8)
+    age_group = models.CharField(max_length=8)
+    age_band = models.CharField(max_length=16)
+    victims = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class CasualtyCells(RollupTable):
+    outcome = models.CharField(max_length=8)
+    sex = models.CharField(max_length=8)
+    age_group = models.CharField(max_length=8)
+    age_band = models.CharField(max_length=16)
+    device_type = models.CharField(max_length=24)
+    civilian = models.BooleanField()
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
 class IncidentAreaTotal(AllTimeRollup):
     """All time, by area: the national and regional figures without a period read a few hundred rows."""
 
@@ -99,10 +133,7 @@ class IncidentRollup(ByOrganisation):
         )
 
 
-class IncidentCategoryRollup(ByOrganisation):
-    category = models.CharField(max_length=16)
-    n = models.IntegerField(default=0)
-
+class IncidentCategoryRollup(ByOrganisation, CategoryCells):
     class Meta:
         constraints = _unique(
             "month",
@@ -121,13 +152,7 @@ class VictimAreaRollup(MonitoringRollup):
         constraints = _unique("month", "area", "gbv", name="monitoring_rollup_victim_area_cell")
 
 
-class VictimRollup(ByOrganisation):
-    outcome = models.CharField(max_length=16)
-    sex = models.CharField(max_length=8)
-    age_group = models.CharField(max_length=8)
-    age_band = models.CharField(max_length=16)
-    victims = models.IntegerField(default=0)
-
+class VictimRollup(ByOrganisation, VictimCells):
     class Meta:
         constraints = _unique(
             "month",
@@ -242,15 +267,7 @@ class ViolationVictimRollup(ByOrganisation):
         )
 
 
-class CasualtyRollup(ByOrganisation):
-    outcome = models.CharField(max_length=8)
-    sex = models.CharField(max_length=8)
-    age_group = models.CharField(max_length=8)
-    age_band = models.CharField(max_length=16)
-    device_type = models.CharField(max_length=24)
-    civilian = models.BooleanField()
-    n = models.IntegerField(default=0)
-
+class CasualtyRollup(ByOrganisation, CasualtyCells):
     class Meta:
         constraints = _unique(
             "month",
@@ -267,36 +284,19 @@ class CasualtyRollup(ByOrganisation):
         )
 
 
-class IncidentCategoryNational(NationalRollup):
-    category = models.CharField(max_length=16)
-    n = models.IntegerField(default=0)
-
+class IncidentCategoryNational(NationalRollup, CategoryCells):
     class Meta:
         constraints = _unique("month", "gbv", "category", name="monitoring_national_incident_category_cell")
 
 
-class VictimNational(NationalRollup):
-    outcome = models.CharField(max_length=16)
-    sex = models.CharField(max_length=8)
-    age_group = models.CharField(max_length=8)
-    age_band = models.CharField(max_length=16)
-    victims = models.IntegerField(default=0)
-
+class VictimNational(NationalRollup, VictimCells):
     class Meta:
         constraints = _unique(
             "month", "gbv", "outcome", "sex", "age_group", "age_band", name="monitoring_national_victim_cell"
         )
 
 
-class CasualtyNational(NationalRollup):
-    outcome = models.CharField(max_length=8)
-    sex = models.CharField(max_length=8)
-    age_group = models.CharField(max_length=8)
-    age_band = models.CharField(max_length=16)
-    device_type = models.CharField(max_length=24)
-    civilian = models.BooleanField()
-    n = models.IntegerField(default=0)
-
+class CasualtyNational(NationalRollup, CasualtyCells):
     class Meta:
         constraints = _unique(
             "month",
