@@ -17,6 +17,7 @@ import json
 import os
 import re
 import secrets
+import stat
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -103,13 +104,13 @@ def _key_file_mtime(path: str) -> float | None:
     if seen is not None and now - seen[0] < KEY_FILE_RECHECK_SECONDS:
         return seen[1]
     try:
-        mtime = Path(path).stat().st_mtime
+        status = Path(path).stat()
     except OSError:
         return None
-    if not Path(path).is_file():
+    if not stat.S_ISREG(status.st_mode):
         return None
-    _key_file_seen[path] = (now, mtime)
-    return mtime
+    _key_file_seen[path] = (now, status.st_mtime)
+    return status.st_mtime
 
 
 def get_keyring() -> KeyRing:
