@@ -29,165 +29,57 @@ fixed to one value), else the records as above. Both give the same rows, cell ke
 compares them for every query it can reach (monitoring/tests/test_rollups.py).
 """
 
-from collections import defaultdict
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
-from datetime import date
-from decimal import Decimal
-from types import MappingProxyType
+from collections.abc import Mapping
+from dataclasses import replace
 
-from django.db.models import BigIntegerField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from sentinelle.core import figure_cache
+from sentinelle.core import dataset_rollups, figure_cache
+from sentinelle.core.dataset_rows import areas_rolled_up, cell_key_expression, keyed, renamed
+from sentinelle.core.dataset_types import (  # the datasets' declarations, imported from here by the apps
+    AREA_DIMENSION_LABELS,
+    AREA_LEVELS,
+    FLOOR_NONE,
+    FLOOR_WITHHELD,
+    Dataset,
+    DatasetError,
+    Dimension,
+    Filters,
+    GBVFloorError,
+    Measure,
+    Rollup,
+)
 from sentinelle.core.disclosure import CELL_KEY, add_keys, gbv_min_admin_level
-from sentinelle.core.periods import month_aligned, month_split, period_lookups
-from sentinelle.core.record_keys import KEY_RANGE
+from sentinelle.core.periods import month_split, period_lookups
 
-# Area dimensions every dataset with an area gets: the record's area rolled up to that level.
-AREA_LEVELS = {"admin1": 1, "admin2": 2, "admin3": 3}
-AREA_DIMENSION_LABELS = {"admin1": _("Region"), "admin2": _("Cercle"), "admin3": _("Commune")}
-
-
-@dataclass(frozen=True)
-class Dimension:
-    label: str
-    field: str
-    # code -> label, for display; None when the value is its own label (a year, an organisation acronym).
-    choices: Mapping | None = None
-
-
-@dataclass(frozen=True)
-class Measure:
-    label: str
-    # A fresh aggregate expression each call (Count("pk", distinct=True), Sum("count")...).
-    expression: Callable
-
-
-@dataclass(frozen=True)
-class Filters:
-    """The filters every dataset understands; `extra` holds the dataset's own (code lists)."""
-
-    date_from: date | None = None
-    date_to: date | None = None
-    # AdminArea instances: rows located in any of their subtrees.
-    areas: tuple = ()
-    organisation_ids: tuple = ()
-    extra: Mapping = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Rollup:
-    """A roll-up table that answers some of a dataset's queries (see "Roll-ups" in the module docstring).
-
-    `model` holds one row per month x area x organisation x `gbv` x the dimension columns, with the
-    measures summed over the base rows of that cell (`sums`, named for the model's fields) and, for a
-    perturbed dataset, `key_sum` (the cell's record keys summed modulo KEY_RANGE). `source(ids)` gives the
-    base rows of the records with these ids (None: every record), with the dataset's counting rules;
-    `columns` says what each group column holds (an expression or an ORM path over those rows).
-    `keyed_by` names the records the ids are of ("incident"): the services that write them keep every
-    roll-up keyed by them current (core/rollups.py).
-
-    Reading: `dimensions` and `filters` map the dataset's names to the model's columns (ORM paths, so
-    "organisation__acronym" works), `measures` maps the dataset's measures to summed columns. `multi` are
-    the columns where one record falls in several rows (an incident's categories, a violation's victim
-    cells): the roll-up then serves only the queries that group by each of them or filter on one value,
-    so that no record is counted twice. `nulls` are the values stored where the base row has none (NULL
-    would defeat ON CONFLICT), read back as None. `records` is the summed column that counts the base rows
-    of a cell: a group exists when it is above 0 (a cell whose records left stays at 0). The tables are
-    written by core/rollups.py."""
-
-    model: type
-    keyed_by: str
-    source: Callable
-    columns: Mapping[str, object]
-    sums: Mapping[str, object]
-    measures: Mapping[str, str]
-    records: str
-    dimensions: Mapping[str, str] = field(default_factory=dict)
-    filters: Mapping[str, str] = field(default_factory=dict)
-    month: str | None = "month"
-    area: str | None = "area"
-    organisation: str | None = "organisation"
-    gbv: str | None = None
-    key_sum: str | None = None
-    multi: frozenset = frozenset()
-    nulls: Mapping[str, object] = field(default_factory=dict)
-    # How `manage.py rollups_rebuild` recomputes the table, when not from `source` (core/rollups.rebuild).
-    rebuild: Callable | None = None
-
-    @property
-    def size(self) -> int:
-        """How fine the table is (its group columns): the smallest covering roll-up is read."""
-        return len(self.columns)
-
-
-@dataclass(frozen=True)
-class Dataset:
-    name: str
-    label: str
-    # The permission that lets a user read this dataset's aggregates (checked by the caller).
-    perm: str
-    # Base rows, with the domain's counting rules applied; receives the filters for datasets that
-    # answer "as of" a date (the latest population round) rather than over a period.
-    base: Callable[[Filters], QuerySet]
-    measures: dict[str, Measure]
-    dimensions: dict[str, Dimension]
-    default_measure: str
-    date_field: str | None = None
-    # The timestamp `date_field` is the local date of (a TruncDate annotation): periods filter it by range.
-    moment_field: str | None = None
-    area_field: str | None = None
-    organisation_field: str | None = None
-    # Filter name -> ORM path; a list value filters with __in, a scalar with equality.
-    filters: dict[str, str] = field(default_factory=dict)
-    # True when `base` applies the dates itself (snapshot datasets).
-    dates_in_base: bool = False
-    # True when no record is dated after the day it is written (the services refuse a date in the future,
-    # or the date is the moment of writing): a period ending today or later then reads as open-ended, so
-    # whole months of the roll-ups answer "the year to date" without reading this month's records.
-    dated_up_to_today: bool = False
-    # GBV records (see the module docstring): every record, or the rows `gbv_q` selects; `gbv_codes` maps a
-    # filter to the codes that select GBV records only (a filter holding nothing else selects only GBV).
-    gbv: bool = False
-    gbv_q: Q | None = None
-    gbv_codes: Mapping[str, frozenset] = field(default_factory=dict)
-    # Disclosure control (core/disclosure.py), declared by every dataset: True when its figures are counts
-    # of records that carry a record key (the cell key method applies), False for figures that are
-    # already aggregates published by their sources (shown exactly). None (undeclared) fails a test.
-    perturbed: bool | None = None
-    # Roll-up tables that answer the queries they cover (smallest first), else `base` is queried.
-    rollups: tuple[Rollup, ...] = ()
-
-    @property
-    def scope(self) -> str:
-        """The domain app whose records this dataset counts: the app that declared its base rows."""
-        parts = getattr(self.base, "__module__", "").split(".")
-        return parts[1] if len(parts) > 2 and parts[0] == "sentinelle" else "*"
-
-    def all_dimensions(self) -> dict[str, Dimension]:
-        dims = dict(self.dimensions)
-        if self.area_field:
-            for name, label in AREA_DIMENSION_LABELS.items():
-                dims[name] = Dimension(label, self.area_field)
-        return dims
+__all__ = [
+    "AREA_DIMENSION_LABELS",
+    "AREA_LEVELS",
+    "FLOOR_NONE",
+    "FLOOR_WITHHELD",
+    "Dataset",
+    "DatasetError",
+    "Dimension",
+    "Filters",
+    "GBVFloorError",
+    "Measure",
+    "Rollup",
+    "aggregate",
+    "all_datasets",
+    "cell_key_expression",
+    "compute_from_base",
+    "gbv_floor",
+    "gbv_withheld_note",
+    "get",
+    "label_of",
+    "register",
+    "strip_keys",
+]
 
 
 _REGISTRY: dict[str, Dataset] = {}
-
-
-class DatasetError(ValueError):
-    """A request for an unknown dataset, measure, dimension or filter (the message is for the user)."""
-
-
-class GBVFloorError(DatasetError):
-    """A query that would count only GBV records below the level the sharing protocol allows."""
-
-
-# What the GBV floor does to a query (gbv_floor).
-FLOOR_NONE = ""
-FLOOR_WITHHELD = "withheld"
 
 
 def register(dataset: Dataset) -> Dataset:
@@ -380,18 +272,20 @@ def _compute(
     floor = gbv_floor(dataset, group_by=group_by, filters=filters, exact=exact)
     if dataset.dated_up_to_today and filters.date_to and filters.date_to >= timezone.localdate():
         filters = replace(filters, date_to=None)  # the same records: none is dated after today
-    rollup = covering_rollup(dataset, measures, group_by, filters, floor=floor)
+    rollup = dataset_rollups.covering_rollup(dataset, measures, group_by, filters, floor=floor)
     if rollup is not None:
-        return _compute_from_rollup(dataset, rollup, measures, group_by, filters, floor=floor)
+        return dataset_rollups.compute_from_rollup(dataset, rollup, measures, group_by, filters, floor=floor)
     partial, whole = month_split(filters)
     if partial and whole is not None and not dataset.dates_in_base:
         # A period that does not fall on month boundaries (the year to date, the last 30 days): its whole
         # months from the roll-up, the days of its first and last months from the records (a few weeks of
         # records at most). Records are counted in the month of their date, so the parts never overlap and
         # their figures and cell keys add up (as the roll-up's own months do).
-        rollup = covering_rollup(dataset, measures, group_by, whole, floor=floor)
+        rollup = dataset_rollups.covering_rollup(dataset, measures, group_by, whole, floor=floor)
         if rollup is not None:
-            parts = [_compute_from_rollup(dataset, rollup, measures, group_by, whole, floor=floor)]
+            parts = [
+                dataset_rollups.compute_from_rollup(dataset, rollup, measures, group_by, whole, floor=floor)
+            ]
             parts += [compute_from_base(dataset, measures, group_by, days, exact=exact) for days in partial]
             return _added(parts, group_by, measures, dataset)
     return compute_from_base(dataset, measures, group_by, filters, exact=exact)
@@ -429,178 +323,11 @@ def compute_from_base(
         expressions[CELL_KEY] = cell_key_expression()
     if not sql_fields:
         row = queryset.aggregate(**expressions)
-        return [_keyed({measure: row[measure] or 0 for measure in measures}, row, dataset)]
+        return [keyed({measure: row[measure] or 0 for measure in measures}, row, dataset)]
     raw = queryset.order_by().values(*sql_fields).annotate(**expressions)
     if not area_dims:
-        return [_rename(row, group_by, dims, measures, dataset) for row in raw]
-    return _roll_up_areas(list(raw), group_by, dims, measures, f"{dataset.area_field}_id", dataset)
-
-
-# --- Roll-ups ---------------------------------------------------------------------------------------
-
-
-def _single(value) -> bool:
-    if isinstance(value, list | tuple | set | frozenset):
-        return len(value) == 1
-    return True
-
-
-def covers(rollup: Rollup, dataset: Dataset, measures, group_by, filters: Filters, *, floor: str) -> bool:
-    """Does this roll-up give exactly the base query's answer (see Rollup)?"""
-    if any(measure not in rollup.measures for measure in measures):
-        return False
-    if dataset.perturbed and not rollup.key_sum:
-        return False
-    if floor == FLOOR_WITHHELD and dataset.gbv_q is not None and not rollup.gbv:
-        return False
-    pinned = set()
-    for dim in group_by:
-        if dim in AREA_LEVELS:
-            if not rollup.area:
-                return False
-        elif dim in rollup.dimensions:
-            pinned.add(rollup.dimensions[dim])
-        else:
-            return False
-    for name, value in filters.extra.items():
-        if name not in rollup.filters:
-            return False
-        if _single(value):
-            pinned.add(rollup.filters[name])
-    if (filters.date_from or filters.date_to) and (
-        dataset.dates_in_base or not rollup.month or not month_aligned(filters.date_from, filters.date_to)
-    ):
-        return False
-    if filters.areas and not rollup.area:
-        return False
-    if filters.organisation_ids and not rollup.organisation:
-        return False
-    return rollup.multi <= pinned
-
-
-def covering_rollup(dataset: Dataset, measures, group_by, filters: Filters, *, floor: str) -> Rollup | None:
-    """The smallest of the dataset's roll-ups that answers this query, or None (the base is queried)."""
-    found = [
-        rollup
-        for rollup in dataset.rollups
-        if covers(rollup, dataset, measures, group_by, filters, floor=floor)
-    ]
-    return min(found, key=lambda rollup: rollup.size) if found else None
-
-
-def _compute_from_rollup(
-    dataset: Dataset, rollup: Rollup, measures, group_by, filters: Filters, *, floor: str
-) -> list[dict]:
-    queryset = rollup.model.objects.filter(**{f"{rollup.records}__gt": 0})
-    if floor == FLOOR_WITHHELD and dataset.gbv_q is not None:
-        queryset = queryset.filter(**{rollup.gbv: False})
-    if filters.date_from:
-        queryset = queryset.filter(**{f"{rollup.month}__gte": filters.date_from})
-    if filters.date_to:
-        queryset = queryset.filter(**{f"{rollup.month}__lte": filters.date_to})
-    if filters.areas:
-        within = Q()
-        for area in filters.areas:
-            within |= Q(
-                **{
-                    f"{rollup.area}__path__startswith": area.path,
-                    f"{rollup.area}__version_id": area.version_id,
-                }
-            )
-        queryset = queryset.filter(within)
-    if filters.organisation_ids:
-        queryset = queryset.filter(**{f"{rollup.organisation}__in": list(filters.organisation_ids)})
-    for name, value in filters.extra.items():
-        path = rollup.filters[name]
-        if isinstance(value, list | tuple | set | frozenset):
-            queryset = queryset.filter(**{f"{path}__in": list(value)})
-        else:
-            queryset = queryset.filter(**{path: value})
-    expressions = {measure: Sum(rollup.measures[measure]) for measure in measures}
-    if dataset.perturbed:
-        expressions[CELL_KEY] = Sum(rollup.key_sum)
-    # The roll-up's columns stand in for the dataset's fields (the same names in the rows).
-    dims = {
-        dim: Dimension(dimension.label, rollup.dimensions.get(dim, ""), dimension.choices)
-        for dim, dimension in dataset.all_dimensions().items()
-    }
-    area_dims = [dim for dim in group_by if dim in AREA_LEVELS]
-    sql_fields = [dims[dim].field for dim in group_by if dim not in AREA_LEVELS]
-    if area_dims:
-        sql_fields.append(f"{rollup.area}_id")
-    if not sql_fields:
-        row = _plain_numbers(queryset.aggregate(**expressions))
-        return [_keyed({measure: row[measure] or 0 for measure in measures}, row, dataset)]
-    raw = [
-        _plain_numbers(row, rollup.nulls)
-        for row in queryset.order_by().values(*sql_fields).annotate(**expressions)
-    ]
-    if not area_dims:
-        return [_rename(row, group_by, dims, measures, dataset) for row in raw]
-    return _roll_up_areas(raw, group_by, dims, measures, f"{rollup.area}_id", dataset)
-
-
-def _plain_numbers(row: dict, nulls: Mapping = MappingProxyType({})) -> dict:
-    """Sums of whole numbers as int (PostgreSQL sums bigints as numeric), stored NULLs as None."""
-    out = {}
-    for name, value in row.items():
-        if isinstance(value, Decimal) and value == value.to_integral_value():
-            value = int(value)
-        elif name in nulls and value == nulls[name]:
-            value = None
-        out[name] = value
-    return out
-
-
-def cell_key_expression():
-    """The cell key of a group, in SQL: the sum of its distinct base rows' (pk * KEY_RANGE + record_key).
-
-    Distinct per base row, so that a join that repeats a row (an incident's categories, an activity's
-    beneficiaries) does not count its key twice; pk * KEY_RANGE is a multiple of KEY_RANGE, so the sum
-    modulo KEY_RANGE is the sum of the record keys."""
-    value = ExpressionWrapper(F("pk") * KEY_RANGE + F("record_key"), output_field=BigIntegerField())
-    return Sum(value, distinct=True)
-
-
-def _key(raw) -> int:
-    return int(raw or 0) % KEY_RANGE
-
-
-def _keyed(out: dict, row: dict, dataset: Dataset) -> dict:
-    if dataset.perturbed:
-        out[CELL_KEY] = _key(row.get(CELL_KEY))
-    return out
-
-
-def _rename(row: dict, group_by, dims, measures, dataset: Dataset) -> dict:
-    out = {dim: row[dims[dim].field] for dim in group_by}
-    out.update({measure: row[measure] or 0 for measure in measures})
-    return _keyed(out, row, dataset)
-
-
-def _roll_up_areas(raw: list[dict], group_by, dims, measures, area_key: str, dataset: Dataset) -> list[dict]:
-    from django.apps import apps
-
-    AdminArea = apps.get_model("geography", "AdminArea")
-    area_ids = {row[area_key] for row in raw if row[area_key] is not None}
-    paths = dict(AdminArea.objects.filter(pk__in=area_ids).values_list("pk", "path"))
-    fields = [*measures, CELL_KEY] if dataset.perturbed else list(measures)
-    totals: dict[tuple, dict] = defaultdict(lambda: dict.fromkeys(fields, 0))
-    for row in raw:
-        path_codes = [code for code in paths.get(row[area_key], "").split("/") if code]
-        key = []
-        for dim in group_by:
-            if dim in AREA_LEVELS:
-                level = AREA_LEVELS[dim]
-                key.append(path_codes[level] if len(path_codes) > level else None)
-            else:
-                key.append(row[dims[dim].field])
-        cell = totals[tuple(key)]
-        for measure in measures:
-            cell[measure] += row[measure] or 0
-        if dataset.perturbed:
-            cell[CELL_KEY] = add_keys(cell[CELL_KEY], _key(row[CELL_KEY]))
-    return [dict(zip(group_by, key, strict=True)) | values for key, values in totals.items()]
+        return [renamed(row, group_by, dims, measures, dataset) for row in raw]
+    return areas_rolled_up(list(raw), group_by, dims, measures, f"{dataset.area_field}_id", dataset)
 
 
 def strip_keys(rows: list[dict]) -> list[dict]:

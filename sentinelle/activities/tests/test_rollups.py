@@ -32,7 +32,7 @@ from sentinelle.activities.tests.factories_reporting import (  # noqa: F401  (fi
     places_fixture,
     this_month,
 )
-from sentinelle.core import datasets
+from sentinelle.core import dataset_rollups, datasets
 from sentinelle.core.datasets import Filters
 from sentinelle.core.rollups import recomputed_rows, stored_rows
 
@@ -201,11 +201,11 @@ def test_every_query_a_rollup_answers_gives_the_records_figures(world, mopti, se
     served = set()
     for group_by in [(), *((dim,) for dim in dims), *itertools.combinations(dims, 2)]:
         for filters in _filters(dataset, [mopti, segou, world["places"]["dourou"]]):
-            rollup = datasets.covering_rollup(dataset, MEASURES, list(group_by), filters, floor="")
+            rollup = dataset_rollups.covering_rollup(dataset, MEASURES, list(group_by), filters, floor="")
             if rollup is None:
                 continue
             served.add(rollup.model.__name__)
-            from_rollup = datasets._compute_from_rollup(
+            from_rollup = dataset_rollups.compute_from_rollup(
                 dataset, rollup, MEASURES, list(group_by), filters, floor=""
             )
             from_records = datasets.compute_from_base(dataset, MEASURES, list(group_by), filters, exact=False)
@@ -217,7 +217,7 @@ def test_beneficiary_dimensions_are_read_from_the_records_when_an_activity_could
     dataset = datasets.get("activities")
 
     def covering(group_by, **extra):
-        return datasets.covering_rollup(dataset, MEASURES, group_by, Filters(extra=extra), floor="")
+        return dataset_rollups.covering_rollup(dataset, MEASURES, group_by, Filters(extra=extra), floor="")
 
     assert covering(["admin1"]).model.__name__ == "ActivityAreaRollup"
     assert covering(["admin1"], activity_type="awareness").model.__name__ == "ActivityRollup"

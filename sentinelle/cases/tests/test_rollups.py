@@ -37,7 +37,7 @@ from sentinelle.cases.tests.factories_cases import (
     make_referral,
     make_service,
 )
-from sentinelle.core import datasets
+from sentinelle.core import dataset_rollups, datasets
 from sentinelle.core.datasets import AREA_LEVELS, DatasetError, Filters
 from sentinelle.core.models import Role
 from sentinelle.core.rollups import recomputed_rows, stored_rows
@@ -228,12 +228,18 @@ def _assert_rollups_answer_as_records(name: str, areas) -> int:
                 floor = datasets.gbv_floor(dataset, group_by=group_by, filters=filters, exact=exact)
             except DatasetError:
                 continue
-            rollup = datasets.covering_rollup(dataset, ["count"], group_by, filters, floor=floor)
+            rollup = dataset_rollups.covering_rollup(dataset, ["count"], group_by, filters, floor=floor)
             if rollup is None:
                 continue
             served += 1
             from_rollup = _answer(
-                datasets._compute_from_rollup, dataset, rollup, ["count"], group_by, filters, floor=floor
+                dataset_rollups.compute_from_rollup,
+                dataset,
+                rollup,
+                ["count"],
+                group_by,
+                filters,
+                floor=floor,
             )
             from_records = _answer(
                 datasets.compute_from_base, dataset, ["count"], group_by, filters, exact=exact
@@ -255,14 +261,14 @@ def test_every_query_a_rollup_answers_gives_the_records_figures(world, mopti, se
 def test_national_figures_by_region_come_from_the_small_rollups(world):
     for name, table in (("cases", "CaseAreaRollup"), ("referrals", "ReferralAreaRollup")):
         dataset = datasets.get(name)
-        rollup = datasets.covering_rollup(dataset, ["count"], ["admin1"], Filters(), floor="")
+        rollup = dataset_rollups.covering_rollup(dataset, ["count"], ["admin1"], Filters(), floor="")
         assert rollup.model.__name__ == table
     # Fact tables are never read for figures.
     for name in DATASETS:
         for rollup in datasets.get(name).rollups:
             if not rollup.measures:
                 assert all(
-                    datasets.covering_rollup(datasets.get(name), ["count"], [dim], Filters(), floor="")
+                    dataset_rollups.covering_rollup(datasets.get(name), ["count"], [dim], Filters(), floor="")
                     is not rollup
                     for dim in [*datasets.get(name).all_dimensions(), *AREA_LEVELS]
                 )

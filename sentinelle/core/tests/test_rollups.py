@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 
-from sentinelle.core import datasets, rollups
+from sentinelle.core import dataset_rollups, datasets, rollups
 from sentinelle.core.datasets import Filters
 from sentinelle.core.models import DataStamp
 from sentinelle.core.periods import month_aligned
@@ -85,8 +85,8 @@ def test_dates_are_read_from_a_rollup_only_on_month_boundaries():
 
 def test_the_totals_of_a_rollup_and_of_the_records_are_the_same_rows(incidents):
     dataset = datasets.get("incidents")
-    rollup = datasets.covering_rollup(dataset, ["count"], ["admin1"], Filters(), floor="")
+    rollup = dataset_rollups.covering_rollup(dataset, ["count"], ["admin1"], Filters(), floor="")
     assert rollup is not None
-    got = datasets._compute_from_rollup(dataset, rollup, ["count"], ["admin1"], Filters(), floor="")
+    got = dataset_rollups.compute_from_rollup(dataset, rollup, ["count"], ["admin1"], Filters(), floor="")
     assert got == datasets.compute_from_base(dataset, ["count"], ["admin1"], Filters(), exact=True)
     assert got[0]["count"] == 3

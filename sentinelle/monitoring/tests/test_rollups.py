@@ -14,7 +14,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from sentinelle.accounts.tests.factories import make_member
-from sentinelle.core import datasets, rollups
+from sentinelle.core import dataset_rollups, datasets, rollups
 from sentinelle.core.datasets import Filters, GBVFloorError
 from sentinelle.core.models import Role
 from sentinelle.core.periods import month_aligned, month_split
@@ -226,11 +226,13 @@ def test_every_query_a_rollup_answers_gives_the_base_rows_cell_keys_included(wor
                         floor = datasets.gbv_floor(dataset, group_by=group_by, filters=filters, exact=exact)
                     except GBVFloorError:
                         continue
-                    rollup = datasets.covering_rollup(dataset, [measure], group_by, filters, floor=floor)
+                    rollup = dataset_rollups.covering_rollup(
+                        dataset, [measure], group_by, filters, floor=floor
+                    )
                     if rollup is None:
                         continue
                     used.add(rollup.model)
-                    got = datasets._compute_from_rollup(
+                    got = dataset_rollups.compute_from_rollup(
                         dataset, rollup, [measure], group_by, filters, floor=floor
                     )
                     expected = datasets.compute_from_base(
@@ -278,9 +280,11 @@ def test_month_split_covers_the_period_once():
 
 def test_a_period_off_month_boundaries_reads_the_rollup_and_gives_the_base_rows(world, monkeypatch):
     read = []
-    original = datasets._compute_from_rollup
+    original = dataset_rollups.compute_from_rollup
     monkeypatch.setattr(
-        datasets, "_compute_from_rollup", lambda *args, **kwargs: read.append(1) or original(*args, **kwargs)
+        dataset_rollups,
+        "compute_from_rollup",
+        lambda *args, **kwargs: read.append(1) or original(*args, **kwargs),
     )
     for name in DATASETS:
         dataset = datasets.get(name)
@@ -337,7 +341,7 @@ def test_a_rollup_answers_only_what_it_covers(world):
     incidents, victims, violations = (datasets.get(n) for n in ("incidents", "victims", "grave_violations"))
 
     def chosen(dataset, group_by=(), measure="count", **filters):
-        rollup = datasets.covering_rollup(dataset, [measure], group_by, Filters(**filters), floor="")
+        rollup = dataset_rollups.covering_rollup(dataset, [measure], group_by, Filters(**filters), floor="")
         return rollup and rollup.model.__name__
 
     # The national figures by region read the smallest table: all time, or by month for a period.
