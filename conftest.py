@@ -13,6 +13,7 @@ Two organisations (alpha, beta) and two regions (Mopti, Ségou) built with small
 
 import asyncio
 import os
+import threading
 import time
 
 import pytest
@@ -249,5 +250,18 @@ def browser_page(chromium, live_server, monkeypatch):
         finally:
             for opened in browser.contexts:
                 opened.close()
+            _requests_in_flight_finish()
     finally:
         chromium.pause()
+
+
+def _requests_in_flight_finish(timeout: float = 10.0) -> None:
+    """Wait for the live server's request threads: a request the browser sent just before its context
+    closed would otherwise run on into the next test (on SQLite, on the test's own shared connection),
+    writing an audit entry or a figure stamp there, or holding the database while it is emptied. The
+    server starts a thread per connection (socketserver.ThreadingMixIn: "Thread-N (process_request_thread)");
+    closing the contexts closes their connections."""
+    deadline = time.monotonic() + timeout
+    for thread in threading.enumerate():
+        if thread.name.endswith("(process_request_thread)"):
+            thread.join(max(0.0, deadline - time.monotonic()))

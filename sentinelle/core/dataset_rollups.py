@@ -1,9 +1,9 @@
 """Reading a dataset's roll-up tables (see "Roll-ups" in core/datasets.py): which table answers a query
 exactly (`covering_rollup`) and its rows (`compute_from_rollup`), the same as the records would give."""
 
-from django.db.models import Q, Sum
+from django.db.models import Sum
 
-from sentinelle.core.dataset_rows import areas_rolled_up, keyed, plain_numbers, renamed
+from sentinelle.core.dataset_rows import grouped_rows, within_areas
 from sentinelle.core.dataset_types import AREA_LEVELS, FLOOR_WITHHELD, Dataset, Dimension, Filters, Rollup
 from sentinelle.core.disclosure import CELL_KEY
 from sentinelle.core.periods import month_aligned
@@ -69,15 +69,7 @@ def compute_from_rollup(
     if filters.date_to:
         queryset = queryset.filter(**{f"{rollup.month}__lte": filters.date_to})
     if filters.areas:
-        within = Q()
-        for area in filters.areas:
-            within |= Q(
-                **{
-                    f"{rollup.area}__path__startswith": area.path,
-                    f"{rollup.area}__version_id": area.version_id,
-                }
-            )
-        queryset = queryset.filter(within)
+        queryset = queryset.filter(within_areas(rollup.area, filters.areas))
     if filters.organisation_ids:
         queryset = queryset.filter(**{f"{rollup.organisation}__in": list(filters.organisation_ids)})
     for name, value in filters.extra.items():
@@ -94,17 +86,13 @@ def compute_from_rollup(
         dim: Dimension(dimension.label, rollup.dimensions.get(dim, ""), dimension.choices)
         for dim, dimension in dataset.all_dimensions().items()
     }
-    area_dims = [dim for dim in group_by if dim in AREA_LEVELS]
-    sql_fields = [dims[dim].field for dim in group_by if dim not in AREA_LEVELS]
-    if area_dims:
-        sql_fields.append(f"{rollup.area}_id")
-    if not sql_fields:
-        row = plain_numbers(queryset.aggregate(**expressions))
-        return [keyed({measure: row[measure] or 0 for measure in measures}, row, dataset)]
-    raw = [
-        plain_numbers(row, rollup.nulls)
-        for row in queryset.order_by().values(*sql_fields).annotate(**expressions)
-    ]
-    if not area_dims:
-        return [renamed(row, group_by, dims, measures, dataset) for row in raw]
-    return areas_rolled_up(raw, group_by, dims, measures, f"{rollup.area}_id", dataset)
+    return grouped_rows(
+        queryset,
+        expressions,
+        dataset=dataset,
+        measures=measures,
+        group_by=group_by,
+        dims=dims,
+        area_column=f"{rollup.area}_id",
+        nulls=rollup.nulls,
+    )

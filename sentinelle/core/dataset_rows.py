@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from types import MappingProxyType
 
-from django.db.models import BigIntegerField, ExpressionWrapper, F, Sum
+from django.db.models import BigIntegerField, ExpressionWrapper, F, Q, QuerySet, Sum
 
 from sentinelle.core.dataset_types import AREA_LEVELS, Dataset
 from sentinelle.core.disclosure import CELL_KEY, add_keys
@@ -75,3 +75,41 @@ def areas_rolled_up(raw: list[dict], group_by, dims, measures, area_key: str, da
         if dataset.perturbed:
             cell[CELL_KEY] = add_keys(cell[CELL_KEY], cell_key_of(row[CELL_KEY]))
     return [dict(zip(group_by, key, strict=True)) | values for key, values in totals.items()]
+
+
+def within_areas(area_field: str, areas) -> Q:
+    """The rows whose area (`area_field`, a path to an AdminArea) lies in any of these areas' subtrees."""
+    within = Q()
+    for area in areas:
+        within |= Q(
+            **{f"{area_field}__path__startswith": area.path, f"{area_field}__version_id": area.version_id}
+        )
+    return within
+
+
+def grouped_rows(
+    queryset: QuerySet,
+    expressions: dict,
+    *,
+    dataset: Dataset,
+    measures,
+    group_by,
+    dims: Mapping,
+    area_column: str,
+    nulls: Mapping | None = None,
+) -> list[dict]:
+    """The query's rows: `expressions` over `queryset` grouped by the columns of `group_by` (`dims` names
+    them; the area dimensions read `area_column` and are rolled up here), in the dataset's names.
+    `nulls`: the sums come from a roll-up table (plain numbers, its stored NULLs read back as None)."""
+    shape = (lambda row: row) if nulls is None else (lambda row: plain_numbers(row, nulls))
+    area_dims = [dim for dim in group_by if dim in AREA_LEVELS]
+    sql_fields = [dims[dim].field for dim in group_by if dim not in AREA_LEVELS]
+    if area_dims:
+        sql_fields.append(area_column)
+    if not sql_fields:
+        row = shape(queryset.aggregate(**expressions))
+        return [keyed({measure: row[measure] or 0 for measure in measures}, row, dataset)]
+    raw = [shape(row) for row in queryset.order_by().values(*sql_fields).annotate(**expressions)]
+    if not area_dims:
+        return [renamed(row, group_by, dims, measures, dataset) for row in raw]
+    return areas_rolled_up(raw, group_by, dims, measures, area_column, dataset)

@@ -32,12 +32,12 @@ compares them for every query it can reach (monitoring/tests/test_rollups.py).
 from collections.abc import Mapping
 from dataclasses import replace
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from sentinelle.core import dataset_rollups, figure_cache
-from sentinelle.core.dataset_rows import areas_rolled_up, cell_key_expression, keyed, renamed
+from sentinelle.core.dataset_rows import cell_key_expression, grouped_rows, within_areas
 from sentinelle.core.dataset_types import (  # the datasets' declarations, imported from here by the apps
     AREA_DIMENSION_LABELS,
     AREA_LEVELS,
@@ -180,15 +180,7 @@ def filtered(dataset: Dataset, filters: Filters, *, group_by=(), exact: bool = F
     if filters.areas:
         if not dataset.area_field:
             raise DatasetError(_("This dataset has no area."))
-        within = Q()
-        for area in filters.areas:
-            within |= Q(
-                **{
-                    f"{dataset.area_field}__path__startswith": area.path,
-                    f"{dataset.area_field}__version_id": area.version_id,
-                }
-            )
-        queryset = queryset.filter(within)
+        queryset = queryset.filter(within_areas(dataset.area_field, filters.areas))
     if filters.organisation_ids:
         if not dataset.organisation_field:
             raise DatasetError(_("This dataset has no organisation."))
@@ -313,21 +305,19 @@ def compute_from_base(
 ) -> list[dict]:
     """The figures from the records themselves (what a roll-up must give back, row for row)."""
     dims = dataset.all_dimensions()
-    area_dims = [dim for dim in group_by if dim in AREA_LEVELS]
-    sql_fields = [dims[dim].field for dim in group_by if dim not in AREA_LEVELS]
-    if area_dims:
-        sql_fields.append(f"{dataset.area_field}_id")
     queryset = filtered(dataset, filters, group_by=group_by, exact=exact)
     expressions = {measure: dataset.measures[measure].expression() for measure in measures}
     if dataset.perturbed:
         expressions[CELL_KEY] = cell_key_expression()
-    if not sql_fields:
-        row = queryset.aggregate(**expressions)
-        return [keyed({measure: row[measure] or 0 for measure in measures}, row, dataset)]
-    raw = queryset.order_by().values(*sql_fields).annotate(**expressions)
-    if not area_dims:
-        return [renamed(row, group_by, dims, measures, dataset) for row in raw]
-    return areas_rolled_up(list(raw), group_by, dims, measures, f"{dataset.area_field}_id", dataset)
+    return grouped_rows(
+        queryset,
+        expressions,
+        dataset=dataset,
+        measures=measures,
+        group_by=group_by,
+        dims=dims,
+        area_column=f"{dataset.area_field}_id",
+    )
 
 
 def strip_keys(rows: list[dict]) -> list[dict]:
