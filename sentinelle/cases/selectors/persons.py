@@ -19,9 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
-from django.db import connection
 from django.db.models import BooleanField, ExpressionWrapper, Q, Value
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -176,14 +174,6 @@ class _Reach:
     rows: dict[int, tuple] = field(default_factory=dict)
 
 
-def _id_list(ids):
-    """The right-hand side of `pk__in` for up to a few thousand ids: one array parameter on PostgreSQL
-    (building and sending a thousand placeholders cost more than running the query), a list elsewhere."""
-    if connection.vendor == "postgresql":
-        return RawSQL("SELECT unnest(%s::bigint[])", (list(ids),))
-    return list(ids)
-
-
 def _reach(user, query: PersonQuery, *, blocking: bool) -> _Reach:
     """The persons the exact look-ups (and with `blocking`, the name keys) find, with their context columns
     and the policy's answer for each: one query after the look-ups, two when few of the heaviest are in
@@ -214,7 +204,9 @@ def _columns(user, ids) -> dict[int, tuple]:
     """id -> (sex, age today, area path, in the user's scope) of these persons if active, in one query."""
     if not ids:
         return {}
-    active = Person.objects.filter(pk__in=_id_list(ids), merged_into__isnull=True, is_archived=False)
+    # `= ANY(array)`: an index scan of these ids (an `IN (SELECT unnest(...))` semi-join let PostgreSQL merge
+    # them with a scan of the whole register inside the policy's subquery).
+    active = Person.objects.filter(pk__in_ids=ids, merged_into__isnull=True, is_archived=False)
     if has_perm(user, Perm.PERSON_VIEW):
         scoped = scope_queryset(user, active, Perm.PERSON_VIEW).order_by().values("pk")
         in_scope = ExpressionWrapper(Q(pk__in=scoped), output_field=BooleanField())
