@@ -3,10 +3,11 @@ exactly (`covering_rollup`) and its rows (`compute_from_rollup`), the same as th
 
 from django.db.models import Sum
 
-from sentinelle.core.dataset_rows import grouped_rows, within_areas
+from sentinelle.core.dataset_rows import code_filter, grouped_rows
 from sentinelle.core.dataset_types import AREA_LEVELS, FLOOR_WITHHELD, Dataset, Dimension, Filters, Rollup
 from sentinelle.core.disclosure import CELL_KEY
 from sentinelle.core.periods import month_aligned
+from sentinelle.core.scopes import area_q
 
 
 def _single(value) -> bool:
@@ -69,15 +70,11 @@ def compute_from_rollup(
     if filters.date_to:
         queryset = queryset.filter(**{f"{rollup.month}__lte": filters.date_to})
     if filters.areas:
-        queryset = queryset.filter(within_areas(rollup.area, filters.areas))
+        queryset = queryset.filter(area_q(rollup.area, filters.areas))
     if filters.organisation_ids:
         queryset = queryset.filter(**{f"{rollup.organisation}__in": list(filters.organisation_ids)})
     for name, value in filters.extra.items():
-        path = rollup.filters[name]
-        if isinstance(value, list | tuple | set | frozenset):
-            queryset = queryset.filter(**{f"{path}__in": list(value)})
-        else:
-            queryset = queryset.filter(**{path: value})
+        queryset = queryset.filter(code_filter(rollup.filters[name], value))
     expressions = {measure: Sum(rollup.measures[measure]) for measure in measures}
     if dataset.perturbed:
         expressions[CELL_KEY] = Sum(rollup.key_sum)

@@ -77,14 +77,11 @@ def areas_rolled_up(raw: list[dict], group_by, dims, measures, area_key: str, da
     return [dict(zip(group_by, key, strict=True)) | values for key, values in totals.items()]
 
 
-def within_areas(area_field: str, areas) -> Q:
-    """The rows whose area (`area_field`, a path to an AdminArea) lies in any of these areas' subtrees."""
-    within = Q()
-    for area in areas:
-        within |= Q(
-            **{f"{area_field}__path__startswith": area.path, f"{area_field}__version_id": area.version_id}
-        )
-    return within
+def code_filter(path: str, value) -> Q:
+    """A dataset filter on one column (`path`): several codes with `__in`, one code with equality."""
+    if isinstance(value, list | tuple | set | frozenset):
+        return Q(**{f"{path}__in": list(value)})
+    return Q(**{path: value})
 
 
 def grouped_rows(

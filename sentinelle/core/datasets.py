@@ -37,7 +37,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from sentinelle.core import dataset_rollups, figure_cache
-from sentinelle.core.dataset_rows import cell_key_expression, grouped_rows, within_areas
+from sentinelle.core.dataset_rows import cell_key_expression, code_filter, grouped_rows
 from sentinelle.core.dataset_types import (  # the datasets' declarations, imported from here by the apps
     AREA_DIMENSION_LABELS,
     AREA_LEVELS,
@@ -53,6 +53,7 @@ from sentinelle.core.dataset_types import (  # the datasets' declarations, impor
 )
 from sentinelle.core.disclosure import CELL_KEY, add_keys, gbv_min_admin_level
 from sentinelle.core.periods import month_split, period_lookups
+from sentinelle.core.scopes import area_q
 
 __all__ = [
     "AREA_DIMENSION_LABELS",
@@ -180,7 +181,7 @@ def filtered(dataset: Dataset, filters: Filters, *, group_by=(), exact: bool = F
     if filters.areas:
         if not dataset.area_field:
             raise DatasetError(_("This dataset has no area."))
-        queryset = queryset.filter(within_areas(dataset.area_field, filters.areas))
+        queryset = queryset.filter(area_q(dataset.area_field, filters.areas))
     if filters.organisation_ids:
         if not dataset.organisation_field:
             raise DatasetError(_("This dataset has no organisation."))
@@ -191,10 +192,7 @@ def filtered(dataset: Dataset, filters: Filters, *, group_by=(), exact: bool = F
             raise DatasetError(
                 _("Unknown filter for %(dataset)s: %(name)s.") % {"dataset": dataset.name, "name": name}
             )
-        if isinstance(value, list | tuple | set | frozenset):
-            queryset = queryset.filter(**{f"{path}__in": list(value)})
-        else:
-            queryset = queryset.filter(**{path: value})
+        queryset = queryset.filter(code_filter(path, value))
     return queryset
 
 
