@@ -191,13 +191,16 @@ def _record_by_record_plans(cursor):
     if connection.vendor != "postgresql":
         yield
         return
-    for setting in _STAGING_PLANS:
-        cursor.execute(f"SET LOCAL {setting} = off")
+    # set_config(..., true): SET LOCAL, for the transaction; back to the session's values after.
+    before = ", ".join(f"current_setting('{setting}')" for setting in _STAGING_PLANS)
+    cursor.execute(f"SELECT {before}")
+    values = cursor.fetchone()
+    switch = ", ".join(f"set_config('{setting}', %s, true)" for setting in _STAGING_PLANS)
+    cursor.execute(f"SELECT {switch}", ["off"] * len(_STAGING_PLANS))
     try:
         yield
     finally:
-        for setting in _STAGING_PLANS:
-            cursor.execute(f"SET LOCAL {setting} TO DEFAULT")
+        cursor.execute(f"SELECT {switch}", list(values))
 
 
 def _stage(cursor, root: datasets.Rollup, ids: list[int], index: int) -> str:

@@ -145,7 +145,7 @@ def _monitoring(world: World) -> None:
         actor=a["monitor"], area=cercle, status="submitted", date_start=days_ago(2), date_reported=today()
     )
     pair = DuplicateCandidate.objects.filter(first=incident).first() or DuplicateCandidate.objects.create(
-        first=incident, second=other, score=0.9, reasons=["date"]
+        first=incident, second=other, score=0.9
     )
     world.args.update(first=pair.first.public_id, second=pair.second.public_id)
 

@@ -171,7 +171,10 @@ class AreaFollow(models.Model):
 
 
 class DuplicateCandidate(models.Model):
-    """Two incidents from different sources that probably describe the same event, for the IMO to decide."""
+    """Two incidents from different sources that probably describe the same event, for the IMO to decide.
+
+    The similarity is the detection's; the reasons are not stored but said from the two incidents when
+    the pair is read, in the reader's language (selectors/duplicates.py)."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("To review")
@@ -181,7 +184,6 @@ class DuplicateCandidate(models.Model):
     first = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="+")
     second = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="+")
     score = models.FloatField(_("similarity"))
-    reasons = models.JSONField(_("reasons"), default=list)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(auto_now_add=True)
     reviewed_at = models.DateTimeField(null=True, blank=True)

@@ -14,7 +14,6 @@ import uuid
 from dataclasses import dataclass, fields
 
 from django.db.models import Count, Prefetch, QuerySet
-from django.http import Http404
 
 from sentinelle.core import figure_cache
 from sentinelle.core.audit import audit_record
@@ -22,7 +21,6 @@ from sentinelle.core.models import AuditAction
 from sentinelle.core.permissions import Perm, get_object_for_user, has_perm, scope_queryset
 from sentinelle.geography.models import AdminArea
 from sentinelle.monitoring.models import (
-    DuplicateCandidate,
     Incident,
     IncidentCategory,
     IncidentEvent,
@@ -184,39 +182,3 @@ def incident_survivor(*, user, incident: Incident, request=None):
 def incident_timeline(*, incident: Incident) -> QuerySet:
     """The incident's events, oldest first, with their authors (the caller has checked access)."""
     return IncidentEvent.objects.filter(incident=incident).select_related("user").order_by("at", "id")
-
-
-def duplicate_candidates(*, user, status: str = "pending") -> QuerySet:
-    """Possible duplicates to review (the IMO); nobody else gets any."""
-    if not has_perm(user, Perm.DUPLICATE_REVIEW):
-        return DuplicateCandidate.objects.none()
-    candidates = scope_queryset(user, DuplicateCandidate.objects.all(), Perm.DUPLICATE_REVIEW)
-    if status:
-        candidates = candidates.filter(status=status)
-    related = ("area", "organisation")
-    return candidates.select_related(
-        "first",
-        "second",
-        "reviewed_by",
-        *(f"first__{name}" for name in related),
-        *(f"second__{name}" for name in related),
-    ).defer(
-        "first__account",
-        "first__coordinates",
-        "second__account",
-        "second__coordinates",
-        "first__area__geometry",
-        "second__area__geometry",
-    )
-
-
-def duplicate_candidate_get(*, user, first, second) -> DuplicateCandidate:
-    """The pending pair of these two incidents (public ids) in the user's scope; Http404 alike otherwise."""
-    candidate = (
-        duplicate_candidates(user=user, status=DuplicateCandidate.Status.PENDING)
-        .filter(first__public_id=first, second__public_id=second)
-        .first()
-    )
-    if candidate is None:
-        raise Http404
-    return candidate

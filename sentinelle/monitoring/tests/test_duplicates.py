@@ -14,7 +14,17 @@ from django.utils import translation
 from sentinelle.accounts.tests.factories import make_member
 from sentinelle.core.models import Role
 from sentinelle.monitoring.models import DuplicateCandidate, Incident
-from sentinelle.monitoring.selectors.incidents import duplicate_candidates
+from sentinelle.monitoring.selectors.duplicates import (
+    FIELDS,
+    PairItem,
+    area_relation,
+    both_count_households,
+    days_apart,
+    duplicate_candidates,
+    duplicate_candidates_page,
+    pair_items,
+    pair_reasons,
+)
 from sentinelle.monitoring.services.duplicates import duplicate_dismiss, duplicate_link, duplicates_detect
 from sentinelle.monitoring.services.incidents import incident_import_many
 from sentinelle.monitoring.tests.factories import (
@@ -49,16 +59,27 @@ def _report(actor, area, *, status="submitted", **overrides):
     return make_incident(actor=actor, area=area, status=status, **values)
 
 
+def _reasons(candidate, language="fr") -> str:
+    """The pair's reasons as the IMO reads them, in `language`."""
+    pair = Incident.objects.filter(pk__in=[candidate.first_id, candidate.second_id]).order_by("pk")
+    a, b = pair_items(pair)
+    with translation.override(language):
+        return " ".join(pair_reasons(a, b))
+
+
 def test_same_event_from_two_organisations_is_proposed_with_reasons(monitor, beta_monitor, area):
     first = _report(monitor, area)
     second = _report(beta_monitor, commune_of(area), date_start=days_ago(9), reliability="c")
     [candidate] = duplicates_detect(incident_ids=[second.pk])
     assert (candidate.first_id, candidate.second_id) == (first.pk, second.pk)
     assert candidate.score >= 0.8
-    text = " ".join(candidate.reasons)
+    assert DuplicateCandidate.objects.get().score == candidate.score
+    text = _reasons(candidate)
     assert "contient l'autre" in text
     assert "1 jour d'écart" in text
     assert "deux organisations différentes" in text
+    # Said in the reader's language, not stored in the detection's.
+    assert "One area contains the other" in _reasons(candidate, "en")
 
 
 def test_same_organisation_and_same_source_is_not_a_duplicate(monitor, area):
@@ -71,7 +92,7 @@ def test_same_organisation_but_other_source_is_proposed(monitor, area):
     _report(monitor, area, source_mechanism="media")
     second = _report(monitor, area)
     [candidate] = duplicates_detect(incident_ids=[second.pk])
-    assert "deux sources différentes" in " ".join(candidate.reasons)
+    assert "deux sources différentes" in _reasons(candidate)
 
 
 @pytest.mark.parametrize(
@@ -195,73 +216,110 @@ def test_candidates_list_for_the_imo(monitor, beta_monitor, imo, area, django_as
     assert len(rows) == 3
 
 
-def test_items_are_loaded_in_field_order_and_scored_without_reasons_below_the_bar(monitor, area):
+def test_a_page_of_pairs_carries_their_reasons_from_one_more_query(
+    monitor, beta_monitor, imo, area, django_assert_max_num_queries
+):
+    for days in (10, 30, 50):
+        _report(monitor, area, date_start=days_ago(days), date_reported=days_ago(days - 1))
+        second = _report(beta_monitor, area, date_start=days_ago(days), date_reported=days_ago(days - 1))
+        duplicates_detect(incident_ids=[second.pk])
+    with translation.override("fr"), django_assert_max_num_queries(5):
+        page = duplicate_candidates_page(user=imo, status="pending", number=1, per_page=8)
+        shown = [(candidate.first.reference, candidate.reasons) for candidate in page]
+    assert len(shown) == 3
+    for _reference, reasons in shown:
+        assert reasons[0].startswith("Même zone") and "Mêmes dates." in reasons
+
+
+def test_items_are_loaded_in_field_order(monitor, area):
     import dataclasses
 
-    from sentinelle.monitoring.services.duplicates import FIELDS, THRESHOLD, _Item, _load, score_pair
-
-    # _load builds items positionally from FIELDS.
-    assert [f.name for f in dataclasses.fields(_Item)][: len(FIELDS)] == list(FIELDS)
+    # pair_items builds items positionally from FIELDS.
+    assert [f.name for f in dataclasses.fields(PairItem)][: len(FIELDS)] == list(FIELDS)
     first = _report(monitor, area, source_mechanism="media")
     second = _report(monitor, area)
-    a, b = _load(Incident.objects.filter(pk__in=[first.pk, second.pk]).order_by("pk"))
+    a, b = pair_items(Incident.objects.filter(pk__in=[first.pk, second.pk]).order_by("pk"))
     assert a.id == first.pk and a.categories == {"life"}
-    score, reasons = score_pair(a, b)
-    assert score >= THRESHOLD and reasons
-    assert score_pair(a, b, min_score=score) == (score, reasons)
-    assert score_pair(a, b, min_score=score + 0.001) == (score, [])
+    assert area_relation(a, b) == "same" and days_apart(a, b) == 0
 
 
 # --- The set-based detection proposes what the pairwise reading proposed -------------------------------
 
 
-def _pairwise_reference(ids) -> dict:
-    """The detection as it was before it was set-based (every new incident against every incident of its
-    cercle's window, in Python): {(first, second): (score, reasons)}."""
-    from django.conf import settings
+def _similar(a: int, b: int) -> float:
+    return 1.0 if a == b else 1 - abs(a - b) / max(a, b)
 
+
+def _score(a, b) -> float:
+    """The similarity, as services/duplicates.py's docstring defines it, pair by pair in Python (0 when
+    the pair cannot be the same event)."""
+    from sentinelle.monitoring.services.duplicates import TIE_UP, WEIGHTS, WINDOW_DAYS
+
+    different_source = a.organisation_id != b.organisation_id or a.source_mechanism != b.source_mechanism
+    common = a.categories & b.categories
+    gap = days_apart(a, b)
+    if not different_source or not common or common == {"gbv"} or gap > WINDOW_DAYS:
+        return 0.0
+    area_score = {"same": 1.0, "contains": 0.8, "neighbours": 0.6}[area_relation(a, b)]
+    similarities = []
+    if a.victims_total or b.victims_total:
+        similarities += [_similar(a.victims_total, b.victims_total), _similar(a.killed_total, b.killed_total)]
+    if both_count_households(a, b):
+        similarities.append(_similar(a.displaced_households, b.displaced_households))
+    return round(
+        TIE_UP
+        + WEIGHTS["area"] * area_score
+        + WEIGHTS["date"] * (1 - gap / (WINDOW_DAYS + 1))
+        + WEIGHTS["categories"] * len(common) / len(a.categories | b.categories)
+        + WEIGHTS["victims"] * (sum(similarities) / len(similarities) if similarities else 0.5),
+        3,
+    )
+
+
+def _pairwise_reference(ids) -> dict:
+    """The detection read pair by pair (every new incident against every incident of its cercle's
+    window, in Python): {(first, second): score}."""
     from sentinelle.geography.models import AdminArea
-    from sentinelle.monitoring.services.duplicates import STATUSES, THRESHOLD, WINDOW_DAYS, _load, score_pair
+    from sentinelle.monitoring.services.duplicates import STATUSES, THRESHOLD, WINDOW_DAYS
 
     window_days = datetime.timedelta(days=WINDOW_DAYS)
-    new = _load(Incident.objects.filter(pk__in=ids, status__in=STATUSES, duplicate_of__isnull=True))
+    new = pair_items(Incident.objects.filter(pk__in=ids, status__in=STATUSES, duplicate_of__isnull=True))
     by_cercle = defaultdict(list)
     for item in new:
         by_cercle[(item.area__version_id, item.cercle_path)].append(item)
     pairs = {}
-    with translation.override(settings.LANGUAGE_CODE):
-        for (version_id, cercle_path), items in by_cercle.items():
-            ranges = []
-            for item in sorted(items, key=lambda i: i.date_start):
-                low, high = item.date_start - window_days, item.last_day + window_days
-                if ranges and low <= ranges[-1][1] + datetime.timedelta(days=30):
-                    ranges[-1][1] = max(ranges[-1][1], high)
-                else:
-                    ranges.append([low, high])
-            areas = AdminArea.objects.filter(version_id=version_id, path__startswith=cercle_path)
-            for low, high in ranges:
-                window = _load(
-                    Incident.objects.filter(
-                        area__in=areas,
-                        date_start__range=(low - window_days, high),
-                        status__in=STATUSES,
-                        duplicate_of__isnull=True,
-                    )
+    for (version_id, cercle_path), items in by_cercle.items():
+        ranges = []
+        for item in sorted(items, key=lambda i: i.date_start):
+            low, high = item.date_start - window_days, item.last_day + window_days
+            if ranges and low <= ranges[-1][1] + datetime.timedelta(days=30):
+                ranges[-1][1] = max(ranges[-1][1], high)
+            else:
+                ranges.append([low, high])
+        areas = AdminArea.objects.filter(version_id=version_id, path__startswith=cercle_path)
+        for low, high in ranges:
+            window = pair_items(
+                Incident.objects.filter(
+                    area__in=areas,
+                    date_start__range=(low - window_days, high),
+                    status__in=STATUSES,
+                    duplicate_of__isnull=True,
                 )
-                window.sort(key=lambda i: i.date_start)
-                starts = [i.date_start for i in window]
-                for item in items:
-                    if not low <= item.date_start <= high:
+            )
+            window.sort(key=lambda i: i.date_start)
+            starts = [i.date_start for i in window]
+            for item in items:
+                if not low <= item.date_start <= high:
+                    continue
+                left = bisect_left(starts, item.date_start - 2 * window_days)
+                right = bisect_right(starts, item.last_day + window_days)
+                for other in window[left:right]:
+                    key = (min(item.id, other.id), max(item.id, other.id))
+                    if other.id == item.id or key in pairs:
                         continue
-                    left = bisect_left(starts, item.date_start - 2 * window_days)
-                    right = bisect_right(starts, item.last_day + window_days)
-                    for other in window[left:right]:
-                        key = (min(item.id, other.id), max(item.id, other.id))
-                        if other.id == item.id or key in pairs:
-                            continue
-                        score, reasons = score_pair(item, other, min_score=THRESHOLD)
-                        if score >= THRESHOLD:
-                            pairs[key] = (score, reasons)
+                    score = _score(item, other)
+                    if score >= THRESHOLD:
+                        pairs[key] = score
     return pairs
 
 
@@ -328,11 +386,11 @@ def test_set_based_detection_proposes_exactly_what_the_pairwise_reading_proposed
 
     found = duplicates_detect(incident_ids=new)
 
-    stored = {(c.first_id, c.second_id): (c.score, c.reasons) for c in DuplicateCandidate.objects.all()}
+    stored = {(c.first_id, c.second_id): c.score for c in DuplicateCandidate.objects.all()}
     assert stored == expected
-    assert {(c.first_id, c.second_id) for c in found} == set(expected)
+    assert {(c.first_id, c.second_id): c.score for c in found} == expected
     assert len(expected) > 20  # the generated set does propose pairs, of every kind of reason
-    reasons = " ".join(text for _score, texts in expected.values() for text in texts)
+    reasons = " ".join(_reasons(candidate) for candidate in found)
     for phrase in ("Même zone", "contient l'autre", "voisines", "Mêmes dates", "d'écart", "sources"):
         assert phrase in reasons
     # Run again: nothing new, nothing changed.

@@ -22,9 +22,7 @@ def pair(monitor, beta, mopti):
         actor=make_member(Role.MONITOR, beta, username="monitor_beta"), area=cercle, status="submitted"
     )
     DuplicateCandidate.objects.filter(first=first, second=second).delete()  # whatever detection did
-    return DuplicateCandidate.objects.create(
-        first=first, second=second, score=0.85, reasons=["Même zone : Cercle ML0501.", "Mêmes dates."]
-    )
+    return DuplicateCandidate.objects.create(first=first, second=second, score=0.85)
 
 
 def action_url(name, candidate):
@@ -115,7 +113,7 @@ def test_the_review_pages_pairs_in_the_same_queries(signed_in, imo, monitor, bet
         DuplicateCandidate.objects.all().delete()
         for first, second in incidents:
             low, high = sorted((first, second), key=lambda incident: incident.pk)
-            DuplicateCandidate.objects.create(first=low, second=high, score=0.8, reasons=["Mêmes dates."])
+            DuplicateCandidate.objects.create(first=low, second=high, score=0.8)
         with CaptureQueriesContext(connection) as queries:
             response = client.get(LIST)
         counts.append(len(queries))

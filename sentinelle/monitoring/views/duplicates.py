@@ -1,7 +1,6 @@
 """Possible duplicates between sources: the IMO sees pairs side by side and links or dismisses them."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -10,7 +9,7 @@ from sentinelle.core.forms import errors_shown_as_messages
 from sentinelle.core.pagination import page_query
 from sentinelle.core.permissions import Perm, require_perm
 from sentinelle.monitoring.models import DuplicateCandidate
-from sentinelle.monitoring.selectors import incidents as selectors
+from sentinelle.monitoring.selectors import duplicates as selectors
 from sentinelle.monitoring.services import duplicates as services
 
 # A page of pairs stays within a few screens: each pair is a comparison table to read closely.
@@ -22,8 +21,9 @@ def duplicate_list(request):
     status = request.GET.get("status", DuplicateCandidate.Status.PENDING)
     if status not in DuplicateCandidate.Status.values:
         status = DuplicateCandidate.Status.PENDING
-    candidates = selectors.duplicate_candidates(user=request.user, status=status)
-    page = Paginator(candidates, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = selectors.duplicate_candidates_page(
+        user=request.user, status=status, number=request.GET.get("page"), per_page=PAGE_SIZE
+    )
     return render(
         request,
         "monitoring/duplicate_list.html",
