@@ -62,7 +62,7 @@ PAIR_CHUNK = 500  # new incidents per pairing statement (with the ids of their c
 # --- Detection: pairs found, scored and written in SQL -------------------------------------------
 
 # Statuses and windows are code constants, written into the SQL as literals so that the planner matches
-# the partial index made for this query (Incident.Meta: monitoring_incident_window).
+# the partial index made for this query (Incident.Meta: monitoring_pair_window).
 _STATUS_SQL = ", ".join(f"'{status}'" for status in STATUSES)
 
 
