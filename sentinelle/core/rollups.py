@@ -197,10 +197,10 @@ def _record_by_record_plans(cursor):
     values = cursor.fetchone()
     switch = ", ".join(f"set_config('{setting}', %s, true)" for setting in _STAGING_PLANS)
     cursor.execute(f"SELECT {switch}", ["off"] * len(_STAGING_PLANS))
-    try:
-        yield
-    finally:
-        cursor.execute(f"SELECT {switch}", list(values))
+    yield
+    # Not in a `finally`: after an error the transaction (or its savepoint) is rolled back, and that takes
+    # these settings back too; a statement sent then would only hide the error under "transaction aborted".
+    cursor.execute(f"SELECT {switch}", list(values))
 
 
 def _stage(cursor, root: datasets.Rollup, ids: list[int], index: int) -> str:

@@ -148,3 +148,21 @@ def test_staging_reaches_the_records_by_their_ids_never_by_reading_whole_tables(
             cursor.execute(f"EXPLAIN {sql}", params)
             plan = "\n".join(row[0] for row in cursor.fetchall())
             assert "Seq Scan" not in plan and "Hash Join" not in plan, plan
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner settings")
+def test_a_failed_staging_shows_its_own_error_and_leaves_the_planner_as_it_was(incidents, monkeypatch):
+    from django.db import DataError, transaction
+
+    def failing(cursor, root, ids, index):
+        cursor.execute("SELECT 1 / 0")
+
+    monkeypatch.setattr(rollups, "STAGE_FROM", 1)
+    monkeypatch.setattr(rollups, "_stage", failing)
+    before = _cells()
+    with pytest.raises(DataError, match="division by zero"), transaction.atomic():
+        rollups.rollups_add(keyed_by="incident", ids=[incidents[0].pk])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('enable_seqscan'), current_setting('enable_hashjoin')")
+        assert cursor.fetchone() == ("on", "on")
+    assert _cells() == before

@@ -68,7 +68,12 @@ class PairItem:
 
     @property
     def cercle_path(self) -> str:
-        return "/".join(self.area__path.split("/")[:3]) + "/"
+        return cercle_path(self.area__path)
+
+
+def cercle_path(path: str) -> str:
+    """The path of the cercle an area path lies in ("ML/ML05/ML0501/" for "ML/ML05/ML0501/ML050101/")."""
+    return "/".join(path.split("/")[:3]) + "/"
 
 
 def pair_items(incidents: QuerySet) -> list[PairItem]:

@@ -48,6 +48,7 @@ from sentinelle.monitoring.models import (
     IncidentStatus,
 )
 from sentinelle.monitoring.rollups import incident_rollups_updating
+from sentinelle.monitoring.selectors.duplicates import cercle_path
 from sentinelle.monitoring.services import _bulk
 
 WINDOW_DAYS = 3
@@ -194,8 +195,8 @@ def _insert_sql(new_count: int, area_count: int) -> str:
 def _cercle_areas(keys) -> dict[tuple[int, str], list[int]]:
     """The ids of the areas of each (version, cercle path), from one query."""
     paths = Q()
-    for version_id, cercle_path in keys:
-        paths |= Q(version_id=version_id, path__startswith=cercle_path)
+    for version_id, cercle in keys:
+        paths |= Q(version_id=version_id, path__startswith=cercle)
     areas: dict[tuple[int, str], list[int]] = defaultdict(list)
     for pk, version_id, path in (
         AdminArea.objects.filter(paths).order_by().values_list("pk", "version_id", "path")
@@ -204,10 +205,6 @@ def _cercle_areas(keys) -> dict[tuple[int, str], list[int]]:
             if key[0] == version_id and path.startswith(key[1]):
                 areas[key].append(pk)
     return areas
-
-
-def _cercle_path(path: str) -> str:
-    return "/".join(path.split("/")[:3]) + "/"
 
 
 def duplicates_detect(*, incident_ids) -> list[DuplicateCandidate]:
@@ -220,7 +217,7 @@ def duplicates_detect(*, incident_ids) -> list[DuplicateCandidate]:
             pk__in_ids=ids[start : start + CHUNK], status__in=STATUSES, duplicate_of__isnull=True
         )
         for pk, version_id, path in rows.order_by().values_list("pk", "area__version_id", "area__path"):
-            by_cercle[(version_id, _cercle_path(path))].append(pk)
+            by_cercle[(version_id, cercle_path(path))].append(pk)
     if not by_cercle:
         return []
     areas = _cercle_areas(list(by_cercle))
