@@ -34,19 +34,23 @@ def _alert(alert_id: int) -> Alert | None:
 
 @task()
 @retried
-def alert_notify(*, alert_id: int) -> dict:
-    """Queue the alert's e-mails (one task per recipient) and webhook calls (one per target), all or
-    none: a retry of this task never queues a message twice."""
-    alert = _alert(alert_id)
-    if alert is None:
-        return {"mails": 0, "webhooks": 0}
-    messages, targets = alert_messages(alert), webhook_targets(alert)
+def alerts_notify(*, alert_ids: list[int]) -> dict:
+    """Queue the e-mails (one task per recipient and alert) and webhook calls (one per target and alert)
+    of alerts raised together, all or none: a retry of this task never queues a message twice. One task
+    per evaluation, not per alert: an import that raises hundreds of alerts queues one task in its
+    follow-ups, and the messages are composed here, in the worker."""
+    alerts = Alert.objects.select_related("rule", "area").filter(pk__in=alert_ids).order_by("pk")
+    planned = [(alert, alert_messages(alert), webhook_targets(alert)) for alert in alerts]
     with transaction.atomic():
-        for user_id, subject, body in messages:
-            mail_send.enqueue(user_id=user_id, subject=str(subject), body=body)
-        for target in targets:
-            alert_webhook_send.enqueue(alert_id=alert_id, target=target)
-    return {"mails": len(messages), "webhooks": len(targets)}
+        for alert, messages, targets in planned:
+            for user_id, subject, body in messages:
+                mail_send.enqueue(user_id=user_id, subject=str(subject), body=body)
+            for target in targets:
+                alert_webhook_send.enqueue(alert_id=alert.pk, target=target)
+    return {
+        "mails": sum(len(messages) for _alert, messages, _targets in planned),
+        "webhooks": sum(len(targets) for _alert, _messages, targets in planned),
+    }
 
 
 @task()

@@ -24,6 +24,7 @@ from sentinelle.monitoring.models import (
     ViolationVictims,
     age_group_of,
 )
+from sentinelle.monitoring.services._bulk import create_many
 from sentinelle.monitoring.validation import victim_cells
 
 BATCH = 2000
@@ -250,17 +251,14 @@ def write_rows(all_rows: list[IncidentRows], *, with_counts: bool = True) -> Non
     accidents = [rows.explosive[0] for rows in all_rows if rows.explosive is not None]
     for objects in (categories, victims, gbv, violations, accidents):
         _relink(objects, "incident")
-    IncidentCategory.objects.bulk_create(categories, batch_size=BATCH)
-    VictimCount.objects.bulk_create(victims, batch_size=BATCH)
-    GBVIncident.objects.bulk_create(gbv, batch_size=BATCH)
-    GraveViolation.objects.bulk_create(violations, batch_size=BATCH)
-    ExplosiveAccident.objects.bulk_create(accidents, batch_size=BATCH)
+    for objects in (categories, victims, gbv, violations, accidents):
+        create_many(objects, batch_size=BATCH)
     violation_victims = [cell for rows in all_rows for _v, cells in rows.violations for cell in cells]
     casualties = [c for rows in all_rows if rows.explosive is not None for c in rows.explosive[1]]
     _relink(violation_victims, "violation")
     _relink(casualties, "accident")
-    ViolationVictims.objects.bulk_create(violation_victims, batch_size=BATCH)
-    Casualty.objects.bulk_create(casualties, batch_size=BATCH)
+    create_many(violation_victims, batch_size=BATCH)
+    create_many(casualties, batch_size=BATCH)
 
 
 def load_children(incident: Incident) -> IncidentRows:

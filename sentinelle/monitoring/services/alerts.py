@@ -459,10 +459,9 @@ def _fire_many(rule: AlertRule, planned: list[_Planned], *, notify, drafts=None)
             ],
         )
         if notify:
-            from sentinelle.monitoring.tasks import alert_notify
+            from sentinelle.monitoring.tasks import alerts_notify
 
-            for alert in alerts:
-                enqueue_after_commit(alert_notify, alert_id=alert.pk)
+            enqueue_after_commit(alerts_notify, alert_ids=[alert.pk for alert in alerts])
     return alerts
 
 

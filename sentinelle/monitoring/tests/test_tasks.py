@@ -13,6 +13,7 @@ from django_tasks_db.models import DBTaskResult
 from sentinelle.core.tasks import MAX_ATTEMPTS, tasks_run_pending
 from sentinelle.monitoring.models import Alert, AlertRule
 from sentinelle.monitoring.services.alert_rules import alert_rule_create
+from sentinelle.monitoring.services.alerts import alerts_evaluate
 from sentinelle.monitoring.tests.factories import cercle_of, days_ago, make_incident, today
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -86,6 +87,38 @@ def test_a_submission_queues_its_follow_ups_and_the_worker_notifies(
     assert [m.to for m in mail.outbox] == [[imo.email]]
     assert _Hook.calls == 1
     assert not DBTaskResult.objects.exclude(status="SUCCESSFUL").exists()
+
+
+def test_alerts_raised_together_queue_one_notification_task_and_every_message(
+    queued, admin, imo, monitor, mopti, hook_url
+):
+    _Hook.status = 200
+    alert_rule_create(
+        actor=admin,
+        name="Toujours",
+        kind=AlertRule.Kind.ALWAYS,
+        metric=AlertRule.Metric.EVENTS,
+        threshold=1,
+        webhook_url=hook_url,
+    )
+    incidents = [submitted(monitor, mopti) for _ in range(3)]
+    DBTaskResult.objects.all().delete()  # their own follow-ups: evaluated together below, as an import does
+
+    fired = alerts_evaluate(incident_ids=[incident.pk for incident in incidents])
+
+    assert len(fired) == 3
+    [notify] = tasks_named("alerts_notify")  # one task for the three alerts, not one each
+    assert sorted(notify.args_kwargs["kwargs"]["alert_ids"]) == sorted(alert.pk for alert in fired)
+    assert mail.outbox == [] and _Hook.calls == 0
+    assert run_worker() == 1 + 3 + 3  # the notification, then one mail and one call per alert
+    assert [m.to for m in mail.outbox] == [[imo.email]] * 3
+    assert len({m.subject + m.body for m in mail.outbox}) == 3  # each alert's own message
+    assert _Hook.calls == 3
+    assert not DBTaskResult.objects.exclude(status="SUCCESSFUL").exists()
+
+    # Run again (a retry of the evaluation): nothing is raised or queued twice.
+    assert alerts_evaluate(incident_ids=[incident.pk for incident in incidents]) == []
+    assert tasks_named("alerts_notify").count() == 1
 
 
 def test_a_failing_webhook_is_retried_then_failed_for_the_administrator(
