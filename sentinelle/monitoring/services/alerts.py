@@ -110,13 +110,24 @@ def _own_metric(metric: str, incident: _New) -> int:
     return 1
 
 
-class _AreaIndex:
-    """The areas of the new incidents' boundary versions, from one query: each incident's ancestor at a
-    level, and the areas under an area (the cells that alert rules count in)."""
+def _path_at(path: str, level: int) -> str:
+    """The path of the area of `level` on `path` ("ML/ML05/ML0501/" at level 1: "ML/ML05/")."""
+    return "/".join(path.split("/")[: level + 1]) + "/"
 
-    def __init__(self, incidents):
-        versions = {incident.version_id for incident in incidents}
-        areas = AdminArea.objects.filter(version_id__in=versions).defer("geometry", "bbox")
+
+class _AreaIndex:
+    """The areas the rules can reach from the new incidents, from one query: each incident's ancestor at a
+    level, and the areas under an area (the cells that alert rules count in).
+
+    Only the subtrees holding new incidents, from the highest level a rule counts at (`from_level`), are
+    read: a phone's one submission reads its region's or cercle's areas, not the country's."""
+
+    def __init__(self, incidents, *, from_level: int):
+        roots = {(i.version_id, _path_at(i.path, min(from_level, i.level))) for i in incidents}
+        subtrees = Q()
+        for version_id, root in roots:
+            subtrees |= Q(version_id=version_id, path__startswith=root)
+        areas = AdminArea.objects.filter(subtrees).defer("geometry", "bbox")
         self.by_path = {(area.version_id, area.path): area for area in areas}
         self.by_pk = {area.pk: area for area in self.by_path.values()}
         self.under: dict[tuple[int, str], list[int]] = defaultdict(list)
@@ -190,7 +201,7 @@ def alerts_evaluate(*, incident_ids, notify: bool = True) -> list[Alert]:
     new = _load_new(incident_ids)
     if not new:
         return []
-    areas = _AreaIndex(new.values())
+    areas = _AreaIndex(new.values(), from_level=min(rule.area_level for rule in rules))
     fired: list[Alert] = []
     # Alerts already raised that new incidents join: (alert, incident ids, its new value), written
     # together at the end so that their flash-report drafts are read in one go.

@@ -234,6 +234,35 @@ def test_evaluation_costs_a_few_queries_whatever_the_history(
     assert len(history) == 11
 
 
+def test_evaluation_reads_only_the_areas_under_the_new_incidents(admin, monitor, cercle, other_cercle, segou):
+    """A phone's one submission reads its own subtree's areas (from the highest level a rule counts at),
+    not the country's; the windows are counted the same."""
+    from sentinelle.monitoring.services.alerts import _AreaIndex, _load_new
+
+    cercle_of(segou, pcode="ML0401")
+    threshold_rule(admin)
+    per_region = threshold_rule(admin, name="Par région", area_level=1)
+    earlier = [incident(monitor, cercle, 3), incident(monitor, other_cercle, 2)]
+    new = incident(monitor, cercle, 1)
+
+    loaded = _AreaIndex(_load_new([new.pk]).values(), from_level=1)
+    assert sorted(area.pcode for area in loaded.by_pk.values()) == ["ML05", "ML0501", "ML0502"]
+    cercle_only = _AreaIndex(_load_new([new.pk]).values(), from_level=2)
+    assert sorted(area.pcode for area in cercle_only.by_pk.values()) == ["ML0501"]
+
+    fired = evaluate(new)
+    assert [(a.rule, a.area.pcode, a.value) for a in fired] == [(per_region, "ML05", 3)]
+    assert sorted(fired[0].incidents.values_list("pk", flat=True)) == sorted(i.pk for i in [*earlier, new])
+
+
+def test_an_incident_known_only_at_its_cercle_fires_a_commune_rule_there(admin, monitor, cercle):
+    """Rules count per commune, the incident is located at its cercle: the areas read start at the cercle."""
+    always_rule(admin, area_level=3)
+    at_cercle = incident(monitor, cercle, 2)
+    [alert] = evaluate(at_cercle)
+    assert alert.area == cercle
+
+
 # --- "Every incident" rules --------------------------------------------------------------------
 
 
