@@ -17,6 +17,9 @@ from django.db import connection, models
 from sentinelle.core.fields import EncryptedTextField
 
 CHUNK = 5000
+# From this many rows COPY with reserved ids beats one INSERT ... RETURNING (which the ORM sends for a few
+# rows in one round trip; COPY costs a query for the ids and its own start and end).
+COPY_FROM = 100
 
 
 def _memoised(convert):
@@ -123,11 +126,11 @@ def create_many(objects: list[models.Model], *, batch_size: int = CHUNK) -> None
     """Insert unsaved instances of one model, as the ORM's bulk_create would, and give them their
     primary keys. On PostgreSQL the ids are reserved from the sequence and the rows go by COPY: no SQL
     compiled per object, which for an import's typed details (thousands of GBV records of forty fields)
-    cost more than the writing. Elsewhere bulk_create (SQLite returns the ids)."""
+    cost more than the writing. Below COPY_FROM rows, and elsewhere, bulk_create (SQLite returns the ids)."""
     if not objects:
         return
     model = type(objects[0])
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or len(objects) < COPY_FROM:
         model._default_manager.bulk_create(objects, batch_size=batch_size)
         return
     # The columns the database fills itself (db_default: the record keys) are left to it, as bulk_create
