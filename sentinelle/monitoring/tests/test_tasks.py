@@ -56,6 +56,18 @@ def tasks_named(name: str):
     return DBTaskResult.objects.filter(task_path=f"sentinelle.monitoring.tasks.{name}")
 
 
+def always_rule(admin, hook_url) -> AlertRule:
+    """A rule raising an alert on every incident, with its own webhook."""
+    return alert_rule_create(
+        actor=admin,
+        name="Toujours",
+        kind=AlertRule.Kind.ALWAYS,
+        metric=AlertRule.Metric.EVENTS,
+        threshold=1,
+        webhook_url=hook_url,
+    )
+
+
 def submitted(monitor, mopti):
     cercle = cercle_of(mopti, pcode="ML0501", name_fr="Mopti-Cercle")
     return make_incident(
@@ -67,14 +79,7 @@ def test_a_submission_queues_its_follow_ups_and_the_worker_notifies(
     queued, admin, imo, monitor, mopti, hook_url
 ):
     _Hook.status = 200
-    alert_rule_create(
-        actor=admin,
-        name="Toujours",
-        kind=AlertRule.Kind.ALWAYS,
-        metric=AlertRule.Metric.EVENTS,
-        threshold=1,
-        webhook_url=hook_url,
-    )
+    always_rule(admin, hook_url)
     incident = submitted(monitor, mopti)
 
     # The request only queued the follow-up: no alert, no mail, no call yet.
@@ -93,14 +98,7 @@ def test_alerts_raised_together_queue_one_notification_task_and_every_message(
     queued, admin, imo, monitor, mopti, hook_url
 ):
     _Hook.status = 200
-    alert_rule_create(
-        actor=admin,
-        name="Toujours",
-        kind=AlertRule.Kind.ALWAYS,
-        metric=AlertRule.Metric.EVENTS,
-        threshold=1,
-        webhook_url=hook_url,
-    )
+    always_rule(admin, hook_url)
     incidents = [submitted(monitor, mopti) for _ in range(3)]
     DBTaskResult.objects.all().delete()  # their own follow-ups: evaluated together below, as an import does
 
@@ -124,14 +122,7 @@ def test_alerts_raised_together_queue_one_notification_task_and_every_message(
 def test_a_failing_webhook_is_retried_then_failed_for_the_administrator(
     queued, admin, manager, imo, monitor, mopti, hook_url, signed_in
 ):
-    alert_rule_create(
-        actor=admin,
-        name="Toujours",
-        kind=AlertRule.Kind.ALWAYS,
-        metric=AlertRule.Metric.EVENTS,
-        threshold=1,
-        webhook_url=hook_url,
-    )
+    always_rule(admin, hook_url)
     submitted(monitor, mopti)
     run_worker()
     assert _Hook.calls == 1 and len(mail.outbox) == 1  # the mail went out; the call did not
@@ -153,14 +144,7 @@ def test_a_failing_webhook_is_retried_then_failed_for_the_administrator(
 
 
 def test_a_webhook_that_answers_on_a_retry_is_called_no_more(queued, admin, monitor, mopti, hook_url):
-    alert_rule_create(
-        actor=admin,
-        name="Toujours",
-        kind=AlertRule.Kind.ALWAYS,
-        metric=AlertRule.Metric.EVENTS,
-        threshold=1,
-        webhook_url=hook_url,
-    )
+    always_rule(admin, hook_url)
     submitted(monitor, mopti)
     run_worker()
     _Hook.status = 200
