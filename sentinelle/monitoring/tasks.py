@@ -40,7 +40,8 @@ def alerts_notify(*, alert_ids: list[int]) -> dict:
     per evaluation, not per alert: an import that raises hundreds of alerts queues one task in its
     follow-ups, and the messages are composed here, in the worker."""
     alerts = Alert.objects.select_related("rule", "area").filter(pk__in=alert_ids).order_by("pk")
-    planned = [(alert, alert_messages(alert), webhook_targets(alert)) for alert in alerts]
+    may_see: dict[int, bool] = {}  # each recipient's permission, asked once for all the alerts
+    planned = [(alert, alert_messages(alert, may_see=may_see), webhook_targets(alert)) for alert in alerts]
     with transaction.atomic():
         for alert, messages, targets in planned:
             for user_id, subject, body in messages:

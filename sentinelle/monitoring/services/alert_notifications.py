@@ -31,9 +31,10 @@ def _setting(name: str, default):
     return getattr(settings, "SENTINELLE", {}).get(name, default)
 
 
-def alert_recipients(alert: Alert) -> list:
+def alert_recipients(alert: Alert, *, may_see: dict[int, bool] | None = None) -> list:
     """Active users with an e-mail who follow the alert's area or an area above it (or above one of
-    its incidents' areas) and may see alerts, plus every cluster IMO."""
+    its incidents' areas) and may see alerts, plus every cluster IMO. `may_see` keeps each user's answer
+    across the alerts of one notification task (the policy reads the user's memberships)."""
     paths = {alert.area.path} | set(alert.incidents.values_list("area__path", flat=True))
     prefixes = set()
     for path in paths:
@@ -53,7 +54,11 @@ def alert_recipients(alert: Alert) -> list:
         .distinct()
         .order_by("pk")
     )
-    return [user for user in users if has_perm(user, Perm.ALERT_VIEW)]
+    may_see = {} if may_see is None else may_see
+    for user in users:
+        if user.pk not in may_see:
+            may_see[user.pk] = has_perm(user, Perm.ALERT_VIEW)
+    return [user for user in users if may_see[user.pk]]
 
 
 def _alert_url(alert: Alert) -> str:
@@ -81,11 +86,11 @@ def alert_summary(alert: Alert) -> dict:
     }
 
 
-def alert_messages(alert: Alert) -> list[tuple[int, str, str]]:
+def alert_messages(alert: Alert, *, may_see: dict[int, bool] | None = None) -> list[tuple[int, str, str]]:
     """(user id, subject, body) of the alert's e-mail to each recipient, in the recipient's language: one
     message per person, so followers never see each other's addresses."""
     by_language: dict[str, list] = defaultdict(list)
-    for user in alert_recipients(alert):
+    for user in alert_recipients(alert, may_see=may_see):
         by_language[user.language or settings.LANGUAGE_CODE].append(user)
     messages = []
     for language, users in by_language.items():

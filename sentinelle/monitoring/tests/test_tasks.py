@@ -95,8 +95,15 @@ def test_a_submission_queues_its_follow_ups_and_the_worker_notifies(
 
 
 def test_alerts_raised_together_queue_one_notification_task_and_every_message(
-    queued, admin, imo, monitor, mopti, hook_url
+    queued, admin, imo, monitor, mopti, hook_url, monkeypatch
 ):
+    from sentinelle.monitoring.services import alert_notifications
+
+    asked = []
+    policy = alert_notifications.has_perm
+    monkeypatch.setattr(
+        alert_notifications, "has_perm", lambda user, perm: asked.append(user.pk) or policy(user, perm)
+    )
     _Hook.status = 200
     always_rule(admin, hook_url)
     incidents = [submitted(monitor, mopti) for _ in range(3)]
@@ -110,6 +117,7 @@ def test_alerts_raised_together_queue_one_notification_task_and_every_message(
     assert mail.outbox == [] and _Hook.calls == 0
     assert run_worker() == 1 + 3 + 3  # the notification, then one mail and one call per alert
     assert [m.to for m in mail.outbox] == [[imo.email]] * 3
+    assert sorted(asked) == sorted(set(asked)) and imo.pk in asked  # each recipient asked once, not per alert
     assert len({m.subject + m.body for m in mail.outbox}) == 3  # each alert's own message
     assert _Hook.calls == 3
     assert not DBTaskResult.objects.exclude(status="SUCCESSFUL").exists()
