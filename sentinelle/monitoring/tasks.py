@@ -34,11 +34,23 @@ def _alert(alert_id: int) -> Alert | None:
 
 @task()
 @retried
+def alert_notify(*, alert_id: int) -> dict:
+    """One alert's notifications: kept for the tasks queued under this name before the upgrade to
+    `alerts_notify`, so that none of their messages is lost. Nothing queues it any more."""
+    return _notify([alert_id])
+
+
+@task()
+@retried
 def alerts_notify(*, alert_ids: list[int]) -> dict:
     """Queue the e-mails (one task per recipient and alert) and webhook calls (one per target and alert)
     of alerts raised together, all or none: a retry of this task never queues a message twice. One task
     per evaluation, not per alert: an import that raises hundreds of alerts queues one task in its
     follow-ups, and the messages are composed here, in the worker."""
+    return _notify(alert_ids)
+
+
+def _notify(alert_ids: list[int]) -> dict:
     alerts = Alert.objects.select_related("rule", "area").filter(pk__in=alert_ids).order_by("pk")
     may_see: dict[int, bool] = {}  # each recipient's permission, asked once for all the alerts
     planned = [(alert, alert_messages(alert, may_see=may_see), webhook_targets(alert)) for alert in alerts]

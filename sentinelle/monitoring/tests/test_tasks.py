@@ -127,6 +127,23 @@ def test_alerts_raised_together_queue_one_notification_task_and_every_message(
     assert tasks_named("alerts_notify").count() == 1
 
 
+def test_a_notification_queued_one_alert_at_a_time_before_the_upgrade_still_goes_out(
+    queued, admin, imo, monitor, mopti, hook_url
+):
+    from sentinelle.monitoring.tasks import alert_notify
+
+    _Hook.status = 200
+    always_rule(admin, hook_url)
+    incident = submitted(monitor, mopti)
+    DBTaskResult.objects.all().delete()
+    [alert] = alerts_evaluate(incident_ids=[incident.pk], notify=False)
+    alert_notify.enqueue(alert_id=alert.pk)  # as the previous release queued it
+
+    assert run_worker() == 3  # the old task, then its mail and webhook call
+    assert [m.to for m in mail.outbox] == [[imo.email]] and _Hook.calls == 1
+    assert not DBTaskResult.objects.exclude(status="SUCCESSFUL").exists()
+
+
 def test_a_failing_webhook_is_retried_then_failed_for_the_administrator(
     queued, admin, manager, imo, monitor, mopti, hook_url, signed_in
 ):
