@@ -29,8 +29,17 @@ from sentinelle.core.models import AuditAction, AuditEntry
 pytestmark = pytest.mark.django_db
 
 RULES = {"gbv": 24, "child_protection": 60}
-TODAY = timezone.localdate()
-LATER = TODAY + datetime.timedelta(days=25 * 31)  # past the 24 months of GBV, not the 60 of child protection
+
+
+# Read when each test runs, not when the module is collected: a run that crosses midnight must not date a
+# follow-up before the case it follows (opened at the test's own "now").
+def today() -> datetime.date:
+    return timezone.localdate()
+
+
+def later() -> datetime.date:
+    """Past the 24 months of GBV, not the 60 of child protection."""
+    return today() + datetime.timedelta(days=25 * 31)
 
 
 @pytest.fixture(autouse=True)
@@ -56,7 +65,9 @@ def closed_gbv_case(caseworker_in_area, commune):
     )
     case = make_case(caseworker_in_area, commune, person=person)
     note_add(actor=caseworker_in_area, case=case, text="Kadidia Sangaré reçue avec sa tante.")
-    follow_up_record(actor=caseworker_in_area, case=case, date=TODAY, kind="visit", notes="Kadidia va mieux.")
+    follow_up_record(
+        actor=caseworker_in_area, case=case, date=today(), kind="visit", notes="Kadidia va mieux."
+    )
     case_close(actor=caseworker_in_area, case=case, reason="needs_met")
     case.refresh_from_db()
     return case
@@ -64,9 +75,9 @@ def closed_gbv_case(caseworker_in_area, commune):
 
 def test_a_closed_gbv_case_is_due_only_after_its_period(closed_gbv_case):
     person = closed_gbv_case.person
-    assert person not in persons_due(today=TODAY)
-    assert person not in persons_due(today=TODAY + datetime.timedelta(days=23 * 31))
-    assert person in persons_due(today=LATER)
+    assert person not in persons_due(today=today())
+    assert person not in persons_due(today=today() + datetime.timedelta(days=23 * 31))
+    assert person in persons_due(today=later())
 
 
 def test_erasure_empties_identity_digests_keys_and_case_texts_and_keeps_the_statistics(closed_gbv_case):
@@ -74,7 +85,7 @@ def test_erasure_empties_identity_digests_keys_and_case_texts_and_keeps_the_stat
     assert PersonNameKey.objects.filter(person=person).exists()
     before = Person.objects.values("sex", "age_group", "area_id", "person_code").get(pk=person.pk)
 
-    run = retention_erase(today=LATER)
+    run = retention_erase(today=later())
 
     assert (run.persons, run.cases) == (1, 1)
     erased = Person.objects.get(pk=person.pk)
@@ -92,7 +103,7 @@ def test_erasure_empties_identity_digests_keys_and_case_texts_and_keeps_the_stat
     assert (case.case_type, case.status, case.closed_on, case.closure_reason) == (
         "gbv",
         "closed",
-        TODAY,
+        today(),
         "needs_met",
     )
     (entry,) = AuditEntry.objects.filter(action=AuditAction.ERASURE)
@@ -101,8 +112,8 @@ def test_erasure_empties_identity_digests_keys_and_case_texts_and_keeps_the_stat
 
 
 def test_erasure_runs_once(closed_gbv_case):
-    retention_erase(today=LATER)
-    again = retention_erase(today=LATER)
+    retention_erase(today=later())
+    again = retention_erase(today=later())
 
     assert again.persons == 0
     assert AuditEntry.objects.filter(action=AuditAction.ERASURE).count() == 1
@@ -122,15 +133,15 @@ def test_what_the_rule_keeps(caseworker_in_area, commune, closed_gbv_case):
     # A person with no case at all is not under the rule.
     register(caseworker_in_area, area=commune, given_name="Sans dossier")
 
-    assert list(persons_due(today=LATER)) == [closed_gbv_case.person]
-    assert retention_erase(today=LATER).persons == 1
+    assert list(persons_due(today=later())) == [closed_gbv_case.person]
+    assert retention_erase(today=later()).persons == 1
     assert Person.objects.filter(identity_erased_at__isnull=False).count() == 1
 
 
 def test_a_reopened_case_keeps_the_identity(caseworker_in_area, closed_gbv_case):
     case_reopen(actor=caseworker_in_area, case=closed_gbv_case, reason="Nouvel incident signalé.")
 
-    assert retention_erase(today=LATER).persons == 0
+    assert retention_erase(today=later()).persons == 0
 
 
 def test_a_hold_keeps_the_identity_until_it_is_lifted(caseworker_in_area, closed_gbv_case):
@@ -138,14 +149,14 @@ def test_a_hold_keeps_the_identity_until_it_is_lifted(caseworker_in_area, closed
         actor=caseworker_in_area, case=closed_gbv_case, reason="Procédure judiciaire en cours."
     )
 
-    assert retention_erase(today=LATER).persons == 0
+    assert retention_erase(today=later()).persons == 0
     assert Person.objects.get(pk=closed_gbv_case.person_id).given_name == "Kadidia"
     held = Case.objects.get(pk=closed_gbv_case.pk)
     assert held.retention_hold_reason == "Procédure judiciaire en cours." and held.retention_hold_by_id
 
     case_retention_release(actor=caseworker_in_area, case=closed_gbv_case)
 
-    assert retention_erase(today=LATER).persons == 1
+    assert retention_erase(today=later()).persons == 1
 
 
 def test_a_hold_needs_a_reason_and_the_right_to_edit_the_case(caseworker_in_area, outsider, closed_gbv_case):
@@ -164,7 +175,7 @@ def test_merged_records_are_erased_with_the_person(caseworker_in_area, commune, 
     duplicate = register(caseworker_in_area, area=commune, given_name="Kadidia", family_name="Sangare")
     Person.objects.filter(pk=duplicate.pk).update(merged_into=closed_gbv_case.person)
 
-    run = retention_erase(today=LATER)
+    run = retention_erase(today=later())
 
     assert run.persons == 2
     assert Person.objects.get(pk=duplicate.pk).given_name == ""
@@ -173,7 +184,7 @@ def test_merged_records_are_erased_with_the_person(caseworker_in_area, commune, 
 
 def test_the_command_counts_and_erases(closed_gbv_case, settings):
     settings.SENTINELLE = {**settings.SENTINELLE, "RETENTION_MONTHS": {"gbv": 1}}
-    Case.objects.filter(pk=closed_gbv_case.pk).update(closed_on=TODAY - datetime.timedelta(days=62))
+    Case.objects.filter(pk=closed_gbv_case.pk).update(closed_on=today() - datetime.timedelta(days=62))
     out = io.StringIO()
     call_command("retention_run", "--dry-run", stdout=out)
     assert "Persons due for erasure today: 1." in out.getvalue()
@@ -237,7 +248,7 @@ def test_erased_identities_are_gone_from_the_database_and_from_a_later_backup(
         stored += [row[0] for row in cursor.fetchall() if row[0]]
     assert len(stored) >= 5
 
-    retention_erase(today=LATER)
+    retention_erase(today=later())
     call_command("retention_run", stdout=io.StringIO())  # nothing more due; vacuums on PostgreSQL
     call_command("backup", str(tmp_path / "after"), stdout=io.StringIO())
 

@@ -242,10 +242,12 @@ def _errors(data) -> dict:
 @pytest.mark.parametrize(
     ("overrides", "key"),
     [
-        ({"date_start": today() + datetime.timedelta(days=1)}, "date_start"),
-        ({"date_reported": today() + datetime.timedelta(days=2)}, "date_reported"),
-        ({"date_end": days_ago(20)}, "date_end"),
-        ({"date_reported": days_ago(30)}, "date_reported"),
+        # Dates as callables, read when the test runs: collected before midnight, run after it, "tomorrow"
+        # would be today.
+        (lambda: {"date_start": today() + datetime.timedelta(days=1)}, "date_start"),
+        (lambda: {"date_reported": today() + datetime.timedelta(days=2)}, "date_reported"),
+        (lambda: {"date_end": days_ago(20)}, "date_end"),
+        (lambda: {"date_reported": days_ago(30)}, "date_reported"),
         ({"categories": []}, "categories"),
         ({"categories": ["war"]}, "categories"),
         ({"perpetrator_category": "bandit"}, "perpetrator_category"),
@@ -262,6 +264,7 @@ def _errors(data) -> dict:
     ],
 )
 def test_validation_messages(area, overrides, key):
+    overrides = overrides() if callable(overrides) else overrides
     errors = _errors(incident_input(area, **overrides))
     assert key in errors
     assert all(message.strip() for message in errors[key])
