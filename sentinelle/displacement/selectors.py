@@ -52,6 +52,7 @@ from sentinelle.displacement.models import (
     ReturnIntention,
 )
 from sentinelle.geography.models import AdminArea
+from sentinelle.geography.paths import ancestor_paths, path_at_level
 
 _RANK = {source: rank for rank, source in enumerate(SOURCE_PRIORITY)}
 _UNRANKED = 99
@@ -214,7 +215,7 @@ def counted_figures(as_of: datetime.date | None = None, *, areas=()) -> list[Fig
         within = Q()
         for area in areas:
             # The whole cercle is needed to apply rule 3 even when the filter is one commune.
-            top = "/".join(area.path.split("/")[:3]) + "/" if area.level > 2 else area.path
+            top = path_at_level(area.path, 2)
             within |= Q(path__startswith=top, version_id=area.version_id)
         places = places.filter(within)
     return one_per_cercle(figure_rows(latest_in_sql(figures, places)))
@@ -445,9 +446,7 @@ def counted_need_ids(queryset: QuerySet) -> list[int]:
     )
     detailed = defaultdict(set)
     for _pk, path, version, year, status in rows:
-        parts = path.split("/")[:-1]
-        for depth in range(1, len(parts)):
-            detailed[(version, year, status)].add("/".join(parts[:depth]) + "/")
+        detailed[(version, year, status)].update(ancestor_paths(path)[:-1])
     return [pk for pk, path, version, year, status in rows if path not in detailed[(version, year, status)]]
 
 

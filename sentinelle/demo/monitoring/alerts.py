@@ -12,12 +12,12 @@ from django.utils import timezone
 from sentinelle.accounts.models import User
 from sentinelle.geography.selectors import area_get_by_pcode
 from sentinelle.monitoring.models import Alert, AlertRule, FlashReport, Incident
+from sentinelle.monitoring.services.alert_actions import area_follow
 from sentinelle.monitoring.services.alert_rules import alert_rule_create
 from sentinelle.monitoring.services.alerts import (
     COUNTED_STATUSES,
     DEFAULT_ALERT_MAX_AGE_DAYS,
     alerts_evaluate,
-    area_follow,
 )
 from sentinelle.monitoring.services.flash_reports import flash_report_publish, flash_report_update
 

@@ -18,6 +18,7 @@ from django.http import Http404
 from django.utils.translation import get_language, gettext, ngettext
 
 from sentinelle.core.permissions import Perm, has_perm, scope_queryset
+from sentinelle.geography.paths import path_at_level
 from sentinelle.monitoring.models import Category, DuplicateCandidate, Incident
 
 FIELDS = (
@@ -73,7 +74,7 @@ class PairItem:
 
 def cercle_path(path: str) -> str:
     """The path of the cercle an area path lies in ("ML/ML05/ML0501/" for "ML/ML05/ML0501/ML050101/")."""
-    return "/".join(path.split("/")[:3]) + "/"
+    return path_at_level(path, 2)
 
 
 def pair_items(incidents: QuerySet) -> list[PairItem]:

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from sentinelle.accounts.models import User
 from sentinelle.core.models import Role
 from sentinelle.core.permissions import Perm, has_perm
+from sentinelle.geography.paths import ancestor_paths
 from sentinelle.monitoring.models import Alert, AlertRule, AreaFollow, Category, IncidentCategory
 
 logger = logging.getLogger(__name__)
@@ -36,10 +37,7 @@ def alert_recipients(alert: Alert, *, may_see: dict[int, bool] | None = None) ->
     its incidents' areas) and may see alerts, plus every cluster IMO. `may_see` keeps each user's answer
     across the alerts of one notification task (the policy reads the user's memberships)."""
     paths = {alert.area.path} | set(alert.incidents.values_list("area__path", flat=True))
-    prefixes = set()
-    for path in paths:
-        parts = path.split("/")[:-1]
-        prefixes.update("/".join(parts[: i + 1]) + "/" for i in range(len(parts)))
+    prefixes = {above for path in paths for above in ancestor_paths(path)}
     followers = AreaFollow.objects.filter(
         area__version_id=alert.area.version_id, area__path__in=prefixes
     ).values("user_id")

@@ -1,5 +1,5 @@
-"""Alert rules, the alerts they raise on incidents, and who follows which area (flash reports:
-flash_reports.py).
+"""Alert rules evaluated on incidents, and the alerts they raise (what users do with alerts and which
+areas they follow: alert_actions.py; flash reports: flash_reports.py).
 
 `alerts_evaluate` runs after the incidents' transaction has committed (services.hooks). Every query it
 makes is an aggregate over indexed columns (status, date_start, area) limited to the areas and days the
@@ -16,21 +16,18 @@ from dataclasses import dataclass
 from itertools import accumulate
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Sum, Value, When
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from sentinelle.core.audit import audit_record, audit_record_many
+from sentinelle.core.audit import audit_record_many
 from sentinelle.core.models import AuditAction
-from sentinelle.core.permissions import Perm, ensure
 from sentinelle.core.tasks import enqueue_after_commit
 from sentinelle.geography.models import AdminArea
+from sentinelle.geography.paths import ancestor_paths, path_at_level
 from sentinelle.monitoring.models import (
     Alert,
     AlertRule,
-    AreaFollow,
     FlashReport,
     GraveViolation,
     Incident,
@@ -110,11 +107,6 @@ def _own_metric(metric: str, incident: _New) -> int:
     return 1
 
 
-def _path_at(path: str, level: int) -> str:
-    """The path of the area of `level` on `path` ("ML/ML05/ML0501/" at level 1: "ML/ML05/")."""
-    return "/".join(path.split("/")[: level + 1]) + "/"
-
-
 class _AreaIndex:
     """The areas the rules can reach from the new incidents, from one query: each incident's ancestor at a
     level, and the areas under an area (the cells that alert rules count in).
@@ -123,7 +115,7 @@ class _AreaIndex:
     read: a phone's one submission reads its region's or cercle's areas, not the country's."""
 
     def __init__(self, incidents, *, from_level: int):
-        roots = {(i.version_id, _path_at(i.path, min(from_level, i.level))) for i in incidents}
+        roots = {(i.version_id, path_at_level(i.path, min(from_level, i.level))) for i in incidents}
         subtrees = Q()
         for version_id, root in roots:
             subtrees |= Q(version_id=version_id, path__startswith=root)
@@ -132,15 +124,13 @@ class _AreaIndex:
         self.by_pk = {area.pk: area for area in self.by_path.values()}
         self.under: dict[tuple[int, str], list[int]] = defaultdict(list)
         for (version_id, path), area in self.by_path.items():
-            parts = path.split("/")[:-1]
-            for i in range(len(parts)):
-                self.under[(version_id, "/".join(parts[: i + 1]) + "/")].append(area.pk)
+            for above in ancestor_paths(path):
+                self.under[(version_id, above)].append(area.pk)
 
     def ancestor(self, incident: _New, level: int) -> AdminArea | None:
         """The area of `level` containing the incident's area (itself at its own level)."""
-        parts = incident.path.split("/")[:-1]
-        for i in range(len(parts)):
-            area = self.by_path.get((incident.version_id, "/".join(parts[: i + 1]) + "/"))
+        for path in ancestor_paths(incident.path):
+            area = self.by_path.get((incident.version_id, path))
             if area is not None and area.level == level:
                 return area
         return None
@@ -530,77 +520,3 @@ def _alerts_join(joins: list[tuple[Alert, list[int], int]]) -> None:
             objects=[alert for alert, _new, _value in added],
             details=[{"incidents_added": len(new), "value": alert.value} for alert, new, _value in added],
         )
-
-
-# --- Alerts ------------------------------------------------------------------------------------
-
-
-def _alert_set_status(*, actor, alert: Alert, status: str, allowed_from: tuple, request=None) -> Alert:
-    ensure(actor, Perm.ALERT_VIEW, alert, request=request)
-    if alert.status not in allowed_from:
-        raise ValidationError(
-            _("This alert is already “%(status)s”.") % {"status": Alert.Status(alert.status).label}
-        )
-    with transaction.atomic():
-        alert.status = status
-        alert.updated_by = actor
-        alert.save(update_fields=["status", "updated_by", "updated_at"])
-        audit_record(
-            action=AuditAction.UPDATE, user=actor, obj=alert, request=request, detail={"status": status}
-        )
-    return alert
-
-
-def alert_acknowledge(*, actor, alert: Alert, request=None) -> Alert:
-    return _alert_set_status(
-        actor=actor,
-        alert=alert,
-        status=Alert.Status.ACKNOWLEDGED,
-        allowed_from=(Alert.Status.OPEN,),
-        request=request,
-    )
-
-
-def alert_close(*, actor, alert: Alert, request=None) -> Alert:
-    return _alert_set_status(
-        actor=actor,
-        alert=alert,
-        status=Alert.Status.CLOSED,
-        allowed_from=(Alert.Status.OPEN, Alert.Status.ACKNOWLEDGED),
-        request=request,
-    )
-
-
-# --- Followed areas ----------------------------------------------------------------------------
-
-
-def area_follow(*, actor, area: AdminArea, request=None) -> AreaFollow:
-    ensure(actor, Perm.AREA_FOLLOW, request=request)
-    with transaction.atomic():
-        follow, created = AreaFollow.objects.get_or_create(user=actor, area=area)
-        if created:
-            audit_record(
-                action=AuditAction.CREATE,
-                user=actor,
-                object_type="monitoring.areafollow",
-                object_id=str(area.public_id),
-                request=request,
-                detail={"area": area.pcode},
-            )
-    return follow
-
-
-def area_unfollow(*, actor, area: AdminArea, request=None) -> bool:
-    ensure(actor, Perm.AREA_FOLLOW, request=request)
-    with transaction.atomic():
-        deleted, _details = AreaFollow.objects.filter(user=actor, area=area).delete()
-        if deleted:
-            audit_record(
-                action=AuditAction.ARCHIVE,
-                user=actor,
-                object_type="monitoring.areafollow",
-                object_id=str(area.public_id),
-                request=request,
-                detail={"area": area.pcode},
-            )
-    return bool(deleted)

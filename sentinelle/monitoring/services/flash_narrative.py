@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy, ngettext, pgettext
 from sentinelle.core.codes import CHILD_AGE_GROUPS
 from sentinelle.core.disclosure import Audience, Cell, add_keys, show_cell, threshold_setting
 from sentinelle.directory.models import ServiceStatus, ServiceType
+from sentinelle.geography.paths import ancestor_paths
 from sentinelle.monitoring.models import (
     AlertRule,
     Category,
@@ -493,9 +494,8 @@ def previous_periods(alerts: list) -> dict[int, dict]:
             start, end, days = windows[alert.pk]
             found[alert.pk] = {"start": start, "end": end, "days": days, "rows": []}
         for version, path, day, key, gbv in rows:
-            parts = path.split("/")[:-1]
-            for i in range(len(parts)):
-                for alert in by_area.get((version, "/".join(parts[: i + 1]) + "/"), ()):
+            for above in ancestor_paths(path):
+                for alert in by_area.get((version, above), ()):
                     start, end, _days = windows[alert.pk]
                     if start <= day <= end:
                         found[alert.pk]["rows"].append((key, gbv))

@@ -22,8 +22,8 @@ from sentinelle.monitoring.flash_pdf import flash_report_pdf as render_pdf
 from sentinelle.monitoring.forms.alerts import AlertRuleForm, AreaFollowForm, FlashReportForm
 from sentinelle.monitoring.models import Alert, Category, FlashReport, ViolationType
 from sentinelle.monitoring.selectors import alerts as selectors
+from sentinelle.monitoring.services import alert_actions as services
 from sentinelle.monitoring.services import alert_rules, flash_reports
-from sentinelle.monitoring.services import alerts as services
 
 PAGE_SIZE = 50
 
